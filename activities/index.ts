@@ -1,0 +1,20 @@
+/**
+ * The activity factory the worker registers: `createActivities({ store, systems })`.
+ * Workflows import only its type.
+ */
+import type { ActivityDeps } from './deps';
+import { verifyConnector } from '../connectors/connector';
+import { createSyncActivities } from './sync-activities';
+import { createStoreActivities } from './store-activities';
+
+export function createActivities(deps: ActivityDeps) {
+  for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
+  return {
+    ...createStoreActivities(deps),
+    ...createSyncActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;
+export type { ActivityDeps, Systems } from './deps';
+export type * from './sync-activities';

@@ -1,0 +1,398 @@
+/**
+ * Activities of synchronization runs. Thin: they load the mapping, read the
+ * batch, call the engine and translate failures into Temporal's terms
+ * (non-retryable for bad input, a retry delay for throttling, error rows when a
+ * record's retries are exhausted).
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES } from '../common/constants';
+import { emptyCounters, addCounters, type JobCounters, type JobStatus, type JobSummary, type JobType, type Side, type SyncDirection } from '../common/types';
+import type { RecordKey, SourceRecord } from '../connectors/connector';
+import { ThrottledError } from '../connectors/connector';
+import { isTransientDbError } from '../connectors/db-errors';
+import { directionFrom, mappingAllows, sidesOf } from '../domain/field-plan';
+import { nextWatermark } from '../domain/modified-on';
+import { MESSAGES, type DecisionOptions } from '../domain/sync-decision';
+import { recordFailures, syncRecords, type RecordFailure } from './sync-engine';
+import { redact } from './redact';
+import type { ActivityDeps } from './deps';
+import { loadMapping, loadPass, nonRetryable, type LoadedPass } from './pass-loader';
+
+/** Which source records a batch covers. */
+export type BatchSelection =
+  | { kind: 'range'; since: string | null; after: RecordKey | null; through: RecordKey }
+  | { kind: 'ids'; ids: string[]; side: Side }
+  | { kind: 'failed'; afterCouplingId: number; limit: number; includeSkipped: boolean };
+
+export interface StartPassInput {
+  mapping: string;
+  direction: SyncDirection;
+  jobId: string;
+  type: JobType;
+  workflowId: string;
+  runId: string;
+  /** Read all records instead of those past the watermark. */
+  fullSync: boolean;
+}
+
+export interface StartPassResult {
+  jobId: string;
+  /** Watermark to read past; null for a full sync. */
+  since: string | null;
+  startedAt: string;
+}
+
+export interface PlanBatchesInput {
+  mapping: string;
+  direction: SyncDirection;
+  jobId: string;
+  since: string | null;
+  after: RecordKey | null;
+  batchSize: number;
+  count: number;
+  /** Counters so far, saved on the job row so the store shows progress. */
+  counters: JobCounters;
+}
+
+export interface BatchRange {
+  after: RecordKey | null;
+  through: RecordKey;
+  size: number;
+}
+
+export interface PlanBatchesResult {
+  ranges: BatchRange[];
+  /** No records past the last range. */
+  exhausted: boolean;
+}
+
+export interface SyncBatchInput {
+  mapping: string;
+  direction: SyncDirection;
+  jobId: string;
+  selection: BatchSelection;
+  options: DecisionOptions;
+  /** Attempts after which a record that keeps failing gets an error row. */
+  maxAttempts: number;
+}
+
+export interface SyncBatchResult {
+  counters: JobCounters;
+  /** Source records read. */
+  scanned: number;
+  /** For 'failed' selections: where the next page starts, or null at the end. */
+  nextAfterCouplingId: number | null;
+}
+
+export interface FailBatchInput {
+  mapping: string;
+  direction: SyncDirection;
+  jobId: string;
+  selection: BatchSelection;
+  message: string;
+}
+
+export interface FinishPassInput {
+  mapping: string;
+  direction: SyncDirection;
+  jobId: string;
+  counters: JobCounters;
+  status: JobStatus;
+  message: string | null;
+  /** Move the source side's watermark: the largest modified-on scanned and the job's start. */
+  watermark: { largestScanned: string | null; startedAt: string } | null;
+}
+
+/** What a batch activity remembers between attempts, through heartbeat details. */
+interface BatchResume {
+  counters: JobCounters;
+  pendingIds: string[];
+  scanned: number;
+  nextAfterCouplingId: number | null;
+  throttledAttempts: number;
+}
+
+function isResume(value: unknown): value is BatchResume {
+  return typeof value === 'object' && value !== null && Array.isArray((value as BatchResume).pendingIds);
+}
+
+function errorDetail(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current));
+    current = current instanceof Error ? (current as Error & { cause?: unknown }).cause : undefined;
+  }
+  return redact(parts.join('\nCaused by: '));
+}
+
+async function readSelection(pass: LoadedPass, deps: ActivityDeps, selection: BatchSelection): Promise<{ records: SourceRecord[]; nextAfterCouplingId: number | null }> {
+  const { mapping, plan, source } = pass;
+  const sourceTable = plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table;
+  const sourceFilter = plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter;
+  switch (selection.kind) {
+    case 'range': {
+      const records = await source.readChanged({
+        table: sourceTable,
+        fields: plan.sourceFields,
+        filter: sourceFilter,
+        since: selection.since,
+        after: selection.after,
+        through: selection.through,
+        limit: 1_000_000,
+      });
+      return { records, nextAfterCouplingId: null };
+    }
+    case 'ids': {
+      let ids = selection.ids;
+      if (selection.side !== plan.sourceSide) {
+        const couplings = await deps.store.getCouplings(mapping.name, selection.side, ids);
+        ids = couplings.map((c) => (plan.sourceSide === 'local' ? c.localId : c.integrationId));
+      }
+      const records = await source.getMany({ table: sourceTable, ids, fields: plan.sourceFields });
+      return { records, nextAfterCouplingId: null };
+    }
+    case 'failed': {
+      const couplings = await deps.store.pageCouplings(mapping.name, {
+        afterId: selection.afterCouplingId,
+        limit: selection.limit,
+        onlyFailed: plan.direction,
+        includeSkipped: selection.includeSkipped,
+      });
+      if (selection.includeSkipped) {
+        const skipped = couplings.filter((c) => c.skipped).map((c) => c.localId);
+        if (skipped.length) await deps.store.clearSkipped(mapping.name, skipped);
+      }
+      const ids = couplings.map((c) => (plan.sourceSide === 'local' ? c.localId : c.integrationId));
+      const records = ids.length ? await source.getMany({ table: sourceTable, ids, fields: plan.sourceFields }) : [];
+      const last = couplings[couplings.length - 1];
+      return { records, nextAfterCouplingId: couplings.length < selection.limit || !last ? null : last.id };
+    }
+  }
+}
+
+export interface SyncSingleRecordInput {
+  mapping: string;
+  recordId: string;
+  side: Side;
+  direction: SyncDirection | null;
+  jobId: string;
+  workflowId: string;
+  runId: string;
+  maxAttempts: number;
+}
+
+export function createSyncActivities(deps: ActivityDeps) {
+  const activities = {
+    /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
+    async startPass(input: StartPassInput): Promise<StartPassResult> {
+      const pass = await loadPass(deps, input.mapping, input.direction);
+      const job = await deps.store.createJob({
+        id: input.jobId,
+        mappingName: input.mapping,
+        type: input.type,
+        direction: input.direction,
+        workflowId: input.workflowId,
+        runId: input.runId,
+      });
+      const since = input.fullSync ? null : pass.plan.sourceSide === 'local' ? pass.mapping.localWatermark : pass.mapping.integrationWatermark;
+      return { jobId: job.id, since, startedAt: job.startedAt };
+    },
+
+    /** Finds the boundaries of the next batches: keys only, so the workflow carries no record contents. */
+    async planBatches(input: PlanBatchesInput): Promise<PlanBatchesResult> {
+      const { mapping, plan, source } = await loadPass(deps, input.mapping, input.direction);
+      await deps.store.updateJob(input.jobId, { counters: input.counters });
+      const keys = await source.scanKeys({
+        table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
+        filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,
+        since: input.since,
+        after: input.after,
+        limit: input.batchSize * input.count,
+      });
+      const ranges: BatchRange[] = [];
+      let after = input.after;
+      for (let i = 0; i < keys.length; i += input.batchSize) {
+        const part = keys.slice(i, i + input.batchSize);
+        const through = part[part.length - 1];
+        ranges.push({ after, through, size: part.length });
+        after = through;
+      }
+      return { ranges, exhausted: keys.length < input.batchSize * input.count };
+    },
+
+    /** Synchronizes one batch; resumable across attempts through heartbeat details. */
+    async syncBatch(input: SyncBatchInput): Promise<SyncBatchResult> {
+      const ctx = Context.current();
+      const pass = await loadPass(deps, input.mapping, input.direction);
+      const resume = isResume(ctx.info.heartbeatDetails) ? ctx.info.heartbeatDetails : null;
+      const sourceTable = pass.plan.sourceSide === 'local' ? pass.mapping.local.table : pass.mapping.integration.table;
+      let counters = resume?.counters ?? emptyCounters();
+      let records: SourceRecord[];
+      let scanned = resume?.scanned ?? 0;
+      let nextAfterCouplingId = resume?.nextAfterCouplingId ?? null;
+      if (resume) {
+        records = resume.pendingIds.length
+          ? await pass.source.getMany({ table: sourceTable, ids: resume.pendingIds, fields: pass.plan.sourceFields })
+          : [];
+      } else {
+        const read = await readSelection(pass, deps, input.selection);
+        records = read.records;
+        scanned = records.length;
+        nextAfterCouplingId = read.nextAfterCouplingId;
+      }
+      const throttledAttempts = resume?.throttledAttempts ?? 0;
+      const effectiveAttempt = ctx.info.attempt - throttledAttempts;
+      const remember = (pendingIds: string[], throttled: number): void =>
+        ctx.heartbeat({ counters, pendingIds, scanned, nextAfterCouplingId, throttledAttempts: throttled } satisfies BatchResume);
+
+      let result;
+      try {
+        result = await syncRecords(
+          { store: deps.store, source: pass.source, destination: pass.destination },
+          { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, options: input.options },
+          records,
+          effectiveAttempt,
+        );
+      } catch (error) {
+        if (error instanceof ThrottledError) {
+          // Throttling is the system asking us to wait: never an error row, never an exhausted attempt.
+          remember(records.map((r) => r.id), throttledAttempts + 1);
+          throw ApplicationFailure.create({
+            message: `${pass.destination.name} throttled the batch; retrying after ${error.retryAfterMs} ms`,
+            type: FAILURE_TYPES.throttled,
+            nextRetryDelay: Math.max(1, error.retryAfterMs),
+          });
+        }
+        if (!isTransientDbError(error) && effectiveAttempt >= input.maxAttempts) {
+          throw ApplicationFailure.create({ message: redact(error instanceof Error ? error.message : String(error)), type: 'BatchFailed', nonRetryable: true });
+        }
+        throw error;
+      }
+      counters = addCounters(counters, result.counters);
+      if (result.retry.length > 0) {
+        if (effectiveAttempt < input.maxAttempts) {
+          remember(result.retry.map((f) => f.sourceId), throttledAttempts);
+          const first = result.retry[0];
+          throw ApplicationFailure.create({
+            message: redact(`${result.retry.length} of ${records.length} records failed and will be retried; first: ${first.message}`),
+            type: FAILURE_TYPES.recordsFailed,
+          });
+        }
+        const failures: RecordFailure[] = result.retry.map((f) => ({
+          sourceId: f.sourceId,
+          destinationId: f.destinationId,
+          message: f.message,
+          detail: f.detail,
+          attempts: effectiveAttempt,
+        }));
+        await recordFailures(deps.store, { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId }, failures);
+        counters.failed += failures.length;
+      }
+      return { counters, scanned, nextAfterCouplingId };
+    },
+
+    /** After a batch's retries are exhausted: an error row for each of its records, so none is dropped silently. */
+    async failBatch(input: FailBatchInput): Promise<JobCounters> {
+      const pass = await loadPass(deps, input.mapping, input.direction);
+      let ids: string[];
+      if (input.selection.kind === 'ids') ids = input.selection.ids;
+      else if (input.selection.kind === 'range') {
+        const keys = await pass.source.scanKeys({
+          table: pass.plan.sourceSide === 'local' ? pass.mapping.local.table : pass.mapping.integration.table,
+          filter: pass.plan.sourceSide === 'local' ? pass.mapping.tableFilter : pass.mapping.integrationTableFilter,
+          since: input.selection.since,
+          after: input.selection.after,
+          limit: 1_000_000,
+        });
+        const through = input.selection.through;
+        ids = keys.filter((k) => k.modifiedOn < through.modifiedOn || (k.modifiedOn === through.modifiedOn && k.id <= through.id)).map((k) => k.id);
+      } else {
+        const couplings = await deps.store.pageCouplings(pass.mapping.name, { afterId: input.selection.afterCouplingId, limit: input.selection.limit, onlyFailed: input.direction });
+        ids = couplings.map((c) => (pass.plan.sourceSide === 'local' ? c.localId : c.integrationId));
+      }
+      const message = redact(`The batch failed after its retries were exhausted: ${input.message}`);
+      await recordFailures(deps.store, { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId }, ids.map((id) => ({ sourceId: id, destinationId: null, message, attempts: 0 })));
+      return { ...emptyCounters(), failed: ids.length };
+    },
+
+    /** Closes the job row and moves the watermark of the side that was read. */
+    async finishPass(input: FinishPassInput): Promise<void> {
+      await deps.store.updateJob(input.jobId, { counters: input.counters, status: input.status, message: input.message, finished: true });
+      if (input.watermark && input.status === 'succeeded') {
+        const mapping = await deps.store.requireMapping(input.mapping);
+        const side = sidesOf(input.direction).sourceSide;
+        const previous = side === 'local' ? mapping.localWatermark : mapping.integrationWatermark;
+        const next = nextWatermark(previous, input.watermark.largestScanned, input.watermark.startedAt);
+        if (next !== previous) await deps.store.setWatermark(input.mapping, side, next);
+      }
+      deps.log?.(`job ${input.jobId} ${input.mapping} ${input.direction} ${input.status} ${JSON.stringify(input.counters)}`);
+    },
+
+    /**
+     * Chooses the direction for a single-record sync of a bidirectional mapping:
+     * the side that changed; when both did, the caller's direction or the
+     * mapping's conflict resolution; otherwise the record is marked skipped.
+     */
+    async chooseSingleDirection(input: { mapping: string; recordId: string; side: Side; direction: SyncDirection | null; jobId: string; workflowId: string; runId: string }): Promise<{ direction: SyncDirection; sourceId: string; conflict: boolean }> {
+      const mapping = await loadMapping(deps, input.mapping);
+      const natural = directionFrom(input.side);
+      if (input.direction) {
+        if (!mappingAllows(mapping, input.direction)) {
+          throw nonRetryable(`Field "direction": mapping ${mapping.name} is ${mapping.direction} and cannot synchronize ${input.direction}.`, FAILURE_TYPES.invalidInput);
+        }
+      }
+      const [coupling] = await deps.store.getCouplings(mapping.name, input.side, [input.recordId]);
+      if (!coupling) {
+        // Not coupled: create on the other side when the mapping allows that direction.
+        if (input.direction && input.direction !== natural) {
+          throw nonRetryable(`Field "direction": record ${input.recordId} (${input.side}) is not coupled, so it can only be sent ${natural}.`, FAILURE_TYPES.invalidInput);
+        }
+        if (!mappingAllows(mapping, natural)) {
+          throw nonRetryable(`Record ${input.recordId} is not coupled and mapping ${mapping.name} (${mapping.direction}) does not create records from the ${input.side} side.`, FAILURE_TYPES.invalidInput);
+        }
+        return { direction: natural, sourceId: input.recordId, conflict: false };
+      }
+      const idOn = (side: Side): string => (side === 'local' ? coupling.localId : coupling.integrationId);
+      if (input.direction) return { direction: input.direction, sourceId: idOn(sidesOf(input.direction).sourceSide), conflict: false };
+      if (mapping.direction !== 'Bidirectional') return { direction: mapping.direction, sourceId: idOn(sidesOf(mapping.direction).sourceSide), conflict: false };
+      const [localRecord] = await (await loadPass(deps, mapping.name, 'ToIntegrationTable')).source.getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] });
+      const [integrationRecord] = await (await loadPass(deps, mapping.name, 'FromIntegrationTable')).source.getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] });
+      const localChanged = !!localRecord && localRecord.modifiedOn !== coupling.lastSyncedLocalModifiedOn;
+      const integrationChanged = !!integrationRecord && integrationRecord.modifiedOn !== coupling.lastSyncedIntegrationModifiedOn;
+      if (localChanged && integrationChanged) {
+        if (mapping.updateConflictResolution === 'SendToIntegration') return { direction: 'ToIntegrationTable', sourceId: coupling.localId, conflict: false };
+        if (mapping.updateConflictResolution === 'GetFromIntegration') return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
+        // Both changed and no rule says who wins: the pass fails the record and marks it skipped until the user chooses.
+        return { direction: natural, sourceId: idOn(input.side), conflict: true };
+      }
+      if (integrationChanged) return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
+      return { direction: natural, sourceId: idOn(input.side), conflict: false };
+    },
+    /** singleSync in one activity: choose the direction, open the job, sync the record, close the job. */
+    async syncSingleRecord(input: SyncSingleRecordInput): Promise<JobSummary> {
+      const choice = await activities.chooseSingleDirection(input);
+      await activities.startPass({
+        mapping: input.mapping, direction: choice.direction, jobId: input.jobId, type: 'Synchronization',
+        workflowId: input.workflowId, runId: input.runId, fullSync: false,
+      });
+      const result = await activities.syncBatch({
+        mapping: input.mapping,
+        direction: choice.direction,
+        jobId: input.jobId,
+        selection: { kind: 'ids', ids: [choice.sourceId], side: sidesOf(choice.direction).sourceSide },
+        options: { createUncoupled: true, force: true, includeSkipped: input.direction !== null, winner: input.direction ?? undefined, skipOnConflict: choice.conflict },
+        maxAttempts: input.maxAttempts,
+      });
+      const status: JobStatus = 'succeeded';
+      const message = result.counters.failed > 0 ? 'The record failed; see the error rows of this job.' : null;
+      await activities.finishPass({ mapping: input.mapping, direction: choice.direction, jobId: input.jobId, counters: result.counters, status, message, watermark: null });
+      return { jobId: input.jobId, type: 'Synchronization', direction: choice.direction, status, counters: result.counters };
+    },
+  };
+  return activities;
+}
+
+export type SyncActivities = ReturnType<typeof createSyncActivities>;
+export type { JobCounters };

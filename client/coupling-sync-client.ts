@@ -1,0 +1,107 @@
+/**
+ * The typed client other services use: start, await and watch runs. Inputs are
+ * validated here with the same schemas the workflows use, so a bad call fails
+ * before anything is started.
+ */
+import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { TASK_QUEUE } from '../common/constants';
+import { progressQuery } from '../common/definitions';
+import {
+  bulkSyncInputSchema, retryFailedInputSchema, singleSyncInputSchema, describeMappingInputSchema,
+  type BulkSyncInput, type RetryFailedInput, type SingleSyncInput,
+} from '../common/inputs';
+import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
+import type { RunKind, RunProgress, RunResult } from '../common/types';
+import { parseInput } from '../common/validate';
+import type { MappingOverview } from '../activities/store-activities';
+import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
+import { workflowIds } from './workflow-ids';
+
+export interface CouplingSyncClientOptions {
+  client: Client;
+  /** @default TASK_QUEUE */
+  taskQueue?: string;
+}
+
+
+
+export class CouplingSyncClient {
+  readonly client: Client;
+  readonly taskQueue: string;
+
+  constructor(options: CouplingSyncClientOptions) {
+    this.client = options.client;
+    this.taskQueue = options.taskQueue ?? TASK_QUEUE;
+  }
+
+  private startOptions(kind: RunKind, mapping: string, workflowId: string, summary: string) {
+    return {
+      taskQueue: this.taskQueue,
+      workflowId,
+      // A second caller joins the running run: never two bulk runs of one mapping at once.
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [
+        { key: MAPPING_SEARCH_ATTRIBUTE, value: mapping },
+        { key: RUN_KIND_SEARCH_ATTRIBUTE, value: kind },
+      ],
+      staticSummary: summary,
+    };
+  }
+
+  async startBulkSync(input: BulkSyncInput): Promise<WorkflowHandle<typeof bulkSyncWorkflow>> {
+    const valid = parseInput('bulkSync', bulkSyncInputSchema, input);
+    const what = valid.recordIds ? `${valid.recordIds.length} records` : valid.fullSync ? 'all records' : 'changed records';
+    return this.client.workflow.start<typeof bulkSyncWorkflow>('bulkSyncWorkflow', {
+      args: [valid],
+      ...this.startOptions('bulkSync', valid.mapping, workflowIds.bulkSync(valid.mapping), `Bulk sync of ${valid.mapping}: ${what}${valid.direction ? `, ${valid.direction}` : ''}`),
+    });
+  }
+
+  async bulkSync(input: BulkSyncInput): Promise<RunResult> {
+    return (await this.startBulkSync(input)).result();
+  }
+
+  async startSingleSync(input: SingleSyncInput): Promise<WorkflowHandle<typeof singleSyncWorkflow>> {
+    const valid = parseInput('singleSync', singleSyncInputSchema, input);
+    const side = valid.side ?? 'local';
+    return this.client.workflow.start<typeof singleSyncWorkflow>('singleSyncWorkflow', {
+      args: [valid],
+      ...this.startOptions('singleSync', valid.mapping, workflowIds.singleSync(valid.mapping, side, valid.recordId), `Sync ${valid.mapping} ${side} record ${valid.recordId}`),
+    });
+  }
+
+  async singleSync(input: SingleSyncInput): Promise<RunResult> {
+    return (await this.startSingleSync(input)).result();
+  }
+
+  async startRetryFailed(input: RetryFailedInput): Promise<WorkflowHandle<typeof retryFailedWorkflow>> {
+    const valid = parseInput('retryFailed', retryFailedInputSchema, input);
+    return this.client.workflow.start<typeof retryFailedWorkflow>('retryFailedWorkflow', {
+      args: [valid],
+      ...this.startOptions('retryFailed', valid.mapping, workflowIds.retryFailed(valid.mapping), `Retry failed records of ${valid.mapping}`),
+    });
+  }
+
+  async retryFailed(input: RetryFailedInput): Promise<RunResult> {
+    return (await this.startRetryFailed(input)).result();
+  }
+
+  async describeMapping(mapping: string): Promise<MappingOverview> {
+    const valid = parseInput('describeMapping', describeMappingInputSchema, { mapping });
+    return this.client.workflow.execute<typeof describeMappingWorkflow>('describeMappingWorkflow', {
+      args: [valid],
+      taskQueue: this.taskQueue,
+      workflowId: `describe-mapping/${valid.mapping}/${Date.now()}`,
+    });
+  }
+
+  /** Counters and phase of a running (or finished) run. */
+  async progress(workflowId: string): Promise<RunProgress> {
+    return this.client.workflow.getHandle(workflowId).query(progressQuery);
+  }
+
+  /** Requests cancellation: the run finishes its batches in flight and closes its job as cancelled. */
+  async cancel(workflowId: string): Promise<void> {
+    await this.client.workflow.getHandle(workflowId).cancel();
+  }
+}

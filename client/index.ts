@@ -1,0 +1,2 @@
+export { CouplingSyncClient, type CouplingSyncClientOptions } from './coupling-sync-client';
+export { workflowIds } from './workflow-ids';

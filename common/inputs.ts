@@ -1,0 +1,144 @@
+/**
+ * Workflow inputs: one plain JSON object per workflow, the shape a person types
+ * in the Web UI's Start Workflow form. The same zod schemas validate on the
+ * client and as the first step of each workflow, so a bad input fails at once
+ * with the field named. Imported by workflow code: keep it pure.
+ */
+import { z } from 'zod';
+import { MAX_BATCH_SIZE, MAX_RECORD_IDS } from './constants';
+import { FILTER_OPERATORS, SYNC_DIRECTIONS } from './types';
+
+const mappingName = z
+  .string()
+  .trim()
+  .min(1, 'must name an integration table mapping, e.g. "CUSTOMER"')
+  .max(100)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"');
+
+const recordId = z.string().min(1, 'must not be empty').max(200);
+const recordIds = z.array(recordId).min(1).max(MAX_RECORD_IDS, `at most ${MAX_RECORD_IDS} ids per run; use a filter for more`);
+const side = z.enum(['local', 'integration']);
+const syncDirection = z.enum(SYNC_DIRECTIONS);
+
+const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean(), z.null()]);
+export const filterConditionSchema = z.strictObject({
+  field: z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")'),
+  op: z.enum(FILTER_OPERATORS),
+  value: z.union([scalar, z.array(scalar).max(1000)]).optional(),
+});
+export const filterSchema = z.array(filterConditionSchema).max(50);
+
+/** Optional override of the activity retry policy (tests and impatient operators use short ones). */
+const retryOverride = z.strictObject({
+  maximumAttempts: z.number().int().min(1).max(100).optional(),
+  initialIntervalMs: z.number().int().min(10).max(3_600_000).optional(),
+});
+
+const cursor = z.strictObject({ modifiedOn: z.string(), id: z.string() });
+const counters = z.strictObject({
+  inserted: z.number(), modified: z.number(), deleted: z.number(), unchanged: z.number(), skipped: z.number(),
+  failed: z.number(), coupled: z.number(), uncoupled: z.number(), unmatched: z.number(),
+});
+const jobSummary = z.strictObject({
+  jobId: z.string(),
+  type: z.enum(['Synchronization', 'Coupling', 'Uncoupling']),
+  direction: syncDirection.nullable(),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  counters,
+});
+
+/** State a long run carries into its next run when it continues as new; never set by hand. */
+export const continuationSchema = z.strictObject({
+  passIndex: z.number().int().min(0),
+  jobId: z.string(),
+  phase: z.enum(['failed', 'scan']),
+  cursor: cursor.nullable(),
+  counters,
+  recordsScanned: z.number().int(),
+  batchesCompleted: z.number().int(),
+  finishedJobs: z.array(jobSummary),
+});
+
+export const singleSyncInputSchema = z.strictObject({
+  mapping: mappingName,
+  recordId,
+  side: side.optional(),
+  direction: syncDirection.optional(),
+  retry: retryOverride.optional(),
+});
+
+export const bulkSyncInputSchema = z.strictObject({
+  mapping: mappingName,
+  direction: syncDirection.optional(),
+  recordIds: recordIds.optional(),
+  side: side.optional(),
+  fullSync: z.boolean().optional(),
+  batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
+  maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
+  batchesPerRun: z.number().int().min(1).max(1000).optional(),
+  retry: retryOverride.optional(),
+  continuation: continuationSchema.optional(),
+});
+
+export const retryFailedInputSchema = z.strictObject({
+  mapping: mappingName,
+  includeSkipped: z.boolean().optional(),
+  direction: syncDirection.optional(),
+  retry: retryOverride.optional(),
+});
+
+export const matchBasedCouplingInputSchema = z.strictObject({
+  mapping: mappingName,
+  recordIds: recordIds.optional(),
+  filter: filterSchema.optional(),
+  createNewIfNoMatch: z.boolean().optional(),
+  syncAfterCoupling: z.boolean().optional(),
+  batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
+  maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
+  batchesPerRun: z.number().int().min(1).max(1000).optional(),
+  retry: retryOverride.optional(),
+  continuation: z.strictObject({ cursor: z.string().nullable(), jobId: z.string(), counters, batchesCompleted: z.number().int() }).optional(),
+});
+
+export const setUpCouplingInputSchema = z.strictObject({
+  mapping: mappingName,
+  localId: recordId,
+  integrationId: recordId,
+  syncAfter: z.boolean().optional(),
+  retry: retryOverride.optional(),
+});
+
+export const uncoupleInputSchema = z
+  .strictObject({
+    mapping: mappingName,
+    recordIds: recordIds.optional(),
+    side: side.optional(),
+    all: z.literal(true).optional(),
+    retry: retryOverride.optional(),
+  })
+  .refine((v) => (v.recordIds === undefined) !== (v.all === undefined), {
+    message: 'give either "recordIds" (a list of ids) or "all": true, not both and not neither',
+    path: ['recordIds'],
+  });
+
+export const describeMappingInputSchema = z.strictObject({ mapping: mappingName });
+
+export type DescribeMappingInput = z.infer<typeof describeMappingInputSchema>;
+export type RetryOverride = z.infer<typeof retryOverride>;
+export type BulkContinuation = z.infer<typeof continuationSchema>;
+export type SingleSyncInput = z.infer<typeof singleSyncInputSchema>;
+export type BulkSyncInput = z.infer<typeof bulkSyncInputSchema>;
+export type RetryFailedInput = z.infer<typeof retryFailedInputSchema>;
+export type MatchBasedCouplingInput = z.infer<typeof matchBasedCouplingInputSchema>;
+export type SetUpCouplingInput = z.infer<typeof setUpCouplingInputSchema>;
+export type UncoupleInput = z.infer<typeof uncoupleInputSchema>;
+
+export const INPUT_SCHEMAS = {
+  singleSync: singleSyncInputSchema,
+  bulkSync: bulkSyncInputSchema,
+  retryFailed: retryFailedInputSchema,
+  matchBasedCoupling: matchBasedCouplingInputSchema,
+  setUpCoupling: setUpCouplingInputSchema,
+  uncouple: uncoupleInputSchema,
+  describeMapping: describeMappingInputSchema,
+} as const;

@@ -1,0 +1,242 @@
+/**
+ * A connector for any SQL table with an id column and a modified-on column,
+ * reached through Knex (SQLite, PostgreSQL, ...). The demo and the tests use it
+ * for both sides.
+ *
+ * Creates are idempotent: the record's id is the idempotency key the engine
+ * derives from the source record, and an insert of an existing key merges, so a
+ * batch replayed after a crash never adds a second row. Modified-on values are
+ * ISO-8601 UTC strings written by this connector (text columns sort them right).
+ */
+import type { Knex } from 'knex';
+import type {
+  Connector, CreateRecord, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
+  SourceRecord, UpdateRecord, WriteResult,
+} from './connector';
+import { applyFilter } from './knex-filter';
+import { errorCode, isTransientDbError } from './db-errors';
+import { isPostgres } from '../store/database-url';
+
+export interface KnexTableOptions {
+  /** @default 'id' */
+  idColumn?: string;
+  /** @default 'modified_on' */
+  modifiedOnColumn?: string;
+}
+
+export interface KnexTableConnectorOptions {
+  /** Name used in messages. */
+  name: string;
+  knex: Knex;
+  /** Per-table column names; tables not listed use the defaults. */
+  tables?: Record<string, KnexTableOptions>;
+  /** Clock for modified-on values this connector writes. @default () => new Date().toISOString() */
+  now?: () => string;
+}
+
+export const KNEX_TABLE_DEFAULTS: Required<KnexTableOptions> = { idColumn: 'id', modifiedOnColumn: 'modified_on' };
+
+type Row = Record<string, unknown>;
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+export class KnexTableConnector implements Connector {
+  readonly name: string;
+  private readonly knex: Knex;
+  private readonly tables: Record<string, KnexTableOptions>;
+  private readonly now: () => string;
+  private readonly columnCache = new Map<string, Promise<string[]>>();
+  /** Bound parameters per statement, under SQLite's and PostgreSQL's limits. */
+  private readonly maxParams: number;
+
+  constructor(options: KnexTableConnectorOptions) {
+    this.name = options.name;
+    this.knex = options.knex;
+    this.tables = options.tables ?? {};
+    this.now = options.now ?? (() => new Date().toISOString());
+    this.maxParams = isPostgres(options.knex) ? 60_000 : 30_000;
+  }
+
+  private columns(table: string): Required<KnexTableOptions> {
+    return { ...KNEX_TABLE_DEFAULTS, ...this.tables[table] };
+  }
+
+  async describeTable(table: string): Promise<string[]> {
+    let cached = this.columnCache.get(table);
+    if (!cached) {
+      cached = this.knex(table).columnInfo().then((info) => Object.keys(info));
+      this.columnCache.set(table, cached);
+      cached.catch(() => this.columnCache.delete(table));
+    }
+    return cached;
+  }
+
+  private toRecord(table: string, row: Row): SourceRecord {
+    const { idColumn, modifiedOnColumn } = this.columns(table);
+    const values: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) if (k !== idColumn && k !== modifiedOnColumn) values[k] = v;
+    const modifiedOn = String(row[modifiedOnColumn] ?? '');
+    return { id: String(row[idColumn]), modifiedOn, version: modifiedOn, values };
+  }
+
+  private keysetQuery(table: string, request: ScanKeysRequest & { through?: RecordKey | null }): Knex.QueryBuilder {
+    const { idColumn, modifiedOnColumn } = this.columns(table);
+    const query = this.knex(table);
+    applyFilter(query, request.filter);
+    if (request.since !== null) query.where(modifiedOnColumn, '>', request.since);
+    const after = request.after;
+    if (after) {
+      query.where((q) =>
+        q.where(modifiedOnColumn, '>', after.modifiedOn).orWhere((q2) => q2.where(modifiedOnColumn, after.modifiedOn).andWhere(idColumn, '>', after.id)),
+      );
+    }
+    const through = request.through;
+    if (through) {
+      query.where((q) =>
+        q.where(modifiedOnColumn, '<', through.modifiedOn).orWhere((q2) => q2.where(modifiedOnColumn, through.modifiedOn).andWhere(idColumn, '<=', through.id)),
+      );
+    }
+    return query.orderBy([{ column: modifiedOnColumn }, { column: idColumn }]).limit(request.limit);
+  }
+
+  async scanKeys(request: ScanKeysRequest): Promise<RecordKey[]> {
+    const { idColumn, modifiedOnColumn } = this.columns(request.table);
+    const rows: Row[] = await this.keysetQuery(request.table, request).select(idColumn, modifiedOnColumn);
+    return rows.map((r) => ({ id: String(r[idColumn]), modifiedOn: String(r[modifiedOnColumn]) }));
+  }
+
+  async readChanged(request: ReadChangedRequest): Promise<SourceRecord[]> {
+    const { idColumn, modifiedOnColumn } = this.columns(request.table);
+    const rows: Row[] = await this.keysetQuery(request.table, request).select([...new Set([idColumn, modifiedOnColumn, ...request.fields])]);
+    return rows.map((r) => this.toRecord(request.table, r));
+  }
+
+  async getMany(request: GetManyRequest): Promise<SourceRecord[]> {
+    const { idColumn, modifiedOnColumn } = this.columns(request.table);
+    const columns = [...new Set([idColumn, modifiedOnColumn, ...request.fields])];
+    const out: SourceRecord[] = [];
+    for (const ids of chunk(request.ids, Math.max(1, this.maxParams - 10))) {
+      const rows: Row[] = await this.knex(request.table).select(columns).whereIn(idColumn, ids);
+      for (const r of rows) out.push(this.toRecord(request.table, r));
+    }
+    return out;
+  }
+
+  async createMany(table: string, records: CreateRecord[]): Promise<WriteResult[]> {
+    if (records.length === 0) return [];
+    const { idColumn, modifiedOnColumn } = this.columns(table);
+    const modifiedOn = this.now();
+    const rows = records.map((r) => ({ ...r.values, [idColumn]: r.key, [modifiedOnColumn]: modifiedOn }));
+    const columnsPerRow = Math.max(...rows.map((r) => Object.keys(r).length));
+    try {
+      await this.knex.transaction(async (trx) => {
+        for (const part of chunk(rows, Math.max(1, Math.floor(this.maxParams / columnsPerRow)))) {
+          await trx(table).insert(part).onConflict(idColumn).merge();
+        }
+      });
+      return records.map((r) => ({ ok: true, id: r.key, modifiedOn, version: modifiedOn }));
+    } catch (error) {
+      if (isTransientDbError(error)) throw error;
+      // One bad row fails the whole statement: find it, and write the others.
+      const results: WriteResult[] = [];
+      for (const [i, row] of rows.entries()) {
+        try {
+          await this.knex(table).insert(row).onConflict(idColumn).merge();
+          results.push({ ok: true, id: records[i].key, modifiedOn, version: modifiedOn });
+        } catch (rowError) {
+          if (isTransientDbError(rowError)) throw rowError;
+          results.push({ ok: false, id: null, error: this.toWriteError(rowError) });
+        }
+      }
+      return results;
+    }
+  }
+
+  async updateMany(table: string, records: UpdateRecord[]): Promise<WriteResult[]> {
+    if (records.length === 0) return [];
+    const { idColumn, modifiedOnColumn } = this.columns(table);
+    const modifiedOn = this.now();
+    const results: WriteResult[] = new Array(records.length);
+    const missed: number[] = [];
+    const apply = async (db: Knex | Knex.Transaction, index: number): Promise<void> => {
+      const record = records[index];
+      const query = db(table).where(idColumn, record.id);
+      if (record.expectedVersion !== undefined) query.andWhere(modifiedOnColumn, record.expectedVersion);
+      const count = await query.update({ ...record.values, [modifiedOnColumn]: modifiedOn });
+      if (count === 0) missed.push(index);
+      else results[index] = { ok: true, id: record.id, modifiedOn, version: modifiedOn };
+    };
+    try {
+      await this.knex.transaction(async (trx) => {
+        for (let i = 0; i < records.length; i++) await apply(trx, i);
+      });
+    } catch (error) {
+      if (isTransientDbError(error)) throw error;
+      missed.length = 0;
+      for (let i = 0; i < records.length; i++) {
+        try {
+          await apply(this.knex, i);
+        } catch (rowError) {
+          if (isTransientDbError(rowError)) throw rowError;
+          results[i] = { ok: false, id: records[i].id, error: this.toWriteError(rowError) };
+        }
+      }
+    }
+    if (missed.length > 0) {
+      const existing = new Set(
+        (await this.knex(table).select(idColumn).whereIn(idColumn, missed.map((i) => records[i].id))).map((r: Row) => String(r[idColumn])),
+      );
+      for (const i of missed) {
+        const id = records[i].id;
+        results[i] = existing.has(id)
+          ? { ok: false, id, error: { kind: 'conflict', message: `${table} ${id} was changed since it was read` } }
+          : { ok: false, id, error: { kind: 'notFound', message: `${table} ${id} no longer exists` } };
+      }
+    }
+    return results;
+  }
+
+  async deleteMany(table: string, ids: string[]): Promise<WriteResult[]> {
+    const { idColumn } = this.columns(table);
+    const at = this.now();
+    for (const part of chunk(ids, this.maxParams - 10)) await this.knex(table).whereIn(idColumn, part).delete();
+    return ids.map((id) => ({ ok: true, id, modifiedOn: at }));
+  }
+
+  async findCandidates(request: FindCandidatesRequest): Promise<SourceRecord[]> {
+    const { idColumn, modifiedOnColumn } = this.columns(request.table);
+    const postgres = isPostgres(this.knex);
+    const query = this.knex(request.table).select([...new Set([idColumn, modifiedOnColumn, ...request.fields])]);
+    applyFilter(query, request.filter);
+    for (const condition of request.conditions) {
+      const trimmed = postgres ? `btrim(??, E' \\t\\r\\n')` : `trim(??, ' ' || char(9, 10, 13))`;
+      if (condition.caseSensitive) {
+        query.whereRaw(`${trimmed} in (${condition.values.map(() => '?').join(',')})`, [condition.field, ...condition.values]);
+        continue;
+      }
+      // PostgreSQL's lower() folds any letter; SQLite's folds ASCII only, so values with
+      // other letters go through LIKE with "_" in their place (a superset the caller re-checks).
+      const ascii = postgres ? condition.values : condition.values.filter((v) => /^[\x00-\x7f]*$/.test(v));
+      const other = postgres ? [] : condition.values.filter((v) => !/^[\x00-\x7f]*$/.test(v));
+      query.where((q) => {
+        if (ascii.length > 0) q.orWhereRaw(`lower(${trimmed}) in (${ascii.map(() => '?').join(',')})`, [condition.field, ...ascii]);
+        for (const value of other) {
+          const pattern = value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/[^\x00-\x7f]/gu, '_');
+          q.orWhereRaw(`${trimmed} like ? escape ?`, [condition.field, pattern, '\\']);
+        }
+        if (ascii.length === 0 && other.length === 0) q.whereRaw('1 = 0');
+      });
+    }
+    const rows: Row[] = await query.limit(request.limit);
+    return rows.map((r) => this.toRecord(request.table, r));
+  }
+
+  private toWriteError(error: unknown): { kind: 'permanent'; message: string; code?: string; detail?: string } {
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: 'permanent', message, code: errorCode(error), detail: error instanceof Error ? error.stack : undefined };
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Which field values travel in a pass, and how: the enabled field mappings whose
+ * direction is the pass's or Bidirectional, with their constants and
+ * transformations. Pure; unit-tested without Temporal.
+ */
+import type { Scalar, Side, SyncDirection } from '../common/types';
+import type { IntegrationTableMapping, TransformationRule } from './mapping';
+import { applyTransformations } from './transform';
+
+export interface FieldRule {
+  /** Source column, or null when a constant is written. */
+  sourceField: string | null;
+  destinationField: string;
+  constant: Scalar | undefined;
+  transformation: readonly TransformationRule[] | undefined;
+  /** Bidirectional fields are the ones that can conflict. */
+  bidirectional: boolean;
+}
+
+export interface FieldPlan {
+  direction: SyncDirection;
+  sourceSide: Side;
+  destinationSide: Side;
+  rules: FieldRule[];
+  /** Source columns to read. */
+  sourceFields: string[];
+  /** Destination columns to read, to diff and detect conflicts. */
+  destinationFields: string[];
+}
+
+export class NoFieldsForDirectionError extends Error {
+  override readonly name = 'NoFieldsForDirectionError';
+}
+
+export function sidesOf(direction: SyncDirection): { sourceSide: Side; destinationSide: Side } {
+  return direction === 'ToIntegrationTable'
+    ? { sourceSide: 'local', destinationSide: 'integration' }
+    : { sourceSide: 'integration', destinationSide: 'local' };
+}
+
+export function directionFrom(sourceSide: Side): SyncDirection {
+  return sourceSide === 'local' ? 'ToIntegrationTable' : 'FromIntegrationTable';
+}
+
+/** Directions a mapping synchronizes, in the order a run goes through them. */
+export function passDirections(mapping: Pick<IntegrationTableMapping, 'direction'>, requested?: SyncDirection): SyncDirection[] {
+  if (requested) return [requested];
+  if (mapping.direction === 'Bidirectional') return ['ToIntegrationTable', 'FromIntegrationTable'];
+  return [mapping.direction];
+}
+
+export function mappingAllows(mapping: Pick<IntegrationTableMapping, 'direction'>, direction: SyncDirection): boolean {
+  return mapping.direction === 'Bidirectional' || mapping.direction === direction;
+}
+
+export function planFields(mapping: IntegrationTableMapping, direction: SyncDirection): FieldPlan {
+  const { sourceSide, destinationSide } = sidesOf(direction);
+  const rules: FieldRule[] = [];
+  for (const field of mapping.fields) {
+    if (!field.enabled) continue;
+    if (field.direction !== direction && field.direction !== 'Bidirectional') continue;
+    const source = sourceSide === 'local' ? field.localField : field.integrationField;
+    const destination = destinationSide === 'local' ? field.localField : field.integrationField;
+    if (!destination) continue;
+    if (!source && field.constantValue === undefined) continue;
+    const transformationApplies =
+      field.transformationDirection === undefined || field.transformationDirection === 'Bidirectional' || field.transformationDirection === direction;
+    rules.push({
+      sourceField: source ?? null,
+      destinationField: destination,
+      constant: source ? undefined : field.constantValue,
+      transformation: transformationApplies ? field.transformation : undefined,
+      bidirectional: field.direction === 'Bidirectional' && mapping.direction === 'Bidirectional',
+    });
+  }
+  if (rules.length === 0) {
+    throw new NoFieldsForDirectionError(
+      `Mapping ${mapping.name} has no enabled field mapping for direction ${direction}: enable a field whose direction is ${direction} or Bidirectional.`,
+    );
+  }
+  return {
+    direction,
+    sourceSide,
+    destinationSide,
+    rules,
+    sourceFields: [...new Set(rules.flatMap((r) => (r.sourceField ? [r.sourceField] : [])))],
+    destinationFields: [...new Set(rules.map((r) => r.destinationField))],
+  };
+}
+
+/** The destination values a source record maps to. */
+export function mapValues(plan: FieldPlan, source: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const rule of plan.rules) {
+    const raw = rule.sourceField ? source[rule.sourceField] : rule.constant;
+    out[rule.destinationField] = applyTransformations(raw === undefined ? null : raw, rule.transformation);
+  }
+  return out;
+}
+
+/** Equality as a user would judge it: null = undefined, 1 = true, 12 = "12", dates by instant. */
+export function valuesEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  if (a instanceof Date || b instanceof Date) return new Date(a as string).getTime() === new Date(b as string).getTime();
+  if (typeof a === 'boolean' || typeof b === 'boolean') return Number(a) === Number(b);
+  if (typeof a === 'number' || typeof b === 'number') return String(a) === String(b);
+  return false;
+}
+
+/** Only the values that differ from the destination's current ones. */
+export function diffValues(mapped: Record<string, unknown>, current: Record<string, unknown> | null): Record<string, unknown> {
+  if (!current) return { ...mapped };
+  const changes: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(mapped)) if (!valuesEqual(value, current[field])) changes[field] = value;
+  return changes;
+}
+
+/** True when a bidirectional field would change: what makes "changed on both sides" a conflict. */
+export function bidirectionalFieldWouldChange(plan: FieldPlan, changes: Record<string, unknown>): boolean {
+  return plan.rules.some((r) => r.bidirectional && r.destinationField in changes);
+}
+
+/** Problems of a mapping against the columns its tables really have, as sentences that name the field. */
+export function checkMappingColumns(mapping: IntegrationTableMapping, localColumns: readonly string[], integrationColumns: readonly string[]): string[] {
+  const problems: string[] = [];
+  const local = new Set(localColumns);
+  const integration = new Set(integrationColumns);
+  mapping.fields.forEach((f, i) => {
+    if (f.localField && !local.has(f.localField)) {
+      problems.push(`Mapping ${mapping.name}: fields[${i}].localField "${f.localField}" is not a column of ${mapping.local.table}`);
+    }
+    if (f.integrationField && !integration.has(f.integrationField)) {
+      problems.push(`Mapping ${mapping.name}: fields[${i}].integrationField "${f.integrationField}" is not a column of ${mapping.integration.table}`);
+    }
+  });
+  for (const c of mapping.tableFilter) {
+    if (!local.has(c.field)) problems.push(`Mapping ${mapping.name}: tableFilter field "${c.field}" is not a column of ${mapping.local.table}`);
+  }
+  for (const c of mapping.integrationTableFilter) {
+    if (!integration.has(c.field)) {
+      problems.push(`Mapping ${mapping.name}: integrationTableFilter field "${c.field}" is not a column of ${mapping.integration.table}`);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,87 @@
+/**
+ * Integration table mappings and field mappings: the definition a team writes
+ * in code or JSON, validated with zod before it is stored.
+ */
+import { z } from 'zod';
+import { filterSchema } from '../common/inputs';
+import { DELETION_CONFLICT_RESOLUTIONS, MAPPING_DIRECTIONS, UPDATE_CONFLICT_RESOLUTIONS } from '../common/types';
+
+const identifier = z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")');
+
+export const transformationRuleSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('trim') }),
+  z.strictObject({ type: z.literal('uppercase') }),
+  z.strictObject({ type: z.literal('lowercase') }),
+  z.strictObject({ type: z.literal('titleCase') }),
+  z.strictObject({ type: z.literal('replace'), find: z.string().min(1), replaceWith: z.string() }),
+  z.strictObject({ type: z.literal('regexReplace'), pattern: z.string().min(1), flags: z.string().regex(/^[gimsuy]*$/).optional(), replaceWith: z.string() }),
+  z.strictObject({ type: z.literal('truncate'), length: z.number().int().min(0) }),
+]);
+export type TransformationRule = z.infer<typeof transformationRuleSchema>;
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const fieldMappingSchema = z
+  .strictObject({
+    /** Column on the local table; absent when a constant is written to the integration side. */
+    localField: identifier.optional(),
+    /** Column on the integration table; absent when a constant is written to the local side. */
+    integrationField: identifier.optional(),
+    direction: z.enum(MAPPING_DIRECTIONS).default('Bidirectional'),
+    /** Written when there is no source field. */
+    constantValue: scalar.optional(),
+    enabled: z.boolean().default(true),
+    /** Rules applied in order to the value on its way to the destination. */
+    transformation: z.array(transformationRuleSchema).max(20).optional(),
+    /** Direction the transformation applies in; both when absent. */
+    transformationDirection: z.enum(MAPPING_DIRECTIONS).optional(),
+    useForMatching: z.boolean().default(false),
+    caseSensitiveMatching: z.boolean().default(false),
+    matchPriority: z.number().int().min(0).max(1000).default(0),
+  })
+  .refine((f) => f.localField !== undefined || f.integrationField !== undefined, {
+    message: 'a field mapping needs localField, integrationField or both',
+  });
+export type FieldMapping = z.output<typeof fieldMappingSchema>;
+export type FieldMappingDefinition = z.input<typeof fieldMappingSchema>;
+
+const tableRef = z.strictObject({ system: z.string().min(1).max(100), table: identifier });
+
+export const mappingDefinitionSchema = z.strictObject({
+  name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/),
+  local: tableRef,
+  integration: tableRef,
+  direction: z.enum(MAPPING_DIRECTIONS),
+  syncOnlyCoupledRecords: z.boolean().default(true),
+  tableFilter: filterSchema.default([]),
+  integrationTableFilter: filterSchema.default([]),
+  updateConflictResolution: z.enum(UPDATE_CONFLICT_RESOLUTIONS).default('None'),
+  deletionConflictResolution: z.enum(DELETION_CONFLICT_RESOLUTIONS).default('None'),
+  createNewIfNoMatch: z.boolean().default(false),
+  syncAfterBulkCoupling: z.boolean().default(false),
+  dependsOn: z.array(z.string()).default([]),
+  fields: z.array(fieldMappingSchema).min(1, 'a mapping needs at least one field mapping').max(500),
+});
+export type IntegrationTableMapping = z.output<typeof mappingDefinitionSchema>;
+export type MappingDefinition = z.input<typeof mappingDefinitionSchema>;
+
+/** A stored mapping with its watermarks. */
+export interface StoredMapping extends IntegrationTableMapping {
+  localWatermark: string | null;
+  integrationWatermark: string | null;
+}
+
+export class InvalidMappingError extends Error {
+  override readonly name = 'InvalidMappingError';
+}
+
+export function parseMappingDefinition(definition: unknown): IntegrationTableMapping {
+  const parsed = mappingDefinitionSchema.safeParse(definition);
+  if (parsed.success) return parsed.data;
+  const name = (definition as { name?: unknown } | null)?.name;
+  const problems = parsed.error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(mapping)'}: ${i.message}`)
+    .join('; ');
+  throw new InvalidMappingError(`Mapping ${typeof name === 'string' ? name : '(unnamed)'} is invalid: ${problems}.`);
+}

@@ -1,0 +1,9 @@
+/** Table names of the store, defined once. */
+export const TABLES = {
+  mappings: 'integration_table_mappings',
+  fieldMappings: 'integration_field_mappings',
+  couplings: 'couplings',
+  jobs: 'sync_jobs',
+  jobErrors: 'sync_job_errors',
+  migrations: 'coupling_sync_migrations',
+} as const;

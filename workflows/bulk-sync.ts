@@ -1,0 +1,66 @@
+/**
+ * bulkSync: synchronizes every changed record of a mapping (or the given ids,
+ * or all records with fullSync), one pass per direction, each with its job row.
+ * Continues as new between rounds of batches so a million-record run keeps a
+ * bounded history; cancelling finishes the batches in flight and closes the job
+ * as cancelled.
+ */
+import { CancelledFailure, continueAsNew, setHandler, uuid4 } from '@temporalio/workflow';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
+import { progressQuery } from '../common/definitions';
+import { bulkSyncInputSchema, type BulkSyncInput } from '../common/inputs';
+import { emptyCounters, type RunProgress, type RunResult, type SyncDirection } from '../common/types';
+import { proxiesFor } from './activity-proxies';
+import { clarify, tagRun, validateInput } from './run-support';
+import { runPass } from './sync-pass';
+
+export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResult> {
+  const input = validateInput('bulkSync', bulkSyncInputSchema, rawInput);
+  tagRun('bulkSync', input.mapping);
+  const acts = proxiesFor(input.retry);
+  const resume = input.continuation ?? null;
+  const progress: RunProgress = {
+    mapping: input.mapping, phase: 'starting', direction: null, jobId: null, counters: emptyCounters(),
+    finishedJobs: resume?.finishedJobs ?? [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  try {
+    const overview = await acts.control.describeMapping({ mapping: input.mapping });
+    const directions: SyncDirection[] = input.direction
+      ? [input.direction]
+      : overview.direction === 'Bidirectional' ? ['ToIntegrationTable', 'FromIntegrationTable'] : [overview.direction as SyncDirection];
+    const batchesThisRun = { count: 0 };
+    for (let passIndex = resume?.passIndex ?? 0; passIndex < directions.length; passIndex++) {
+      const outcome = await runPass(
+        acts,
+        {
+          mapping: input.mapping,
+          direction: directions[passIndex],
+          passIndex,
+          mode: input.recordIds ? 'ids' : input.fullSync ? 'full' : 'incremental',
+          recordIds: input.recordIds,
+          idsSide: input.side,
+          options: { force: input.fullSync === true },
+          batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
+          maxBatchesInFlight: input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT,
+          batchesPerRun: input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN,
+        },
+        { progress, newJobId: uuid4, batchesThisRun },
+        resume && resume.passIndex === passIndex ? resume : null,
+      );
+      if (!outcome.done) {
+        return await continueAsNew<typeof bulkSyncWorkflow>({ ...input, continuation: outcome.continuation });
+      }
+      progress.finishedJobs = [...progress.finishedJobs, outcome.job];
+      if (outcome.job.status === 'cancelled') {
+        progress.phase = 'cancelled';
+        throw new CancelledFailure(`Bulk sync of ${input.mapping} was cancelled after the batches in flight; job ${outcome.job.jobId} is closed as cancelled.`);
+      }
+    }
+    progress.phase = 'done';
+    return { mapping: input.mapping, jobs: progress.finishedJobs };
+  } catch (error) {
+    if (progress.phase !== 'cancelled') progress.phase = 'failed';
+    throw clarify(error);
+  }
+}

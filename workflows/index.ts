@@ -1,0 +1,9 @@
+/**
+ * The workflow-only entry point: safe for a workflow bundle (no Knex, no
+ * connectors, no Node APIs). Teams that run our workflows in their own worker
+ * re-export this module from their workflows file.
+ */
+export { singleSyncWorkflow } from './single-sync';
+export { bulkSyncWorkflow } from './bulk-sync';
+export { retryFailedWorkflow } from './retry-failed';
+export { describeMappingWorkflow } from './describe-mapping';

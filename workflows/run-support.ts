@@ -1,0 +1,38 @@
+/**
+ * What every workflow does first and last: validate the input, tag the run for
+ * the Web UI, and surface a non-retryable activity failure as the run's own
+ * clear failure.
+ */
+import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { z } from 'zod';
+import { FAILURE_TYPES } from '../common/constants';
+import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
+import type { RunKind } from '../common/types';
+import { InvalidInputError, parseInput } from '../common/validate';
+
+export function validateInput<S extends z.ZodType>(kind: RunKind, schema: S, input: unknown): z.infer<S> {
+  try {
+    return parseInput(kind, schema, input);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw ApplicationFailure.create({ message: error.message, type: FAILURE_TYPES.invalidInput, nonRetryable: true, details: [error.fields] });
+    throw error;
+  }
+}
+
+/** Sets the search attributes the Web UI filters on (mapping, run kind). */
+export function tagRun(kind: RunKind, mapping: string): void {
+  const current = workflowInfo().typedSearchAttributes;
+  if (current.get(MAPPING_SEARCH_ATTRIBUTE) === mapping && current.get(RUN_KIND_SEARCH_ATTRIBUTE) === kind) return;
+  upsertSearchAttributes([
+    { key: MAPPING_SEARCH_ATTRIBUTE, value: mapping },
+    { key: RUN_KIND_SEARCH_ATTRIBUTE, value: kind },
+  ]);
+}
+
+/** A non-retryable activity failure (unknown mapping, bad field) becomes the workflow's own failure, message first. */
+export function clarify(error: unknown): unknown {
+  if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) {
+    return ApplicationFailure.create({ message: error.cause.message, type: error.cause.type ?? undefined, nonRetryable: true, cause: error });
+  }
+  return error;
+}
