@@ -196,7 +196,9 @@ export function createSyncActivities(deps: ActivityDeps) {
         workflowId: input.workflowId,
         runId: input.runId,
       });
-      const since = input.fullSync ? null : pass.plan.sourceSide === 'local' ? pass.mapping.localWatermark : pass.mapping.integrationWatermark;
+      // The watermark is read fresh: the cached mapping may predate the last run's finish.
+      const fresh = await deps.store.requireMapping(input.mapping);
+      const since = input.fullSync ? null : pass.plan.sourceSide === 'local' ? fresh.localWatermark : fresh.integrationWatermark;
       return { jobId: job.id, since, startedAt: job.startedAt };
     },
 

@@ -3,7 +3,7 @@
  * validated here with the same schemas the workflows use, so a bad call fails
  * before anything is started.
  */
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TASK_QUEUE } from '../common/constants';
 import { progressQuery } from '../common/definitions';
 import {
@@ -48,7 +48,7 @@ export class CouplingSyncClient {
     };
   }
 
-  async startBulkSync(input: BulkSyncInput): Promise<WorkflowHandle<typeof bulkSyncWorkflow>> {
+  async startBulkSync(input: BulkSyncInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof bulkSyncWorkflow>> {
     const valid = parseInput('bulkSync', bulkSyncInputSchema, input);
     const what = valid.recordIds ? `${valid.recordIds.length} records` : valid.fullSync ? 'all records' : 'changed records';
     return this.client.workflow.start<typeof bulkSyncWorkflow>('bulkSyncWorkflow', {
@@ -61,7 +61,7 @@ export class CouplingSyncClient {
     return (await this.startBulkSync(input)).result();
   }
 
-  async startSingleSync(input: SingleSyncInput): Promise<WorkflowHandle<typeof singleSyncWorkflow>> {
+  async startSingleSync(input: SingleSyncInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof singleSyncWorkflow>> {
     const valid = parseInput('singleSync', singleSyncInputSchema, input);
     const side = valid.side ?? 'local';
     return this.client.workflow.start<typeof singleSyncWorkflow>('singleSyncWorkflow', {
@@ -74,7 +74,7 @@ export class CouplingSyncClient {
     return (await this.startSingleSync(input)).result();
   }
 
-  async startRetryFailed(input: RetryFailedInput): Promise<WorkflowHandle<typeof retryFailedWorkflow>> {
+  async startRetryFailed(input: RetryFailedInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof retryFailedWorkflow>> {
     const valid = parseInput('retryFailed', retryFailedInputSchema, input);
     return this.client.workflow.start<typeof retryFailedWorkflow>('retryFailedWorkflow', {
       args: [valid],

@@ -1,7 +1,7 @@
 /** Reaches the run's one dev server and runs a worker on a task queue of the test's own. */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { CouplingSyncClient } from '../../client';
 import type { Systems } from '../../activities';
 import type { Store } from '../../store/store';
@@ -13,7 +13,14 @@ export interface TestTemporal {
   close(): Promise<void>;
 }
 
+let runtimeInstalled = false;
+
 export async function connectTestTemporal(): Promise<TestTemporal> {
+  if (!runtimeInstalled) {
+    // Expected failures (bad input, exhausted retries) would otherwise fill the output with warnings.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    runtimeInstalled = true;
+  }
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global setup starts the dev server).');
   const connection = await Connection.connect({ address });
