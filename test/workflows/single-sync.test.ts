@@ -1,0 +1,181 @@
+/** singleSync, retryFailed, throttling and cancellation on the real dev server. */
+import { WorkflowFailedError } from '@temporalio/client';
+import { connectTestTemporal, withWorker, type TestTemporal, type WorkerHarness } from '../helpers/temporal';
+import { sqliteDialect } from '../helpers/stores';
+import { customer, openTestSystems, testMapping, tick, type TestSystems } from '../helpers/systems';
+import { FaultyConnector, type Faults } from '../helpers/faulty-connector';
+import type { Store } from '../../store/store';
+import type { MappingDefinition } from '../../domain/mapping';
+import type { Systems } from '../../activities';
+import { creationKey } from '../../domain/record-key';
+
+const FAST_RETRY = { maximumAttempts: 2, initialIntervalMs: 50 };
+
+let temporal: TestTemporal;
+beforeAll(async () => {
+  temporal = await connectTestTemporal();
+});
+afterAll(async () => {
+  await temporal?.close();
+});
+
+async function setup(mapping: Partial<MappingDefinition> = {}, faults?: Faults) {
+  const { store, cleanup } = await sqliteDialect.open();
+  const sys: TestSystems = await openTestSystems();
+  const faulty = faults ? new FaultyConnector(sys.systems.integration, faults) : undefined;
+  const systems: Systems = { ...sys.systems, ...(faulty ? { integration: faulty } : {}) };
+  await store.saveMapping(testMapping(mapping));
+  return {
+    store: store as Store, sys, faulty,
+    run: <T>(fn: (h: WorkerHarness) => Promise<T>) => withWorker(temporal, { store, systems }, fn),
+    close: async () => { await sys.close(); await cleanup(); },
+  };
+}
+
+test('singleSync creates and couples an uncoupled record even when the mapping syncs only coupled ones, then pushes changes', async () => {
+  const ctx = await setup({ syncOnlyCoupledRecords: true });
+  try {
+    await ctx.sys.local('customer').insert([customer(1), customer(2)]);
+    await ctx.run(async ({ sync }) => {
+      const first = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
+      expect(first.jobs[0]).toMatchObject({ direction: 'ToIntegrationTable', counters: { inserted: 1, coupled: 1 } });
+      const [coupling] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
+      expect(coupling.integrationId).toBe(creationKey('CUSTOMER', 'local', 'C1'));
+      expect(await ctx.sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
+
+      await ctx.sys.local('customer').where('id', 'C1').update({ name: 'New name', modified_on: tick() });
+      const second = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
+      expect(second.jobs[0].counters).toMatchObject({ modified: 1 });
+      expect(await ctx.sys.integration('account').where('id', coupling.integrationId).first()).toMatchObject({ name: 'New name' });
+      const third = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
+      expect(third.jobs[0].counters).toMatchObject({ modified: 0, unchanged: 1 });
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('singleSync of a bidirectional record pulls the side that changed; both changed and no rule -> skipped until a direction is chosen', async () => {
+  const ctx = await setup({ direction: 'Bidirectional' });
+  try {
+    await ctx.sys.local('customer').insert([customer(1)]);
+    await ctx.run(async ({ sync }) => {
+      await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
+      const [coupling] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
+      await ctx.sys.integration('account').where('id', coupling.integrationId).update({ address1_city: 'Oslo', modified_on: tick() });
+      const pulled = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
+      expect(pulled.jobs[0]).toMatchObject({ direction: 'FromIntegrationTable', counters: { modified: 1 } });
+      expect(await ctx.sys.local('customer').where('id', 'C1').first()).toMatchObject({ city: 'Oslo' });
+
+      await ctx.sys.local('customer').where('id', 'C1').update({ name: 'Local', modified_on: tick() });
+      await ctx.sys.integration('account').where('id', coupling.integrationId).update({ name: 'Remote', modified_on: tick() });
+      const conflict = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
+      expect(conflict.jobs[0].counters).toMatchObject({ failed: 1, modified: 0 });
+      const [skipped] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
+      expect(skipped.skipped).toBe(true);
+      const errors = await ctx.store.listErrors({ jobId: conflict.jobs[0].jobId });
+      expect(errors[0].message).toMatch(/changed on both sides/);
+
+      const chosen = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1', direction: 'FromIntegrationTable' });
+      expect(chosen.jobs[0]).toMatchObject({ direction: 'FromIntegrationTable', counters: { modified: 1 } });
+      expect(await ctx.sys.local('customer').where('id', 'C1').first()).toMatchObject({ name: 'Remote' });
+      const [after] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
+      expect(after).toMatchObject({ skipped: false, lastFromIntegrationResult: 'Success' });
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('singleSync refuses a direction the mapping does not allow, naming the field', async () => {
+  const ctx = await setup({ direction: 'ToIntegrationTable' });
+  try {
+    await ctx.sys.local('customer').insert([customer(1)]);
+    await ctx.run(async ({ sync }) => {
+      const error = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1', direction: 'FromIntegrationTable' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause?.message).toMatch(/Field "direction": mapping CUSTOMER is ToIntegrationTable/);
+      expect(await ctx.store.listJobs()).toHaveLength(0);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('retryFailed re-runs failed records once the cause is gone', async () => {
+  const badKey = creationKey('CUSTOMER', 'local', 'C2');
+  const failIds = new Set([badKey]);
+  const ctx = await setup({}, { failIds });
+  try {
+    await ctx.sys.local('customer').insert([customer(1), customer(2), customer(3)]);
+    await ctx.run(async ({ sync }) => {
+      const first = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY });
+      expect(first.jobs[0].counters).toMatchObject({ inserted: 2, failed: 1 });
+      // The record could not be created, so it has no coupling yet: make it a coupled record failing an update instead.
+      failIds.clear();
+      await sync.bulkSync({ mapping: 'CUSTOMER', fullSync: true });
+      expect(await ctx.store.countCouplings('CUSTOMER')).toBe(3);
+      failIds.add(badKey);
+      await ctx.sys.local('customer').where('id', 'C2').update({ name: 'Will fail', modified_on: tick() });
+      const failing = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY });
+      expect(failing.jobs[0].counters).toMatchObject({ failed: 1 });
+      const [failed] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C2']);
+      expect(failed).toMatchObject({ lastToIntegrationResult: 'Failure', failureCount: 1, skipped: false });
+
+      failIds.clear();
+      const retried = await sync.retryFailed({ mapping: 'CUSTOMER' });
+      expect(retried.jobs[0].counters).toMatchObject({ modified: 1, failed: 0 });
+      expect(await ctx.sys.integration('account').where('id', badKey).first()).toMatchObject({ name: 'Will fail' });
+      const [fixed] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C2']);
+      expect(fixed).toMatchObject({ lastToIntegrationResult: 'Success', failureCount: 0 });
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('throttling waits for Retry-After and never becomes an error row', async () => {
+  const ctx = await setup({}, { throttle: { calls: 3, retryAfterMs: 400 } });
+  try {
+    await ctx.sys.local('customer').insert(Array.from({ length: 30 }, (_, i) => customer(i)));
+    await ctx.run(async ({ sync }) => {
+      const started = Date.now();
+      // Two attempts only: the three throttled attempts must not count against them.
+      const result = await sync.bulkSync({ mapping: 'CUSTOMER', retry: { maximumAttempts: 2, initialIntervalMs: 20 } });
+      const elapsed = Date.now() - started;
+      expect(ctx.faulty?.calls.throttled).toBe(3);
+      expect(elapsed).toBeGreaterThanOrEqual(3 * 400);
+      expect(result.jobs[0].counters).toMatchObject({ inserted: 30, failed: 0 });
+      expect(await ctx.store.listErrors()).toHaveLength(0);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('cancelling a bulk run finishes the batches in flight and closes the job as cancelled', async () => {
+  const ctx = await setup({}, { delayMs: 250 });
+  try {
+    await ctx.sys.local('customer').insert(Array.from({ length: 200 }, (_, i) => customer(i)));
+    await ctx.run(async ({ sync }) => {
+      const handle = await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 10, maxBatchesInFlight: 2 });
+      await new Promise((r) => setTimeout(r, 800));
+      const progress = await sync.progress(handle.workflowId);
+      expect(progress.phase).toBe('running');
+      expect(progress.counters.inserted).toBeGreaterThan(0);
+      await sync.cancel(handle.workflowId);
+      const error = await handle.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
+      const [job] = await ctx.store.listJobs({ mappingName: 'CUSTOMER' });
+      expect(job.status).toBe('cancelled');
+      const created = Number((await ctx.sys.integration('account').count({ n: '*' }).first())?.n);
+      expect(created).toBeLessThan(200);
+      // Counters match what was really written: nothing half-done, nothing lost.
+      expect(job.counters.inserted).toBe(created);
+      expect(await ctx.store.countCouplings('CUSTOMER')).toBe(created);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
