@@ -21,8 +21,8 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-function readPem(variable: string): Buffer | undefined {
-  const file = process.env[variable];
+function readPem(env: NodeJS.ProcessEnv, variable: string): Buffer | undefined {
+  const file = env[variable];
   if (!file) return undefined;
   try {
     return readFileSync(file);
@@ -38,10 +38,10 @@ function readPem(variable: string): Buffer | undefined {
  * TEMPORAL_TLS_SERVER_NAME.
  */
 export function temporalConfigFromEnv(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
-  const cert = env.TEMPORAL_TLS_CERT ? readPem('TEMPORAL_TLS_CERT') : undefined;
-  const key = env.TEMPORAL_TLS_KEY ? readPem('TEMPORAL_TLS_KEY') : undefined;
+  const cert = env.TEMPORAL_TLS_CERT ? readPem(env, 'TEMPORAL_TLS_CERT') : undefined;
+  const key = env.TEMPORAL_TLS_KEY ? readPem(env, 'TEMPORAL_TLS_KEY') : undefined;
   if ((cert && !key) || (!cert && key)) throw new ConfigError('Set both TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY for mTLS, or neither.');
-  const ca = env.TEMPORAL_TLS_CA ? readPem('TEMPORAL_TLS_CA') : undefined;
+  const ca = env.TEMPORAL_TLS_CA ? readPem(env, 'TEMPORAL_TLS_CA') : undefined;
   const apiKey = env.TEMPORAL_API_KEY?.trim() || undefined;
   const wantsTls = env.TEMPORAL_TLS === 'true' || !!cert || !!ca || !!apiKey;
   const tls: NativeConnectionOptions['tls'] = wantsTls
