@@ -1,7 +1,17 @@
 /** Activities that only read the store: what a person sees before starting a run. */
+import { FAILURE_TYPES } from '../common/constants';
 import type { JobCounters } from '../common/types';
 import type { ActivityDeps } from './deps';
-import { loadMapping } from './pass-loader';
+import { loadMapping, nonRetryable } from './pass-loader';
+
+/** How long a run's lease on its mapping lasts without renewal. @default 10 minutes */
+export const RUN_LOCK_TTL_MS = 10 * 60_000;
+
+export interface RunLockInput {
+  mapping: string;
+  /** The run chain holding the lease: workflow id and first run id. */
+  holder: string;
+}
 
 export interface MappingOverview {
   name: string;
@@ -14,6 +24,21 @@ export interface MappingOverview {
 
 export function createStoreActivities(deps: ActivityDeps) {
   return {
+    /** Takes the mapping's lease or fails, non-retryable, naming the run that holds it. */
+    async acquireRunLock(input: RunLockInput): Promise<void> {
+      const current = await deps.store.acquireRunLock(input.mapping, input.holder, RUN_LOCK_TTL_MS);
+      if (current !== input.holder) {
+        throw nonRetryable(
+          `Mapping ${input.mapping} is already being synchronized by workflow ${current.split('#')[0]}; wait for it to finish or cancel it.`,
+          FAILURE_TYPES.mappingBusy,
+        );
+      }
+    },
+
+    async releaseRunLock(input: RunLockInput): Promise<void> {
+      await deps.store.releaseRunLock(input.mapping, input.holder);
+    },
+
     /** A mapping with its coupling count and last job: ids and counts only. */
     async describeMapping(input: { mapping: string }): Promise<MappingOverview> {
       const mapping = await loadMapping(deps, input.mapping);

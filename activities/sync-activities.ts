@@ -16,6 +16,7 @@ import { nextWatermark } from '../domain/modified-on';
 import { MESSAGES, type DecisionOptions } from '../domain/sync-decision';
 import { recordFailures, syncRecords, type RecordFailure } from './sync-engine';
 import { redact } from './redact';
+import { RUN_LOCK_TTL_MS } from './store-activities';
 import type { ActivityDeps } from './deps';
 import { loadMapping, loadPass, nonRetryable, type LoadedPass } from './pass-loader';
 
@@ -53,6 +54,8 @@ export interface PlanBatchesInput {
   count: number;
   /** Counters so far, saved on the job row so the store shows progress. */
   counters: JobCounters;
+  /** The run's lease on the mapping, renewed with every round. */
+  lockHolder?: string;
 }
 
 export interface BatchRange {
@@ -206,6 +209,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     async planBatches(input: PlanBatchesInput): Promise<PlanBatchesResult> {
       const { mapping, plan, source } = await loadPass(deps, input.mapping, input.direction);
       await deps.store.updateJob(input.jobId, { counters: input.counters });
+      if (input.lockHolder) await deps.store.acquireRunLock(input.mapping, input.lockHolder, RUN_LOCK_TTL_MS);
       const keys = await source.scanKeys({
         table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
         filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,

@@ -37,4 +37,5 @@ export const FAILURE_TYPES = {
   couplingRefused: 'CouplingRefused',
   throttled: 'Throttled',
   recordsFailed: 'RecordsFailed',
+  mappingBusy: 'MappingBusy',
 } as const;

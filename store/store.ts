@@ -372,6 +372,29 @@ export class Store {
     return Number(row?.n ?? 0);
   }
 
+  // --- run locks ----------------------------------------------------------
+
+  /**
+   * Takes (or renews) the lease on a mapping for `holder`. Returns the current
+   * holder: `holder` itself when taken, another run's id when it is busy. An
+   * expired lease (a run that died without releasing it) can be taken over.
+   */
+  async acquireRunLock(mappingName: string, holder: string, ttlMs: number): Promise<string> {
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
+    await this.knex(TABLES.runLocks).insert({ mapping_name: mappingName, holder, expires_at: expiresAt }).onConflict('mapping_name').ignore();
+    await this.knex(TABLES.runLocks)
+      .where('mapping_name', mappingName)
+      .andWhere((q) => q.where('holder', holder).orWhere('expires_at', '<', now.toISOString()))
+      .update({ holder, expires_at: expiresAt });
+    const row: Row | undefined = await this.knex(TABLES.runLocks).where('mapping_name', mappingName).first();
+    return row ? String(row.holder) : holder;
+  }
+
+  async releaseRunLock(mappingName: string, holder: string): Promise<void> {
+    await this.knex(TABLES.runLocks).where({ mapping_name: mappingName, holder }).delete();
+  }
+
   // --- jobs ---------------------------------------------------------------
 
   /** Creates the job row once; a repeat with the same id returns the existing row. */

@@ -5,5 +5,6 @@ export const TABLES = {
   couplings: 'couplings',
   jobs: 'sync_jobs',
   jobErrors: 'sync_job_errors',
+  runLocks: 'mapping_run_locks',
   migrations: 'coupling_sync_migrations',
 } as const;

@@ -1,10 +1,12 @@
 /**
- * Builds a Temporal Worker for our task queue: our workflows (from a prebuilt
- * bundle or the workflows folder) and activities bound to a store and systems.
+ * Builds the dedicated Temporal Worker for our task queue on top of the plugin:
+ * our workflows (a prebuilt bundle or the workflows folder) and activities
+ * bound to a store and systems.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/constants';
-import { createActivities, type Systems } from '../activities';
+import type { Systems } from '../activities';
+import { CouplingSyncPlugin, WORKFLOWS_PATH } from '../plugin';
 import type { Store } from '../store/store';
 
 export interface CreateWorkerOptions {
@@ -22,16 +24,15 @@ export interface CreateWorkerOptions {
   log?: (line: string) => void;
 }
 
-/** Path of the workflow-only entry point, for bundling. */
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+export { WORKFLOWS_PATH };
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ store: options.store, systems: options.systems, log: options.log }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
+    plugins: [new CouplingSyncPlugin({ store: options.store, systems: options.systems, log: options.log })],
     maxConcurrentActivityTaskExecutions: 20,
     ...options.workerOptions,
   });

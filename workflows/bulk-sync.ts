@@ -5,7 +5,7 @@
  * bounded history; cancelling finishes the batches in flight and closes the job
  * as cancelled.
  */
-import { CancelledFailure, continueAsNew, setHandler, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
 import { progressQuery } from '../common/definitions';
 import { bulkSyncInputSchema, type BulkSyncInput } from '../common/inputs';
@@ -24,8 +24,13 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
     finishedJobs: resume?.finishedJobs ?? [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
   };
   setHandler(progressQuery, () => progress);
+  const info = workflowInfo();
+  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  let continuing = false;
   try {
     const overview = await acts.control.describeMapping({ mapping: input.mapping });
+    // One bulk run per mapping, however it was started (client, Web UI, schedule).
+    await acts.control.acquireRunLock(lock);
     const directions: SyncDirection[] = input.direction
       ? [input.direction]
       : overview.direction === 'Bidirectional' ? ['ToIntegrationTable', 'FromIntegrationTable'] : [overview.direction as SyncDirection];
@@ -44,11 +49,14 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
           batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
           maxBatchesInFlight: input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT,
           batchesPerRun: input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN,
+          lockHolder: lock.holder,
         },
         { progress, newJobId: uuid4, batchesThisRun },
         resume && resume.passIndex === passIndex ? resume : null,
       );
       if (!outcome.done) {
+        await acts.control.acquireRunLock(lock);
+        continuing = true;
         return await continueAsNew<typeof bulkSyncWorkflow>({ ...input, continuation: outcome.continuation });
       }
       progress.finishedJobs = [...progress.finishedJobs, outcome.job];
@@ -62,5 +70,7 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
   } catch (error) {
     if (progress.phase !== 'cancelled') progress.phase = 'failed';
     throw clarify(error);
+  } finally {
+    if (!continuing) await CancellationScope.nonCancellable(() => acts.control.releaseRunLock(lock));
   }
 }

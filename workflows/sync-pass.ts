@@ -25,6 +25,8 @@ export interface PassSpec {
   batchSize: number;
   maxBatchesInFlight: number;
   batchesPerRun: number;
+  /** The run's lease on the mapping, renewed each round. */
+  lockHolder?: string;
 }
 
 /** Where a pass stopped when the run must continue as new. */
@@ -127,7 +129,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
     if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
     const plan = await acts.control.planBatches({
       mapping: spec.mapping, direction: spec.direction, jobId, since: start.since, after: cursor,
-      batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters,
+      batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters, lockHolder: spec.lockHolder,
     });
     await runPool(plan.ranges, spec.maxBatchesInFlight, async (range) => {
       await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });

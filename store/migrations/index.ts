@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as initial from './001-initial';
+import * as runLocks from './002-run-locks';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +13,7 @@ interface Migration {
 
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
+  '002-run-locks': runLocks,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,30 @@
+/**
+ * The Temporal plugin a team adds to its own Worker to get coupling & sync:
+ *
+ *   Worker.create({ connection, taskQueue: TASK_QUEUE, plugins: [new CouplingSyncPlugin({ store, systems })] })
+ *
+ * It appends our activities. It registers our workflows only when the worker
+ * has none of its own: SimplePlugin would *replace* a team's workflowsPath or
+ * bundle, so a team that runs its own workflows on the same worker re-exports
+ * ours from its workflows file instead (`export * from 'temporal-coupling-sync/workflows'`).
+ */
+import { SimplePlugin } from '@temporalio/plugin';
+import type { WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities';
+
+/** Path of the workflow-only entry point. */
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+export type CouplingSyncPluginOptions = ActivityDeps;
+
+export class CouplingSyncPlugin extends SimplePlugin {
+  constructor(options: CouplingSyncPluginOptions) {
+    super({ name: 'coupling-sync', activities: createActivities(options) });
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    const configured = super.configureWorker(options);
+    if (configured.workflowsPath || configured.workflowBundle) return configured;
+    return { ...configured, workflowsPath: WORKFLOWS_PATH };
+  }
+}

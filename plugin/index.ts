@@ -1,0 +1,1 @@
+export { CouplingSyncPlugin, WORKFLOWS_PATH, type CouplingSyncPluginOptions } from './coupling-sync-plugin';
