@@ -3,6 +3,7 @@
  * files reach them through the environment variables set here.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../worker/dev-server';
@@ -14,10 +15,24 @@ declare global {
   var __TEMPORAL_ENV__: { teardown(): Promise<void> } | undefined;
 }
 
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 export default async function globalSetup(): Promise<void> {
   const cli = await resolveTemporalCli({ log: (l) => console.log(`\n${l}`) });
   console.log(`\nTemporal CLI: ${cli.path ?? 'SDK download'} (${cli.source})`);
-  const env = await startDevServer();
+  const uiPort = await freePort();
+  const env = await startDevServer({ uiPort });
+  process.env.TEMPORAL_TEST_UI_URL = `http://localhost:${uiPort}`;
   globalThis.__TEMPORAL_ENV__ = env;
   process.env.TEMPORAL_TEST_ADDRESS = env.address;
   const dir = path.resolve('.cache');
@@ -26,5 +41,5 @@ export default async function globalSetup(): Promise<void> {
   const bundlePath = path.join(dir, 'test-workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   process.env.TEMPORAL_TEST_BUNDLE = bundlePath;
-  console.log(`Temporal dev server at ${env.address}; workflow bundle ${(bundle.code.length / 1024).toFixed(0)} KiB`);
+  console.log(`Temporal dev server at ${env.address} (Web UI ${process.env.TEMPORAL_TEST_UI_URL}); workflow bundle ${(bundle.code.length / 1024).toFixed(0)} KiB`);
 }
