@@ -8,7 +8,9 @@ import { TASK_QUEUE } from '../common/constants';
 import { progressQuery } from '../common/definitions';
 import {
   bulkSyncInputSchema, retryFailedInputSchema, singleSyncInputSchema, describeMappingInputSchema,
+  matchBasedCouplingInputSchema, setUpCouplingInputSchema, uncoupleInputSchema,
   type BulkSyncInput, type RetryFailedInput, type SingleSyncInput,
+  type MatchBasedCouplingInput, type SetUpCouplingInput, type UncoupleInput,
 } from '../common/inputs';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
 import type { RunKind, RunProgress, RunResult } from '../common/types';
@@ -16,6 +18,9 @@ import { parseInput } from '../common/validate';
 import type { MappingOverview } from '../activities/store-activities';
 import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
+
+/** The shape of every run workflow: one JSON input, a RunResult. */
+type RunWorkflow<I> = (input: I) => Promise<RunResult>;
 
 export interface CouplingSyncClientOptions {
   client: Client;
@@ -84,6 +89,42 @@ export class CouplingSyncClient {
 
   async retryFailed(input: RetryFailedInput): Promise<RunResult> {
     return (await this.startRetryFailed(input)).result();
+  }
+
+  async startMatchBasedCoupling(input: MatchBasedCouplingInput): Promise<WorkflowHandleWithFirstExecutionRunId<RunWorkflow<MatchBasedCouplingInput>>> {
+    const valid = parseInput('matchBasedCoupling', matchBasedCouplingInputSchema, input);
+    return this.client.workflow.start<RunWorkflow<MatchBasedCouplingInput>>('matchBasedCouplingWorkflow', {
+      args: [valid],
+      ...this.startOptions('matchBasedCoupling', valid.mapping, workflowIds.matchBasedCoupling(valid.mapping), `Match-based coupling of ${valid.mapping}${valid.createNewIfNoMatch ? ', creating unmatched records' : ''}`),
+    });
+  }
+
+  async matchBasedCoupling(input: MatchBasedCouplingInput): Promise<RunResult> {
+    return (await this.startMatchBasedCoupling(input)).result();
+  }
+
+  async startSetUpCoupling(input: SetUpCouplingInput): Promise<WorkflowHandleWithFirstExecutionRunId<RunWorkflow<SetUpCouplingInput>>> {
+    const valid = parseInput('setUpCoupling', setUpCouplingInputSchema, input);
+    return this.client.workflow.start<RunWorkflow<SetUpCouplingInput>>('setUpCouplingWorkflow', {
+      args: [valid],
+      ...this.startOptions('setUpCoupling', valid.mapping, workflowIds.setUpCoupling(valid.mapping, valid.localId), `Couple ${valid.mapping} ${valid.localId} to ${valid.integrationId}`),
+    });
+  }
+
+  async setUpCoupling(input: SetUpCouplingInput): Promise<RunResult> {
+    return (await this.startSetUpCoupling(input)).result();
+  }
+
+  async startUncouple(input: UncoupleInput): Promise<WorkflowHandleWithFirstExecutionRunId<RunWorkflow<UncoupleInput>>> {
+    const valid = parseInput('uncouple', uncoupleInputSchema, input);
+    return this.client.workflow.start<RunWorkflow<UncoupleInput>>('uncoupleWorkflow', {
+      args: [valid],
+      ...this.startOptions('uncouple', valid.mapping, workflowIds.uncouple(valid.mapping), `Uncouple ${valid.all ? 'all records' : `${valid.recordIds?.length ?? 0} records`} of ${valid.mapping}`),
+    });
+  }
+
+  async uncouple(input: UncoupleInput): Promise<RunResult> {
+    return (await this.startUncouple(input)).result();
   }
 
   async describeMapping(mapping: string): Promise<MappingOverview> {

@@ -1,0 +1,283 @@
+/**
+ * `coupling-sync`: start and watch runs, manage schedules, and read jobs and
+ * error rows from a terminal or a script. Every command takes --json; failures
+ * end with one sentence and a non-zero exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { SingleBar } from 'cli-progress';
+import { CouplingSyncClient } from '../client';
+import { SyncSchedules } from '../client/schedules';
+import { SYNC_DIRECTIONS, type RunResult, type SyncDirection } from '../common/types';
+import { InvalidInputError } from '../common/validate';
+import { progressQuery } from '../common/definitions';
+import { Store } from '../store/store';
+import { temporalConfigFromEnv } from '../worker/config';
+import { describeFatal } from '../worker/fatal';
+
+interface GlobalOptions {
+  json?: boolean;
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+const program = new Command('coupling-sync')
+  .description('Couple and synchronize records between two systems of record, on Temporal.')
+  .option('--json', 'print machine-readable JSON')
+  .option('--address <host:port>', 'Temporal frontend (TEMPORAL_ADDRESS)')
+  .option('--namespace <name>', 'Temporal namespace (TEMPORAL_NAMESPACE)')
+  .option('--task-queue <name>', 'task queue of the coupling-sync worker (TEMPORAL_TASK_QUEUE)')
+  .showHelpAfterError();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+const directionOption = (): Option => new Option('--direction <direction>', 'pass direction').choices([...SYNC_DIRECTIONS]);
+const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
+
+let connection: Connection | null = null;
+let store: Store | null = null;
+
+async function temporal(): Promise<{ client: Client; sync: CouplingSyncClient; schedules: SyncSchedules }> {
+  const config = temporalConfigFromEnv();
+  const g = globals();
+  // Lazy: input is validated before the first call reaches the server.
+  connection ??= Connection.lazy({ address: g.address ?? config.address, tls: config.tls, apiKey: config.apiKey });
+  const client = new Client({ connection, namespace: g.namespace ?? config.namespace });
+  const taskQueue = g.taskQueue ?? config.taskQueue;
+  return { client, sync: new CouplingSyncClient({ client, taskQueue }), schedules: new SyncSchedules(client, taskQueue) };
+}
+
+async function openStore(): Promise<Store> {
+  store ??= Store.open({ databaseUrl: process.env.DATABASE_URL });
+  return store;
+}
+
+function print(value: unknown, human: () => string): void {
+  console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+}
+
+function summarize(result: RunResult): string {
+  return result.jobs
+    .map((j) => {
+      const counts = Object.entries(j.counters).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing to do';
+      return `${result.mapping} ${j.direction ?? j.type}: ${j.status} (${counts}) job ${j.jobId}`;
+    })
+    .join('\n');
+}
+
+/** Waits for a run, drawing a progress bar from the progress query when a person is watching. */
+async function follow(handle: WorkflowHandle): Promise<RunResult> {
+  const showBar = !globals().json && process.stderr.isTTY;
+  const bar = showBar
+    ? new SingleBar({ format: '{phase} {direction} | {value} records read | inserted {inserted} modified {modified} failed {failed}', hideCursor: true }, undefined)
+    : null;
+  let timer: NodeJS.Timeout | null = null;
+  if (bar) {
+    bar.start(0, 0, { phase: 'starting', direction: '', inserted: 0, modified: 0, failed: 0 });
+    timer = setInterval(() => {
+      handle.query(progressQuery).then((p) => {
+        bar.setTotal(Math.max(p.recordsScanned, 1));
+        bar.update(p.recordsScanned, { phase: p.phase, direction: p.direction ?? '', inserted: p.counters.inserted, modified: p.counters.modified, failed: p.counters.failed });
+      }, () => undefined);
+    }, 500);
+  }
+  try {
+    return (await handle.result()) as RunResult;
+  } finally {
+    if (timer) clearInterval(timer);
+    bar?.stop();
+  }
+}
+
+async function runAndReport(start: () => Promise<WorkflowHandle>, wait: boolean): Promise<void> {
+  const handle = await start();
+  if (!wait) {
+    print({ workflowId: handle.workflowId }, () => `Started ${handle.workflowId}`);
+    return;
+  }
+  const result = await follow(handle);
+  print(result, () => summarize(result));
+  if (result.jobs.some((j) => j.counters.failed > 0)) process.exitCode = 2;
+}
+
+program
+  .command('sync')
+  .description('synchronize one record now (BC: Synchronize Now)')
+  .argument('<mapping>')
+  .argument('<recordId>')
+  .addOption(new Option('--side <side>', 'which side the id is on').choices(['local', 'integration']).default('local'))
+  .addOption(directionOption())
+  .action(async (mapping: string, recordId: string, o: { side: 'local' | 'integration'; direction?: SyncDirection }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startSingleSync({ mapping, recordId, side: o.side, direction: o.direction }), true);
+  });
+
+program
+  .command('bulk')
+  .description('synchronize every changed record of a mapping (or the given ids, or all with --full)')
+  .argument('<mapping>')
+  .addOption(directionOption())
+  .option('--full', 'all records, regardless of watermarks')
+  .option('--ids <ids>', 'comma-separated record ids', list)
+  .option('--batch-size <n>', 'records per batch', (v) => Number(v))
+  .option('--no-wait', 'start and return the workflow id')
+  .action(async (mapping: string, o: { direction?: SyncDirection; full?: boolean; ids?: string[]; batchSize?: number; wait: boolean }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startBulkSync({ mapping, direction: o.direction, fullSync: o.full, recordIds: o.ids, batchSize: o.batchSize }), o.wait);
+  });
+
+program
+  .command('match')
+  .description('couple uncoupled records to matching ones on the other side')
+  .argument('<mapping>')
+  .option('--ids <ids>', 'comma-separated local record ids', list)
+  .option('--create-new', 'create the record on the integration side when nothing matches')
+  .option('--sync-after', 'synchronize the newly coupled records')
+  .option('--no-wait', 'start and return the workflow id')
+  .action(async (mapping: string, o: { ids?: string[]; createNew?: boolean; syncAfter?: boolean; wait: boolean }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startMatchBasedCoupling({ mapping, recordIds: o.ids, createNewIfNoMatch: o.createNew, syncAfterCoupling: o.syncAfter }), o.wait);
+  });
+
+program
+  .command('couple')
+  .description('couple one local record to one integration record (BC: Set Up Coupling)')
+  .argument('<mapping>')
+  .argument('<localId>')
+  .argument('<integrationId>')
+  .option('--sync-after', 'synchronize the pair right away')
+  .action(async (mapping: string, localId: string, integrationId: string, o: { syncAfter?: boolean }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startSetUpCoupling({ mapping, localId, integrationId, syncAfter: o.syncAfter }), true);
+  });
+
+program
+  .command('uncouple')
+  .description('delete couplings (the records stay)')
+  .argument('<mapping>')
+  .option('--ids <ids>', 'comma-separated record ids', list)
+  .addOption(new Option('--side <side>', 'which side the ids are on').choices(['local', 'integration']).default('local'))
+  .option('--all', 'every coupling of the mapping')
+  .action(async (mapping: string, o: { ids?: string[]; side: 'local' | 'integration'; all?: boolean }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startUncouple({ mapping, recordIds: o.ids, side: o.side, all: o.all ? true : undefined }), true);
+  });
+
+program
+  .command('retry')
+  .description('re-run the records whose last sync failed (BC: Coupled Data Synchronization Errors, Retry)')
+  .argument('<mapping>')
+  .option('--include-skipped', 'also the skipped records (their flag is cleared)')
+  .addOption(directionOption())
+  .action(async (mapping: string, o: { includeSkipped?: boolean; direction?: SyncDirection }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startRetryFailed({ mapping, includeSkipped: o.includeSkipped, direction: o.direction }), true);
+  });
+
+const schedule = program.command('schedule').description('recurring sync of a mapping on Temporal Schedules');
+schedule
+  .command('create')
+  .argument('<mapping>')
+  .option('--every <duration>', 'interval, e.g. "30m" or "1 hour"', '30 minutes')
+  .option('--paused', 'create it paused')
+  .action(async (mapping: string, o: { every: string; paused?: boolean }) => {
+    const info = await (await temporal()).schedules.create(mapping, { every: o.every, paused: o.paused });
+    print(info, () => `Schedule ${info.scheduleId}: every ${info.every}${info.paused ? ' (paused)' : ''}`);
+  });
+schedule
+  .command('update')
+  .argument('<mapping>')
+  .requiredOption('--every <duration>', 'new interval')
+  .action(async (mapping: string, o: { every: string }) => {
+    const info = await (await temporal()).schedules.updateInterval(mapping, o.every);
+    print(info, () => `Schedule ${info.scheduleId}: every ${info.every}`);
+  });
+for (const [name, verb] of [['pause', 'Paused'], ['resume', 'Resumed'], ['trigger', 'Triggered'], ['delete', 'Deleted']] as const) {
+  schedule
+    .command(name)
+    .argument('<mapping>')
+    .action(async (mapping: string) => {
+      const { schedules } = await temporal();
+      await schedules[name](mapping);
+      print({ mapping, [name]: true }, () => `${verb} the schedule of ${mapping}`);
+    });
+}
+schedule.command('list').action(async () => {
+  const all = await (await temporal()).schedules.list();
+  print(all, () => (all.length ? all.map((s) => `${s.mapping}\tevery ${s.every}\t${s.paused ? 'paused' : 'active'}\tnext ${s.nextRunAt?.toISOString() ?? '-'}`).join('\n') : 'No schedules.'));
+});
+
+program
+  .command('jobs')
+  .description('recent sync jobs from the store (DATABASE_URL)')
+  .option('--mapping <name>')
+  .option('--limit <n>', 'how many', (v) => Number(v), 20)
+  .action(async (o: { mapping?: string; limit: number }) => {
+    const jobs = await (await openStore()).listJobs({ mappingName: o.mapping, limit: o.limit });
+    print(jobs, () =>
+      jobs.length
+        ? jobs.map((j) => `${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`).join('\n')
+        : 'No jobs yet.',
+    );
+  });
+
+program
+  .command('errors')
+  .description('error rows of failed records, newest first')
+  .option('--mapping <name>')
+  .option('--job <id>')
+  .option('--limit <n>', 'how many', (v) => Number(v), 50)
+  .action(async (o: { mapping?: string; job?: string; limit: number }) => {
+    const errors = await (await openStore()).listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
+    print(errors, () => (errors.length ? errors.map((e) => `${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`).join('\n') : 'No errors.'));
+  });
+
+const mappings = program.command('mappings').description('integration table mappings in the store');
+mappings.command('list', { isDefault: true }).action(async () => {
+  const names = await (await openStore()).listMappingNames();
+  print(names, () => (names.length ? names.join('\n') : 'No mappings.'));
+});
+mappings
+  .command('import')
+  .description('validate and store mappings from a JSON file (one mapping or a list)')
+  .argument('<file>')
+  .action(async (file: string) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new CliError(`Cannot read ${file} as JSON: ${(error as Error).message}.`);
+    }
+    const s = await openStore();
+    await s.migrate();
+    const saved: string[] = [];
+    for (const definition of Array.isArray(raw) ? raw : [raw]) saved.push((await s.saveMapping(definition)).name);
+    print(saved, () => `Stored mapping(s): ${saved.join(', ')}`);
+  });
+
+function sentence(error: unknown): string {
+  if (error instanceof InvalidInputError || error instanceof CliError) return error.message;
+  if (error instanceof WorkflowFailedError) return error.cause?.message ?? error.message;
+  return describeFatal(error, { temporalAddress: globals().address ?? temporalConfigFromEnv().address, databaseUrl: process.env.DATABASE_URL ?? '' });
+}
+
+async function main(): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    const message = sentence(error);
+    if (globals().json) console.log(JSON.stringify({ error: message }));
+    console.error(`Error: ${message}`);
+    process.exitCode = 1;
+  } finally {
+    await connection?.close();
+    await store?.close();
+  }
+}
+
+void main();

@@ -1,0 +1,85 @@
+/** The CLI as a script would use it: real process, real dev server, a SQLite store file shared with the worker. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
+import { customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
+import { Store } from '../../store/store';
+
+let temporal: TestTemporal;
+let store: Store;
+let sys: TestSystems;
+let databaseUrl: string;
+let dir: string;
+
+beforeAll(async () => {
+  temporal = await connectTestTemporal();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'cli-'));
+  databaseUrl = `sqlite:${path.join(dir, 'store.sqlite')}`;
+  store = Store.open({ databaseUrl });
+  await store.migrate();
+  sys = await openTestSystems();
+  await sys.local('customer').insert(Array.from({ length: 5 }, (_, i) => customer(i)));
+});
+afterAll(async () => {
+  await sys?.close();
+  await store?.close();
+  await temporal?.close();
+});
+
+function cli(args: string[], taskQueue = 'unused'): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.resolve('bin/coupling-sync.js'), ...args],
+      { env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('mappings import and list', async () => {
+  const file = path.join(dir, 'mappings.json');
+  writeFileSync(file, JSON.stringify([testMapping()]));
+  const imported = await cli(['mappings', 'import', file]);
+  expect(imported).toMatchObject({ code: 0, stdout: 'Stored mapping(s): CUSTOMER\n' });
+  const listed = await cli(['--json', 'mappings']);
+  expect(JSON.parse(listed.stdout)).toEqual(['CUSTOMER']);
+  writeFileSync(file, JSON.stringify({ ...testMapping(), direction: 'Sideways' }));
+  const bad = await cli(['mappings', 'import', file]);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr.trim()).toMatch(/^Error: Mapping CUSTOMER is invalid: direction: /);
+});
+
+test('bulk, jobs and errors with --json; a bad mapping is one sentence and exit 1', async () => {
+  await withWorker(temporal, { store, systems: sys.systems }, async ({ taskQueue }) => {
+    const bulk = await cli(['--json', 'bulk', 'CUSTOMER'], taskQueue);
+    expect(bulk.code).toBe(0);
+    const result = JSON.parse(bulk.stdout);
+    expect(result.jobs[0].counters).toMatchObject({ inserted: 5, coupled: 5 });
+    const jobs = JSON.parse((await cli(['--json', 'jobs', '--mapping', 'CUSTOMER'], taskQueue)).stdout);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ mappingName: 'CUSTOMER', status: 'succeeded' });
+    expect(JSON.parse((await cli(['--json', 'errors'], taskQueue)).stdout)).toEqual([]);
+    const human = await cli(['bulk', 'CUSTOMER'], taskQueue);
+    expect(human.stdout).toMatch(/^CUSTOMER ToIntegrationTable: succeeded \(nothing to do\) job /);
+
+    const unknown = await cli(['bulk', 'NOPE'], taskQueue);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe('Error: Field "mapping": no integration table mapping named "NOPE"; known mappings: CUSTOMER.');
+  });
+});
+
+test('schedule create, list, pause and delete', async () => {
+  const created = await cli(['--json', 'schedule', 'create', 'CUSTOMER', '--every', '1 hour', '--paused']);
+  expect(created.code).toBe(0);
+  expect(JSON.parse(created.stdout)).toMatchObject({ mapping: 'CUSTOMER', every: '1 hour', paused: true });
+  const listed = JSON.parse((await cli(['--json', 'schedule', 'list'])).stdout);
+  expect(listed.map((s: { mapping: string }) => s.mapping)).toContain('CUSTOMER');
+  expect((await cli(['schedule', 'resume', 'CUSTOMER'])).stdout).toBe('Resumed the schedule of CUSTOMER\n');
+  expect((await cli(['schedule', 'delete', 'CUSTOMER'])).code).toBe(0);
+  const bad = await cli(['schedule', 'create', 'CUSTOMER', '--every', 'often']);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr.trim()).toBe('Error: Option "every": "often" is not a duration; use e.g. "30 minutes", "5m" or "1 hour".');
+});
