@@ -6,12 +6,14 @@ import type { ActivityDeps } from './deps';
 import { verifyConnector } from '../connectors/connector';
 import { createSyncActivities } from './sync-activities';
 import { createStoreActivities } from './store-activities';
+import { createCouplingActivities } from './coupling-activities';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
   return {
     ...createStoreActivities(deps),
     ...createSyncActivities(deps),
+    ...createCouplingActivities(deps),
   };
 }
 

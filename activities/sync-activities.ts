@@ -10,7 +10,7 @@ import { FAILURE_TYPES } from '../common/constants';
 import { emptyCounters, addCounters, type JobCounters, type JobStatus, type JobSummary, type JobType, type Side, type SyncDirection } from '../common/types';
 import type { RecordKey, SourceRecord } from '../connectors/connector';
 import { ThrottledError } from '../connectors/connector';
-import { isTransientDbError } from '../connectors/db-errors';
+import { dbErrorMessage, isTransientDbError } from '../connectors/db-errors';
 import { directionFrom, mappingAllows, sidesOf } from '../domain/field-plan';
 import { nextWatermark } from '../domain/modified-on';
 import { MESSAGES, type DecisionOptions } from '../domain/sync-decision';
@@ -271,10 +271,13 @@ export function createSyncActivities(deps: ActivityDeps) {
             nextRetryDelay: Math.max(1, error.retryAfterMs),
           });
         }
+        // Only the driver's message travels on: the SQL it quotes would carry record values into the history.
+        const message = redact(dbErrorMessage(error));
+        const type = error instanceof Error ? error.name : 'Error';
         if (!isTransientDbError(error) && effectiveAttempt >= input.maxAttempts) {
-          throw ApplicationFailure.create({ message: redact(error instanceof Error ? error.message : String(error)), type: 'BatchFailed', nonRetryable: true });
+          throw ApplicationFailure.create({ message, type: 'BatchFailed', nonRetryable: true });
         }
-        throw error;
+        throw ApplicationFailure.create({ message, type });
       }
       counters = addCounters(counters, result.counters);
       if (result.retry.length > 0) {

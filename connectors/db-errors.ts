@@ -16,3 +16,16 @@ export function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/**
+ * The driver's own message without the SQL statement Knex prefixes to it
+ * ("insert into ... values ... - SQLITE_CONSTRAINT: ..."), which would carry
+ * record values into error rows, logs and workflow histories.
+ */
+export function dbErrorMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const sql = (error as { sql?: unknown } | null)?.sql;
+  const cut = message.lastIndexOf(' - ');
+  const text = typeof sql === 'string' || /^(insert|update|delete|select|with)\b/i.test(message) ? (cut >= 0 ? message.slice(cut + 3) : 'database error') : message;
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}

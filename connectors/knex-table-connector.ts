@@ -14,8 +14,8 @@ import type {
   SourceRecord, UpdateRecord, WriteResult,
 } from './connector';
 import { applyFilter } from './knex-filter';
-import { errorCode, isTransientDbError } from './db-errors';
-import { isPostgres } from '../store/database-url';
+import { dbErrorMessage, errorCode, isTransientDbError } from './db-errors';
+import { isPostgres, rowsPerInsert } from '../store/database-url';
 
 export interface KnexTableOptions {
   /** @default 'id' */
@@ -134,7 +134,7 @@ export class KnexTableConnector implements Connector {
     const columnsPerRow = Math.max(...rows.map((r) => Object.keys(r).length));
     try {
       await this.knex.transaction(async (trx) => {
-        for (const part of chunk(rows, Math.max(1, Math.floor(this.maxParams / columnsPerRow)))) {
+        for (const part of chunk(rows, rowsPerInsert(this.knex, columnsPerRow))) {
           await trx(table).insert(part).onConflict(idColumn).merge();
         }
       });
@@ -236,7 +236,7 @@ export class KnexTableConnector implements Connector {
   }
 
   private toWriteError(error: unknown): { kind: 'permanent'; message: string; code?: string; detail?: string } {
-    const message = error instanceof Error ? error.message : String(error);
-    return { kind: 'permanent', message, code: errorCode(error), detail: error instanceof Error ? error.stack : undefined };
+    // The driver's message, without the SQL statement (which carries record values).
+    return { kind: 'permanent', message: dbErrorMessage(error), code: errorCode(error) };
   }
 }

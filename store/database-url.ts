@@ -65,3 +65,13 @@ export function isPostgres(knex: Knex): boolean {
   const client = knex.client.config.client;
   return client === 'pg' || client === 'postgres' || client === 'postgresql';
 }
+
+/**
+ * Rows per multi-row INSERT: under the bound-parameter limit, and for SQLite
+ * under its 500-term compound SELECT limit (Knex writes multi-row inserts to
+ * SQLite as INSERT ... SELECT ... UNION ALL).
+ */
+export function rowsPerInsert(knex: Knex, columnsPerRow: number): number {
+  const byParams = Math.floor((isPostgres(knex) ? 60_000 : 30_000) / Math.max(1, columnsPerRow));
+  return Math.max(1, isPostgres(knex) ? byParams : Math.min(500, byParams));
+}

@@ -6,7 +6,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { FilterCondition, JobCounters, JobStatus, JobType, Side, SyncDirection } from '../common/types';
 import { COUNTER_NAMES, emptyCounters } from '../common/types';
-import { knexConfigFromUrl, isPostgres, type StoreConnectionOptions } from './database-url';
+import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { parseMappingDefinition, type FieldMapping, type MappingDefinition, type StoredMapping } from '../domain/mapping';
@@ -304,7 +304,7 @@ export class Store {
       created_at: now,
       updated_at: now,
     }));
-    for (const part of chunk(rows, Math.floor(this.maxParams / 14))) {
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 14))) {
       await this.knex(TABLES.couplings).insert(part).onConflict().ignore();
     }
   }
@@ -332,7 +332,7 @@ export class Store {
       'integration_id', 'last_synced_local_modified_on', 'last_synced_integration_modified_on', columns.result, columns.jobId,
       'skipped', 'failure_count', 'last_error_message', 'updated_at',
     ];
-    for (const part of chunk(rows, Math.floor(this.maxParams / 14))) {
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 14))) {
       await this.knex(TABLES.couplings).insert(part).onConflict(['mapping_name', 'local_id']).merge(merge);
     }
   }
@@ -453,7 +453,7 @@ export class Store {
       attempts: e.attempts,
       created_at: now,
     }));
-    for (const part of chunk(rows, Math.floor(this.maxParams / 9))) {
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 9))) {
       await this.knex(TABLES.jobErrors)
         .insert(part)
         .onConflict(['job_id', 'source_record_id'])

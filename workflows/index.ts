@@ -7,3 +7,6 @@ export { singleSyncWorkflow } from './single-sync';
 export { bulkSyncWorkflow } from './bulk-sync';
 export { retryFailedWorkflow } from './retry-failed';
 export { describeMappingWorkflow } from './describe-mapping';
+export { matchBasedCouplingWorkflow } from './match-based-coupling';
+export { setUpCouplingWorkflow } from './set-up-coupling';
+export { uncoupleWorkflow } from './uncouple';

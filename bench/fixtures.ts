@@ -1,0 +1,116 @@
+/**
+ * Benchmark fixtures: a local and an integration table with ten mapped text
+ * fields, on SQLite files or PostgreSQL schemas, and the BENCH mapping.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import type { Systems } from '../activities';
+import { KnexTableConnector } from '../connectors/knex-table-connector';
+import { rowsPerInsert, sqliteConfig } from '../store/database-url';
+import { Store } from '../store/store';
+import type { MappingDefinition } from '../domain/mapping';
+
+export const FIELDS = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10'];
+export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function benchMapping(name = 'BENCH'): MappingDefinition {
+  return {
+    name,
+    local: { system: 'local', table: 'src' },
+    integration: { system: 'integration', table: 'dst' },
+    direction: 'ToIntegrationTable',
+    syncOnlyCoupledRecords: false,
+    fields: FIELDS.map((f, i) => ({
+      localField: f,
+      integrationField: f,
+      direction: 'Bidirectional' as const,
+      ...(i === 0 ? { transformation: [{ type: 'trim' as const }] } : {}),
+      ...(i < 2 ? { useForMatching: true, matchPriority: i } : {}),
+    })),
+  };
+}
+
+async function createTable(knex: Knex, table: string): Promise<void> {
+  await knex.schema.dropTableIfExists(table);
+  await knex.schema.createTable(table, (t) => {
+    t.string('id', 64).primary();
+    for (const f of FIELDS) t.string(f, 100).nullable();
+    t.string('modified_on', 32).notNullable();
+    t.index(['modified_on', 'id']);
+  });
+}
+
+export interface BenchEnv {
+  dialect: 'sqlite' | 'postgres';
+  store: Store;
+  local: Knex;
+  integration: Knex;
+  systems: Systems;
+  close(): Promise<void>;
+}
+
+/** Fresh, empty tables and store for one measured run. */
+export async function openBenchEnv(dialect: 'sqlite' | 'postgres'): Promise<BenchEnv> {
+  let local: Knex;
+  let integration: Knex;
+  let store: Store;
+  let dispose: () => Promise<void>;
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+    local = knexFactory(sqliteConfig(path.join(dir, 'local.sqlite')));
+    integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
+    store = new Store(knexFactory(sqliteConfig(path.join(dir, 'store.sqlite'))));
+    dispose = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const suffix = randomBytes(4).toString('hex');
+    const schemas = [`bench_local_${suffix}`, `bench_int_${suffix}`, `bench_store_${suffix}`];
+    const open = (schema: string): Knex => knexFactory({ client: 'pg', connection: POSTGRES_URL, searchPath: [schema], pool: { min: 0, max: 8 } });
+    local = open(schemas[0]);
+    integration = open(schemas[1]);
+    await local.raw('create schema if not exists ??', [schemas[0]]);
+    await integration.raw('create schema if not exists ??', [schemas[1]]);
+    store = new Store(open(schemas[2]));
+    dispose = async () => {
+      const admin = knexFactory({ client: 'pg', connection: POSTGRES_URL, pool: { min: 0, max: 1 } });
+      for (const s of schemas) await admin.raw('drop schema if exists ?? cascade', [s]);
+      await admin.destroy();
+    };
+  }
+  await store.migrate();
+  await createTable(local, 'src');
+  await createTable(integration, 'dst');
+  await store.saveMapping(benchMapping());
+  return {
+    dialect, store, local, integration,
+    systems: {
+      local: new KnexTableConnector({ name: 'local', knex: local }),
+      integration: new KnexTableConnector({ name: 'integration', knex: integration }),
+    },
+    close: async () => {
+      await local.destroy();
+      await integration.destroy();
+      await store.close();
+      await dispose();
+    },
+  };
+}
+
+export function row(i: number, modifiedOn: string, variant = ''): Record<string, string> {
+  const out: Record<string, string> = { id: `R${String(i).padStart(8, '0')}`, modified_on: modifiedOn };
+  for (const [k, f] of FIELDS.entries()) out[f] = `${f}-${i}-${k}${variant}`;
+  return out;
+}
+
+/** Inserts `count` source rows in large batches. */
+export async function seed(knex: Knex, table: string, count: number, variant = '', idOffset = 0): Promise<void> {
+  const stamp = new Date(Date.now() - 60_000).toISOString();
+  const chunk = rowsPerInsert(knex, FIELDS.length + 2);
+  for (let start = 0; start < count; start += chunk) {
+    const rows = [];
+    for (let i = start; i < Math.min(count, start + chunk); i++) rows.push(row(i + idOffset, stamp, variant));
+    await knex(table).insert(rows);
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * `npm run bench [-- --quick] [-- --only bulk,single,...]`: measures bulk sync,
+ * single sync and matching on the real dev server and the real stores, against
+ * a floor (the same work by a plain script) and a naive design (one activity
+ * per record), each baseline run in this process right beside the measured
+ * run. Every figure is the median of at least three runs. Writes
+ * bench/results/latest.json and prints a table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { CouplingSyncClient } from '../client';
+import { createActivities } from '../activities';
+import { createWorker, WORKFLOWS_PATH } from '../worker/create-worker';
+import { startDevServer } from '../worker/dev-server';
+import { mapValues, planFields } from '../domain/field-plan';
+import { creationKey } from '../domain/record-key';
+import { parseMappingDefinition } from '../domain/mapping';
+import { benchMapping, openBenchEnv, seed, type BenchEnv } from './fixtures';
+import { createNaiveActivities } from './naive-activities';
+import { runMatchBench } from './match-bench';
+
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
+const ONLY = new Set(onlyArg ? onlyArg.split(',') : ['bulk', 'postgres', 'million', 'single', 'match']);
+const RUNS = 3;
+const N = QUICK ? 10_000 : 100_000;
+const NAIVE_N = QUICK ? 300 : 2_000;
+const MILLION = QUICK ? 100_000 : 1_000_000;
+const SINGLE_SEQ = QUICK ? 100 : 500;
+const SINGLE_CONCURRENT = QUICK ? 200 : 1_000;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const round = (x: number, digits = 0): number => Number(x.toFixed(digits));
+const log = (line: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+interface Ctx {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  native: NativeConnection;
+  bundleCode: string;
+}
+
+async function withBenchWorker<T>(ctx: Ctx, benchEnv: BenchEnv, fn: (sync: CouplingSyncClient, taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = await createWorker({
+    connection: ctx.native, store: benchEnv.store, systems: benchEnv.systems, taskQueue,
+    workflowBundle: { code: ctx.bundleCode },
+    workerOptions: { maxConcurrentActivityTaskExecutions: 8, maxConcurrentWorkflowTaskExecutions: 8 },
+  });
+  return worker.runUntil(() => fn(new CouplingSyncClient({ client: ctx.client, taskQueue }), taskQueue));
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** The floor: the same rows read, mapped by the same functions and written with couplings, no Temporal. */
+async function floorRun(benchEnv: BenchEnv, count: number): Promise<number> {
+  await seed(benchEnv.local, 'src', count);
+  const mapping = parseMappingDefinition(benchMapping());
+  const plan = planFields(mapping, 'ToIntegrationTable');
+  const source = benchEnv.systems.local;
+  const destination = benchEnv.systems.integration;
+  return timed(async () => {
+    let after = null as { modifiedOn: string; id: string } | null;
+    for (;;) {
+      const records = await source.readChanged({ table: 'src', fields: plan.sourceFields, filter: [], since: null, after, through: null, limit: 1000 });
+      if (records.length === 0) break;
+      const results = await destination.createMany('dst', records.map((r) => ({ key: creationKey('BENCH', 'local', r.id), values: mapValues(plan, r.values) })));
+      await benchEnv.store.insertCouplings('BENCH', 'ToIntegrationTable', 'floor', records.map((r, i) => ({
+        localId: r.id, integrationId: results[i].id ?? '', lastSyncedLocalModifiedOn: r.modifiedOn,
+        lastSyncedIntegrationModifiedOn: results[i].ok ? (results[i] as { modifiedOn: string }).modifiedOn : null,
+        result: 'Success', skipped: false, failureCount: 0, lastErrorMessage: null,
+      })));
+      after = { modifiedOn: records[records.length - 1].modifiedOn, id: records[records.length - 1].id };
+    }
+  });
+}
+
+async function bulkRuns(ctx: Ctx, dialect: 'sqlite' | 'postgres', count: number): Promise<{ inserts: number[]; updates: number[]; floors: number[] }> {
+  const inserts: number[] = [];
+  const updates: number[] = [];
+  const floors: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const floorEnv = await openBenchEnv(dialect);
+    try {
+      floors.push(count / (await floorRun(floorEnv, count)));
+    } finally {
+      await floorEnv.close();
+    }
+    const benchEnv = await openBenchEnv(dialect);
+    try {
+      await seed(benchEnv.local, 'src', count);
+      await withBenchWorker(ctx, benchEnv, async (sync) => {
+        const insertSeconds = await timed(() => sync.bulkSync({ mapping: 'BENCH', batchSize: 1000, maxBatchesInFlight: 4 }));
+        const [dst] = await benchEnv.integration('dst').count({ n: '*' });
+        if (Number(dst.n) !== count) throw new Error(`bulk insert left ${dst.n} rows, expected ${count}`);
+        inserts.push(count / insertSeconds);
+        await benchEnv.local('src').update({ f3: benchEnv.local.raw("f3 || '-changed'"), modified_on: new Date().toISOString() });
+        const updateSeconds = await timed(() => sync.bulkSync({ mapping: 'BENCH', batchSize: 1000, maxBatchesInFlight: 4 }));
+        updates.push(count / updateSeconds);
+      });
+    } finally {
+      await benchEnv.close();
+    }
+    log(`${dialect} run ${run + 1}: insert ${round(inserts[run])}/s, update ${round(updates[run])}/s, floor ${round(floors[run])}/s`);
+  }
+  return { inserts, updates, floors };
+}
+
+async function naiveRuns(ctx: Ctx): Promise<number[]> {
+  const rates: number[] = [];
+  const naiveBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./naive-workflow'), logger: new DefaultLogger('WARN') });
+  for (let run = 0; run < RUNS; run++) {
+    const benchEnv = await openBenchEnv('sqlite');
+    try {
+      await seed(benchEnv.local, 'src', NAIVE_N);
+      const taskQueue = `naive-${randomUUID()}`;
+      const deps = { store: benchEnv.store, systems: benchEnv.systems };
+      const worker = await Worker.create({
+        connection: ctx.native, taskQueue, workflowBundle: { code: naiveBundle.code },
+        activities: { ...createActivities(deps), ...createNaiveActivities(deps) },
+      });
+      const seconds = await worker.runUntil(() =>
+        timed(() => ctx.client.workflow.execute('naiveBulkSyncWorkflow', { taskQueue, workflowId: `naive-${randomUUID()}`, args: [{ mapping: 'BENCH', jobId: 'naive' }] })),
+      );
+      rates.push(NAIVE_N / seconds);
+      log(`naive run ${run + 1}: ${round(rates[run])}/s`);
+    } finally {
+      await benchEnv.close();
+    }
+  }
+  return rates;
+}
+
+async function millionRun(ctx: Ctx): Promise<{ seconds: number; maxHistoryEvents: number; peakRssMb: number; runs: number }> {
+  const benchEnv = await openBenchEnv('sqlite');
+  try {
+    log(`seeding ${MILLION} rows`);
+    await seed(benchEnv.local, 'src', MILLION);
+    if (global.gc) global.gc();
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 100);
+    try {
+      return await withBenchWorker(ctx, benchEnv, async (sync) => {
+        const handle = await sync.startBulkSync({ mapping: 'BENCH', batchSize: 1000, maxBatchesInFlight: 4 });
+        const seconds = await timed(() => handle.result());
+        let runId: string | undefined = handle.firstExecutionRunId;
+        let maxHistoryEvents = 0;
+        let runs = 0;
+        while (runId) {
+          const history: { events?: { workflowExecutionContinuedAsNewEventAttributes?: { newExecutionRunId?: string | null } | null }[] | null } =
+            await ctx.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+          const events = history.events ?? [];
+          maxHistoryEvents = Math.max(maxHistoryEvents, events.length);
+          runs++;
+          runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+        }
+        const [dst] = await benchEnv.integration('dst').count({ n: '*' });
+        if (Number(dst.n) !== MILLION) throw new Error(`million run left ${dst.n} rows`);
+        return { seconds, maxHistoryEvents, peakRssMb: peak / 1024 / 1024, runs };
+      });
+    } finally {
+      clearInterval(sampler);
+    }
+  } finally {
+    await benchEnv.close();
+  }
+}
+
+async function singleRuns(ctx: Ctx): Promise<{ p50: number[]; p99: number[]; concurrent: number[] }> {
+  const p50: number[] = [];
+  const p99: number[] = [];
+  const concurrent: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const benchEnv = await openBenchEnv('sqlite');
+    try {
+      await seed(benchEnv.local, 'src', SINGLE_SEQ + SINGLE_CONCURRENT);
+      await withBenchWorker(ctx, benchEnv, async (sync) => {
+        const latencies: number[] = [];
+        for (let i = 0; i < SINGLE_SEQ; i++) {
+          const id = `R${String(i).padStart(8, '0')}`;
+          latencies.push((await timed(() => sync.singleSync({ mapping: 'BENCH', recordId: id }))) * 1000);
+        }
+        p50.push(percentile(latencies, 50));
+        p99.push(percentile(latencies, 99));
+        const ids = Array.from({ length: SINGLE_CONCURRENT }, (_, i) => `R${String(SINGLE_SEQ + i).padStart(8, '0')}`);
+        const seconds = await timed(async () => {
+          const handles = await Promise.all(ids.map((id) => sync.startSingleSync({ mapping: 'BENCH', recordId: id })));
+          await Promise.all(handles.map((h) => h.result()));
+        });
+        concurrent.push(SINGLE_CONCURRENT / seconds);
+      });
+      log(`single run ${run + 1}: p50 ${round(p50[run], 1)} ms, p99 ${round(p99[run], 1)} ms, ${round(concurrent[run])} workflows/s`);
+    } finally {
+      await benchEnv.close();
+    }
+  }
+  return { p50, p99, concurrent };
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  log(`${QUICK ? 'quick' : 'full'} run on ${os.cpus().length} cores, Node ${process.version}: ${[...ONLY].join(', ')}`);
+  const env = await startDevServer({ log });
+  const connection = await Connection.connect({ address: env.address });
+  const native = await NativeConnection.connect({ address: env.address });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const ctx: Ctx = { env, client: new Client({ connection }), native, bundleCode: bundle.code };
+  const results: Record<string, unknown> = { quick: QUICK, machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString(), runs: RUNS };
+  const table: [string, string, string][] = [];
+  try {
+    if (ONLY.has('bulk')) {
+      const sqlite = await bulkRuns(ctx, 'sqlite', N);
+      const naive = await naiveRuns(ctx);
+      const rps = median(sqlite.inserts);
+      const bulk = {
+        records: N,
+        recordsPerSecond: round(rps),
+        updateRecordsPerSecond: round(median(sqlite.updates)),
+        floorRecordsPerSecond: round(median(sqlite.floors)),
+        ofFloor: round(rps / median(sqlite.floors), 2),
+        naiveRecordsPerSecond: round(median(naive), 1),
+        naiveRecords: NAIVE_N,
+        vsNaive: round(rps / median(naive), 1),
+        samples: { inserts: sqlite.inserts.map((x) => round(x)), updates: sqlite.updates.map((x) => round(x)), floors: sqlite.floors.map((x) => round(x)), naive: naive.map((x) => round(x, 1)) },
+      };
+      results['bulk.sqlite'] = bulk;
+      table.push(['bulk sqlite inserts', `${bulk.recordsPerSecond} rec/s`, `${bulk.ofFloor}x floor (${bulk.floorRecordsPerSecond}/s), ${bulk.vsNaive}x naive (${bulk.naiveRecordsPerSecond}/s)`]);
+      table.push(['bulk sqlite updates', `${bulk.updateRecordsPerSecond} rec/s`, '']);
+    }
+    if (ONLY.has('postgres')) {
+      const pg = await bulkRuns(ctx, 'postgres', N);
+      const bulk = {
+        records: N,
+        recordsPerSecond: round(median(pg.inserts)),
+        updateRecordsPerSecond: round(median(pg.updates)),
+        floorRecordsPerSecond: round(median(pg.floors)),
+        ofFloor: round(median(pg.inserts) / median(pg.floors), 2),
+        samples: { inserts: pg.inserts.map((x) => round(x)), updates: pg.updates.map((x) => round(x)), floors: pg.floors.map((x) => round(x)) },
+      };
+      results['bulk.postgres'] = bulk;
+      table.push(['bulk postgres inserts', `${bulk.recordsPerSecond} rec/s`, `${bulk.ofFloor}x floor (${bulk.floorRecordsPerSecond}/s)`]);
+      table.push(['bulk postgres updates', `${bulk.updateRecordsPerSecond} rec/s`, '']);
+    }
+    if (ONLY.has('million')) {
+      const m = await millionRun(ctx);
+      results['bulk.million'] = { records: MILLION, seconds: round(m.seconds, 1), maxHistoryEvents: m.maxHistoryEvents, workerPeakRssMb: round(m.peakRssMb), continueAsNewRuns: m.runs, note: 'one run (not a median); RSS is the bench process, which hosts the worker' };
+      table.push([`bulk ${MILLION} records`, `${round(m.seconds, 1)} s`, `max history ${m.maxHistoryEvents} events over ${m.runs} runs, peak RSS ${round(m.peakRssMb)} MB`]);
+    }
+    if (ONLY.has('single')) {
+      const s = await singleRuns(ctx);
+      results.single = {
+        p50Ms: round(median(s.p50), 1), p99Ms: round(median(s.p99), 1), concurrentPerSecond: round(median(s.concurrent)),
+        sequentialRuns: SINGLE_SEQ, concurrentRuns: SINGLE_CONCURRENT,
+        samples: { p50: s.p50.map((x) => round(x, 1)), p99: s.p99.map((x) => round(x, 1)), concurrent: s.concurrent.map((x) => round(x)) },
+      };
+      table.push(['single sync', `p50 ${round(median(s.p50), 1)} ms, p99 ${round(median(s.p99), 1)} ms`, `${round(median(s.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once`]);
+    }
+    if (ONLY.has('match')) {
+      const m = await runMatchBench({ client: ctx.client, native: ctx.native, bundleCode: ctx.bundleCode, runs: RUNS, count: N, naiveCount: NAIVE_N, log });
+      results.match = m;
+      table.push(['match-based coupling', `${m.recordsPerSecond} rec/s`, `${m.vsNaive}x naive (${m.naiveRecordsPerSecond}/s)`]);
+    }
+  } finally {
+    await native.close();
+    await connection.close();
+    await env.teardown();
+  }
+  const file = path.resolve('bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  const width = Math.max(...table.map((r) => r[0].length));
+  console.log(`\n${table.map(([a, b, c]) => `${a.padEnd(width)}  ${b.padEnd(28)}  ${c}`).join('\n')}\n\nwritten to ${path.relative(process.cwd(), file)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

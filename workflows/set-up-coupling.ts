@@ -1,0 +1,78 @@
+/**
+ * setUpCoupling: BC's "Set Up Coupling" for one record. Couples the two given
+ * records, refusing with a clear message when either is already coupled or
+ * does not exist; with syncAfter, synchronizes the pair at once in a job of its
+ * own (direction: the mapping's, or the conflict rule's winner).
+ */
+import { ActivityFailure, CancellationScope, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { StartCouplingJobResult } from '../activities/coupling-activities';
+import { progressQuery } from '../common/definitions';
+import { setUpCouplingInputSchema, type SetUpCouplingInput } from '../common/inputs';
+import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type RunResult } from '../common/types';
+import { proxiesFor } from './activity-proxies';
+import { clarify, tagRun, validateInput } from './run-support';
+
+export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promise<RunResult> {
+  const input = validateInput('setUpCoupling', setUpCouplingInputSchema, rawInput);
+  tagRun('setUpCoupling', input.mapping);
+  const acts = proxiesFor(input.retry);
+  const info = workflowInfo();
+  const jobId = uuid4();
+  const progress: RunProgress = {
+    mapping: input.mapping, phase: 'starting', direction: null, jobId, counters: emptyCounters(),
+    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  let start: StartCouplingJobResult | null = null;
+  try {
+    start = await acts.control.startCouplingJob({
+      mapping: input.mapping, jobId, type: 'Coupling', workflowId: info.workflowId, runId: info.firstExecutionRunId, syncAfter: input.syncAfter ?? false,
+    });
+    progress.phase = 'running';
+    const coupling = await acts.control.setUpCoupling({ mapping: input.mapping, jobId, localId: input.localId, integrationId: input.integrationId });
+    progress.counters = coupling.counters;
+    const jobs: JobSummary[] = [];
+    await CancellationScope.nonCancellable(async () => {
+      await acts.control.finishCouplingJob({
+        mapping: input.mapping, jobId, counters: coupling.counters, status: 'succeeded',
+        message: coupling.alreadyCoupled ? `Local record ${input.localId} and integration record ${input.integrationId} were already coupled to each other.` : null,
+      });
+      jobs.push({ jobId, type: 'Coupling', direction: null, status: 'succeeded', counters: coupling.counters });
+      const sync = start?.sync;
+      if (!sync) return;
+      progress.direction = sync.direction;
+      progress.jobId = sync.jobId;
+      const selection = { kind: 'ids' as const, ids: [input.localId], side: 'local' as const };
+      let counters: JobCounters = emptyCounters();
+      try {
+        const result = await acts.batch.syncBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: { force: true }, maxAttempts: acts.maxAttempts });
+        counters = result.counters;
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        const failed = await acts.control.failBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, message: error.cause?.message ?? error.message });
+        counters = addCounters(counters, failed);
+      }
+      const message = counters.failed > 0 ? 'The coupled record failed to synchronize; see the error rows of this job.' : null;
+      await acts.control.finishCouplingJob({ mapping: input.mapping, jobId: sync.jobId, counters, status: 'succeeded', message });
+      jobs.push({ jobId: sync.jobId, type: 'Synchronization', direction: sync.direction, status: 'succeeded', counters });
+      progress.counters = counters;
+    });
+    Object.assign(progress, { phase: 'done', finishedJobs: jobs, batchesCompleted: 1, recordsScanned: 1 } satisfies Partial<RunProgress>);
+    return { mapping: input.mapping, jobs };
+  } catch (error) {
+    progress.phase = 'failed';
+    const clear = clarify(error);
+    const opened = start;
+    if (opened) {
+      // A refusal is the job's outcome: the row says why, as the run's failure does.
+      const message = clear instanceof Error ? clear.message : String(clear);
+      await CancellationScope.nonCancellable(async () => {
+        await acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters: progress.counters, status: 'failed', message });
+        if (opened.sync) {
+          await acts.control.finishCouplingJob({ mapping: input.mapping, jobId: opened.sync.jobId, counters: emptyCounters(), status: 'failed', message: `Not synchronized: ${message}` });
+        }
+      });
+    }
+    throw clear;
+  }
+}

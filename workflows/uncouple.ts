@@ -1,0 +1,89 @@
+/**
+ * uncouple: deletes couplings, never records: those of the given ids (on
+ * either side), or all of a mapping's, in batches, counted as uncoupled in a
+ * job of type Uncoupling. Cancelling finishes the batches in flight.
+ */
+import { CancellationScope, CancelledFailure, isCancellation, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { UncoupleSelection } from '../activities/coupling-activities';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
+import { progressQuery } from '../common/definitions';
+import { uncoupleInputSchema, type UncoupleInput } from '../common/inputs';
+import { addCounters, emptyCounters, type JobStatus, type JobSummary, type RunProgress, type RunResult } from '../common/types';
+import { proxiesFor } from './activity-proxies';
+import { runPool } from './run-pool';
+import { clarify, tagRun, validateInput } from './run-support';
+
+/** Couplings one activity removes when uncoupling a whole mapping; it heartbeats after each page. */
+const COUPLINGS_PER_ACTIVITY = 20_000;
+
+function rootCancelled(): boolean {
+  return CancellationScope.current().consideredCancelled;
+}
+
+export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResult> {
+  const input = validateInput('uncouple', uncoupleInputSchema, rawInput);
+  tagRun('uncouple', input.mapping);
+  const acts = proxiesFor(input.retry);
+  const info = workflowInfo();
+  const jobId = uuid4();
+  const progress: RunProgress = {
+    mapping: input.mapping, phase: 'starting', direction: null, jobId, counters: emptyCounters(),
+    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
+  };
+  setHandler(progressQuery, () => progress);
+  let started = false;
+
+  const close = async (status: JobStatus, message: string | null): Promise<JobSummary> => {
+    await CancellationScope.nonCancellable(() => acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters: progress.counters, status, message }));
+    const job: JobSummary = { jobId, type: 'Uncoupling', direction: null, status, counters: progress.counters };
+    progress.finishedJobs = [job];
+    return job;
+  };
+
+  const runBatch = async (selection: UncoupleSelection): Promise<boolean> => {
+    progress.batchesInFlight++;
+    try {
+      const result = await CancellationScope.nonCancellable(() => acts.batch.uncoupleBatch({ mapping: input.mapping, jobId, selection }));
+      progress.counters = addCounters(progress.counters, result.counters);
+      return result.done;
+    } finally {
+      progress.batchesInFlight--;
+      progress.batchesCompleted++;
+    }
+  };
+
+  try {
+    await acts.control.startCouplingJob({ mapping: input.mapping, jobId, type: 'Uncoupling', workflowId: info.workflowId, runId: info.firstExecutionRunId });
+    started = true;
+    progress.phase = 'running';
+    if (input.recordIds) {
+      const side = input.side ?? 'local';
+      const chunks: string[][] = [];
+      for (let i = 0; i < input.recordIds.length; i += DEFAULT_BATCH_SIZE) chunks.push(input.recordIds.slice(i, i + DEFAULT_BATCH_SIZE));
+      progress.recordsScanned = input.recordIds.length;
+      await runPool(chunks, DEFAULT_MAX_BATCHES_IN_FLIGHT, async (ids) => {
+        if (!rootCancelled()) await runBatch({ kind: 'ids', ids, side });
+      });
+    } else {
+      // One page at a time: each batch takes the mapping's first couplings, so batches in parallel would race.
+      let done = false;
+      while (!done && !rootCancelled()) done = await runBatch({ kind: 'all', maxCouplings: COUPLINGS_PER_ACTIVITY });
+    }
+    if (rootCancelled()) {
+      await close('cancelled', 'Cancelled; batches in flight were completed.');
+      progress.phase = 'cancelled';
+      throw new CancelledFailure(`Uncoupling of ${input.mapping} was cancelled after the batches in flight; job ${jobId} is closed as cancelled.`);
+    }
+    progress.phase = 'finishing';
+    const job = await close('succeeded', null);
+    progress.phase = 'done';
+    return { mapping: input.mapping, jobs: [job] };
+  } catch (error) {
+    if (progress.phase === 'cancelled') throw error;
+    const cancelled = isCancellation(error);
+    progress.phase = cancelled ? 'cancelled' : 'failed';
+    const clear = clarify(error);
+    if (started) await close(cancelled ? 'cancelled' : 'failed', clear instanceof Error ? clear.message : String(clear));
+    throw clear;
+  }
+}
