@@ -250,8 +250,10 @@ export function createSyncActivities(deps: ActivityDeps) {
       }
       const throttledAttempts = resume?.throttledAttempts ?? 0;
       const effectiveAttempt = ctx.info.attempt - throttledAttempts;
-      const remember = (pendingIds: string[], throttled: number): void =>
-        ctx.heartbeat({ counters, pendingIds, scanned, nextAfterCouplingId, throttledAttempts: throttled } satisfies BatchResume);
+      // Local activities (single-record sync) cannot heartbeat; they simply redo their one record.
+      const remember = (pendingIds: string[], throttled: number): void => {
+        if (!ctx.info.isLocal) ctx.heartbeat({ counters, pendingIds, scanned, nextAfterCouplingId, throttledAttempts: throttled } satisfies BatchResume);
+      };
 
       let result;
       try {

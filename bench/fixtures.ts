@@ -45,11 +45,27 @@ async function createTable(knex: Knex, table: string): Promise<void> {
 
 export interface BenchEnv {
   dialect: 'sqlite' | 'postgres';
+  /** Folder of the SQLite files, so another process can open them. */
+  dir: string | null;
   store: Store;
   local: Knex;
   integration: Knex;
   systems: Systems;
   close(): Promise<void>;
+}
+
+/** The SQLite files of a bench environment, opened (by this or another process). */
+export function openSqliteFiles(dir: string): { local: Knex; integration: Knex; store: Store; systems: Systems } {
+  const local = knexFactory(sqliteConfig(path.join(dir, 'local.sqlite')));
+  const integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
+  const store = new Store(knexFactory(sqliteConfig(path.join(dir, 'store.sqlite'))));
+  return {
+    local, integration, store,
+    systems: {
+      local: new KnexTableConnector({ name: 'local', knex: local }),
+      integration: new KnexTableConnector({ name: 'integration', knex: integration }),
+    },
+  };
 }
 
 /** Fresh, empty tables and store for one measured run. */
@@ -58,12 +74,12 @@ export async function openBenchEnv(dialect: 'sqlite' | 'postgres'): Promise<Benc
   let integration: Knex;
   let store: Store;
   let dispose: () => Promise<void>;
+  let dir: string | null = null;
   if (dialect === 'sqlite') {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-    local = knexFactory(sqliteConfig(path.join(dir, 'local.sqlite')));
-    integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
-    store = new Store(knexFactory(sqliteConfig(path.join(dir, 'store.sqlite'))));
-    dispose = async () => rmSync(dir, { recursive: true, force: true });
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+    dir = folder;
+    ({ local, integration, store } = openSqliteFiles(folder));
+    dispose = async () => rmSync(folder, { recursive: true, force: true });
   } else {
     const suffix = randomBytes(4).toString('hex');
     const schemas = [`bench_local_${suffix}`, `bench_int_${suffix}`, `bench_store_${suffix}`];
@@ -84,7 +100,7 @@ export async function openBenchEnv(dialect: 'sqlite' | 'postgres'): Promise<Benc
   await createTable(integration, 'dst');
   await store.saveMapping(benchMapping());
   return {
-    dialect, store, local, integration,
+    dialect, dir, store, local, integration,
     systems: {
       local: new KnexTableConnector({ name: 'local', knex: local }),
       integration: new KnexTableConnector({ name: 'integration', knex: integration }),

@@ -22,7 +22,7 @@ export async function singleSyncWorkflow(rawInput: SingleSyncInput): Promise<Run
   };
   setHandler(progressQuery, () => progress);
   try {
-    const job = await acts.batch.syncSingleRecord({
+    const job = await acts.single.syncSingleRecord({
       mapping: input.mapping,
       recordId: input.recordId,
       side: input.side ?? 'local',

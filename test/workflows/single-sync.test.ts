@@ -179,3 +179,20 @@ test('cancelling a bulk run finishes the batches in flight and closes the job as
     await ctx.close();
   }
 });
+
+test('singleSync of a record that keeps failing ends with an error row after its attempts, not a failed workflow', async () => {
+  const ctx = await setup({}, { failIds: new Set([creationKey('CUSTOMER', 'local', 'C1')]) });
+  try {
+    await ctx.sys.local('customer').insert([customer(1)]);
+    await ctx.run(async ({ sync }) => {
+      const result = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1', retry: { maximumAttempts: 3, initialIntervalMs: 20 } });
+      expect(result.jobs[0].counters).toMatchObject({ failed: 1, inserted: 0 });
+      const errors = await ctx.store.listErrors({ jobId: result.jobs[0].jobId });
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ sourceRecordId: 'C1', attempts: 3 });
+      expect(ctx.faulty?.calls.createMany).toBe(3);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
