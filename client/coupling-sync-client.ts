@@ -18,12 +18,15 @@ import { parseInput } from '../common/validate';
 import type { MappingOverview } from '../activities/store-activities';
 import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
+import type { JobErrorRow, JobRow, Store } from '../store/store';
 
 /** The shape of every run workflow: one JSON input, a RunResult. */
 type RunWorkflow<I> = (input: I) => Promise<RunResult>;
 
 export interface CouplingSyncClientOptions {
   client: Client;
+  /** The coupling store, to list jobs and error rows (optional: runs need only Temporal). */
+  store?: Store;
   /** @default TASK_QUEUE */
   taskQueue?: string;
 }
@@ -33,10 +36,27 @@ export interface CouplingSyncClientOptions {
 export class CouplingSyncClient {
   readonly client: Client;
   readonly taskQueue: string;
+  private readonly store: Store | undefined;
 
   constructor(options: CouplingSyncClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
+    this.store = options.store;
+  }
+
+  private requireStore(): Store {
+    if (!this.store) throw new Error('This CouplingSyncClient has no store: pass { store: Store.open({ databaseUrl }) } to list jobs and errors.');
+    return this.store;
+  }
+
+  /** Sync jobs, newest first, with their counters. */
+  async listJobs(options: { mapping?: string; limit?: number } = {}): Promise<JobRow[]> {
+    return this.requireStore().listJobs({ mappingName: options.mapping, limit: options.limit });
+  }
+
+  /** Error rows of failed records, newest first. */
+  async listErrors(options: { mapping?: string; jobId?: string; limit?: number } = {}): Promise<JobErrorRow[]> {
+    return this.requireStore().listErrors({ mappingName: options.mapping, jobId: options.jobId, limit: options.limit });
   }
 
   private startOptions(kind: RunKind, mapping: string, workflowId: string, summary: string) {

@@ -1,2 +1,3 @@
 export { CouplingSyncClient, type CouplingSyncClientOptions } from './coupling-sync-client';
 export { workflowIds } from './workflow-ids';
+export { SyncSchedules, scheduleIdFor, DEFAULT_SCHEDULE_INTERVAL, type ScheduleInfo, type ScheduleOptions } from './schedules';

@@ -52,9 +52,12 @@ test('a team adds the plugin to its own worker and keeps its own workflows', asy
   await worker.runUntil(async () => {
     const hello = await temporal.client.workflow.execute('teamHelloWorkflow', { taskQueue, workflowId: `hello-${Date.now()}`, args: ['team'] });
     expect(hello).toBe('hello team');
-    const sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
+    const sync = new CouplingSyncClient({ client: temporal.client, taskQueue, store });
     const result = await sync.bulkSync({ mapping: 'CUSTOMER' });
     expect(result.jobs[0].counters).toMatchObject({ inserted: 20 });
+    const [job] = await sync.listJobs({ mapping: 'CUSTOMER' });
+    expect(job).toMatchObject({ id: result.jobs[0].jobId, status: 'succeeded' });
+    expect(await sync.listErrors({ mapping: 'CUSTOMER' })).toEqual([]);
   });
   expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 20 });
 });

@@ -1,0 +1,15 @@
+/**
+ * Worker-side entry point: the plugin, the activity factory, the store, the
+ * connector contract and the Knex connector. Workflow code must import
+ * `temporal-coupling-sync/workflows` instead; clients `temporal-coupling-sync/client`.
+ */
+export { CouplingSyncPlugin, WORKFLOWS_PATH, type CouplingSyncPluginOptions } from './plugin';
+export { createActivities, type Activities, type ActivityDeps, type Systems } from './activities';
+export { Store, type Coupling, type JobRow, type JobErrorRow } from './store/store';
+export { knexConfigFromUrl } from './store/database-url';
+export { verifyConnector, ThrottledError, type Connector, type SourceRecord, type WriteResult } from './connectors/connector';
+export { KnexTableConnector, type KnexTableConnectorOptions } from './connectors/knex-table-connector';
+export { parseMappingDefinition, type MappingDefinition } from './domain/mapping';
+export { createWorker, type CreateWorkerOptions } from './worker/create-worker';
+export { TASK_QUEUE } from './common/constants';
+export * from './common/types';
