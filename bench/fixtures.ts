@@ -54,18 +54,19 @@ export interface BenchEnv {
   close(): Promise<void>;
 }
 
+function knexSystems(local: Knex, integration: Knex): Systems {
+  return {
+    local: new KnexTableConnector({ name: 'local', knex: local }),
+    integration: new KnexTableConnector({ name: 'integration', knex: integration }),
+  };
+}
+
 /** The SQLite files of a bench environment, opened (by this or another process). */
 export function openSqliteFiles(dir: string): { local: Knex; integration: Knex; store: Store; systems: Systems } {
   const local = knexFactory(sqliteConfig(path.join(dir, 'local.sqlite')));
   const integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
   const store = new Store(knexFactory(sqliteConfig(path.join(dir, 'store.sqlite'))));
-  return {
-    local, integration, store,
-    systems: {
-      local: new KnexTableConnector({ name: 'local', knex: local }),
-      integration: new KnexTableConnector({ name: 'integration', knex: integration }),
-    },
-  };
+  return { local, integration, store, systems: knexSystems(local, integration) };
 }
 
 /** Fresh, empty tables and store for one measured run. */
@@ -101,10 +102,7 @@ export async function openBenchEnv(dialect: 'sqlite' | 'postgres'): Promise<Benc
   await store.saveMapping(benchMapping());
   return {
     dialect, dir, store, local, integration,
-    systems: {
-      local: new KnexTableConnector({ name: 'local', knex: local }),
-      integration: new KnexTableConnector({ name: 'integration', knex: integration }),
-    },
+    systems: knexSystems(local, integration),
     close: async () => {
       await local.destroy();
       await integration.destroy();

@@ -32,6 +32,8 @@ export const filterSchema = z.array(filterConditionSchema).max(50);
 const retryOverride = z.strictObject({
   maximumAttempts: z.number().int().min(1).max(100).optional(),
   initialIntervalMs: z.number().int().min(10).max(3_600_000).optional(),
+  /** How soon a batch whose worker died is handed to another worker. @default 120000 */
+  heartbeatTimeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
 });
 
 const cursor = z.strictObject({ modifiedOn: z.string(), id: z.string() });

@@ -53,7 +53,11 @@ export function proxiesFor(retry: RetryOverride | undefined): Proxies {
   const initialInterval = retry.initialIntervalMs ?? 1000;
   return {
     control: proxyActivities<Activities>({ ...control, retry: { ...control.retry, initialInterval, maximumInterval: Math.max(initialInterval * 8, 1000) } }),
-    batch: proxyActivities<Activities>({ ...batch, retry: { ...batch.retry, initialInterval, maximumInterval: Math.max(initialInterval * 8, 1000) } }),
+    batch: proxyActivities<Activities>({
+      ...batch,
+      heartbeatTimeout: retry.heartbeatTimeoutMs ?? batch.heartbeatTimeout,
+      retry: { ...batch.retry, initialInterval, maximumInterval: Math.max(initialInterval * 8, 1000) },
+    }),
     single: proxyLocalActivities<Activities>({ ...single, retry: { ...single.retry, initialInterval, maximumInterval: Math.max(initialInterval * 8, 1000) } }),
     maxAttempts: retry.maximumAttempts ?? DEFAULT_RETRY.maximumAttempts,
   };

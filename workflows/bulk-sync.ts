@@ -5,13 +5,12 @@
  * bounded history; cancelling finishes the batches in flight and closes the job
  * as cancelled.
  */
-import { CancellationScope, CancelledFailure, continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, continueAsNew, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
-import { progressQuery } from '../common/definitions';
 import { bulkSyncInputSchema, type BulkSyncInput } from '../common/inputs';
-import { emptyCounters, type RunProgress, type RunResult, type SyncDirection } from '../common/types';
+import { type RunResult, type SyncDirection } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, tagRun, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
 
 export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResult> {
@@ -19,11 +18,7 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
   tagRun('bulkSync', input.mapping);
   const acts = proxiesFor(input.retry);
   const resume = input.continuation ?? null;
-  const progress: RunProgress = {
-    mapping: input.mapping, phase: 'starting', direction: null, jobId: null, counters: emptyCounters(),
-    finishedJobs: resume?.finishedJobs ?? [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress(input.mapping, { finishedJobs: resume?.finishedJobs ?? [] });
   const info = workflowInfo();
   const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
   let continuing = false;

@@ -8,16 +8,15 @@
  * rounds of batches so a long run keeps a bounded history.
  */
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, isCancellation, setHandler, uuid4, workflowInfo,
+  ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, isCancellation, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { LocalSelection, StartCouplingJobResult } from '../activities/coupling-activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
-import { progressQuery } from '../common/definitions';
 import { matchBasedCouplingInputSchema, type MatchBasedCouplingInput } from '../common/inputs';
-import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunProgress, type RunResult } from '../common/types';
+import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, tagRun, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 
 type RecordKey = { modifiedOn: string; id: string };
 
@@ -69,11 +68,7 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   const maxInFlight = input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT;
   const batchesPerRun = input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN;
   let counters: JobCounters = resume?.counters ?? emptyCounters();
-  const progress: RunProgress = {
-    mapping: input.mapping, phase: 'starting', direction: null, jobId, counters,
-    finishedJobs: [], recordsScanned: 0, batchesCompleted: resume?.batchesCompleted ?? 0, batchesInFlight: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress(input.mapping, { jobId, counters, batchesCompleted: resume?.batchesCompleted ?? 0 });
   let start: StartCouplingJobResult | null = null;
   let syncCounters = emptyCounters();
   let continuation: MatchBasedCouplingInput['continuation'];

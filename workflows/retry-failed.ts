@@ -3,24 +3,19 @@
  * the records whose last sync failed and, with includeSkipped, the skipped ones
  * (their flag cleared; a given direction wins any conflict).
  */
-import { setHandler, uuid4 } from '@temporalio/workflow';
+import { uuid4 } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE } from '../common/constants';
-import { progressQuery } from '../common/definitions';
 import { retryFailedInputSchema, type RetryFailedInput } from '../common/inputs';
-import { emptyCounters, type RunProgress, type RunResult, type SyncDirection } from '../common/types';
+import { type RunResult, type SyncDirection } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, tagRun, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
 
 export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<RunResult> {
   const input = validateInput('retryFailed', retryFailedInputSchema, rawInput);
   tagRun('retryFailed', input.mapping);
   const acts = proxiesFor(input.retry);
-  const progress: RunProgress = {
-    mapping: input.mapping, phase: 'starting', direction: null, jobId: null, counters: emptyCounters(),
-    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress(input.mapping);
   try {
     const overview = await acts.control.describeMapping({ mapping: input.mapping });
     const directions: SyncDirection[] = input.direction

@@ -3,11 +3,12 @@
  * the Web UI, and surface a non-retryable activity failure as the run's own
  * clear failure.
  */
-import { ActivityFailure, ApplicationFailure, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { progressQuery } from '../common/definitions';
 import type { z } from 'zod';
 import { FAILURE_TYPES } from '../common/constants';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
-import type { RunKind } from '../common/types';
+import { emptyCounters, type RunKind, type RunProgress } from '../common/types';
 import { InvalidInputError, parseInput } from '../common/validate';
 
 export function validateInput<S extends z.ZodType>(kind: RunKind, schema: S, input: unknown): z.infer<S> {
@@ -35,4 +36,14 @@ export function clarify(error: unknown): unknown {
     return ApplicationFailure.create({ message: error.cause.message, type: error.cause.type ?? undefined, nonRetryable: true, cause: error });
   }
   return error;
+}
+
+/** The run's progress, answered by the `progress` query; the workflow updates it in place. */
+export function trackProgress(mapping: string, initial: Partial<RunProgress> = {}): RunProgress {
+  const progress: RunProgress = {
+    mapping, phase: 'starting', direction: null, jobId: null, counters: emptyCounters(),
+    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0, ...initial,
+  };
+  setHandler(progressQuery, () => progress);
+  return progress;
 }

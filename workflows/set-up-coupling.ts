@@ -4,13 +4,12 @@
  * does not exist; with syncAfter, synchronizes the pair at once in a job of its
  * own (direction: the mapping's, or the conflict rule's winner).
  */
-import { ActivityFailure, CancellationScope, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { StartCouplingJobResult } from '../activities/coupling-activities';
-import { progressQuery } from '../common/definitions';
 import { setUpCouplingInputSchema, type SetUpCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, tagRun, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 
 export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promise<RunResult> {
   const input = validateInput('setUpCoupling', setUpCouplingInputSchema, rawInput);
@@ -18,11 +17,7 @@ export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promi
   const acts = proxiesFor(input.retry);
   const info = workflowInfo();
   const jobId = uuid4();
-  const progress: RunProgress = {
-    mapping: input.mapping, phase: 'starting', direction: null, jobId, counters: emptyCounters(),
-    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress(input.mapping, { jobId });
   let start: StartCouplingJobResult | null = null;
   try {
     start = await acts.control.startCouplingJob({

@@ -4,23 +4,18 @@
  * Both sides changed with no direction given and no conflict rule: the record
  * fails and its coupling is marked skipped until someone chooses a direction.
  */
-import { setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import { progressQuery } from '../common/definitions';
+import { uuid4, workflowInfo } from '@temporalio/workflow';
 import { singleSyncInputSchema, type SingleSyncInput } from '../common/inputs';
-import { emptyCounters, type RunProgress, type RunResult } from '../common/types';
+import { type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, tagRun, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 
 export async function singleSyncWorkflow(rawInput: SingleSyncInput): Promise<RunResult> {
   const input = validateInput('singleSync', singleSyncInputSchema, rawInput);
   tagRun('singleSync', input.mapping);
   const acts = proxiesFor(input.retry);
   const info = workflowInfo();
-  const progress: RunProgress = {
-    mapping: input.mapping, phase: 'running', direction: input.direction ?? null, jobId: null, counters: emptyCounters(),
-    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 1,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress(input.mapping, { phase: 'running', direction: input.direction ?? null, batchesInFlight: 1 });
   try {
     const job = await acts.single.syncSingleRecord({
       mapping: input.mapping,

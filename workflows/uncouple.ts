@@ -3,15 +3,14 @@
  * either side), or all of a mapping's, in batches, counted as uncoupled in a
  * job of type Uncoupling. Cancelling finishes the batches in flight.
  */
-import { CancellationScope, CancelledFailure, isCancellation, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { UncoupleSelection } from '../activities/coupling-activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
-import { progressQuery } from '../common/definitions';
 import { uncoupleInputSchema, type UncoupleInput } from '../common/inputs';
-import { addCounters, emptyCounters, type JobStatus, type JobSummary, type RunProgress, type RunResult } from '../common/types';
+import { addCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, tagRun, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 
 /** Couplings one activity removes when uncoupling a whole mapping; it heartbeats after each page. */
 const COUPLINGS_PER_ACTIVITY = 20_000;
@@ -26,11 +25,7 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
   const acts = proxiesFor(input.retry);
   const info = workflowInfo();
   const jobId = uuid4();
-  const progress: RunProgress = {
-    mapping: input.mapping, phase: 'starting', direction: null, jobId, counters: emptyCounters(),
-    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0,
-  };
-  setHandler(progressQuery, () => progress);
+  const progress = trackProgress(input.mapping, { jobId });
   let started = false;
 
   const close = async (status: JobStatus, message: string | null): Promise<JobSummary> => {

@@ -1,0 +1,105 @@
+/**
+ * A worker SIGKILLed mid-run, then replaced: the run completes and nothing is
+ * created or coupled twice. The worker is a real separate process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { customer, testMapping } from '../helpers/systems';
+import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
+import { sqliteConfig } from '../../store/database-url';
+import { Store } from '../../store/store';
+import { CouplingSyncClient } from '../../client';
+
+const RECORDS = 1500;
+let temporal: TestTemporal;
+beforeAll(async () => {
+  temporal = await connectTestTemporal();
+});
+afterAll(async () => {
+  await temporal?.close();
+});
+
+interface Files { dir: string; store: Store; local: Knex; integration: Knex; env: Record<string, string> }
+
+async function files(taskQueue: string): Promise<Files> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kill-'));
+  const url = (name: string): string => `sqlite:${path.join(dir, `${name}.sqlite`)}`;
+  const store = Store.open({ databaseUrl: url('store') });
+  await store.migrate();
+  const local = knexFactory(sqliteConfig(path.join(dir, 'local.sqlite')));
+  const integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
+  await createCustomerTable(local);
+  await createAccountTable(integration);
+  for (let i = 0; i < RECORDS; i += 250) await local('customer').insert(Array.from({ length: 250 }, (_, k) => customer(i + k)));
+  return {
+    dir, store, local, integration,
+    env: {
+      STORE_URL: url('store'), LOCAL_URL: url('local'), INTEGRATION_URL: url('integration'), TASK_QUEUE: taskQueue,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string, BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string, DELAY_MS: '60',
+    },
+  };
+}
+
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.resolve('test/helpers/worker-process.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(child); });
+    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+  });
+}
+
+async function killWhen(child: ChildProcess, ready: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+}
+
+async function checkNoDuplicates(f: Files): Promise<void> {
+  const accounts: { id: string; name: string }[] = await f.integration('account').select('id', 'name');
+  expect(accounts).toHaveLength(RECORDS);
+  expect(new Set(accounts.map((a) => a.name)).size).toBe(RECORDS);
+  expect(await f.store.countCouplings('CUSTOMER')).toBe(RECORDS);
+  const couplings = await f.store.knex('couplings').select('integration_id');
+  const accountIds = new Set(accounts.map((a) => a.id));
+  expect(couplings.every((c: { integration_id: string }) => accountIds.has(c.integration_id))).toBe(true);
+}
+
+test.each(['bulkSync', 'matchBasedCoupling'] as const)('%s: worker killed mid-run, a new worker finishes it with no duplicate', async (kind) => {
+  const taskQueue = `kill-${kind}-${Date.now()}`;
+  const f = await files(taskQueue);
+  try {
+    await f.store.saveMapping(testMapping({
+      fields: [
+        { localField: 'name', integrationField: 'name', useForMatching: true },
+        { localField: 'email', integrationField: 'emailaddress1' },
+      ],
+    }));
+    const sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
+    const retry = { heartbeatTimeoutMs: 2000, initialIntervalMs: 100 };
+    const first = await startWorker(f.env);
+    const handle = kind === 'bulkSync'
+      ? await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 100, maxBatchesInFlight: 2, retry })
+      : await sync.startMatchBasedCoupling({ mapping: 'CUSTOMER', createNewIfNoMatch: true, batchSize: 100, maxBatchesInFlight: 2, retry });
+    await killWhen(first, async () => Number((await f.integration('account').count({ n: '*' }).first())?.n) > RECORDS / 4);
+    const killedAt = Number((await f.integration('account').count({ n: '*' }).first())?.n);
+    expect(killedAt).toBeLessThan(RECORDS);
+    const second = await startWorker(f.env);
+    try {
+      const result = await handle.result();
+      expect(result.jobs[0].status).toBe('succeeded');
+      await checkNoDuplicates(f);
+      expect(await f.store.listErrors()).toEqual([]);
+    } finally {
+      second.kill('SIGTERM');
+      await new Promise((r) => second.once('exit', r));
+    }
+  } finally {
+    await f.local.destroy();
+    await f.integration.destroy();
+    await f.store.close();
+  }
+});
