@@ -200,7 +200,10 @@ async function millionRun(ctx: Ctx): Promise<{ seconds: number; maxHistoryEvents
       exited = null;
       if (child.exitCode === null) {
         child.kill('SIGTERM');
-        await new Promise((r) => child.once('exit', r));
+        const stopped = new Promise((r) => child.once('exit', r));
+        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await stopped;
+        clearTimeout(force);
       }
     }
   } finally {

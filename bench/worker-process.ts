@@ -10,7 +10,7 @@ import { openSqliteFiles } from './fixtures';
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const dir = process.env.BENCH_DIR as string;
-  const { store, systems } = openSqliteFiles(dir);
+  const { store, systems, local, integration } = openSqliteFiles(dir);
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
   const worker = await createWorker({
     connection, store, systems, taskQueue: process.env.TASK_QUEUE as string,
@@ -19,7 +19,10 @@ async function main(): Promise<void> {
   const running = worker.run();
   console.log('ready');
   await running;
+  // Open database pools would keep the process alive after the worker stopped.
   await connection.close();
+  await Promise.all([store.close(), local.destroy(), integration.destroy()]);
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

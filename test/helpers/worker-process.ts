@@ -24,6 +24,10 @@ async function main(): Promise<void> {
   const running = worker.run();
   console.log('ready');
   await running;
+  // Open database pools would keep the process alive after the worker stopped.
+  await connection.close();
+  await Promise.all([store.close(), opened.close()]);
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {

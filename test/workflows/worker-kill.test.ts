@@ -94,8 +94,9 @@ test.each(['bulkSync', 'matchBasedCoupling'] as const)('%s: worker killed mid-ru
       await checkNoDuplicates(f);
       expect(await f.store.listErrors()).toEqual([]);
     } finally {
+      const stopped = new Promise((r) => second.once('exit', r));
       second.kill('SIGTERM');
-      await new Promise((r) => second.once('exit', r));
+      await stopped;
     }
   } finally {
     await f.local.destroy();
