@@ -48,7 +48,8 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
   const info = workflowInfo();
   const progress = hooks.progress;
   const jobId = resume?.jobId ?? hooks.newJobId();
-  const start = await acts.control.startPass({
+  // Control activities are not cancelled with the run: the job must exist and close, whatever happens.
+  const start = await CancellationScope.nonCancellable(() => acts.control.startPass({
     mapping: spec.mapping,
     direction: spec.direction,
     jobId,
@@ -56,7 +57,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
     workflowId: info.workflowId,
     runId: info.firstExecutionRunId,
     fullSync: spec.mode === 'full',
-  });
+  }));
   let counters: JobCounters = resume?.counters ?? emptyCounters();
   let cursor: RecordKey | null = resume?.cursor ?? null;
   let phase: 'failed' | 'scan' = resume?.phase ?? 'failed';
@@ -127,10 +128,10 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
 
   for (;;) {
     if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
-    const plan = await acts.control.planBatches({
+    const plan = await CancellationScope.nonCancellable(() => acts.control.planBatches({
       mapping: spec.mapping, direction: spec.direction, jobId, since: start.since, after: cursor,
       batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters, lockHolder: spec.lockHolder,
-    });
+    }));
     await runPool(plan.ranges, spec.maxBatchesInFlight, async (range) => {
       await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });
     });

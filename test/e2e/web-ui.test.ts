@@ -106,7 +106,9 @@ test('a mistyped input in the Web UI fails at once, naming the field, and writes
     await startFromUi(page, { workflowId, taskQueue, workflowType: 'bulkSyncWorkflow', input: '{"mapping": "CUSTOMER", "direction": "Both"}' });
     const error = await temporal.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e as Error);
     expect((error as { cause?: Error }).cause?.message).toMatch(/field "direction" must be one of "ToIntegrationTable", "FromIntegrationTable" \(got string "Both"\)/);
-    const text = await statusInUi(page, workflowId, /Failed/i);
+    // The status badge and then the failure message, which names the field.
+    await statusInUi(page, workflowId, /Failed/i);
+    const text = await statusInUi(page, workflowId, /must be one of/);
     expect(text).toMatch(/direction/);
     expect((await store.listJobs()).length).toBe(jobsBefore);
     await page.close();
