@@ -368,8 +368,11 @@ export function createSyncActivities(deps: ActivityDeps) {
       const idOn = (side: Side): string => (side === 'local' ? coupling.localId : coupling.integrationId);
       if (input.direction) return { direction: input.direction, sourceId: idOn(sidesOf(input.direction).sourceSide), conflict: false };
       if (mapping.direction !== 'Bidirectional') return { direction: mapping.direction, sourceId: idOn(sidesOf(mapping.direction).sourceSide), conflict: false };
-      const [localRecord] = await (await loadPass(deps, mapping.name, 'ToIntegrationTable')).source.getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] });
-      const [integrationRecord] = await (await loadPass(deps, mapping.name, 'FromIntegrationTable')).source.getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] });
+      const pass = await loadPass(deps, mapping.name, natural);
+      const [[localRecord], [integrationRecord]] = await Promise.all([
+        pass.local.getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] }),
+        pass.integration.getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] }),
+      ]);
       const localChanged = !!localRecord && localRecord.modifiedOn !== coupling.lastSyncedLocalModifiedOn;
       const integrationChanged = !!integrationRecord && integrationRecord.modifiedOn !== coupling.lastSyncedIntegrationModifiedOn;
       if (localChanged && integrationChanged) {

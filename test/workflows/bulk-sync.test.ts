@@ -1,12 +1,10 @@
 /** bulkSync on the real dev server: rows on both sides, couplings, job counters and error rows. */
 import { WorkflowFailedError } from '@temporalio/client';
-import { connectTestTemporal, withWorker, type TestTemporal, type WorkerHarness } from '../helpers/temporal';
-import { sqliteDialect } from '../helpers/stores';
-import { account, customer, openTestSystems, testMapping, tick, type TestSystems } from '../helpers/systems';
-import { FaultyConnector, type Faults } from '../helpers/faulty-connector';
-import type { Store } from '../../store/store';
+import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { account, customer, tick } from '../helpers/systems';
+import type { Faults } from '../helpers/faulty-connector';
+import { openSyncContext, type SyncContext } from '../helpers/sync-context';
 import type { MappingDefinition } from '../../domain/mapping';
-import type { Systems } from '../../activities';
 import { creationKey } from '../../domain/record-key';
 
 const FAST_RETRY = { maximumAttempts: 3, initialIntervalMs: 50 };
@@ -19,30 +17,10 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-interface Ctx {
-  store: Store;
-  sys: TestSystems;
-  systems: Systems;
-  run<T>(fn: (h: WorkerHarness) => Promise<T>): Promise<T>;
-  rows(side: 'local' | 'integration'): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
+type Ctx = SyncContext;
 
-async function setup(mapping: Partial<MappingDefinition> = {}, faults?: { integration?: Faults; local?: Faults }): Promise<Ctx & { faulty: { integration?: FaultyConnector; local?: FaultyConnector } }> {
-  const { store, cleanup } = await sqliteDialect.open();
-  const sys = await openTestSystems();
-  const faulty: { integration?: FaultyConnector; local?: FaultyConnector } = {};
-  const systems: Systems = { ...sys.systems };
-  if (faults?.integration) systems.integration = faulty.integration = new FaultyConnector(sys.systems.integration, faults.integration);
-  if (faults?.local) systems.local = faulty.local = new FaultyConnector(sys.systems.local, faults.local);
-  await store.saveMapping(testMapping(mapping));
-  return {
-    store, sys, systems, faulty,
-    run: (fn) => withWorker(temporal, { store, systems }, fn),
-    rows: async (side) => (side === 'local' ? sys.local('customer') : sys.integration('account')).select().orderBy('id'),
-    close: async () => { await sys.close(); await cleanup(); },
-  };
-}
+const setup = (mapping: Partial<MappingDefinition> = {}, faults: { integration?: Faults; local?: Faults } = {}): Promise<SyncContext> =>
+  openSyncContext(temporal, mapping, faults);
 
 async function accountOf(ctx: Ctx, localId: string): Promise<Record<string, unknown> | undefined> {
   const [coupling] = await ctx.store.getCouplings('CUSTOMER', 'local', [localId]);

@@ -1,12 +1,10 @@
 /** singleSync, retryFailed, throttling and cancellation on the real dev server. */
 import { WorkflowFailedError } from '@temporalio/client';
-import { connectTestTemporal, withWorker, type TestTemporal, type WorkerHarness } from '../helpers/temporal';
-import { sqliteDialect } from '../helpers/stores';
-import { customer, openTestSystems, testMapping, tick, type TestSystems } from '../helpers/systems';
-import { FaultyConnector, type Faults } from '../helpers/faulty-connector';
-import type { Store } from '../../store/store';
+import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { customer, tick } from '../helpers/systems';
+import type { Faults } from '../helpers/faulty-connector';
+import { openSyncContext } from '../helpers/sync-context';
 import type { MappingDefinition } from '../../domain/mapping';
-import type { Systems } from '../../activities';
 import { creationKey } from '../../domain/record-key';
 
 const FAST_RETRY = { maximumAttempts: 2, initialIntervalMs: 50 };
@@ -19,18 +17,7 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-async function setup(mapping: Partial<MappingDefinition> = {}, faults?: Faults) {
-  const { store, cleanup } = await sqliteDialect.open();
-  const sys: TestSystems = await openTestSystems();
-  const faulty = faults ? new FaultyConnector(sys.systems.integration, faults) : undefined;
-  const systems: Systems = { ...sys.systems, ...(faulty ? { integration: faulty } : {}) };
-  await store.saveMapping(testMapping(mapping));
-  return {
-    store: store as Store, sys, faulty,
-    run: <T>(fn: (h: WorkerHarness) => Promise<T>) => withWorker(temporal, { store, systems }, fn),
-    close: async () => { await sys.close(); await cleanup(); },
-  };
-}
+const setup = (mapping: Partial<MappingDefinition> = {}, faults?: Faults) => openSyncContext(temporal, mapping, { integration: faults });
 
 test('singleSync creates and couples an uncoupled record even when the mapping syncs only coupled ones, then pushes changes', async () => {
   const ctx = await setup({ syncOnlyCoupledRecords: true });
@@ -143,7 +130,7 @@ test('throttling waits for Retry-After and never becomes an error row', async ()
       // Two attempts only: the three throttled attempts must not count against them.
       const result = await sync.bulkSync({ mapping: 'CUSTOMER', retry: { maximumAttempts: 2, initialIntervalMs: 20 } });
       const elapsed = Date.now() - started;
-      expect(ctx.faulty?.calls.throttled).toBe(3);
+      expect(ctx.faulty.integration?.calls.throttled).toBe(3);
       expect(elapsed).toBeGreaterThanOrEqual(3 * 400);
       expect(result.jobs[0].counters).toMatchObject({ inserted: 30, failed: 0 });
       expect(await ctx.store.listErrors()).toHaveLength(0);
@@ -190,7 +177,7 @@ test('singleSync of a record that keeps failing ends with an error row after its
       const errors = await ctx.store.listErrors({ jobId: result.jobs[0].jobId });
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ sourceRecordId: 'C1', attempts: 3 });
-      expect(ctx.faulty?.calls.createMany).toBe(3);
+      expect(ctx.faulty.integration?.calls.createMany).toBe(3);
     });
   } finally {
     await ctx.close();
