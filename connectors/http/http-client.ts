@@ -1,0 +1,105 @@
+/**
+ * The HTTP layer shared by the Dataverse and Business Central connectors:
+ * bearer tokens, a bound on concurrent requests, and the service limits turned
+ * into what activities understand. A 429 (or a 503 with Retry-After) becomes a
+ * ThrottledError carrying the delay the service asked for; 5xx, timeouts and
+ * dropped connections become TransientHttpError (the activity retries with
+ * backoff). Every other status is returned for the connector to map per record.
+ */
+import pLimit from 'p-limit';
+import { ThrottledError } from '../connector';
+import { redact } from '../../activities/redact';
+import { retryAfterMs } from './retry-after';
+import { parseODataError } from './odata-error';
+import type { TokenProvider } from './token-client';
+
+export interface HttpClientOptions {
+  /** Service root every relative path is resolved against, e.g. https://org.crm.dynamics.com/api/data/v9.2/ */
+  baseUrl: string;
+  tokens: TokenProvider;
+  /** Requests in flight at once from this worker process. */
+  maxConcurrency: number;
+  /** Headers sent with every request (OData version headers...). */
+  headers?: Record<string, string>;
+  /** @default 120000 */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  /** Name for messages, e.g. "dataverse". */
+  name: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Relative to baseUrl, or an absolute URL (an @odata.nextLink, followed unchanged). */
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** A failure worth retrying later: 5xx, a timeout, a dropped connection. */
+export class TransientHttpError extends Error {
+  override readonly name = 'TransientHttpError';
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}
+
+export class HttpClient {
+  private readonly limit: ReturnType<typeof pLimit>;
+  private readonly base: URL;
+
+  constructor(private readonly options: HttpClientOptions) {
+    this.limit = pLimit(Math.max(1, options.maxConcurrency));
+    this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+  }
+
+  resolve(url: string): string {
+    return new URL(url, this.base).toString();
+  }
+
+  send(request: HttpRequest): Promise<HttpResponse> {
+    return this.limit(() => this.sendNow(request, false));
+  }
+
+  private async sendNow(request: HttpRequest, retriedAuth: boolean): Promise<HttpResponse> {
+    const token = await this.options.tokens.getToken(retriedAuth);
+    const url = this.resolve(request.url);
+    let response: Response;
+    try {
+      response = await (this.options.fetch ?? fetch)(url, {
+        method: request.method,
+        headers: { ...this.options.headers, ...request.headers, Authorization: `Bearer ${token}` },
+        body: request.body,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
+      });
+    } catch (error) {
+      const cause = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+      throw new TransientHttpError(redact(`${this.options.name}: ${request.method} ${new URL(url).pathname} failed: ${cause}`));
+    }
+    const text = await response.text().catch((error: unknown) => {
+      throw new TransientHttpError(`${this.options.name}: response to ${request.method} ${new URL(url).pathname} was cut off: ${String(error)}`);
+    });
+    if (response.status === 401 && !retriedAuth) return this.sendNow(request, true);
+    const delay = retryAfterMs(response.headers.get('retry-after'));
+    if (response.status === 429 || (response.status === 503 && delay !== null)) {
+      const { message } = parseODataError(response.status, text);
+      if (delay !== null) throw new ThrottledError(`${this.options.name} throttled the request (${redact(message)}); retry after ${delay} ms`, delay);
+      throw new TransientHttpError(`${this.options.name} throttled the request (${redact(message)})`, response.status);
+    }
+    if (response.status >= 500 || response.status === 408) {
+      const { code, message } = parseODataError(response.status, text);
+      throw new TransientHttpError(redact(`${this.options.name}: HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`), response.status);
+    }
+    if (response.status === 401 || response.status === 403) {
+      const { message } = parseODataError(response.status, text);
+      throw new Error(redact(`${this.options.name}: HTTP ${response.status}: ${message}`));
+    }
+    return { status: response.status, headers: response.headers, text };
+  }
+}
