@@ -46,7 +46,7 @@ export interface LogEntry {
   method: string;
   url: string;
   status: number;
-  /** Operations in a $batch request (1 otherwise). */
+  /** Operations in a $batch request, as the handler's `countOperations` counts them (1 otherwise). */
   operations: number;
   at: number;
 }
@@ -77,7 +77,6 @@ export interface RunningEmulator {
   log: LogEntry[];
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
-  /** Operations counted by `countOperations` of the handler (e.g. parts of a $batch). */
   close(): Promise<void>;
 }
 
