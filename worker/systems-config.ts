@@ -1,25 +1,59 @@
 /**
  * The systems a standalone worker serves, from a JSON file (SYSTEMS_CONFIG) or
- * the demo's two SQLite databases. Each entry is a Knex table connector for now:
- * { "local": { "type": "knex", "databaseUrl": "postgres://...", "tables": { "customer": { "idColumn": "no" } } } }
+ * the demo's two SQLite databases. An entry is a Knex table connector, a
+ * Dataverse environment or a Business Central company. Client secrets come
+ * from the environment variable the entry names (`clientSecretEnv`), so the
+ * file can be committed; they stay in the worker process and never reach a
+ * workflow's input or history.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { z } from 'zod';
 import type { Systems } from '../activities';
+import type { Connector } from '../connectors/connector';
 import { KnexTableConnector } from '../connectors/knex-table-connector';
+import { DataverseConnector } from '../connectors/dataverse';
+import { BusinessCentralConnector } from '../connectors/business-central';
+import { entraTokenUrl } from '../connectors/http/token-client';
 import { knexConfigFromUrl } from '../store/database-url';
 import { ConfigError } from './config';
 
-const systemsFileSchema = z.record(
-  z.string().min(1),
-  z.strictObject({
-    type: z.literal('knex'),
-    databaseUrl: z.string().min(1),
-    tables: z.record(z.string(), z.strictObject({ idColumn: z.string().optional(), modifiedOnColumn: z.string().optional() })).optional(),
-  }),
-);
+const knexTables = z.record(z.string(), z.strictObject({ idColumn: z.string().optional(), modifiedOnColumn: z.string().optional() }));
+
+/** Where the client secret comes from: the name of an environment variable (preferred) or the value itself. */
+const credentials = {
+  tenantId: z.string().min(1),
+  clientId: z.string().min(1),
+  clientSecretEnv: z.string().min(1).optional(),
+  clientSecret: z.string().min(1).optional(),
+  /** Overrides the Entra ID token endpoint (sovereign clouds, emulators). */
+  tokenUrl: z.url().optional(),
+  maxConcurrency: z.number().int().min(1).max(52).optional(),
+};
+
+const knexEntry = z.strictObject({ type: z.literal('knex'), databaseUrl: z.string().min(1), tables: knexTables.optional() });
+
+const dataverseEntry = z.strictObject({
+  type: z.literal('dataverse'),
+  environmentUrl: z.url(),
+  ...credentials,
+  tables: z.record(z.string(), z.strictObject({ entitySet: z.string().min(1), idAttribute: z.string().min(1), columns: z.array(z.string()).optional() })),
+});
+
+const businessCentralEntry = z.strictObject({
+  type: z.literal('businessCentral'),
+  environment: z.string().min(1),
+  companyId: z.uuid(),
+  apiUrl: z.url().optional(),
+  ...credentials,
+  numberPrefix: z.string().optional(),
+  tables: z.record(z.string(), z.strictObject({ entitySet: z.string().optional(), numberField: z.string().optional(), fields: z.array(z.string()).optional() })).optional(),
+});
+
+const systemsFileSchema = z.record(z.string().min(1), z.discriminatedUnion('type', [knexEntry, dataverseEntry, businessCentralEntry]));
+export type SystemsFile = z.infer<typeof systemsFileSchema>;
+type KnexEntry = Omit<z.infer<typeof knexEntry>, 'type'>;
 
 export interface OpenedSystems {
   systems: Systems;
@@ -27,15 +61,62 @@ export interface OpenedSystems {
   close(): Promise<void>;
 }
 
-export function openKnexSystems(entries: Record<string, { databaseUrl: string; tables?: Record<string, { idColumn?: string; modifiedOnColumn?: string }> }>): OpenedSystems {
+export function openKnexSystems(entries: Record<string, KnexEntry>): OpenedSystems {
+  return openSystems(Object.fromEntries(Object.entries(entries).map(([name, entry]) => [name, { type: 'knex' as const, ...entry }])), {});
+}
+
+function secretOf(name: string, entry: { clientSecretEnv?: string; clientSecret?: string }, env: NodeJS.ProcessEnv): string {
+  if (entry.clientSecretEnv) {
+    const value = env[entry.clientSecretEnv];
+    if (!value) throw new ConfigError(`System "${name}": environment variable ${entry.clientSecretEnv} (its clientSecretEnv) is not set.`);
+    return value;
+  }
+  if (entry.clientSecret) return entry.clientSecret;
+  throw new ConfigError(`System "${name}": set clientSecretEnv to the name of the environment variable holding the client secret.`);
+}
+
+export function openSystems(entries: SystemsFile, env: NodeJS.ProcessEnv = process.env): OpenedSystems {
   const systems: Systems = {};
   const knexes: Record<string, Knex> = {};
+  const opened: Connector[] = [];
   for (const [name, entry] of Object.entries(entries)) {
-    const knex = knexFactory(knexConfigFromUrl({ databaseUrl: entry.databaseUrl }));
-    knexes[name] = knex;
-    systems[name] = new KnexTableConnector({ name, knex, tables: entry.tables });
+    let connector: Connector;
+    if (entry.type === 'knex') {
+      const knex = knexFactory(knexConfigFromUrl({ databaseUrl: entry.databaseUrl }));
+      knexes[name] = knex;
+      connector = new KnexTableConnector({ name, knex, tables: entry.tables });
+    } else if (entry.type === 'dataverse') {
+      connector = new DataverseConnector({
+        name,
+        environmentUrl: entry.environmentUrl,
+        credentials: { tokenUrl: entry.tokenUrl ?? entraTokenUrl(entry.tenantId), clientId: entry.clientId, clientSecret: secretOf(name, entry, env) },
+        maxConcurrency: entry.maxConcurrency,
+        tables: entry.tables,
+      });
+    } else {
+      connector = new BusinessCentralConnector({
+        name,
+        tenantId: entry.tenantId,
+        environment: entry.environment,
+        companyId: entry.companyId,
+        apiUrl: entry.apiUrl,
+        credentials: { tokenUrl: entry.tokenUrl ?? entraTokenUrl(entry.tenantId), clientId: entry.clientId, clientSecret: secretOf(name, entry, env) },
+        maxConcurrency: entry.maxConcurrency,
+        numberPrefix: entry.numberPrefix,
+        tables: entry.tables,
+      });
+    }
+    systems[name] = connector;
+    opened.push(connector);
   }
-  return { systems, knexes, close: async () => { await Promise.all(Object.values(knexes).map((k) => k.destroy())); } };
+  return {
+    systems,
+    knexes,
+    close: async () => {
+      await Promise.all(opened.map((c) => c.close?.()));
+      await Promise.all(Object.values(knexes).map((k) => k.destroy()));
+    },
+  };
 }
 
 export function demoSystems(dataDir: string): OpenedSystems {
@@ -45,17 +126,21 @@ export function demoSystems(dataDir: string): OpenedSystems {
   });
 }
 
-export function systemsFromFile(file: string): OpenedSystems {
+export function parseSystemsFile(file: string, raw: unknown): SystemsFile {
+  const parsed = systemsFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`SYSTEMS_CONFIG "${file}": ${issue.path.join('.') || '(file)'} ${issue.message}.`);
+  }
+  return parsed.data;
+}
+
+export function systemsFromFile(file: string, env: NodeJS.ProcessEnv = process.env): OpenedSystems {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`SYSTEMS_CONFIG "${file}" cannot be read as JSON: ${(error as Error).message}.`);
   }
-  const parsed = systemsFileSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`SYSTEMS_CONFIG "${file}": ${issue.path.join('.') || '(file)'} ${issue.message}.`);
-  }
-  return openKnexSystems(parsed.data);
+  return openSystems(parseSystemsFile(file, raw), env);
 }
