@@ -8,6 +8,7 @@
  * batch replayed after a crash never adds a second row. Modified-on values are
  * ISO-8601 UTC strings written by this connector (text columns sort them right).
  */
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type {
   Connector, CreateRecord, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
@@ -37,6 +38,76 @@ export interface KnexTableConnectorOptions {
 export const KNEX_TABLE_DEFAULTS: Required<KnexTableOptions> = { idColumn: 'id', modifiedOnColumn: 'modified_on' };
 
 type Row = Record<string, unknown>;
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** A field that findCandidates compares: the integration field of a match criterion. */
+export interface MatchIndexField {
+  field: string;
+  caseSensitive: boolean;
+}
+
+/**
+ * The expression findCandidates compares a field by, with `??` for the column.
+ * A match index is built on this very text: SQLite uses an expression index only
+ * for a query expression identical to the index's, and PostgreSQL only for an
+ * equal one (same functions, same trim characters).
+ */
+function matchExpression(postgres: boolean, caseSensitive: boolean): string {
+  const trimmed = postgres ? `btrim(??, E' \\t\\r\\n')` : `trim(??, ' ' || char(9, 10, 13))`;
+  return caseSensitive ? trimmed : `lower(${trimmed})`;
+}
+
+/** The lower-cased ASCII text before a value's first other character, as a half-open range; null when there is none. */
+function asciiPrefixRange(value: string): { from: string; to: string } | null {
+  const at = value.search(NON_ASCII);
+  const prefix = (at < 0 ? value : value.slice(0, at)).toLowerCase();
+  if (prefix === '') return null;
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return { from: prefix, to: prefix.slice(0, -1) + String.fromCharCode(last + 1) };
+}
+
+/** Index names are limited (63 bytes in PostgreSQL): long ones keep a readable head and a hash. */
+function matchIndexName(table: string, field: MatchIndexField): string {
+  const base = `${table.split('.').pop()}_${field.field}_match${field.caseSensitive ? '_cs' : ''}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  if (base.length <= 60) return base;
+  return `${base.slice(0, 50)}_${createHash('sha1').update(base).digest('hex').slice(0, 8)}`;
+}
+
+function distinctFields(fields: readonly MatchIndexField[]): MatchIndexField[] {
+  const seen = new Map<string, MatchIndexField>();
+  for (const f of fields) seen.set(`${f.caseSensitive ? 'cs' : 'ci'}:${f.field}`, { field: f.field, caseSensitive: f.caseSensitive });
+  return [...seen.values()];
+}
+
+function matchIndexQueries(knex: Knex, table: string, fields: readonly MatchIndexField[]): Knex.Raw[] {
+  const postgres = isPostgres(knex);
+  return distinctFields(fields).map((f) =>
+    knex.raw(`create index if not exists ?? on ?? (${matchExpression(postgres, f.caseSensitive)})`, [matchIndexName(table, f), table, f.field]),
+  );
+}
+
+/**
+ * The CREATE INDEX statements of the match indexes for these fields, for a team
+ * that adds them in its own migrations (on a large PostgreSQL table, perhaps
+ * with CONCURRENTLY). Without them each candidate query reads the whole table.
+ */
+export function matchIndexStatements(knex: Knex, table: string, fields: readonly MatchIndexField[]): string[] {
+  return matchIndexQueries(knex, table, fields).map((q) => q.toQuery());
+}
+
+/**
+ * Creates (if missing) an expression index per match field on exactly the
+ * expression findCandidates compares (trimmed, lower-cased unless case-sensitive),
+ * so a batch's candidate query looks its values up instead of reading the whole
+ * table. Returns the index names.
+ */
+export async function ensureMatchIndexes(knex: Knex, table: string, fields: readonly MatchIndexField[]): Promise<string[]> {
+  const names: string[] = [];
+  for (const f of distinctFields(fields)) names.push(matchIndexName(table, f));
+  for (const q of matchIndexQueries(knex, table, fields)) await q;
+  return names;
+}
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
@@ -212,27 +283,41 @@ export class KnexTableConnector implements Connector {
     const postgres = isPostgres(this.knex);
     const query = this.knex(request.table).select([...new Set([idColumn, modifiedOnColumn, ...request.fields])]);
     applyFilter(query, request.filter);
+    const marks = (values: readonly unknown[]): string => values.map(() => '?').join(',');
     for (const condition of request.conditions) {
-      const trimmed = postgres ? `btrim(??, E' \\t\\r\\n')` : `trim(??, ' ' || char(9, 10, 13))`;
-      if (condition.caseSensitive) {
-        query.whereRaw(`${trimmed} in (${condition.values.map(() => '?').join(',')})`, [condition.field, ...condition.values]);
+      const { field } = condition;
+      const compared = matchExpression(postgres, condition.caseSensitive);
+      // PostgreSQL's lower() folds any letter: one "in" covers every value.
+      if (condition.caseSensitive || postgres) {
+        query.whereRaw(`${compared} in (${marks(condition.values)})`, [field, ...condition.values]);
         continue;
       }
-      // PostgreSQL's lower() folds any letter; SQLite's folds ASCII only, so values with
-      // other letters go through LIKE with "_" in their place (a superset the caller re-checks).
-      const ascii = postgres ? condition.values : condition.values.filter((v) => /^[\x00-\x7f]*$/.test(v));
-      const other = postgres ? [] : condition.values.filter((v) => !/^[\x00-\x7f]*$/.test(v));
+      // SQLite's lower() folds ASCII only, so values with other letters go through LIKE
+      // with "_" in their place (a superset the caller re-checks).
+      const ascii = condition.values.filter((v) => !NON_ASCII.test(v));
+      const other = condition.values.filter((v) => NON_ASCII.test(v));
+      const trimmed = matchExpression(false, true);
       query.where((q) => {
-        if (ascii.length > 0) q.orWhereRaw(`lower(${trimmed}) in (${ascii.map(() => '?').join(',')})`, [condition.field, ...ascii]);
+        if (ascii.length > 0) q.orWhereRaw(`${compared} in (${marks(ascii)})`, [field, ...ascii]);
         for (const value of other) {
           const pattern = value.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/[^\x00-\x7f]/gu, '_');
-          q.orWhereRaw(`${trimmed} like ? escape ?`, [condition.field, pattern, '\\']);
+          const range = asciiPrefixRange(value);
+          // Every row the LIKE accepts has the value's ASCII prefix in the match index's
+          // expression: the range lets the index narrow the LIKE instead of a full scan.
+          if (range) {
+            q.orWhereRaw(`(${compared} >= ? and ${compared} < ? and ${trimmed} like ? escape ?)`, [field, range.from, field, range.to, field, pattern, '\\']);
+          } else q.orWhereRaw(`${trimmed} like ? escape ?`, [field, pattern, '\\']);
         }
         if (ascii.length === 0 && other.length === 0) q.whereRaw('1 = 0');
       });
     }
     const rows: Row[] = await query.limit(request.limit);
     return rows.map((r) => this.toRecord(request.table, r));
+  }
+
+  /** Creates the match indexes findCandidates uses on this connector's database; see {@link ensureMatchIndexes}. */
+  async ensureMatchIndexes(table: string, fields: readonly MatchIndexField[]): Promise<string[]> {
+    return ensureMatchIndexes(this.knex, table, fields);
   }
 
   private toWriteError(error: unknown): { kind: 'permanent'; message: string; code?: string; detail?: string } {

@@ -91,6 +91,18 @@ export function matchLevels(input: { fields: readonly FieldMapping[] }): MatchLe
 }
 
 /**
+ * The integration fields the candidate queries of these criteria compare, once
+ * per case sensitivity: what a connector's match indexes must cover.
+ */
+export function matchIndexFields(input: { fields: readonly FieldMapping[] }): { field: string; caseSensitive: boolean }[] {
+  const seen = new Map<string, { field: string; caseSensitive: boolean }>();
+  for (const level of matchLevels(input)) {
+    for (const f of level.fields) seen.set(`${f.caseSensitive}:${f.integrationField}`, { field: f.integrationField, caseSensitive: f.caseSensitive });
+  }
+  return [...seen.values()];
+}
+
+/**
  * A value as compared: text without surrounding white space, case-folded
  * Unicode-aware unless case-sensitive (É = é). Null when empty: an empty value
  * adds no condition.
