@@ -5,7 +5,9 @@
  * with different letter case, some match nothing.
  */
 import type { Knex } from 'knex';
-import type { MappingDefinition } from '../../domain/mapping';
+import { ensureMatchIndexes } from '../../connectors/knex-table-connector';
+import { matchIndexFields } from '../../domain/matching';
+import { parseMappingDefinition, type MappingDefinition } from '../../domain/mapping';
 
 export const DEMO_MAPPING_NAME = 'CUSTOMER';
 
@@ -25,7 +27,12 @@ export async function createCustomerTable(knex: Knex, table = 'customer'): Promi
 }
 
 export async function createAccountTable(knex: Knex, table = 'account'): Promise<void> {
-  if (await knex.schema.hasTable(table)) return;
+  if (!(await knex.schema.hasTable(table))) await createAccountColumns(knex, table);
+  // Match-based coupling looks each batch's values up through these; without them every candidate query reads the whole table.
+  await ensureMatchIndexes(knex, table, matchIndexFields(parseMappingDefinition(demoMapping)));
+}
+
+async function createAccountColumns(knex: Knex, table: string): Promise<void> {
   await knex.schema.createTable(table, (t) => {
     t.string('id', 64).primary();
     t.string('name', 200).nullable();
