@@ -25,7 +25,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { startEmulatorServer, odataError, type EmulatorLimits, type EmulatorRequest, type EmulatorResponse, type FaultRule, type LogEntry } from '../common/emulator-server';
 import {
-  ODataQueryError, GUID_PATTERN, checkFilter, compareByAttribute, compareGuids, evaluate, parseFilter, typeFamily,
+  ODataQueryError, GUID_PATTERN, checkFilter, compareByAttribute, compareGuids, compareRows, evaluate, parseFilter, typeFamily,
   type AttributeType, type FilterContext, type FilterNode,
 } from './odata-filter';
 import { BatchSyntaxError, buildBatchResponse, countOperations, multipartBoundary, parseBatchRequest, type BatchItem, type BatchOperation, type PartResponse } from './multipart';
@@ -187,7 +187,7 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
   const partThrottle = { times: 0, retryAfterSeconds: 1 };
   const interceptions: Interception[] = [];
   /** nextLinks issued (path and query, exactly) -> the sort key of the last row of the page they follow. */
-  const issuedLinks = new Map<string, unknown[]>();
+  const issuedLinks = new Map<string, Row>();
   /** While a changeset runs: how to undo its writes. */
   let undo: (() => void)[] | null = null;
   let origin = '';
@@ -284,22 +284,21 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     }
     const id = entity.definition.idAttribute;
     if (!order.some((o) => o.name === id)) order.push({ name: id, desc: false });
-    const keyOf = (row: Row): unknown[] => order.map((o) => row[o.name]);
-    const compareKeys = (a: unknown[], b: unknown[]): number => {
-      for (const [i, o] of order.entries()) {
-        const type = entity.types.get(o.name) as AttributeType;
-        const c = type === 'Uniqueidentifier' ? compareGuids(String(a[i]), String(b[i])) : compareByAttribute(type, a[i], b[i]);
+    const compare = (a: Row, b: Row): number => {
+      for (const o of order) {
+        const c = compareRows(entity.types.get(o.name) as AttributeType, o.name, a, b);
         if (c !== 0) return o.desc ? -c : c;
       }
       return 0;
     };
     let rows = [...entity.rows.values()].filter((r) => !filter || evaluate(filter, r, entity.ctx));
-    rows.sort((a, b) => compareKeys(keyOf(a), keyOf(b)));
+    rows.sort(compare);
     const skiptoken = query.get('$skiptoken');
     if (skiptoken !== null) {
       const last = issuedLinks.get(pathAndQuery);
       if (!last) throw new HttpError(400, '0x80060888', 'The $skiptoken is not valid for this request: follow @odata.nextLink exactly as it was returned.');
-      rows = rows.filter((r) => compareKeys(keyOf(r), last) > 0);
+      // Like Dataverse's paging cookie: the next page starts after the last row served, whatever changed since.
+      rows = rows.filter((r) => compare(r, last) > 0);
     }
     const top = query.get('$top');
     if (top !== null) {
@@ -316,7 +315,7 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
       const base = pathAndQuery.replace(/[?&]\$skiptoken=[^&]*/g, '');
       const token = encodeURIComponent(`<cookie pagenumber="${randomBytes(6).toString('hex')}"/>`).replace(/%/g, '%25');
       const link = `${base}${base.includes('?') ? '&' : '?'}$skiptoken=${token}`;
-      issuedLinks.set(link, keyOf(page[page.length - 1]));
+      issuedLinks.set(link, page[page.length - 1]);
       body['@odata.nextLink'] = `${origin}${link}`;
     }
     return { status: 200, headers: { ...JSON_HEADERS, 'Preference-Applied': `odata.maxpagesize=${size}` }, body: JSON.stringify(body) };

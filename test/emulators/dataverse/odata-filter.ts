@@ -261,22 +261,21 @@ function guidBytes(guid: string): number[] {
 /** SQL Server's uniqueidentifier order: the last six bytes weigh most, the first four least. */
 const SQL_GUID_ORDER = [10, 11, 12, 13, 14, 15, 8, 9, 6, 7, 4, 5, 0, 1, 2, 3];
 
-export function compareGuids(a: string, b: string): number {
-  const x = guidBytes(a.toLowerCase());
-  const y = guidBytes(b.toLowerCase());
-  for (const i of SQL_GUID_ORDER) if (x[i] !== y[i]) return x[i] - y[i];
-  return 0;
+/** A string whose plain order is SQL Server's order of the GUID. */
+function sqlGuidKey(guid: string): string {
+  const bytes = guidBytes(guid.toLowerCase());
+  return SQL_GUID_ORDER.map((i) => bytes[i].toString(16).padStart(2, '0')).join('');
 }
 
-const collator = new Intl.Collator('en', { sensitivity: 'base' });
+export function compareGuids(a: string, b: string): number {
+  const x = sqlGuidKey(a);
+  const y = sqlGuidKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
 
 /** Case- and accent-insensitive, trailing spaces ignored: SQL Server's default Dataverse collation. */
-export function compareStrings(a: string, b: string): number {
-  return collator.compare(a.replace(/ +$/, ''), b.replace(/ +$/, ''));
-}
-
 function fold(text: string): string {
-  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  return text.replace(/ +$/, '').normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 }
 
 /** A T-SQL LIKE pattern (%, _, [set], [^set]) as a regular expression source. */
@@ -312,34 +311,51 @@ export function typeFamily(type: AttributeType): 'string' | 'guid' | 'datetime' 
 const EDM: Record<ReturnType<typeof typeFamily>, string> = { string: 'Edm.String', guid: 'Edm.Guid', datetime: 'Edm.DateTimeOffset', number: 'Edm.Decimal', boolean: 'Edm.Boolean' };
 const LITERAL_EDM: Record<Literal['type'], string> = { null: 'null', string: 'Edm.String', guid: 'Edm.Guid', datetime: 'Edm.DateTimeOffset', number: 'Edm.Decimal', boolean: 'Edm.Boolean' };
 
-/** Compares a stored value with a literal of the attribute's family. */
-function compareValues(family: ReturnType<typeof typeFamily>, stored: unknown, literal: Exclude<Literal, { type: 'null' }>): number {
+type Comparable = string | number;
+
+/** The value in a form whose plain order (and equality) is the service's, for an attribute of this family. */
+function comparable(family: ReturnType<typeof typeFamily>, value: unknown): Comparable {
   switch (family) {
-    case 'string': return compareStrings(String(stored), String(literal.value));
-    case 'guid': return compareGuids(String(stored), String(literal.value));
-    case 'datetime': return Date.parse(String(stored)) - Date.parse(String(literal.value));
-    case 'boolean': return Number(stored) - Number(literal.value);
-    default: return Number(stored) - Number(literal.value);
+    case 'string': return fold(String(value));
+    case 'guid': return sqlGuidKey(String(value));
+    case 'datetime': return Date.parse(String(value));
+    case 'boolean': return value === true || value === 'true' ? 1 : 0;
+    default: return Number(value);
   }
 }
 
-/** A PropertyValues member converted to the attribute's family; 400 when it does not fit. */
-function listLiteral(family: ReturnType<typeof typeFamily>, value: string): Exclude<Literal, { type: 'null' }> {
-  switch (family) {
-    case 'string': return { type: 'string', value };
-    case 'guid':
-      if (!GUID_PATTERN.test(value)) throw new ODataQueryError(`'${value}' is not a valid Guid.`);
-      return { type: 'guid', value: value.toLowerCase() };
-    case 'datetime':
-      if (Number.isNaN(Date.parse(value))) throw new ODataQueryError(`'${value}' is not a valid DateTime.`);
-      return { type: 'datetime', value };
-    case 'boolean':
-      if (value !== 'true' && value !== 'false') throw new ODataQueryError(`'${value}' is not a valid Boolean.`);
-      return { type: 'boolean', value: value === 'true' };
-    default:
-      if (!/^-?\d+(\.\d+)?$/.test(value)) throw new ODataQueryError(`'${value}' is not a valid number.`);
-      return { type: 'number', value: Number(value) };
-  }
+function compareComparable(a: Comparable, b: Comparable): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Rows are replaced, never changed, on write: their comparable values can be kept. */
+const rowKeys = new WeakMap<object, Map<string, Comparable>>();
+
+function rowComparable(row: Readonly<Record<string, unknown>>, property: string, family: ReturnType<typeof typeFamily>): Comparable {
+  let keys = rowKeys.get(row);
+  if (!keys) rowKeys.set(row, (keys = new Map()));
+  let key = keys.get(property);
+  if (key === undefined) keys.set(property, (key = comparable(family, row[property])));
+  return key;
+}
+
+/** A PropertyValues member checked against the attribute's family; 400 when it does not fit. */
+function checkListValue(family: ReturnType<typeof typeFamily>, value: string): void {
+  const ok = family === 'string' ? true
+    : family === 'guid' ? GUID_PATTERN.test(value)
+      : family === 'datetime' ? !Number.isNaN(Date.parse(value))
+        : family === 'boolean' ? value === 'true' || value === 'false'
+          : /^-?\d+(\.\d+)?$/.test(value);
+  if (!ok) throw new ODataQueryError(`'${value}' is not a valid value for an attribute of type ${family}.`);
+}
+
+/** Per parsed node: its literal, value set or pattern in comparable form, computed once. */
+const nodeCache = new WeakMap<FilterNode, Comparable | Set<Comparable> | RegExp>();
+
+function cached<T extends Comparable | Set<Comparable> | RegExp>(node: FilterNode, make: () => T): T {
+  let value = nodeCache.get(node);
+  if (value === undefined) nodeCache.set(node, (value = make()));
+  return value as T;
 }
 
 export interface FilterContext {
@@ -364,7 +380,7 @@ export function checkFilter(node: FilterNode, ctx: FilterContext): void {
       return;
     case 'in': {
       const family = typeFamily(typeOf(ctx, node.property));
-      for (const v of node.values) listLiteral(family, v);
+      for (const v of node.values) checkListValue(family, v);
       return;
     }
     case 'compare': {
@@ -389,26 +405,31 @@ export function evaluate(node: FilterNode, row: Readonly<Record<string, unknown>
     case 'text': {
       const stored = row[node.property];
       if (typeof stored !== 'string') return false;
-      const body = likeSource(fold(node.pattern));
-      const source = node.fn === 'contains' ? body : node.fn === 'startswith' ? `^${body}` : `${body}$`;
-      return new RegExp(source, 's').test(fold(stored.replace(/ +$/, '')));
+      const pattern = cached(node, () => {
+        const body = likeSource(fold(node.pattern));
+        return new RegExp(node.fn === 'contains' ? body : node.fn === 'startswith' ? `^${body}` : `${body}$`, 's');
+      });
+      return pattern.test(rowComparable(row, node.property, 'string') as string);
     }
     case 'in': {
       const stored = row[node.property];
       if (stored === null || stored === undefined) return false;
       const family = typeFamily(typeOf(ctx, node.property));
-      const hit = node.values.some((v) => compareValues(family, stored, listLiteral(family, v)) === 0);
+      const values = cached(node, () => new Set(node.values.map((v) => comparable(family, v))));
+      const hit = values.has(rowComparable(row, node.property, family));
       return node.negate ? !hit : hit;
     }
     case 'compare': {
       const stored = row[node.property] ?? null;
-      if (node.value.type === 'null') {
+      const literal = node.value;
+      if (literal.type === 'null') {
         if (node.op === 'eq') return stored === null;
         if (node.op === 'ne') return stored !== null;
         return false;
       }
       if (stored === null) return false;
-      const c = compareValues(typeFamily(typeOf(ctx, node.property)), stored, node.value);
+      const family = typeFamily(typeOf(ctx, node.property));
+      const c = compareComparable(rowComparable(row, node.property, family), cached(node, () => comparable(family, literal.value)));
       switch (node.op) {
         case 'eq': return c === 0;
         case 'ne': return c !== 0;
@@ -421,17 +442,20 @@ export function evaluate(node: FilterNode, row: Readonly<Record<string, unknown>
   }
 }
 
-/** Orders two rows by one attribute, nulls first as SQL Server sorts them ascending. */
+/** Orders two values of one attribute, nulls first as SQL Server sorts them ascending. */
 export function compareByAttribute(type: AttributeType, a: unknown, b: unknown): number {
   const x = a ?? null;
   const y = b ?? null;
   if (x === null || y === null) return x === y ? 0 : x === null ? -1 : 1;
   const family = typeFamily(type);
-  const literal: Exclude<Literal, { type: 'null' }> =
-    family === 'string' ? { type: 'string', value: String(y) }
-      : family === 'guid' ? { type: 'guid', value: String(y) }
-        : family === 'datetime' ? { type: 'datetime', value: String(y) }
-          : family === 'boolean' ? { type: 'boolean', value: Boolean(y) }
-            : { type: 'number', value: Number(y) };
-  return compareValues(family, x, literal);
+  return compareComparable(comparable(family, x), comparable(family, y));
+}
+
+/** Like compareByAttribute, for two rows, reusing the rows' comparable values. */
+export function compareRows(type: AttributeType, property: string, a: Readonly<Record<string, unknown>>, b: Readonly<Record<string, unknown>>): number {
+  const x = a[property] ?? null;
+  const y = b[property] ?? null;
+  if (x === null || y === null) return x === y ? 0 : x === null ? -1 : 1;
+  const family = typeFamily(type);
+  return compareComparable(rowComparable(a, property, family), rowComparable(b, property, family));
 }
