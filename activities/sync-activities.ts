@@ -130,6 +130,19 @@ function errorDetail(error: unknown): string {
   return redact(parts.join('\nCaused by: '));
 }
 
+/**
+ * A read the source system throttled: retried after the delay it asked for, like
+ * a throttled write (the read is simply redone, so there is nothing to remember).
+ */
+function throttledRead(systemName: string, error: unknown): unknown {
+  if (!(error instanceof ThrottledError)) return error;
+  return ApplicationFailure.create({
+    message: `${systemName} throttled a read; retrying after ${error.retryAfterMs} ms`,
+    type: FAILURE_TYPES.throttled,
+    nextRetryDelay: Math.max(1, error.retryAfterMs),
+  });
+}
+
 async function readSelection(pass: LoadedPass, deps: ActivityDeps, selection: BatchSelection): Promise<{ records: SourceRecord[]; nextAfterCouplingId: number | null }> {
   const { mapping, plan, source } = pass;
   const sourceTable = plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table;
@@ -216,7 +229,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         since: input.since,
         after: input.after,
         limit: input.batchSize * input.count,
-      });
+      }).catch((error: unknown) => { throw throttledRead(source.name, error); });
       const ranges: BatchRange[] = [];
       let after = input.after;
       for (let i = 0; i < keys.length; i += input.batchSize) {
@@ -241,9 +254,10 @@ export function createSyncActivities(deps: ActivityDeps) {
       if (resume) {
         records = resume.pendingIds.length
           ? await pass.source.getMany({ table: sourceTable, ids: resume.pendingIds, fields: pass.plan.sourceFields })
+            .catch((error: unknown) => { throw throttledRead(pass.source.name, error); })
           : [];
       } else {
-        const read = await readSelection(pass, deps, input.selection);
+        const read = await readSelection(pass, deps, input.selection).catch((error: unknown) => { throw throttledRead(pass.source.name, error); });
         records = read.records;
         scanned = records.length;
         nextAfterCouplingId = read.nextAfterCouplingId;

@@ -211,6 +211,35 @@ test('throttling: a 429 with Retry-After is waited out (at least Retry-After), t
   }
 });
 
+test('throttled reads of BC (planning and the batch read) also wait Retry-After, with no error rows', async () => {
+  const ctx = await setup({ direction: 'ToIntegrationTable' });
+  try {
+    ctx.emu.seed('customers', Array.from({ length: 30 }, (_, i) => bcCustomer(i)));
+    const reads = (r: { method: string; url: string }) => r.method === 'GET' && r.url.includes('/customers?');
+    // Retry-After 2 s: longer than the activity's own backoff, so only honouring it passes.
+    // The first read plans the batches, the next reads the batch.
+    ctx.emu.injectFault({ fault: { kind: 'throttle', retryAfterSeconds: 2 }, times: 1, when: reads });
+    let served = 0;
+    ctx.emu.beforeOperation((op) => {
+      if (op.method === 'GET' && op.path.includes('/customers?') && ++served === 1) {
+        ctx.emu.injectFault({ fault: { kind: 'throttle', retryAfterSeconds: 2 }, times: 1, when: reads });
+      }
+    });
+    await ctx.run(async ({ sync }) => {
+      const run = await sync.bulkSync({ mapping: MAPPING, retry: FAST_RETRY });
+      expect(run.jobs[0]).toMatchObject({ status: 'succeeded', counters: { inserted: 30, failed: 0 } });
+    });
+    const log = ctx.emu.log.filter(reads);
+    const throttled = log.flatMap((e, i) => (e.status === 429 ? [i] : []));
+    expect(throttled).toHaveLength(2);
+    for (const i of throttled) expect(log[i + 1].at - log[i].at).toBeGreaterThanOrEqual(2000);
+    expect(await ctx.store.listErrors({ mappingName: MAPPING })).toHaveLength(0);
+    await expectOneCouplingPerRecord(ctx, 30);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('throttling without Retry-After is retried with backoff; the service\'s request limit throttles reads and writes, and the run completes', async () => {
   const ctx = await setup({}, { limits: { requestsPerWindow: 12, windowMs: 1500 } });
   try {
