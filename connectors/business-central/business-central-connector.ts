@@ -321,10 +321,11 @@ export class BusinessCentralConnector implements Connector {
     return results;
   }
 
-  private writeResult(body: unknown, fallbackId: string | null): WriteResult | null {
+  /** The result of a write from the record BC answered with; null when the answer carried none. */
+  private writeResult(body: unknown): WriteResult | null {
     if (!isRow(body) || typeof body[ID_FIELD] !== 'string' || typeof body[MODIFIED_FIELD] !== 'string') return null;
     const record = this.toRecord(body);
-    return { ok: true, id: record.id || (fallbackId ?? record.id), modifiedOn: record.modifiedOn, ...(record.version ? { version: record.version } : {}) };
+    return { ok: true, id: record.id, modifiedOn: record.modifiedOn, ...(record.version ? { version: record.version } : {}) };
   }
 
   /** Successful writes whose answer carried no record (a service that answers 204): read back in one call. */
@@ -406,7 +407,7 @@ export class BusinessCentralConnector implements Connector {
     answers.forEach((answer, k) => {
       const i = ops[k].index;
       const outcome = classifyOperation(answer);
-      if (outcome.kind === 'ok') results[i] = this.writeResult(answer.body, writtenIds[i]);
+      if (outcome.kind === 'ok') results[i] = this.writeResult(answer.body);
       else if (outcome.kind === 'exists') collided.push(i);
       else if (outcome.kind === 'failed') results[i] = { ok: false, id: writtenIds[i], error: outcome.error };
     });
@@ -442,7 +443,7 @@ export class BusinessCentralConnector implements Connector {
     answers.forEach((answer, k) => {
       const i = ops[k].index;
       const outcome = classifyOperation(answer);
-      if (outcome.kind === 'ok') results[i] = this.writeResult(answer.body, records[i].id);
+      if (outcome.kind === 'ok') results[i] = this.writeResult(answer.body);
       else if (outcome.kind === 'failed') results[i] = { ok: false, id: records[i].id, error: outcome.error };
       else results[i] = { ok: false, id: records[i].id, error: { kind: 'permanent', message: 'the update was answered as a create' } };
     });

@@ -5,3 +5,4 @@ export {
 } from './business-central-connector';
 export { recordNumberFor, DEFAULT_NUMBER_PREFIX } from './record-number';
 export { MAX_BATCH_OPERATIONS, ENTITY_EXISTS_CODE, ENTITY_CHANGED_CODE } from './batch';
+export { entraTokenUrl } from '../http/token-client';
