@@ -123,6 +123,8 @@ export class KnexTableConnector implements Connector {
   private readonly columnCache = new Map<string, Promise<string[]>>();
   /** Bound parameters per statement, under SQLite's and PostgreSQL's limits. */
   private readonly maxParams: number;
+  /** Row-value comparisons, "(a, b) > (?, ?)": SQLite, PostgreSQL and MySQL have them; SQL Server and Oracle do not. */
+  private readonly rowValues: boolean;
 
   constructor(options: KnexTableConnectorOptions) {
     this.name = options.name;
@@ -130,6 +132,7 @@ export class KnexTableConnector implements Connector {
     this.tables = options.tables ?? {};
     this.now = options.now ?? (() => new Date().toISOString());
     this.maxParams = isPostgres(options.knex) ? 60_000 : 30_000;
+    this.rowValues = !/mssql|oracle/i.test(String(options.knex.client.config.client));
   }
 
   private columns(table: string): Required<KnexTableOptions> {
@@ -160,16 +163,24 @@ export class KnexTableConnector implements Connector {
     applyFilter(query, request.filter);
     if (request.since !== null) query.where(modifiedOnColumn, '>', request.since);
     const after = request.after;
-    if (after) {
-      query.where((q) =>
-        q.where(modifiedOnColumn, '>', after.modifiedOn).orWhere((q2) => q2.where(modifiedOnColumn, after.modifiedOn).andWhere(idColumn, '>', after.id)),
-      );
-    }
     const through = request.through;
-    if (through) {
-      query.where((q) =>
-        q.where(modifiedOnColumn, '<', through.modifiedOn).orWhere((q2) => q2.where(modifiedOnColumn, through.modifiedOn).andWhere(idColumn, '<=', through.id)),
-      );
+    if (this.rowValues) {
+      // A row value is one range of the (modified-on, id) index. Spelt out as "m > a or
+      // (m = a and id > b)", SQLite reads every row sharing the key's modified-on, so a
+      // page cost as much as the whole table when a bulk load gave all rows one stamp.
+      if (after) query.whereRaw('(??, ??) > (?, ?)', [modifiedOnColumn, idColumn, after.modifiedOn, after.id]);
+      if (through) query.whereRaw('(??, ??) <= (?, ?)', [modifiedOnColumn, idColumn, through.modifiedOn, through.id]);
+    } else {
+      if (after) {
+        query.where((q) =>
+          q.where(modifiedOnColumn, '>', after.modifiedOn).orWhere((q2) => q2.where(modifiedOnColumn, after.modifiedOn).andWhere(idColumn, '>', after.id)),
+        );
+      }
+      if (through) {
+        query.where((q) =>
+          q.where(modifiedOnColumn, '<', through.modifiedOn).orWhere((q2) => q2.where(modifiedOnColumn, through.modifiedOn).andWhere(idColumn, '<=', through.id)),
+        );
+      }
     }
     return query.orderBy([{ column: modifiedOnColumn }, { column: idColumn }]).limit(request.limit);
   }
