@@ -324,15 +324,17 @@ export function createSyncActivities(deps: ActivityDeps) {
       let ids: string[];
       if (input.selection.kind === 'ids') ids = input.selection.ids;
       else if (input.selection.kind === 'range') {
-        const keys = await pass.source.scanKeys({
+        // The system bounds the range: ids sort in its order (SQL Server orders GUIDs unlike strings), not ours.
+        const keys = await pass.source.readChanged({
           table: pass.plan.sourceSide === 'local' ? pass.mapping.local.table : pass.mapping.integration.table,
+          fields: [],
           filter: pass.plan.sourceSide === 'local' ? pass.mapping.tableFilter : pass.mapping.integrationTableFilter,
           since: input.selection.since,
           after: input.selection.after,
+          through: input.selection.through,
           limit: 1_000_000,
         });
-        const through = input.selection.through;
-        ids = keys.filter((k) => k.modifiedOn < through.modifiedOn || (k.modifiedOn === through.modifiedOn && k.id <= through.id)).map((k) => k.id);
+        ids = keys.map((k) => k.id);
       } else {
         const couplings = await deps.store.pageCouplings(pass.mapping.name, { afterId: input.selection.afterCouplingId, limit: input.selection.limit, onlyFailed: input.direction });
         ids = couplings.map((c) => (pass.plan.sourceSide === 'local' ? c.localId : c.integrationId));

@@ -4,8 +4,9 @@
  * integration side: batching, paging, stale ETags under the conflict rules,
  * throttling, a dropped connection after a create batch, one token.
  */
+import { randomUUID } from 'node:crypto';
 import knexFactory, { type Knex } from 'knex';
-import type { Systems } from '../../activities';
+import { createActivities, type Systems } from '../../activities';
 import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import { DataverseConnector, type DataverseConnectorOptions } from '../../connectors/dataverse';
 import type { MappingDefinition } from '../../domain/mapping';
@@ -30,6 +31,7 @@ afterAll(async () => {
 
 interface Ctx {
   store: Store;
+  systems: Systems;
   local: Knex;
   emulator: DataverseEmulator;
   run<T>(fn: (h: WorkerHarness) => Promise<T>): Promise<T>;
@@ -54,7 +56,7 @@ async function setup(mapping: Partial<MappingDefinition> = {}, connector: Partia
   };
   await store.saveMapping(testMapping(mapping));
   return {
-    store, local, emulator,
+    store, systems, local, emulator,
     run: (fn) => withWorker(temporal, { store, systems }, fn),
     accountOf: async (localId) => {
       const [coupling] = await store.getCouplings('CUSTOMER', 'local', [localId]);
@@ -230,6 +232,28 @@ test('a connection dropped after Dataverse applied a create batch: the retry add
       expect(ctx.emulator.stats.preconditionFailed).toBe(300);
       expect(await ctx.store.listErrors()).toHaveLength(0);
     });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a batch that gives up writes error rows for exactly its range of Dataverse records, in the service\'s id order', async () => {
+  const ctx = await setup({ direction: 'FromIntegrationTable' });
+  try {
+    // One modifiedon for all: the range is told apart by the GUIDs alone, which Dataverse orders as SQL Server does.
+    ctx.emulator.put('accounts', Array.from({ length: 300 }, (_, i) => ({ name: `Account ${i}`, modifiedon: '2026-01-01T00:00:01Z' })));
+    const keys = await ctx.systems.integration.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 1000 });
+    const jobId = randomUUID();
+    await ctx.store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'FromIntegrationTable', workflowId: null, runId: null });
+    const activities = createActivities({ store: ctx.store, systems: ctx.systems });
+    const counters = await activities.failBatch({
+      mapping: 'CUSTOMER', direction: 'FromIntegrationTable', jobId,
+      selection: { kind: 'range', since: null, after: keys[99], through: keys[199] },
+      message: 'schedule-to-close timeout',
+    });
+    expect(counters.failed).toBe(100);
+    const errors = await ctx.store.listErrors({ jobId, limit: 1000 });
+    expect(new Set(errors.map((e) => e.sourceRecordId))).toEqual(new Set(keys.slice(100, 200).map((k) => k.id)));
   } finally {
     await ctx.close();
   }
