@@ -98,10 +98,14 @@ export function mapValues(plan: FieldPlan, source: Record<string, unknown>): Rec
   return out;
 }
 
-/** Equality as a user would judge it: null = undefined, 1 = true, 12 = "12", dates by instant. */
+/**
+ * Equality as a user would judge it: null = undefined = "" (Business Central has
+ * no null text, so a blank there must not differ from a null on the other side
+ * on every run), 1 = true, 12 = "12", dates by instant.
+ */
 export function valuesEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? '') === (b ?? '');
   if (a instanceof Date || b instanceof Date) return new Date(a as string).getTime() === new Date(b as string).getTime();
   if (typeof a === 'boolean' || typeof b === 'boolean') return Number(a) === Number(b);
   if (typeof a === 'number' || typeof b === 'number') return String(a) === String(b);

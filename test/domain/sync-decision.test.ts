@@ -32,6 +32,10 @@ describe('field plan', () => {
     expect(diffValues({ a: 1, b: 'x', c: null, d: true, e: 12 }, { a: 1, b: 'y', c: undefined, d: 1, e: '12' })).toEqual({ b: 'x' });
   });
 
+  test('a blank text equals a null (Business Central has no null text); a blank is not zero', () => {
+    expect(diffValues({ a: null, b: '', c: '' }, { a: '', b: null, c: 0 })).toEqual({ c: '' });
+  });
+
   test('no field for a direction is a clear error; passes run local first', () => {
     const oneWay = parseMappingDefinition(testMapping({ fields: [{ localField: 'name', integrationField: 'name', direction: 'ToIntegrationTable' }] }));
     expect(() => planFields(oneWay, 'FromIntegrationTable')).toThrow(/no enabled field mapping for direction FromIntegrationTable/);
