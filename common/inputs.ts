@@ -15,12 +15,20 @@ const mappingName = z
   .max(100)
   .regex(/^[A-Za-z0-9_.-]+$/, 'may hold only letters, digits, "_", "." and "-"');
 
-const recordId = z.string().min(1, 'must not be empty').max(200);
+/**
+ * PostgreSQL text cannot hold a NUL character, so an id or filter value with one
+ * would pass here and then fail every attempt of a batch with a driver error;
+ * no system of record has such ids, so it is refused up front, naming the field.
+ */
+const withoutNul = (text: string): boolean => !text.includes('\u0000');
+const NUL_MESSAGE = 'must not contain a NUL character (\\u0000)';
+
+const recordId = z.string().min(1, 'must not be empty').max(200).refine(withoutNul, NUL_MESSAGE);
 const recordIds = z.array(recordId).min(1).max(MAX_RECORD_IDS, `at most ${MAX_RECORD_IDS} ids per run; use a filter for more`);
 const side = z.enum(['local', 'integration']);
 const syncDirection = z.enum(SYNC_DIRECTIONS);
 
-const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean(), z.null()]);
+const scalar = z.union([z.string().max(1000).refine(withoutNul, NUL_MESSAGE), z.number().finite(), z.boolean(), z.null()]);
 export const filterConditionSchema = z.strictObject({
   field: z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")'),
   op: z.enum(FILTER_OPERATORS),

@@ -15,9 +15,20 @@ export class InvalidInputError extends Error {
   }
 }
 
+/**
+ * Control characters, bidirectional-text controls (U+202A-U+202E, U+2066-U+2069,
+ * marks) and other invisible format characters would make an echoed value reorder or hide the
+ * rest of the message in the Web UI and in logs; JSON.stringify leaves them as they are.
+ */
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function describePath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(the input itself)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+  return visible(path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join(''));
 }
 
 function describeReceived(value: unknown): string {
@@ -26,7 +37,7 @@ function describeReceived(value: unknown): string {
   if (Array.isArray(value)) return `a list of ${value.length}`;
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   if (typeof value === 'object') return 'an object';
-  const text = JSON.stringify(value) ?? String(value);
+  const text = visible(JSON.stringify(value) ?? String(value));
   return `${typeof value} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 

@@ -29,8 +29,13 @@ function isRecordKey(value: unknown): value is RecordKey {
 
 function decodeCursor(text: string | null | undefined, byIds: boolean): Cursor {
   if (!text) return byIds ? { kind: 'ids', offset: 0 } : { kind: 'keys', after: null };
-  const parsed: unknown = JSON.parse(text);
-  const cursor = parsed as Partial<{ kind: string; after: unknown; offset: unknown }>;
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // A SyntaxError is no workflow failure: it would fail the workflow task again and again instead of the run.
+  }
+  const cursor = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<{ kind: string; after: unknown; offset: unknown }>;
   if (byIds && cursor.kind === 'ids' && typeof cursor.offset === 'number') return { kind: 'ids', offset: cursor.offset };
   if (!byIds && cursor.kind === 'keys' && (cursor.after === null || isRecordKey(cursor.after))) return { kind: 'keys', after: cursor.after };
   throw ApplicationFailure.create({ message: 'Field "continuation.cursor" is not one this workflow wrote; it is set only when a run continues as new.', type: FAILURE_TYPES.invalidInput, nonRetryable: true });
@@ -62,6 +67,8 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   const acts: Proxies = proxiesFor(input.retry);
   const info = workflowInfo();
   const resume = input.continuation ?? null;
+  // Decoded before the job is opened: a cursor this workflow did not write must fail the run without writing a row.
+  let cursor = decodeCursor(resume?.cursor, input.recordIds !== undefined);
   const jobId = resume?.jobId ?? uuid4();
   const filter = input.filter ?? [];
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -145,7 +152,6 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
       return { selections, next: { kind: 'keys', after: plan.next }, exhausted: plan.exhausted };
     };
 
-    let cursor = decodeCursor(resume?.cursor, input.recordIds !== undefined);
     for (;;) {
       if (rootCancelled()) break;
       const round = await nextBatches(cursor);

@@ -1,0 +1,264 @@
+/**
+ * Malformed inputs for every workflow, each with the field its failure message
+ * must name. The same entries go through the typed client and, raw, the way
+ * the Web UI starts a workflow (any JSON, no client-side validation).
+ *
+ * `stage` says who refuses it: 'schema' inputs break the shared zod schema, so
+ * the typed client throws before anything starts and the workflow's first step
+ * fails; 'worker' inputs are well-formed but name something that does not exist
+ * (a mapping, a column), that the mapping forbids, or state only a run writes
+ * (a continuation cursor), so the workflow or an activity refuses them before
+ * any row is written.
+ */
+import { MAX_RECORD_IDS } from '../../common/constants';
+import type { INPUT_SCHEMAS } from '../../common/inputs';
+
+export type WorkflowKind = keyof typeof INPUT_SCHEMAS;
+
+export type Category =
+  | 'wrong type' | 'missing field' | 'extra field' | 'size' | 'nesting' | 'number'
+  | 'unicode' | 'injection' | 'unknown name' | 'not an object';
+
+export interface BadInput {
+  label: string;
+  workflow: WorkflowKind;
+  input: unknown;
+  /** Text the failure message must contain: the field's path as the message spells it. */
+  field: string;
+  stage: 'schema' | 'worker';
+  category: Category;
+  /** Set when the typed client cannot express the input at all; the entry then goes only through a raw start. */
+  rawOnly?: string;
+}
+
+/** Mappings the test store holds (besides CUSTOMER), so 'worker' entries can name them. */
+export const FIXTURE_MAPPINGS = {
+  /** A mapping whose field mappings name columns the tables do not have. */
+  badFields: 'BAD_FIELDS',
+  /** A mapping that only reads from the integration side. */
+  fromOnly: 'FROM_ONLY',
+} as const;
+
+export const WORKFLOW_TYPES: Record<WorkflowKind, string> = {
+  bulkSync: 'bulkSyncWorkflow',
+  singleSync: 'singleSyncWorkflow',
+  retryFailed: 'retryFailedWorkflow',
+  matchBasedCoupling: 'matchBasedCouplingWorkflow',
+  setUpCoupling: 'setUpCouplingWorkflow',
+  uncouple: 'uncoupleWorkflow',
+  describeMapping: 'describeMappingWorkflow',
+};
+
+export const INJECTIONS = [
+  "CUSTOMER'; DROP TABLE couplings; --",
+  "x' OR '1'='1",
+  '1; DELETE FROM account WHERE 1=1',
+  "') UNION SELECT name FROM sqlite_master --",
+  '%',
+  '_',
+  '\\',
+  "Robert'); DROP TABLE customer;--",
+] as const;
+
+/** Nested objects `depth` levels deep: { a: { a: ... { a: 1 } } }. */
+export function nested(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = { a: value };
+  return value;
+}
+
+/** Nested lists `depth` levels deep: [[[ ... 1 ... ]]]. */
+export function nestedList(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+const manyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `C${i}`);
+
+const RTL = '\u202E';
+const NUL = '\u0000';
+const EMOJI = '\u{1F600}';
+const ALL_KINDS: WorkflowKind[] = ['bulkSync', 'singleSync', 'retryFailed', 'matchBasedCoupling', 'setUpCoupling', 'uncouple', 'describeMapping'];
+
+/** The smallest valid input of each workflow (besides the mapping), so an entry breaks one thing at a time. */
+const BASE: Record<WorkflowKind, Record<string, unknown>> = {
+  bulkSync: {},
+  singleSync: { recordId: 'C1' },
+  retryFailed: {},
+  matchBasedCoupling: {},
+  setUpCoupling: { localId: 'C1', integrationId: 'A1' },
+  uncouple: { recordIds: ['C1'] },
+  describeMapping: {},
+};
+
+const withMapping = (kind: WorkflowKind, extra: Record<string, unknown> = {}, mapping: unknown = 'CUSTOMER'): Record<string, unknown> =>
+  ({ mapping, ...BASE[kind], ...extra });
+
+function perWorkflow(): BadInput[] {
+  const out: BadInput[] = [];
+  for (const kind of ALL_KINDS) {
+    const base = BASE[kind];
+    out.push(
+      { label: 'no mapping', workflow: kind, input: { ...base }, field: '"mapping"', stage: 'schema', category: 'missing field' },
+      { label: 'mapping is a number', workflow: kind, input: withMapping(kind, {}, 42), field: '"mapping"', stage: 'schema', category: 'wrong type' },
+      { label: 'mapping carries SQL', workflow: kind, input: withMapping(kind, {}, INJECTIONS[0]), field: '"mapping"', stage: 'schema', category: 'injection' },
+      { label: 'mapping with an emoji', workflow: kind, input: withMapping(kind, {}, `CUSTOMER${EMOJI}`), field: '"mapping"', stage: 'schema', category: 'unicode' },
+      { label: 'unknown mapping', workflow: kind, input: withMapping(kind, {}, 'NO_SUCH_MAPPING'), field: '"mapping"', stage: 'worker', category: 'unknown name' },
+      { label: 'mapping whose fields are not columns', workflow: kind, input: withMapping(kind, {}, FIXTURE_MAPPINGS.badFields), field: 'fields[0].localField', stage: 'worker', category: 'unknown name' },
+    );
+    if (kind === 'describeMapping') {
+      out.push({
+        label: 'unknown field', workflow: kind, input: withMapping(kind, { verbose: true }), field: '"verbose"', stage: 'schema', category: 'extra field',
+        rawOnly: 'the typed describeMapping takes only the mapping name',
+      });
+    } else {
+      out.push(
+        { label: 'unknown field', workflow: kind, input: withMapping(kind, { dryRun: true }), field: '"dryRun"', stage: 'schema', category: 'extra field' },
+        { label: 'input is a list', workflow: kind, input: [withMapping(kind)], field: 'expected one JSON object', stage: 'schema', category: 'not an object' },
+        { label: 'input is a string', workflow: kind, input: 'CUSTOMER', field: 'expected one JSON object', stage: 'schema', category: 'not an object' },
+        { label: 'retry override of the wrong type', workflow: kind, input: withMapping(kind, { retry: 'fast' }), field: '"retry"', stage: 'schema', category: 'wrong type' },
+      );
+    }
+  }
+  return out;
+}
+
+const bulkSync: BadInput[] = [
+  { label: 'direction not an enum value', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', direction: 'Both' }, field: '"direction"', stage: 'schema', category: 'wrong type' },
+  { label: 'direction of a mapping, not a pass', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', direction: 'Bidirectional' }, field: '"direction"', stage: 'schema', category: 'wrong type' },
+  { label: 'direction is a number', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', direction: 1 }, field: '"direction"', stage: 'schema', category: 'wrong type' },
+  { label: 'direction with an RTL override', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', direction: `${RTL}ToIntegrationTable` }, field: '"direction"', stage: 'schema', category: 'unicode' },
+  { label: '100,000 record ids', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: manyIds(100_000) }, field: '"recordIds"', stage: 'schema', category: 'size' },
+  { label: `${MAX_RECORD_IDS + 1} record ids`, workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: manyIds(MAX_RECORD_IDS + 1) }, field: '"recordIds"', stage: 'schema', category: 'size' },
+  { label: 'empty id list', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: [] }, field: '"recordIds"', stage: 'schema', category: 'size' },
+  { label: 'record ids as one string', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: 'C1,C2' }, field: '"recordIds"', stage: 'schema', category: 'wrong type' },
+  { label: 'numeric record id', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: [1, 2] }, field: '"recordIds[0]"', stage: 'schema', category: 'wrong type' },
+  { label: 'empty record id', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: ['C1', ''] }, field: '"recordIds[1]"', stage: 'schema', category: 'size' },
+  { label: '201-character record id', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: ['x'.repeat(201)] }, field: '"recordIds[0]"', stage: 'schema', category: 'size' },
+  { label: 'record id with a NUL byte', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: [`C1${NUL}`] }, field: '"recordIds[0]"', stage: 'schema', category: 'unicode' },
+  { label: 'record id that is an object', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', recordIds: [{ $ne: null }] }, field: '"recordIds[0]"', stage: 'schema', category: 'injection' },
+  { label: 'side not an enum value', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', side: 'both' }, field: '"side"', stage: 'schema', category: 'wrong type' },
+  { label: 'fullSync as a string', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', fullSync: 'true' }, field: '"fullSync"', stage: 'schema', category: 'wrong type' },
+  { label: 'batchSize NaN', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchSize: Number.NaN }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  { label: 'batchSize "NaN"', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchSize: 'NaN' }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  { label: 'batchSize Infinity', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchSize: Number.POSITIVE_INFINITY }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  { label: 'batchSize "Infinity"', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchSize: 'Infinity' }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  { label: 'batchSize -0', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchSize: -0 }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  { label: 'batchSize 0.5', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchSize: 0.5 }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  { label: 'batchSize 1e9', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchSize: 1e9 }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  { label: 'maxBatchesInFlight -Infinity', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', maxBatchesInFlight: Number.NEGATIVE_INFINITY }, field: '"maxBatchesInFlight"', stage: 'schema', category: 'number' },
+  { label: 'maxBatchesInFlight 33', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', maxBatchesInFlight: 33 }, field: '"maxBatchesInFlight"', stage: 'schema', category: 'number' },
+  { label: 'batchesPerRun MAX_SAFE_INTEGER + 2', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', batchesPerRun: Number.MAX_SAFE_INTEGER + 2 }, field: '"batchesPerRun"', stage: 'schema', category: 'number' },
+  { label: 'retry.maximumAttempts NaN', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', retry: { maximumAttempts: Number.NaN } }, field: '"retry.maximumAttempts"', stage: 'schema', category: 'number' },
+  { label: 'retry.initialIntervalMs -0', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', retry: { initialIntervalMs: -0 } }, field: '"retry.initialIntervalMs"', stage: 'schema', category: 'number' },
+  { label: 'unknown retry option', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', retry: { maximumAttempts: 2, backoff: 3 } }, field: '"retry.backoff"', stage: 'schema', category: 'extra field' },
+  { label: 'retry option nested 1,000 deep', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', retry: { maximumAttempts: nested(1000) } }, field: '"retry.maximumAttempts"', stage: 'schema', category: 'nesting' },
+  { label: 'unknown field nested 1,000 deep', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', options: nested(1000) }, field: '"options"', stage: 'schema', category: 'nesting' },
+  { label: 'field name in another case', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', Direction: 'ToIntegrationTable' }, field: '"Direction"', stage: 'schema', category: 'unknown name' },
+  { label: 'own "__proto__" field', workflow: 'bulkSync', input: JSON.parse('{"mapping":"CUSTOMER","__proto__":{"fullSync":true}}') as unknown, field: '"__proto__"', stage: 'schema', category: 'injection' },
+  { label: '"constructor" field', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', constructor: { name: 'x' } }, field: '"constructor"', stage: 'schema', category: 'injection' },
+  { label: 'hand-made continuation', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', continuation: { passIndex: -1 } }, field: '"continuation.passIndex"', stage: 'schema', category: 'wrong type' },
+  { label: 'direction the mapping forbids', workflow: 'bulkSync', input: { mapping: FIXTURE_MAPPINGS.fromOnly, direction: 'ToIntegrationTable' }, field: 'Field "direction"', stage: 'worker', category: 'unknown name' },
+];
+
+const singleSync: BadInput[] = [
+  { label: 'no recordId', workflow: 'singleSync', input: { mapping: 'CUSTOMER' }, field: '"recordId"', stage: 'schema', category: 'missing field' },
+  { label: 'recordId a number', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: 42 }, field: '"recordId"', stage: 'schema', category: 'wrong type' },
+  { label: 'recordId a list', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: ['C1'] }, field: '"recordId"', stage: 'schema', category: 'wrong type' },
+  { label: 'recordId empty', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: '' }, field: '"recordId"', stage: 'schema', category: 'size' },
+  { label: 'recordId 10,000 characters', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: 'x'.repeat(10_000) }, field: '"recordId"', stage: 'schema', category: 'size' },
+  { label: 'recordId with a NUL byte', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: `C1${NUL}' OR 1=1` }, field: '"recordId"', stage: 'schema', category: 'unicode' },
+  { label: 'recordId mistyped as recordID', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordID: 'C1' }, field: '"recordID"', stage: 'schema', category: 'unknown name' },
+  { label: 'side not an enum value', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: 'C1', side: 'remote' }, field: '"side"', stage: 'schema', category: 'wrong type' },
+  { label: 'direction in another case', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: 'C1', direction: 'toIntegrationTable' }, field: '"direction"', stage: 'schema', category: 'wrong type' },
+  { label: 'direction with an emoji', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: 'C1', direction: `ToIntegrationTable${EMOJI}` }, field: '"direction"', stage: 'schema', category: 'unicode' },
+  { label: 'retry.heartbeatTimeoutMs too small', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: 'C1', retry: { heartbeatTimeoutMs: 10 } }, field: '"retry.heartbeatTimeoutMs"', stage: 'schema', category: 'number' },
+  { label: 'retry.maximumAttempts Infinity', workflow: 'singleSync', input: { mapping: 'CUSTOMER', recordId: 'C1', retry: { maximumAttempts: Number.POSITIVE_INFINITY } }, field: '"retry.maximumAttempts"', stage: 'schema', category: 'number' },
+  { label: 'direction the mapping forbids', workflow: 'singleSync', input: { mapping: FIXTURE_MAPPINGS.fromOnly, recordId: 'C1', direction: 'ToIntegrationTable' }, field: 'Field "direction"', stage: 'worker', category: 'unknown name' },
+];
+
+const retryFailed: BadInput[] = [
+  { label: 'includeSkipped "yes"', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', includeSkipped: 'yes' }, field: '"includeSkipped"', stage: 'schema', category: 'wrong type' },
+  { label: 'includeSkipped 1', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', includeSkipped: 1 }, field: '"includeSkipped"', stage: 'schema', category: 'wrong type' },
+  { label: 'direction empty', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', direction: '' }, field: '"direction"', stage: 'schema', category: 'wrong type' },
+  { label: 'recordIds (not a retryFailed field)', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', recordIds: ['C1'] }, field: '"recordIds"', stage: 'schema', category: 'extra field' },
+  { label: 'retry.maximumAttempts 0', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', retry: { maximumAttempts: 0 } }, field: '"retry.maximumAttempts"', stage: 'schema', category: 'number' },
+  { label: 'retry.maximumAttempts 101', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', retry: { maximumAttempts: 101 } }, field: '"retry.maximumAttempts"', stage: 'schema', category: 'number' },
+  { label: 'retry.initialIntervalMs "NaN"', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', retry: { initialIntervalMs: 'NaN' } }, field: '"retry.initialIntervalMs"', stage: 'schema', category: 'number' },
+  { label: 'direction the mapping forbids', workflow: 'retryFailed', input: { mapping: FIXTURE_MAPPINGS.fromOnly, direction: 'ToIntegrationTable' }, field: 'Field "direction"', stage: 'worker', category: 'unknown name' },
+];
+
+const filterOf = (condition: unknown): Record<string, unknown> => ({ mapping: 'CUSTOMER', filter: [condition] });
+
+const matchBasedCoupling: BadInput[] = [
+  { label: 'filter as SQL text', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', filter: "city = 'Oslo' OR 1=1" }, field: '"filter"', stage: 'schema', category: 'injection' },
+  { label: 'filter field carries SQL', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city; DROP TABLE customer', op: 'eq', value: 'x' }), field: '"filter[0].field"', stage: 'schema', category: 'injection' },
+  { label: 'filter field quoted identifier', workflow: 'matchBasedCoupling', input: filterOf({ field: '"city" OR 1=1 --', op: 'eq', value: 'x' }), field: '"filter[0].field"', stage: 'schema', category: 'injection' },
+  { label: 'filter op raw SQL', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'LIKE', value: '%' }), field: '"filter[0].op"', stage: 'schema', category: 'injection' },
+  { label: 'filter op "= 1 OR 1 ="', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: '= 1 OR 1 =', value: 'x' }), field: '"filter[0].op"', stage: 'schema', category: 'injection' },
+  { label: 'filter value an operator object', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'eq', value: { $ne: null } }), field: '"filter[0].value"', stage: 'schema', category: 'injection' },
+  { label: 'filter condition with a raw "sql" key', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'eq', value: 'x', sql: '1=1' }), field: '"filter[0].sql"', stage: 'schema', category: 'extra field' },
+  { label: 'filter value of 1,001 characters', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'eq', value: 'x'.repeat(1001) }), field: '"filter[0].value"', stage: 'schema', category: 'size' },
+  { label: 'filter value nested 500 lists deep', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'in', value: nestedList(500) }), field: '"filter[0].value"', stage: 'schema', category: 'nesting' },
+  { label: 'filter "in" list of 1,001', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'in', value: manyIds(1001) }), field: '"filter[0].value"', stage: 'schema', category: 'size' },
+  { label: '51 filter conditions', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', filter: Array.from({ length: 51 }, () => ({ field: 'city', op: 'eq', value: 'x' })) }, field: '"filter"', stage: 'schema', category: 'size' },
+  { label: 'filter field with an emoji', workflow: 'matchBasedCoupling', input: filterOf({ field: `city${EMOJI}`, op: 'eq', value: 'x' }), field: '"filter[0].field"', stage: 'schema', category: 'unicode' },
+  { label: 'filter field with a NUL byte', workflow: 'matchBasedCoupling', input: filterOf({ field: `ci${NUL}ty`, op: 'eq', value: 'x' }), field: '"filter[0].field"', stage: 'schema', category: 'unicode' },
+  { label: 'filter field with an RTL override', workflow: 'matchBasedCoupling', input: filterOf({ field: `${RTL}ytic`, op: 'eq', value: 'x' }), field: '"filter[0].field"', stage: 'schema', category: 'unicode' },
+  { label: 'filter value with a NUL byte', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'eq', value: `Oslo${NUL}` }), field: '"filter[0].value"', stage: 'schema', category: 'unicode' },
+  { label: 'filter "in" list holding a NUL byte', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'in', value: ['Oslo', `Os${NUL}lo`] }), field: '"filter[0].value', stage: 'schema', category: 'unicode' },
+  { label: 'filter field empty', workflow: 'matchBasedCoupling', input: filterOf({ field: '', op: 'eq', value: 'x' }), field: '"filter[0].field"', stage: 'schema', category: 'missing field' },
+  { label: 'filter condition without op', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', value: 'x' }), field: '"filter[0].op"', stage: 'schema', category: 'missing field' },
+  { label: 'filter on a column the table lacks', workflow: 'matchBasedCoupling', input: filterOf({ field: 'no_such_column', op: 'eq', value: 'x' }), field: 'Field "filter[0].field"', stage: 'worker', category: 'unknown name' },
+  { label: 'createNewIfNoMatch "false"', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', createNewIfNoMatch: 'false' }, field: '"createNewIfNoMatch"', stage: 'schema', category: 'wrong type' },
+  { label: 'syncAfterCoupling null', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', syncAfterCoupling: null }, field: '"syncAfterCoupling"', stage: 'schema', category: 'wrong type' },
+  { label: '100,000 record ids', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', recordIds: manyIds(100_000) }, field: '"recordIds"', stage: 'schema', category: 'size' },
+  { label: 'batchSize NaN', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', batchSize: Number.NaN }, field: '"batchSize"', stage: 'schema', category: 'number' },
+  {
+    label: 'continuation cursor that is not JSON', workflow: 'matchBasedCoupling',
+    input: {
+      mapping: 'CUSTOMER',
+      continuation: { cursor: "'; DROP TABLE couplings; --", jobId: 'j', batchesCompleted: 0, counters: { inserted: 0, modified: 0, deleted: 0, unchanged: 0, skipped: 0, failed: 0, coupled: 0, uncoupled: 0, unmatched: 0 } },
+    },
+    // Well-formed for the schema (any string): the workflow itself decodes the cursor and must refuse it.
+    field: '"continuation.cursor"', stage: 'worker', category: 'injection',
+  },
+  { label: 'createNewIfNoMatch on a mapping that cannot create', workflow: 'matchBasedCoupling', input: { mapping: FIXTURE_MAPPINGS.fromOnly, createNewIfNoMatch: true }, field: 'Field "createNewIfNoMatch"', stage: 'worker', category: 'unknown name' },
+];
+
+const setUpCoupling: BadInput[] = [
+  { label: 'no localId', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', integrationId: 'A1' }, field: '"localId"', stage: 'schema', category: 'missing field' },
+  { label: 'no integrationId', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', localId: 'C1' }, field: '"integrationId"', stage: 'schema', category: 'missing field' },
+  { label: 'localId a number', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', localId: 1, integrationId: 'A1' }, field: '"localId"', stage: 'schema', category: 'wrong type' },
+  { label: 'integrationId null', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', localId: 'C1', integrationId: null }, field: '"integrationId"', stage: 'schema', category: 'wrong type' },
+  { label: 'localId empty', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', localId: '', integrationId: 'A1' }, field: '"localId"', stage: 'schema', category: 'size' },
+  { label: 'localId 201 characters', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', localId: 'x'.repeat(201), integrationId: 'A1' }, field: '"localId"', stage: 'schema', category: 'size' },
+  { label: 'integrationId with a NUL byte', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', localId: 'C1', integrationId: `A1${NUL}` }, field: '"integrationId"', stage: 'schema', category: 'unicode' },
+  { label: 'syncAfter "true"', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', localId: 'C1', integrationId: 'A1', syncAfter: 'true' }, field: '"syncAfter"', stage: 'schema', category: 'wrong type' },
+  { label: 'ids as a pair object', workflow: 'setUpCoupling', input: { mapping: 'CUSTOMER', ids: { C1: 'A1' } }, field: '"ids"', stage: 'schema', category: 'unknown name' },
+];
+
+const uncouple: BadInput[] = [
+  { label: 'neither recordIds nor all', workflow: 'uncouple', input: { mapping: 'CUSTOMER' }, field: '"recordIds"', stage: 'schema', category: 'missing field' },
+  { label: 'both recordIds and all', workflow: 'uncouple', input: { mapping: 'CUSTOMER', recordIds: ['C1'], all: true }, field: '"recordIds"', stage: 'schema', category: 'extra field' },
+  { label: 'all false', workflow: 'uncouple', input: { mapping: 'CUSTOMER', all: false }, field: '"all"', stage: 'schema', category: 'wrong type' },
+  { label: 'all "true"', workflow: 'uncouple', input: { mapping: 'CUSTOMER', all: 'true' }, field: '"all"', stage: 'schema', category: 'wrong type' },
+  { label: '100,000 record ids', workflow: 'uncouple', input: { mapping: 'CUSTOMER', recordIds: manyIds(100_000) }, field: '"recordIds"', stage: 'schema', category: 'size' },
+  { label: 'null record id', workflow: 'uncouple', input: { mapping: 'CUSTOMER', recordIds: [null] }, field: '"recordIds[0]"', stage: 'schema', category: 'wrong type' },
+  { label: 'side not an enum value', workflow: 'uncouple', input: { mapping: 'CUSTOMER', recordIds: ['C1'], side: 'both' }, field: '"side"', stage: 'schema', category: 'wrong type' },
+  { label: 'record id with an RTL override and a NUL byte', workflow: 'uncouple', input: { mapping: 'CUSTOMER', recordIds: [`${RTL}1C${NUL}`] }, field: '"recordIds[0]"', stage: 'schema', category: 'unicode' },
+];
+
+const describeMapping: BadInput[] = [
+  { label: 'mapping null', workflow: 'describeMapping', input: { mapping: null }, field: '"mapping"', stage: 'schema', category: 'wrong type' },
+  { label: 'mapping blank', workflow: 'describeMapping', input: { mapping: '   ' }, field: '"mapping"', stage: 'schema', category: 'size' },
+  { label: 'mapping 101 characters', workflow: 'describeMapping', input: { mapping: 'M'.repeat(101) }, field: '"mapping"', stage: 'schema', category: 'size' },
+  { label: 'mapping with a NUL byte', workflow: 'describeMapping', input: { mapping: `CUSTOMER${NUL}` }, field: '"mapping"', stage: 'schema', category: 'unicode' },
+  { label: 'mapping with an RTL override', workflow: 'describeMapping', input: { mapping: `${RTL}REMOTSUC` }, field: '"mapping"', stage: 'schema', category: 'unicode' },
+  { label: 'mapping as a LIKE pattern', workflow: 'describeMapping', input: { mapping: 'CUST%' }, field: '"mapping"', stage: 'schema', category: 'injection' },
+];
+
+export const BAD_INPUTS: BadInput[] = [
+  ...perWorkflow(), ...bulkSync, ...singleSync, ...retryFailed, ...matchBasedCoupling, ...setUpCoupling, ...uncouple, ...describeMapping,
+];

@@ -1,0 +1,355 @@
+/**
+ * Bad input, from every door: each corpus entry goes through the typed client
+ * (which must refuse it, naming the field, before or as it starts) and as a raw
+ * start the way the Web UI sends it (which must end as a non-retryable workflow
+ * failure naming the field). Nothing may be written. Injection text that is a
+ * well-formed value (a filter value, a record id) must be a plain value on
+ * SQLite and on PostgreSQL.
+ */
+import { randomUUID, randomBytes } from 'node:crypto';
+import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import knexFactory, { type Knex } from 'knex';
+import { InvalidInputError } from '../../common/validate';
+import type { CouplingSyncClient } from '../../client';
+import type {
+  BulkSyncInput, MatchBasedCouplingInput, RetryFailedInput, SetUpCouplingInput, SingleSyncInput, UncoupleInput,
+} from '../../common/inputs';
+import { KnexTableConnector } from '../../connectors/knex-table-connector';
+import type { MappingDefinition } from '../../domain/mapping';
+import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
+import type { Store } from '../../store/store';
+import { BAD_INPUTS, FIXTURE_MAPPINGS, INJECTIONS, WORKFLOW_TYPES, type BadInput, type WorkflowKind } from './bad-input-corpus';
+import { counts, missingTables, snapshot } from './store-snapshot';
+import { availableDialects, POSTGRES_URL, sqliteDialect, type Dialect } from '../helpers/stores';
+import { account, customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
+import { connectTestTemporal, withWorker, type TestTemporal, type WorkerHarness } from '../helpers/temporal';
+
+/** Characters that would reorder or hide text of a message shown in the Web UI or a log. */
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+/** Raw starts in flight at once: enough to be quick, few enough for a 2-core machine shared with others. */
+const RAW_GROUP = 25;
+
+const MATCHABLE: Partial<MappingDefinition> = {
+  fields: [
+    { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
+    { localField: 'email', integrationField: 'emailaddress1', direction: 'Bidirectional', useForMatching: true },
+    { localField: 'city', integrationField: 'address1_city', direction: 'Bidirectional' },
+  ],
+};
+
+const FIXTURES: MappingDefinition[] = [
+  testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.fromOnly, direction: 'FromIntegrationTable' }),
+  testMapping({ name: FIXTURE_MAPPINGS.badFields, fields: [{ localField: 'no_such_column', integrationField: 'name' }] }),
+];
+
+let temporal: TestTemporal;
+beforeAll(async () => {
+  temporal = await connectTestTemporal();
+});
+afterAll(async () => {
+  await temporal?.close();
+});
+
+/** The typed client's method for a workflow; inputs are cast because a corpus entry is wrong on purpose. */
+function callTyped(sync: CouplingSyncClient, kind: WorkflowKind, input: unknown): Promise<unknown> {
+  switch (kind) {
+    case 'bulkSync': return sync.bulkSync(input as BulkSyncInput);
+    case 'singleSync': return sync.singleSync(input as SingleSyncInput);
+    case 'retryFailed': return sync.retryFailed(input as RetryFailedInput);
+    case 'matchBasedCoupling': return sync.matchBasedCoupling(input as MatchBasedCouplingInput);
+    case 'setUpCoupling': return sync.setUpCoupling(input as SetUpCouplingInput);
+    case 'uncouple': return sync.uncouple(input as UncoupleInput);
+    case 'describeMapping': {
+      const mapping = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as { mapping?: unknown }).mapping : input;
+      return sync.describeMapping(mapping as string);
+    }
+  }
+}
+
+const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message.slice(0, 300)}` : `resolved with ${JSON.stringify(e)?.slice(0, 200)}`);
+
+/** Why a workflow that should have failed did not: its last workflow task failure, when it had one. */
+async function stuckReason(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const taskFailures = (history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes);
+  const last = taskFailures[taskFailures.length - 1]?.workflowTaskFailedEventAttributes?.failure?.message;
+  return last ? `its workflow task keeps failing: ${last.slice(0, 200)}` : 'no workflow task failure recorded';
+}
+
+/** What is wrong with a failure, or null when it names the field as it must. */
+function checkFailure(entry: BadInput, error: unknown, how: 'typed' | 'raw'): string | null {
+  let message: string;
+  if (entry.stage === 'schema' && how === 'typed') {
+    if (!(error instanceof InvalidInputError)) return `expected the client to refuse it before starting, got ${describeError(error)}`;
+    message = error.message;
+  } else {
+    if (!(error instanceof WorkflowFailedError)) return `expected a workflow failure, got ${describeError(error)}`;
+    const cause = error.cause;
+    if (!(cause instanceof ApplicationFailure)) return `expected an ApplicationFailure, got ${describeError(cause)}`;
+    if (!cause.nonRetryable) return `failure is retryable: ${cause.message}`;
+    message = cause.message;
+  }
+  if (!message.includes(entry.field)) return `message does not name ${entry.field}: ${message.slice(0, 300)}`;
+  if (INVISIBLE.test(message)) return `message carries invisible or bidirectional control characters: ${JSON.stringify(message.slice(0, 200))}`;
+  return null;
+}
+
+/** InvalidInputError.fields holds the entry's field (or a path under it, such as a list element). */
+function fieldListed(fields: readonly string[], field: string): boolean {
+  if (field === 'expected one JSON object') return fields.includes('(input)');
+  const name = field.replace(/^"|"$/g, '');
+  return fields.some((f) => f === name || f.startsWith(name));
+}
+
+/** The promise's outcome, or an error saying it did not settle in time. */
+function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<unknown>((resolve) => { timer = setTimeout(() => resolve(new Error(`still running after ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+async function runGroups<T>(items: readonly T[], size: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += size) {
+    await Promise.all(items.slice(i, i + size).map((item, j) => fn(item, i + j)));
+  }
+}
+
+describe('bad-input corpus', () => {
+  test('has at least 100 entries through both doors, for every workflow and kind of mistake', () => {
+    const both = BAD_INPUTS.filter((e) => !e.rawOnly);
+    expect(both.length).toBeGreaterThanOrEqual(100);
+    expect(new Set(BAD_INPUTS.map((e) => e.workflow))).toEqual(new Set(Object.keys(WORKFLOW_TYPES)));
+    expect(new Set(BAD_INPUTS.map((e) => e.category))).toEqual(
+      new Set(['wrong type', 'missing field', 'extra field', 'size', 'nesting', 'number', 'unicode', 'injection', 'unknown name', 'not an object']),
+    );
+    const perWorkflow = Object.fromEntries(Object.keys(WORKFLOW_TYPES).map((k) => [k, BAD_INPUTS.filter((e) => e.workflow === k).length]));
+    console.log(`bad-input corpus: ${BAD_INPUTS.length} entries (${both.length} through both the typed client and a raw start); ${JSON.stringify(perWorkflow)}`);
+  });
+
+  test('every entry is refused naming its field, by the typed client and as a raw start, and nothing is written', async () => {
+    const { store, cleanup } = await sqliteDialect.open();
+    const sys = await openTestSystems();
+    try {
+      await store.saveMapping(testMapping({ ...MATCHABLE, syncOnlyCoupledRecords: false }));
+      for (const fixture of FIXTURES) await store.saveMapping(fixture);
+      await sys.local('customer').insert(Array.from({ length: 20 }, (_, i) => customer(i)));
+      const problems: string[] = [];
+      const timings: Record<string, number> = {};
+      let started = 0;
+
+      await withWorker(temporal, { store, systems: sys.systems }, async ({ sync, taskQueue }: WorkerHarness) => {
+        // Something to lose: couplings, a job, an error row, and uncoupled records a wrongly started run would touch.
+        const seeded = await sync.bulkSync({ mapping: 'CUSTOMER' });
+        expect(seeded.jobs[0].counters.inserted).toBe(20);
+        await store.insertErrors([{ jobId: seeded.jobs[0].jobId, mappingName: 'CUSTOMER', sourceRecordId: 'C0', destinationRecordId: null, message: 'seeded', fullMessage: null, attempts: 1 }]);
+        await sys.local('customer').insert(Array.from({ length: 5 }, (_, i) => customer(100 + i)));
+        await sys.integration('account').insert([account('A-loose', { emailaddress1: 'c100@example.com' })]);
+        const before = await snapshot(store, sys);
+
+        let t0 = Date.now();
+        // Schema entries: refused by the client itself, at once, so they run together.
+        await Promise.all(BAD_INPUTS.filter((e) => !e.rawOnly && e.stage === 'schema').map(async (entry) => {
+          const error = await callTyped(sync, entry.workflow, entry.input).then((r) => r, (e: unknown) => e);
+          const problem = checkFailure(entry, error, 'typed');
+          if (problem) problems.push(`[typed] ${entry.workflow} / ${entry.label}: ${problem}`);
+          else if (!fieldListed((error as InvalidInputError).fields, entry.field)) {
+            problems.push(`[typed] ${entry.workflow} / ${entry.label}: fields ${JSON.stringify((error as InvalidInputError).fields)} do not include ${entry.field}`);
+          }
+        }));
+        timings.typedSchema = Date.now() - t0;
+
+        t0 = Date.now();
+        // Worker entries start a run: one after another, because the client's workflow ids repeat per mapping.
+        for (const entry of BAD_INPUTS.filter((e) => !e.rawOnly && e.stage === 'worker')) {
+          started++;
+          const error = await within(callTyped(sync, entry.workflow, entry.input).then((r) => r, (e: unknown) => e), 20_000);
+          const problem = checkFailure(entry, error, 'typed');
+          if (problem) problems.push(`[typed] ${entry.workflow} / ${entry.label}: ${problem}`);
+        }
+        timings.typedWorker = Date.now() - t0;
+
+        t0 = Date.now();
+        const prefix = `bad-input/${randomUUID()}`;
+        await runGroups(BAD_INPUTS, RAW_GROUP, async (entry, i) => {
+          const workflowId = `${prefix}/${i}`;
+          started++;
+          const handle = await temporal.client.workflow.start(WORKFLOW_TYPES[entry.workflow], {
+            taskQueue, workflowId, args: [entry.input],
+            // A run stuck on a failing workflow task ends here instead of hanging the test.
+            workflowExecutionTimeout: '30s',
+          });
+          const error = await handle.result().then((r: unknown) => r, (e: unknown) => e);
+          let problem = checkFailure(entry, error, 'raw');
+          if (problem && error instanceof WorkflowFailedError && !(error.cause instanceof ApplicationFailure)) problem += `; ${await stuckReason(temporal.client, workflowId)}`;
+          if (problem) problems.push(`[raw] ${entry.workflow} / ${entry.label}: ${problem}`);
+        });
+        timings.raw = Date.now() - t0;
+
+        // A run still going is one whose workflow task keeps failing: say why, and end it so the worker can stop.
+        for await (const run of temporal.client.workflow.list({ query: `TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"` })) {
+          problems.push(`[still running] ${run.type} ${run.workflowId}: ${await stuckReason(temporal.client, run.workflowId)}`);
+          await temporal.client.workflow.getHandle(run.workflowId).terminate('bad-input test: stuck');
+        }
+        expect(problems).toEqual([]);
+        const after = await snapshot(store, sys);
+        expect(counts(after)).toEqual(counts(before));
+        expect(after).toEqual(before);
+        expect(await missingTables(store, sys)).toEqual([]);
+        // The typed client started nothing for schema entries: the queue saw exactly the runs counted here (plus the seeding run).
+        const query = `TaskQueue = "${taskQueue}"`;
+        const deadline = Date.now() + 15_000;
+        let seen = 0;
+        while (Date.now() < deadline && (seen = (await temporal.client.workflow.count(query)).count) < started + 1) await new Promise((r) => setTimeout(r, 250));
+        expect(seen).toBe(started + 1);
+      });
+      console.log(`bad-input corpus timings (ms): ${JSON.stringify(timings)}; ${started} runs started`);
+    } finally {
+      await sys.close();
+      await cleanup();
+    }
+  }, 240_000);
+
+  test('a hand-made payload that is not JSON (a bare NaN) never reaches the workflow and writes nothing', async () => {
+    const { store, cleanup } = await sqliteDialect.open();
+    const sys = await openTestSystems();
+    try {
+      await store.saveMapping(testMapping());
+      const before = await snapshot(store, sys);
+      await withWorker(temporal, { store, systems: sys.systems }, async ({ taskQueue }) => {
+        const workflowId = `bad-input-nan/${randomUUID()}`;
+        await temporal.client.workflowService.startWorkflowExecution({
+          namespace: temporal.client.options.namespace,
+          workflowId,
+          workflowType: { name: 'bulkSyncWorkflow' },
+          taskQueue: { name: taskQueue },
+          input: { payloads: [{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"mapping":"CUSTOMER","batchSize":NaN}') }] },
+          requestId: randomUUID(),
+          identity: 'bad-input test',
+        });
+        const handle = temporal.client.workflow.getHandle(workflowId);
+        const deadline = Date.now() + 20_000;
+        let reason = '';
+        while (Date.now() < deadline) {
+          const events = (await handle.fetchHistory()).events ?? [];
+          const failed = events.find((e) => e.workflowTaskFailedEventAttributes);
+          if (failed) {
+            reason = failed.workflowTaskFailedEventAttributes?.failure?.message ?? '';
+            expect(events.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+        // The SDK decodes arguments before any workflow code runs: the task fails with the JSON error, the run never starts.
+        expect(reason).toMatch(/JSON|Unexpected token|NaN/i);
+        await handle.terminate('bad-input test: undecodable input');
+      });
+      expect(await snapshot(store, sys)).toEqual(before);
+    } finally {
+      await sys.close();
+      await cleanup();
+    }
+  });
+});
+
+type DialectSystems = TestSystems;
+
+/** The two test systems on a dialect: SQLite in memory, or PostgreSQL tables in a schema of their own. */
+async function openSystemsOn(dialect: Dialect['name']): Promise<DialectSystems> {
+  if (dialect === 'sqlite') return openTestSystems();
+  const schema = `cs_inj_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const open = (): Knex => knexFactory({ client: 'pg', connection: POSTGRES_URL, searchPath: [schema], pool: { min: 0, max: 3 } });
+  const local = open();
+  await local.raw('create schema if not exists ??', [schema]);
+  const integration = open();
+  await createCustomerTable(local);
+  await createAccountTable(integration);
+  return {
+    local, integration,
+    systems: { local: new KnexTableConnector({ name: 'local', knex: local }), integration: new KnexTableConnector({ name: 'integration', knex: integration }) },
+    close: async () => {
+      await local.raw('drop schema if exists ?? cascade', [schema]);
+      await Promise.all([local.destroy(), integration.destroy()]);
+    },
+  };
+}
+
+describe('injection text in well-formed values is a plain value', () => {
+  let dialects: Dialect[] = [];
+  beforeAll(async () => {
+    dialects = await availableDialects();
+  });
+
+  test('on SQLite and PostgreSQL: filters and ids match only what they literally say; no table or row is harmed', async () => {
+    const ran: string[] = [];
+    for (const dialect of dialects) {
+      const { store, cleanup } = await dialect.open();
+      const sys = await openSystemsOn(dialect.name);
+      try {
+        await checkInjections(store, sys);
+        ran.push(dialect.name);
+      } catch (error) {
+        throw new Error(`[${dialect.name}] ${(error as Error).message}`, { cause: error });
+      } finally {
+        await sys.close();
+        await cleanup();
+      }
+    }
+    if (process.env.REQUIRE_POSTGRES === '1') expect(ran).toContain('postgres');
+    console.log(`injection values checked on: ${ran.join(', ')}`);
+  });
+});
+
+async function checkInjections(store: Store, sys: DialectSystems): Promise<void> {
+  const literal = INJECTIONS[1]; // x' OR '1'='1
+  await store.saveMapping(testMapping({ ...MATCHABLE, syncOnlyCoupledRecords: false }));
+  await sys.local('customer').insert([
+    ...Array.from({ length: 10 }, (_, i) => customer(i)),
+    // One record whose city is, literally, injection text: an "eq" filter must find exactly this one.
+    customer(50, { id: 'INJ', city: literal, email: 'inj@example.com' }),
+  ]);
+  await withWorker(temporal, { store, systems: sys.systems }, async ({ sync }) => {
+    await sync.bulkSync({ mapping: 'CUSTOMER', recordIds: Array.from({ length: 10 }, (_, i) => `C${i}`) });
+    expect(await store.countCouplings('CUSTOMER')).toBe(10);
+    const before = await snapshot(store, sys);
+
+    // Filters: every value is bound; LIKE wildcards in a value are escaped.
+    const filters: MatchBasedCouplingInput['filter'][] = [
+      [{ field: 'city', op: 'contains', value: "' OR 1=1 --" }],
+      [{ field: 'city', op: 'startsWith', value: '%' }],
+      [{ field: 'city', op: 'contains', value: '_' }],
+      [{ field: 'city', op: 'in', value: [...INJECTIONS].filter((v) => v !== literal) }],
+      [{ field: 'email', op: 'eq', value: "'; DROP TABLE couplings; --" }],
+      [{ field: 'name', op: 'lt', value: "' OR name IS NOT NULL --" }, { field: 'name', op: 'gt', value: "zzz' OR 1=1 --" }],
+    ];
+    for (const filter of filters) {
+      const result = await sync.matchBasedCoupling({ mapping: 'CUSTOMER', filter });
+      const job = result.jobs[0];
+      expect({ filter, counters: { coupled: job.counters.coupled, failed: job.counters.failed, inserted: job.counters.inserted } }).toEqual({ filter, counters: { coupled: 0, failed: 0, inserted: 0 } });
+    }
+    // The literal text finds its one record (uncoupled, with no account to match: it gets an error row, nothing else).
+    const exact = await sync.matchBasedCoupling({ mapping: 'CUSTOMER', filter: [{ field: 'city', op: 'eq', value: literal }] });
+    expect(exact.jobs[0].counters).toMatchObject({ coupled: 0, failed: 1, inserted: 0 });
+    const errors = await store.listErrors({ jobId: exact.jobs[0].jobId });
+    expect(errors.map((e) => e.sourceRecordId)).toEqual(['INJ']);
+
+    // Ids: looked up as values, never found, nothing created or uncoupled.
+    const ids = [...INJECTIONS, `C1' OR '1'='1`, 'C1" OR "1"="1', 'C1) OR (1=1'];
+    const bulk = await sync.bulkSync({ mapping: 'CUSTOMER', recordIds: ids, fullSync: true });
+    expect(bulk.jobs[0].counters).toMatchObject({ inserted: 0, modified: 0, failed: 0 });
+    const single = await sync.singleSync({ mapping: 'CUSTOMER', recordId: "C1' OR '1'='1" });
+    expect(single.jobs[0].counters).toMatchObject({ inserted: 0, modified: 0 });
+    const uncoupled = await sync.uncouple({ mapping: 'CUSTOMER', recordIds: ids });
+    expect(uncoupled.jobs[0].counters.uncoupled).toBe(0);
+    const refused = await sync.setUpCoupling({ mapping: 'CUSTOMER', localId: "C1' OR '1'='1", integrationId: "' OR 1=1 --" }).then(() => null, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowFailedError);
+    expect((refused as WorkflowFailedError).cause?.message).toMatch(/localId/);
+
+    expect(await missingTables(store, sys)).toEqual([]);
+    const after = await snapshot(store, sys);
+    expect(after.customer).toEqual(before.customer);
+    expect(after.account).toEqual(before.account);
+    expect(after.couplings).toEqual(before.couplings);
+    expect(after.mappings.length).toBe(before.mappings.length);
+    expect(after.jobErrors.length).toBe(before.jobErrors.length + 1);
+  });
+}
