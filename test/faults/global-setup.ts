@@ -11,11 +11,11 @@ import globalSetup from '../global-setup';
 /** A complete bundle ends with its inline source map, which must decode as JSON. */
 function complete(file: string): boolean {
   const code = readFileSync(file, 'utf8');
-  const marker = 'sourceMappingURL=data:application/json;base64,';
-  const at = code.lastIndexOf(marker);
+  const comment = code.lastIndexOf('//# sourceMappingURL=data:');
+  const at = comment < 0 ? -1 : code.indexOf('base64,', comment);
   if (at < 0) return false;
   try {
-    JSON.parse(Buffer.from(code.slice(at + marker.length).trim(), 'base64').toString('utf8'));
+    JSON.parse(Buffer.from(code.slice(at + 'base64,'.length).trimEnd(), 'base64').toString('utf8'));
     return true;
   } catch {
     return false;

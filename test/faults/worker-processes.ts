@@ -16,6 +16,7 @@ export interface WorkerEnv {
   DELAY_MS?: string;
   FAIL_KEYS?: string;
   WORKER_IDENTITY?: string;
+  EAGER_ACTIVITIES?: string;
 }
 
 export interface WorkerProcess {

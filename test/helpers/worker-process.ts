@@ -5,7 +5,8 @@
  * TASK_QUEUE, TEMPORAL_ADDRESS, BUNDLE_PATH, DELAY_MS (slows each write so a
  * kill lands mid-run). Optional: FAIL_KEYS (comma-separated creation keys whose
  * creates on the integration side keep failing, transiently), WORKER_IDENTITY
- * (the identity Temporal records in the history), WAIT_FOR_GO=1 (a standby:
+ * (the identity Temporal records in the history), EAGER_ACTIVITIES=0 (no eager
+ * activity execution, so activities go through the task queue to any worker), WAIT_FOR_GO=1 (a standby:
  * everything is opened and the worker created, but it polls only once "go" arrives
  * on stdin, so a replacement takes over without paying for its start-up).
  */
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
     workerOptions: {
       stickyQueueScheduleToStartTimeout: '1s',
       ...(process.env.WORKER_IDENTITY ? { identity: process.env.WORKER_IDENTITY } : {}),
+      ...(process.env.EAGER_ACTIVITIES === '0' ? { maxEagerActivityReservationsPerWorkflowTask: 0 } : {}),
     },
   });
   if (process.env.WAIT_FOR_GO === '1') {
