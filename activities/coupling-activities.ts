@@ -266,19 +266,23 @@ async function loadMatchContext(deps: ActivityDeps, input: Pick<MatchBatchInput,
   };
 }
 
+/** The local records of a planned range within the filters (coupled ones included), with these fields. */
+async function readRange(c: MatchContext, range: Extract<LocalSelection, { kind: 'range' }>, filter: readonly FilterCondition[], fields: string[]): Promise<SourceRecord[]> {
+  return c.local.readChanged({
+    table: c.mapping.local.table,
+    fields,
+    filter: [...c.mapping.tableFilter, ...filter],
+    since: null,
+    after: range.after,
+    through: range.through,
+    limit: 1_000_000,
+  });
+}
+
 /** Ids of the local records a selection covers (coupled ones included). */
 async function selectLocalIds(c: MatchContext, selection: LocalSelection, filter: readonly FilterCondition[]): Promise<string[]> {
   if (selection.kind === 'ids') return [...new Set(selection.ids)];
-  const keys = await c.local.readChanged({
-    table: c.mapping.local.table,
-    fields: [],
-    filter: [...c.mapping.tableFilter, ...filter],
-    since: null,
-    after: selection.after,
-    through: selection.through,
-    limit: 1_000_000,
-  });
-  return keys.map((k) => k.id);
+  return (await readRange(c, selection, filter, [])).map((k) => k.id);
 }
 
 async function coupledLocalIdsOf(store: Store, mappingName: string, ids: readonly string[]): Promise<Set<string>> {
@@ -393,12 +397,17 @@ async function readBack(c: MatchContext, writes: readonly CouplingWrite[]): Prom
 
 /** The work of one match batch; `progress` is what earlier attempts already did and is extended in place. */
 async function matchSelection(c: MatchContext, input: MatchBatchInput, progress: MatchResume, attempt: number, remember: () => void): Promise<void> {
-  const ids = await selectLocalIds(c, input.selection, input.filter);
+  // A range is read with its values at once: a second read by id would cost as much again.
+  const ranged = input.selection.kind === 'range' ? await readRange(c, input.selection, input.filter, c.localFields) : null;
+  const ids = ranged ? ranged.map((r) => r.id) : await selectLocalIds(c, input.selection, input.filter);
   if (progress.scanned === 0) progress.scanned = ids.length;
   const coupled = await coupledLocalIdsOf(c.store, c.mapping.name, ids);
   const settled = new Set(progress.settledLocalIds);
-  const uncoupled = ids.filter((id) => !coupled.has(id) && !settled.has(id));
-  const records = uncoupled.length > 0 ? await c.local.getMany({ table: c.mapping.local.table, ids: uncoupled, fields: c.localFields }) : [];
+  const isOpen = (id: string): boolean => !coupled.has(id) && !settled.has(id);
+  const uncoupled = ids.filter(isOpen);
+  const records = ranged
+    ? ranged.filter((r) => isOpen(r.id))
+    : uncoupled.length > 0 ? await c.local.getMany({ table: c.mapping.local.table, ids: uncoupled, fields: c.localFields }) : [];
   const byId = new Map(records.map((r) => [r.id, r]));
   // Given ids that do not exist are reported, not dropped; a range only holds records that existed when read.
   const missing = input.selection.kind === 'ids' ? uncoupled.filter((id) => !byId.has(id)) : [];
