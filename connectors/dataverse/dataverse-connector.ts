@@ -485,6 +485,9 @@ export class DataverseConnector implements Connector {
     return results.map((r, i) => r ?? { ok: false, id: records[i].id, error: { kind: 'transient', message: 'no answer for this record' } });
   }
 
+  /** Nothing to release: connections belong to fetch's shared pool, the token lives in memory. */
+  async close(): Promise<void> {}
+
   async deleteMany(table: string, ids: string[]): Promise<WriteResult[]> {
     const config = this.table(table);
     const at = new Date().toISOString();

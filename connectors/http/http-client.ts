@@ -79,7 +79,10 @@ export class HttpClient {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 120_000),
       });
     } catch (error) {
-      const cause = error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}` : String(error);
+      // Duck-typed: fetch's errors may come from another realm (Jest's sandbox), where instanceof Error fails.
+      const messageOf = (e: unknown): string => (typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e));
+      const inner = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
+      const cause = `${messageOf(error)}${inner !== undefined ? ` (${messageOf(inner)})` : ''}`;
       throw new TransientHttpError(redact(`${this.options.name}: ${request.method} ${new URL(url).pathname} failed: ${cause}`));
     }
     const text = await response.text().catch((error: unknown) => {

@@ -6,6 +6,7 @@ import { TransientHttpError } from '../../connectors/http/http-client';
 import { AuthenticationError } from '../../connectors/http/token-client';
 import { startDataverseEmulator, type DataverseEmulator, type DataverseEmulatorOptions, type Row } from '../emulators/dataverse/dataverse-emulator';
 import { compareGuids } from '../emulators/dataverse/odata-filter';
+import { parseBatchResponse } from '../../connectors/dataverse/batch';
 
 const COLUMNS = ['name', 'emailaddress1', 'telephone1', 'address1_city'];
 const open: DataverseEmulator[] = [];
@@ -324,4 +325,51 @@ test('the emulator refuses requests without the OData headers and nextLinks that
   const link = first['@odata.nextLink'];
   expect((await fetch(link.replace('$select=name', '$select=name,telephone1'), { headers })).status).toBe(400);
   expect((await fetch(link, { headers })).status).toBe(200);
+});
+
+test('the emulator runs a changeset all or nothing, and without continue-on-error stops at the first failure', async () => {
+  const emulator = await emulatorWith();
+  const [existing] = emulator.put('accounts', [{ name: 'Existing' }]);
+  const token = await rawToken(emulator);
+  const a = randomUUID();
+  const b = randomUUID();
+  const op = (boundary: string, method: string, path: string, body: string | null, headers: string[] = []): string =>
+    [`--${boundary}`, 'Content-Type: application/http', 'Content-Transfer-Encoding: binary', '', `${method} ${emulator.apiPath}${path} HTTP/1.1`, ...headers, ...(body ? ['Content-Type: application/json'] : []), '', body ?? '', ''].join('\r\n');
+  const send = async (body: string, prefer?: string) => {
+    const response = await fetch(`${emulator.environmentUrl}${emulator.apiPath}$batch`, {
+      method: 'POST',
+      headers: { ...ODATA, Authorization: `Bearer ${token}`, 'Content-Type': 'multipart/mixed; boundary=batch_t', ...(prefer ? { Prefer: prefer } : {}) },
+      body,
+    });
+    return { status: response.status, parts: parseBatchResponse(response.headers.get('content-type'), await response.text()) };
+  };
+  // A changeset whose second operation fails (If-None-Match on an existing record) undoes its first.
+  const changeset = [
+    '--batch_t', 'Content-Type: multipart/mixed; boundary=changeset_t', '',
+    op('changeset_t', 'PATCH', `accounts(${a})`, '{"name":"A"}'),
+    op('changeset_t', 'PATCH', `accounts(${String(existing.accountid)})`, '{"name":"B"}', ['If-None-Match: *']),
+    '--changeset_t--', '',
+  ].join('\r\n');
+  const failed = await send(`${changeset}${op('batch_t', 'PATCH', `accounts(${b})`, '{"name":"C"}')}--batch_t--\r\n`, 'odata.continue-on-error');
+  expect(failed.status).toBe(200);
+  expect(failed.parts.map((p) => p.status)).toEqual([412, 204]);
+  expect(emulator.get('accounts', a)).toBeUndefined();
+  expect(emulator.get('accounts', b)).toMatchObject({ name: 'C' });
+  // Without continue-on-error the batch stops at the failing operation and answers with its status.
+  const c = randomUUID();
+  const stopped = await send(`${op('batch_t', 'PATCH', `accounts(${String(existing.accountid)})`, '{"name":"x"}', ['If-Match: W/"1"'])}${op('batch_t', 'PATCH', `accounts(${c})`, '{"name":"D"}')}--batch_t--\r\n`);
+  expect(stopped.status).toBe(412);
+  expect(stopped.parts.map((p) => p.status)).toEqual([412]);
+  expect(emulator.get('accounts', c)).toBeUndefined();
+  expect(emulator.log.at(-1)?.operations).toBe(2);
+});
+
+test('maxConcurrency keeps the connector under the service\'s concurrent-request limit', async () => {
+  const emulator = await emulatorWith({ limits: { maxConcurrent: 2 } });
+  emulator.put('accounts', accounts(5));
+  emulator.injectFault({ fault: { kind: 'slow', delayMs: 100 }, times: 1000 });
+  const scan = (connector: DataverseConnector) => Promise.all(Array.from({ length: 8 }, () => connector.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 10 })));
+  await expect(scan(connectorFor(emulator, { maxConcurrency: 2 }))).resolves.toHaveLength(8);
+  expect(emulator.log.filter((l) => l.status === 429)).toHaveLength(0);
+  await expect(scan(connectorFor(emulator, { maxConcurrency: 8 }))).rejects.toBeInstanceOf(ThrottledError);
 });

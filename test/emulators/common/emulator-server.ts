@@ -153,6 +153,10 @@ export async function startEmulatorServer(
         });
     });
   });
+  // An emulator shares its process with the client: a long synchronous request can hold both timers past
+  // Node's 5 s keep-alive, and a POST sent on the socket the server is closing fails. Tests close the server anyway.
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
