@@ -123,9 +123,14 @@ export async function checkConsistency(input: CheckInput): Promise<ConsistencyRe
   // Couplings per source record and per destination record.
   const bySource = new Map<string, string[]>();
   const byDestination = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, key: string, value: string): void => {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
+  };
   for (const c of couplings) {
-    bySource.set(sourceIdOf(c), [...(bySource.get(sourceIdOf(c)) ?? []), destinationIdOf(c)]);
-    byDestination.set(destinationIdOf(c), [...(byDestination.get(destinationIdOf(c)) ?? []), sourceIdOf(c)]);
+    add(bySource, sourceIdOf(c), destinationIdOf(c));
+    add(byDestination, destinationIdOf(c), sourceIdOf(c));
   }
 
   const wrongCouplingCount: string[] = [];
@@ -203,10 +208,10 @@ export async function checkConsistency(input: CheckInput): Promise<ConsistencyRe
   }
   checks.push(mismatches.length === 0 ? { name: CHECKS.countersAddUp, ok: true } : { name: CHECKS.countersAddUp, ok: false, detail: mismatches.join('; ') });
 
-  const errorIds = errorRows.map((r) => String(r.source_record_id));
+  const errorIds = new Set(errorRows.map((r) => String(r.source_record_id)));
   check(CHECKS.errorRowsExpected, [
-    ...errorIds.filter((id) => !injected.has(id)).map((id) => `unexpected error row for ${id}`),
-    ...[...injected].filter((id) => !errorIds.includes(id)).map((id) => `no error row for injected ${id}`),
+    ...[...errorIds].filter((id) => !injected.has(id)).map((id) => `unexpected error row for ${id}`),
+    ...[...injected].filter((id) => !errorIds.has(id)).map((id) => `no error row for injected ${id}`),
   ], 'error row mismatches');
 
   const problems = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
