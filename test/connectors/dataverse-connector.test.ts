@@ -373,3 +373,17 @@ test('maxConcurrency keeps the connector under the service\'s concurrent-request
   expect(emulator.log.filter((l) => l.status === 429)).toHaveLength(0);
   await expect(scan(connectorFor(emulator, { maxConcurrency: 8 }))).rejects.toBeInstanceOf(ThrottledError);
 });
+
+test('writes answered 204 without a representation are read back for their modifiedon and ETag', async () => {
+  const emulator = await emulatorWith();
+  // A proxy that drops the preference, as a service that ignores it would.
+  const stripPreference: typeof fetch = (input, init) => fetch(input, typeof init?.body === 'string' ? { ...init, body: init.body.replace(/Prefer: return=representation\r\n/g, '') } : init);
+  const connector = connectorFor(emulator, { fetch: stripPreference });
+  const key = randomUUID();
+  const [created] = await connector.createMany('account', [{ key, values: { name: 'Plain' } }]);
+  const row = emulator.get('accounts', key);
+  expect(created).toEqual({ ok: true, id: key, modifiedOn: row?.modifiedon, version: `W/"${String(row?.versionnumber)}"` });
+  const [updated] = await connector.updateMany('account', [{ id: key, values: { name: 'Plainer' } }]);
+  expect(updated).toMatchObject({ ok: true, id: key, version: `W/"${String(emulator.get('accounts', key)?.versionnumber)}"` });
+  expect(gets(emulator)).toHaveLength(2);
+});
