@@ -14,9 +14,10 @@ import { dbErrorMessage, isTransientDbError } from '../connectors/db-errors';
 import { directionFrom, mappingAllows, sidesOf } from '../domain/field-plan';
 import { nextWatermark } from '../domain/modified-on';
 import { MESSAGES, type DecisionOptions } from '../domain/sync-decision';
-import { recordFailures, syncRecords, type RecordFailure } from './sync-engine';
+import { recordFailures, retrySummary, syncRecords, type RecordFailure } from './sync-engine';
 import { redact } from './redact';
 import { RUN_LOCK_TTL_MS } from './store-activities';
+import type { JobRow } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { loadMapping, loadPass, nonRetryable, type LoadedPass } from './pass-loader';
 
@@ -199,19 +200,25 @@ export interface SyncSingleRecordInput {
   maxAttempts: number;
 }
 
+/** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
+async function openPassJob(deps: ActivityDeps, input: Omit<StartPassInput, 'fullSync'>): Promise<{ pass: LoadedPass; job: JobRow }> {
+  const pass = await loadPass(deps, input.mapping, input.direction);
+  const job = await deps.store.createJob({
+    id: input.jobId,
+    mappingName: input.mapping,
+    type: input.type,
+    direction: input.direction,
+    workflowId: input.workflowId,
+    runId: input.runId,
+  });
+  return { pass, job };
+}
+
 export function createSyncActivities(deps: ActivityDeps) {
   const activities = {
     /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
     async startPass(input: StartPassInput): Promise<StartPassResult> {
-      const pass = await loadPass(deps, input.mapping, input.direction);
-      const job = await deps.store.createJob({
-        id: input.jobId,
-        mappingName: input.mapping,
-        type: input.type,
-        direction: input.direction,
-        workflowId: input.workflowId,
-        runId: input.runId,
-      });
+      const { pass, job } = await openPassJob(deps, input);
       // The watermark is read fresh: the cached mapping may predate the last run's finish.
       const fresh = await deps.store.requireMapping(input.mapping);
       const since = input.fullSync ? null : pass.plan.sourceSide === 'local' ? fresh.localWatermark : fresh.integrationWatermark;
@@ -301,7 +308,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           remember(result.retry.map((f) => f.sourceId), throttledAttempts);
           const first = result.retry[0];
           throw ApplicationFailure.create({
-            message: redact(`${result.retry.length} of ${records.length} records failed and will be retried; first: ${first.message}`),
+            message: redact(retrySummary(result.retry.length, records.length, { id: first.sourceId, kind: first.kind, code: first.code })),
             type: FAILURE_TYPES.recordsFailed,
           });
         }
@@ -403,9 +410,9 @@ export function createSyncActivities(deps: ActivityDeps) {
     /** singleSync in one activity: choose the direction, open the job, sync the record, close the job. */
     async syncSingleRecord(input: SyncSingleRecordInput): Promise<JobSummary> {
       const choice = await activities.chooseSingleDirection(input);
-      await activities.startPass({
-        mapping: input.mapping, direction: choice.direction, jobId: input.jobId, type: 'Synchronization',
-        workflowId: input.workflowId, runId: input.runId, fullSync: false,
+      // Not startPass: a single record needs no watermark, so the mapping is not read again.
+      await openPassJob(deps, {
+        mapping: input.mapping, direction: choice.direction, jobId: input.jobId, type: 'Synchronization', workflowId: input.workflowId, runId: input.runId,
       });
       const result = await activities.syncBatch({
         mapping: input.mapping,
