@@ -8,7 +8,10 @@ export { createActivities, type Activities, type ActivityDeps, type Systems } fr
 export { Store, type Coupling, type JobRow, type JobErrorRow } from './store/store';
 export { knexConfigFromUrl } from './store/database-url';
 export { verifyConnector, ThrottledError, type Connector, type SourceRecord, type WriteResult } from './connectors/connector';
-export { KnexTableConnector, type KnexTableConnectorOptions } from './connectors/knex-table-connector';
+export {
+  KnexTableConnector, ensureMatchIndexes, matchIndexStatements, type KnexTableConnectorOptions, type MatchIndexField,
+} from './connectors/knex-table-connector';
+export { matchIndexFields } from './domain/matching';
 export { parseMappingDefinition, type MappingDefinition } from './domain/mapping';
 export { createWorker, type CreateWorkerOptions } from './worker/create-worker';
 export { TASK_QUEUE } from './common/constants';
