@@ -2,32 +2,85 @@
  * `npm start`: the whole product on one machine. Starts the Temporal dev server
  * (Web UI included), migrates the embedded SQLite store, seeds the demo systems
  * and the CUSTOMER mapping, and runs the worker until Ctrl-C.
+ * `npm start -- --emulators`: the same demo between the Business Central and
+ * Dataverse emulators, through the real connectors.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { Command } from 'commander';
 import { Store } from '../store/store';
 import { TASK_QUEUE } from '../common/constants';
 import { createWorker } from './create-worker';
 import { startDevServer } from './dev-server';
 import { demoMapping, DEMO_MAPPING_NAME, seedDemo } from './demo/demo-data';
 import { runMain } from './fatal';
-import { demoSystems } from './systems-config';
+import { demoSystems, type OpenedSystems } from './systems-config';
+import { emulatedMapping, startEmulatedSystems } from './demo/emulated-systems';
+import type { MappingDefinition } from '../domain/mapping';
+
+interface DemoSystems {
+  systems: OpenedSystems['systems'];
+  mapping: MappingDefinition;
+  storeUrl: string;
+  lines: string[];
+  close(): Promise<void>;
+}
+
+async function sqliteDemo(dataDir: string): Promise<DemoSystems> {
+  const opened = demoSystems(dataDir);
+  const { seeded } = await seedDemo(opened.knexes.local, opened.knexes.integration);
+  const storeFile = path.join(dataDir, 'coupling-sync.sqlite');
+  return {
+    systems: opened.systems,
+    mapping: demoMapping,
+    storeUrl: process.env.DATABASE_URL ?? `sqlite:${storeFile}`,
+    lines: [
+      `Store:             ${process.env.DATABASE_URL ? 'DATABASE_URL' : storeFile}${seeded ? ' (demo data seeded)' : ''}`,
+      `Demo mapping:      ${DEMO_MAPPING_NAME} (customer <-> account, two SQLite databases in ${dataDir})`,
+    ],
+    close: () => opened.close(),
+  };
+}
+
+async function emulatorDemo(dataDir: string): Promise<DemoSystems> {
+  // The emulators keep their records in memory: couplings from an earlier start would point at records that are gone.
+  const dir = path.join(dataDir, 'emulators');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const emulated = await startEmulatedSystems();
+  return {
+    systems: emulated.systems,
+    mapping: emulatedMapping(),
+    storeUrl: `sqlite:${path.join(dir, 'coupling-sync.sqlite')}`,
+    lines: [
+      `Store:             ${path.join(dir, 'coupling-sync.sqlite')} (new on every start)`,
+      `Business Central:  ${emulated.businessCentral.apiUrl} (EMULATOR, 300 customers)`,
+      `Dataverse:         ${emulated.dataverse.environmentUrl}${emulated.dataverse.apiPath} (EMULATOR, ${emulated.dataverse.all('accounts').length} accounts)`,
+      `Demo mapping:      ${DEMO_MAPPING_NAME} (Business Central customers <-> Dataverse accounts)`,
+    ],
+    close: () => emulated.close(),
+  };
+}
 
 async function main(): Promise<void> {
+  const options = new Command('npm start')
+    .description('Temporal dev server + Web UI + worker + demo systems, until Ctrl-C.')
+    .option('--emulators', 'run the demo between the Business Central and Dataverse emulators instead of two SQLite databases')
+    .parse(process.argv)
+    .opts<{ emulators?: boolean }>();
   const dataDir = path.resolve(process.env.COUPLING_SYNC_DATA_DIR ?? 'data');
   mkdirSync(dataDir, { recursive: true });
   const port = Number(process.env.TEMPORAL_PORT ?? 7233);
   const uiPort = Number(process.env.TEMPORAL_UI_PORT ?? 8233);
 
-  const store = Store.open({ databaseUrl: process.env.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'coupling-sync.sqlite')}` });
+  const demo = options.emulators ? await emulatorDemo(dataDir) : await sqliteDemo(dataDir);
+  const store = Store.open({ databaseUrl: demo.storeUrl });
   await store.migrate();
-  const opened = demoSystems(dataDir);
-  const { seeded } = await seedDemo(opened.knexes.local, opened.knexes.integration);
-  await store.saveMapping(demoMapping);
+  await store.saveMapping(demo.mapping);
 
   console.log('Starting the Temporal dev server...');
   const env = await startDevServer({ port, uiPort, dbFilename: path.join(dataDir, 'temporal-dev.sqlite'), log: (l) => console.log(l) });
-  const worker = await createWorker({ connection: env.nativeConnection, store, systems: opened.systems, log: (l) => console.log(l) });
+  const worker = await createWorker({ connection: env.nativeConnection, store, systems: demo.systems, log: (l) => console.log(l) });
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -43,8 +96,7 @@ async function main(): Promise<void> {
     '',
     `Temporal Web UI:   http://localhost:${uiPort}/namespaces/default/workflows`,
     `Temporal address:  localhost:${port}   task queue: ${TASK_QUEUE}`,
-    `Store:             ${path.join(dataDir, 'coupling-sync.sqlite')}${seeded ? ' (demo data seeded)' : ''}`,
-    `Demo mapping:      ${DEMO_MAPPING_NAME} (customer <-> account)`,
+    ...demo.lines,
     '',
     'Try it (in another terminal): couple by name and e-mail, then synchronize',
     `  npm run try -- matchBasedCouplingWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
@@ -58,7 +110,7 @@ async function main(): Promise<void> {
     await worker.run();
   } finally {
     await env.teardown();
-    await opened.close();
+    await demo.close();
     await store.close();
     console.log('Stopped.');
   }
