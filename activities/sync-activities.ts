@@ -10,7 +10,9 @@ import { FAILURE_TYPES } from '../common/constants';
 import { emptyCounters, addCounters, type JobCounters, type JobStatus, type JobSummary, type JobType, type Side, type SyncDirection } from '../common/types';
 import type { RecordKey, SourceRecord } from '../connectors/connector';
 import { ThrottledError } from '../connectors/connector';
-import { dbErrorMessage, isTransientDbError } from '../connectors/db-errors';
+import { dbErrorMessage } from '../connectors/db-errors';
+import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
+import { waitOutThrottling } from './throttle-wait';
 import { directionFrom, mappingAllows, sidesOf } from '../domain/field-plan';
 import { nextWatermark } from '../domain/modified-on';
 import { MESSAGES, type DecisionOptions } from '../domain/sync-decision';
@@ -135,7 +137,14 @@ function errorDetail(error: unknown): string {
  * A read the source system throttled: retried after the delay it asked for, like
  * a throttled write (the read is simply redone, so there is nothing to remember).
  */
-function throttledRead(systemName: string, error: unknown): unknown {
+/** Retry-After waited inside one planning attempt (its start-to-close timeout is a minute). */
+const PLAN_THROTTLE_BUDGET_MS = 30_000;
+
+/** What a failed read becomes: a wait for the system's Retry-After, a non-retryable refusal of our credentials, or itself. */
+function readFailure(systemName: string, error: unknown): unknown {
+  if (isPermanentConfigurationError(error)) {
+    return ApplicationFailure.create({ message: redact((error as Error).message), type: FAILURE_TYPES.authentication, nonRetryable: true });
+  }
   if (!(error instanceof ThrottledError)) return error;
   return ApplicationFailure.create({
     message: `${systemName} throttled a read; retrying after ${error.retryAfterMs} ms`,
@@ -230,13 +239,13 @@ export function createSyncActivities(deps: ActivityDeps) {
       const { mapping, plan, source } = await loadPass(deps, input.mapping, input.direction);
       await deps.store.updateJob(input.jobId, { counters: input.counters });
       if (input.lockHolder) await deps.store.acquireRunLock(input.mapping, input.lockHolder, RUN_LOCK_TTL_MS);
-      const keys = await source.scanKeys({
+      const keys = await waitOutThrottling(() => source.scanKeys({
         table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
         filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,
         since: input.since,
         after: input.after,
         limit: input.batchSize * input.count,
-      }).catch((error: unknown) => { throw throttledRead(source.name, error); });
+      }), PLAN_THROTTLE_BUDGET_MS).catch((error: unknown) => { throw readFailure(source.name, error); });
       const ranges: BatchRange[] = [];
       let after = input.after;
       for (let i = 0; i < keys.length; i += input.batchSize) {
@@ -261,10 +270,10 @@ export function createSyncActivities(deps: ActivityDeps) {
       if (resume) {
         records = resume.pendingIds.length
           ? await pass.source.getMany({ table: sourceTable, ids: resume.pendingIds, fields: pass.plan.sourceFields })
-            .catch((error: unknown) => { throw throttledRead(pass.source.name, error); })
+            .catch((error: unknown) => { throw readFailure(pass.source.name, error); })
           : [];
       } else {
-        const read = await readSelection(pass, deps, input.selection).catch((error: unknown) => { throw throttledRead(pass.source.name, error); });
+        const read = await readSelection(pass, deps, input.selection).catch((error: unknown) => { throw readFailure(pass.source.name, error); });
         records = read.records;
         scanned = records.length;
         nextAfterCouplingId = read.nextAfterCouplingId;
@@ -297,7 +306,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         // Only the driver's message travels on: the SQL it quotes would carry record values into the history.
         const message = redact(dbErrorMessage(error));
         const type = error instanceof Error ? error.name : 'Error';
-        if (!isTransientDbError(error) && effectiveAttempt >= input.maxAttempts) {
+        if (isPermanentConfigurationError(error) || (!isTransientError(error) && effectiveAttempt >= input.maxAttempts)) {
           throw ApplicationFailure.create({ message, type: 'BatchFailed', nonRetryable: true });
         }
         throw ApplicationFailure.create({ message, type });

@@ -38,4 +38,5 @@ export const FAILURE_TYPES = {
   throttled: 'Throttled',
   recordsFailed: 'RecordsFailed',
   mappingBusy: 'MappingBusy',
+  authentication: 'AuthenticationFailed',
 } as const;
