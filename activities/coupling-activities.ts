@@ -24,6 +24,7 @@ import type { Coupling, CouplingWrite, JobErrorRow, Store } from '../store/store
 import type { ActivityDeps } from './deps';
 import { connectorFor, loadMapping, loadPass, nonRetryable } from './pass-loader';
 import { redact } from './redact';
+import { retrySummary } from './sync-engine';
 
 /** Which local records a match batch covers: a keyset range (as planned) or ids given by the caller. */
 export type LocalSelection = { kind: 'range'; after: RecordKey | null; through: RecordKey } | { kind: 'ids'; ids: string[] };
@@ -358,9 +359,9 @@ async function decideMatches(c: MatchContext, pending: readonly MatchRecord[], k
 interface CreateOutcome {
   writes: CouplingWrite[];
   /** Failed creates that retrying may fix. */
-  retryable: { localId: string; message: string }[];
+  retryable: { localId: string; message: string; kind: string; code?: string }[];
   /** Failed creates that retrying will not fix. */
-  permanent: { localId: string; message: string }[];
+  permanent: { localId: string; message: string; kind: string; code?: string }[];
 }
 
 /** Creates the records on the integration side, keyed by the local record so a repeat names the same record. */
@@ -379,7 +380,7 @@ async function createRecords(c: MatchContext, records: readonly SourceRecord[]):
       return;
     }
     const message = result.error.code ? `${result.error.code}: ${result.error.message}` : result.error.message;
-    (result.error.kind === 'permanent' ? outcome.permanent : outcome.retryable).push({ localId: record.id, message: redact(message) });
+    (result.error.kind === 'permanent' ? outcome.permanent : outcome.retryable).push({ localId: record.id, message: redact(message), kind: result.error.kind, code: result.error.code });
   });
   return outcome;
 }
@@ -424,7 +425,7 @@ async function matchSelection(c: MatchContext, input: MatchBatchInput, progress:
   let pending: MatchRecord[] = records.filter((r) => !orphans.has(r.id)).map((r) => ({ id: r.id, values: r.values }));
   const knownCoupled = new Set<string>();
   const unmatched: Extract<MatchOutcome, { kind: 'unmatched' }>[] = [];
-  const retryable: { localId: string; message: string }[] = [];
+  const retryable: CreateOutcome['retryable'] = [];
 
   for (let round = 0; round < MAX_MATCH_ROUNDS && (pending.length > 0 || toCreate.length > 0); round++) {
     const outcomes = pending.length > 0 ? await decideMatches(c, pending, knownCoupled, remember) : [];
@@ -473,7 +474,7 @@ async function matchSelection(c: MatchContext, input: MatchBatchInput, progress:
   }
   if (retryable.length > 0 && attempt < input.maxAttempts) {
     throw ApplicationFailure.create({
-      message: redact(`${retryable.length} records could not be created yet and will be retried; first: ${retryable[0].message}`),
+      message: redact(retrySummary(retryable.length, ids.length, { id: retryable[0].localId, kind: retryable[0].kind, code: retryable[0].code }, 'records could not be created')),
       type: FAILURE_TYPES.recordsFailed,
     });
   }

@@ -1,8 +1,24 @@
 /** Removes credentials from text before it reaches a log, an error row or a failure message. */
+
+/** Names under which credentials travel in URLs, form bodies, JSON, headers and DSNs (any case, camelCase too). */
+const KEYS = [
+  'client[_-]?secret', 'password', 'passwd', 'pwd', 'api[_-]?key', 'subscription[_-]?key', 'private[_-]?key',
+  '(?:access|refresh|id|session|auth)[_-]?token', 'token', 'secret', 'credentials?', 'sig', 'signature',
+].join('|');
+
 const PATTERNS: [RegExp, string][] = [
-  [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]'],
-  [/((?:client_secret|password|passwd|pwd|api[_-]?key|access_token|refresh_token|secret)["']?\s*[:=]\s*["']?)[^\s"'&,;]+/gi, '$1[redacted]'],
-  [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)[^@\s/]+@/gi, '$1[redacted]@'],
+  // PEM blocks of private keys, whole.
+  [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, '-----BEGIN $1PRIVATE KEY----- [redacted]'],
+  // Authorization schemes: the credential follows the scheme name.
+  [/(\b(?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+/gi, '$1[redacted]'],
+  // A JSON Web Token anywhere, labelled or not.
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '[redacted]'],
+  // key = "quoted value" (JSON, headers, configs): the whole quoted value, spaces included.
+  [new RegExp(`((?:${KEYS})["']?\\s*[:=]\\s*)(["'])(?:\\\\.|(?!\\2)[^\\\\])*\\2`, 'gi'), '$1$2[redacted]$2'],
+  // key=value (query strings, form bodies, DSNs, "key: value").
+  [new RegExp(`((?:${KEYS})["']?\\s*[:=]\\s*)(?!["'\\s])[^\\s"'&,;)}\\]]+`, 'gi'), '$1[redacted]'],
+  // scheme://user:password@host (the password may itself hold "@"; the last one before the host ends it).
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)[^\s/]*@/gi, '$1[redacted]@'],
 ];
 
 const extraSecrets = new Set<string>();
@@ -10,6 +26,30 @@ const extraSecrets = new Set<string>();
 /** Registers a secret value (a client secret, an API key) so it is masked wherever it appears. */
 export function registerSecret(secret: string | undefined): void {
   if (secret && secret.length >= 6) extraSecrets.add(secret);
+}
+
+/** Environment variables whose values are credentials by their name. */
+const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIAL|PRIVATE_KEY)/i;
+
+/**
+ * Registers the worker's secrets from its environment: variables named like a
+ * credential, and the password of any URL-valued variable (DATABASE_URL...),
+ * so they are masked even where no pattern would recognise them.
+ */
+export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!value) continue;
+    if (SECRET_ENV.test(name)) registerSecret(value.trim());
+    const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:([^\s/]*)@/i.exec(value.trim());
+    if (userinfo?.[1]) {
+      registerSecret(userinfo[1]);
+      try {
+        registerSecret(decodeURIComponent(userinfo[1]));
+      } catch {
+        // Not percent-encoded: the raw form is registered already.
+      }
+    }
+  }
 }
 
 export function redact(text: string): string {

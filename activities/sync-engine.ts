@@ -4,7 +4,7 @@
  * coupling write per batch, whatever its size. Decisions come from the pure
  * `decideRecord`; this module only does the I/O around it.
  */
-import type { Connector, SourceRecord, WriteResult } from '../connectors/connector';
+import type { Connector, RecordWriteError, SourceRecord, WriteResult } from '../connectors/connector';
 import { emptyCounters, type JobCounters, type SyncDirection } from '../common/types';
 import type { StoredMapping } from '../domain/mapping';
 import type { FieldPlan } from '../domain/field-plan';
@@ -32,6 +32,18 @@ export interface RetryableFailure {
   destinationId: string | null;
   message: string;
   detail?: string;
+  kind: RecordWriteError['kind'];
+  code?: string;
+}
+
+/**
+ * The retry's failure message goes into the workflow history, so it names the
+ * record and the kind of error only: a system's message may quote the record's
+ * values. The full message is kept for the error row the record gets if its
+ * retries run out.
+ */
+export function retrySummary(failed: number, total: number, first: { id: string; kind: string; code?: string }, what = 'records failed'): string {
+  return `${failed} of ${total} ${what} and will be retried; first: record ${first.id} (${first.kind}${first.code ? `, code ${first.code}` : ''}); the error rows get the systems' messages if the retries run out`;
 }
 
 export interface EngineResult {
@@ -189,7 +201,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
     const { error } = result;
     if (error.kind === 'transient' || error.kind === 'conflict' || error.kind === 'notFound') {
       // A conflict or a vanished record is re-read on the retry and then follows the mapping's conflict rules.
-      retry.push({ sourceId: record.id, destinationId, message: error.code ? `${error.code}: ${error.message}` : error.message, detail: error.detail });
+      retry.push({ sourceId: record.id, destinationId, message: error.code ? `${error.code}: ${error.message}` : error.message, detail: error.detail, kind: error.kind, code: error.code });
     } else {
       failures.push({
         sourceId: record.id,

@@ -11,6 +11,8 @@
 import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { failureRedaction } from '../activities/failure-redaction';
+import { registerSecretsFromEnv } from '../activities/redact';
 
 /** Path of the workflow-only entry point. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -19,7 +21,14 @@ export type CouplingSyncPluginOptions = ActivityDeps;
 
 export class CouplingSyncPlugin extends SimplePlugin {
   constructor(options: CouplingSyncPluginOptions) {
-    super({ name: 'coupling-sync', activities: createActivities(options) });
+    const activities = createActivities(options);
+    // Credentials in the worker's environment are masked wherever they would be echoed.
+    registerSecretsFromEnv();
+    super({
+      name: 'coupling-sync',
+      activities,
+      workerInterceptors: { activity: [failureRedaction(new Set(Object.keys(activities)))] },
+    });
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
