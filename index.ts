@@ -1,6 +1,6 @@
 /**
  * Worker-side entry point: the plugin, the activity factory, the store, the
- * connector contract and the Knex connector. Workflow code must import
+ * connector contract and the connectors (Knex tables, Dataverse, Business Central). Workflow code must import
  * `temporal-coupling-sync/workflows` instead; clients `temporal-coupling-sync/client`.
  */
 export { CouplingSyncPlugin, WORKFLOWS_PATH, type CouplingSyncPluginOptions } from './plugin';
@@ -11,6 +11,14 @@ export { verifyConnector, ThrottledError, type Connector, type SourceRecord, typ
 export {
   KnexTableConnector, ensureMatchIndexes, matchIndexStatements, type KnexTableConnectorOptions, type MatchIndexField,
 } from './connectors/knex-table-connector';
+export {
+  DataverseConnector, type DataverseConnectorOptions, type DataverseCredentials, type DataverseTableOptions,
+} from './connectors/dataverse';
+export {
+  BusinessCentralConnector, type BusinessCentralConnectorOptions, type BusinessCentralCredentials, type BusinessCentralTableOptions,
+} from './connectors/business-central';
+export { entraTokenUrl, ClientCredentialsTokenProvider, type TokenProvider } from './connectors/http/token-client';
+export { openSystems, systemsFromFile, type SystemsFile } from './worker/systems-config';
 export { matchIndexFields } from './domain/matching';
 export { parseMappingDefinition, type MappingDefinition } from './domain/mapping';
 export { createWorker, type CreateWorkerOptions } from './worker/create-worker';
