@@ -28,8 +28,8 @@ export function registerSecret(secret: string | undefined): void {
   if (secret && secret.length >= 6) extraSecrets.add(secret);
 }
 
-/** Environment variables whose values are credentials by their name. */
-const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIAL|PRIVATE_KEY)/i;
+/** Environment variables whose values are credentials by their name (the name ends with the word: not PASSWORD_FILE). */
+const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIALS?|PRIVATE_KEY)$/i;
 
 /**
  * Registers the worker's secrets from its environment: variables named like a

@@ -48,6 +48,8 @@ export interface LeakyFaults {
   kind?: 'transient' | 'permanent';
   /** Throw this many times from scanKeys (planning), as a driver that cannot connect. */
   scanThrows?: number;
+  /** Text appended to every message, e.g. a secret with no label that only registration can mask. */
+  extra?: string;
 }
 
 export class LeakyConnector implements Connector {
@@ -58,8 +60,12 @@ export class LeakyConnector implements Connector {
     this.name = `leaky:${inner.name}`;
   }
 
+  private message(what: string, values: unknown): string {
+    return `${indiscreetMessage(this.credentials, what, values)}${this.faults.extra ? ` ${this.faults.extra}` : ''}`;
+  }
+
   private fail(key: string, values: unknown, id: string | null): WriteResult {
-    return { ok: false, id, error: { kind: this.faults.kind ?? 'transient', code: 'E_LEAK', message: indiscreetMessage(this.credentials, `write of ${key}`, values), detail: `stack of ${indiscreetMessage(this.credentials, 'detail', values)}` } };
+    return { ok: false, id, error: { kind: this.faults.kind ?? 'transient', code: 'E_LEAK', message: this.message(`write of ${key}`, values), detail: `stack of ${this.message('detail', values)}` } };
   }
 
   describeTable(table: string): Promise<string[]> { return this.inner.describeTable(table); }
@@ -67,7 +73,7 @@ export class LeakyConnector implements Connector {
   async scanKeys(request: ScanKeysRequest) {
     if ((this.faults.scanThrows ?? 0) > this.thrown.scan) {
       this.thrown.scan++;
-      throw new Error(indiscreetMessage(this.credentials, 'connect', { table: request.table }));
+      throw new Error(this.message('connect', { table: request.table }));
     }
     return this.inner.scanKeys(request);
   }
