@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPES } from '../common/constants';
 import { addCounters, emptyCounters, type FilterCondition, type JobCounters, type JobStatus, type Side, type SyncDirection } from '../common/types';
 import { ThrottledError, type Connector, type RecordKey, type SourceRecord, type WriteResult } from '../connectors/connector';
-import { isTransientDbError } from '../connectors/db-errors';
+import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
 import { mapValues, mappingAllows, planFields, type FieldPlan } from '../domain/field-plan';
 import type { StoredMapping } from '../domain/mapping';
 import {
@@ -600,7 +600,9 @@ export function createCouplingActivities(deps: ActivityDeps) {
             nextRetryDelay: Math.max(1, error.retryAfterMs),
           });
         }
-        if (error instanceof ApplicationFailure || isTransientDbError(error) || attempt < input.maxAttempts) throw error;
+        // Passing outages retry for as long as the batch may run; refused credentials settle the records at once.
+        const giveUp = isPermanentConfigurationError(error) || (!isTransientError(error) && attempt >= input.maxAttempts);
+        if (error instanceof ApplicationFailure || !giveUp) throw error;
         const failed = await failSelection(c, input, progress, messageOf(error), attempt);
         progress.counters.failed += failed;
         progress.done = true;
