@@ -13,9 +13,9 @@ import { Store } from '../../store/store';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import { customer, testMapping } from '../helpers/systems';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
-import { checkConsistency, type ConsistencyReport } from './checker';
+import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
 import { dropSchemas, openSchema, requirePostgres, schemaName, urlFor } from './pg';
-import { tally, writeSection, type InvariantTally } from './results';
+import { tally, withFindings, writeSection, type InvariantTally } from './results';
 import { spawnWorker, type WorkerEnv, type WorkerProcess } from './worker-processes';
 
 /** FAULT_LOAD_RECORDS makes a quick local try possible; the suite's stated size is 200,000. */
@@ -88,11 +88,11 @@ afterAll(async () => {
     invariants: [...tallies.values()],
     metrics,
     trials: rows,
-    notes: [
+    notes: withFindings([
       'Both worker processes run with eager activity execution off (maxEagerActivityReservationsPerWorkflowTask 0). Our dev server turns eager execution on, and then the worker that completes a workflow task runs the activities it schedules; since workflow tasks stick to one worker, a second worker got no batch at all (seen in this test before the setting: 21 batches to 0). A production cluster has eager execution off by default.',
       'Batches per worker are counted from the runs\' histories (the identity on each syncBatch ActivityTaskStarted event, across continue-as-new).',
       'Both workers, PostgreSQL, the Temporal dev server and Jest share the same 2 cores, so a second worker adds polling capacity, not CPU: the figures show the cost of sharing, not scaling.',
-    ],
+    ], tallies, CHECKS.countersAddUp),
     seconds: (Date.now() - started) / 1000,
   });
   for (const w of [...workers, ...(standby ? [standby] : [])]) await w.stop();

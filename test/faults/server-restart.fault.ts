@@ -20,9 +20,9 @@ import { startDevServer } from '../../worker/dev-server';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import { customer, testMapping } from '../helpers/systems';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
-import { checkConsistency, type ConsistencyReport } from './checker';
+import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
 import { freePort, sleep, waitFor } from './fault-kit';
-import { tally, writeSection, type InvariantTally } from './results';
+import { tally, withFindings, writeSection, type InvariantTally } from './results';
 import { spawnWorker, type WorkerProcess } from './worker-processes';
 
 const RECORDS = 4000;
@@ -70,9 +70,9 @@ afterAll(async () => {
     invariants: [...tallies.values()],
     metrics,
     trials: restarts,
-    notes: [
+    notes: withFindings([
       `Batch activities of this run have a ${RETRY.heartbeatTimeoutMs / 1000} s heartbeat timeout: an activity whose completion could not be delivered while the server was down is handed out again after it. With the default (2 minutes) a restart can cost up to that long.`,
-    ],
+    ], tallies, CHECKS.countersAddUp),
     seconds: (Date.now() - started) / 1000,
   });
   await worker?.stop();

@@ -17,10 +17,10 @@ import { Store } from '../../store/store';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import { customer, testMapping } from '../helpers/systems';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
-import { checkConsistency, type ConsistencyReport } from './checker';
+import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
 import { countRows, sleep, waitFor } from './fault-kit';
 import { dropSchemas, postgresTarget, requirePostgres, schemaName, urlFor } from './pg';
-import { tally, writeSection, type InvariantTally } from './results';
+import { tally, withFindings, writeSection, type InvariantTally } from './results';
 import { TcpProxy } from './tcp-proxy';
 import { spawnWorker, type WorkerProcess } from './worker-processes';
 
@@ -69,10 +69,10 @@ afterAll(async () => {
     invariants: [...tallies.values()],
     metrics,
     trials: [trialRow],
-    notes: [
-      'No product change was needed: a query cut mid-flight fails with "Connection terminated unexpectedly" and a refused or reset connect with ECONNREFUSED / ECONNRESET, which connectors/db-errors.ts already treats as transient, so batch activities retry them without limit (bounded only by their schedule-to-close timeout) and never turn them into error rows.',
+    notes: withFindings([
+      'No change to the error classification was needed: a query cut mid-flight fails with "Connection terminated unexpectedly" and a refused or reset connect with ECONNREFUSED / ECONNRESET, which connectors/db-errors.ts already treats as transient, so batch activities retry them without limit (bounded only by their schedule-to-close timeout) and never turn them into error rows.',
       'Control activities (startPass, planBatches, finishPass) allow 10 attempts; with the default policy (1 s doubling to 1 minute) that is about 4 minutes of outage before a run would fail. A shorter retry override (e.g. initialIntervalMs 500) shrinks that budget to under 30 s.',
-    ],
+    ], tallies, CHECKS.countersAddUp),
     seconds: (Date.now() - started) / 1000,
   });
   await worker?.stop();
