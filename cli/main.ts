@@ -14,6 +14,7 @@ import { InvalidInputError } from '../common/validate';
 import { progressQuery } from '../common/definitions';
 import { Store } from '../store/store';
 import { temporalConfigFromEnv } from '../worker/config';
+import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import { describeFatal } from '../worker/fatal';
 
 interface GlobalOptions {
@@ -47,7 +48,8 @@ async function temporal(): Promise<{ client: Client; sync: CouplingSyncClient; s
   const g = globals();
   // Lazy: input is validated before the first call reaches the server.
   connection ??= Connection.lazy({ address: g.address ?? config.address, tls: config.tls, apiKey: config.apiKey });
-  const client = new Client({ connection, namespace: g.namespace ?? config.namespace });
+  // Results of workers that encrypt payloads are readable only with the same codec.
+  const client = new Client({ connection, namespace: g.namespace ?? config.namespace, dataConverter: codecDataConverterFromEnv() });
   const taskQueue = g.taskQueue ?? config.taskQueue;
   return { client, sync: new CouplingSyncClient({ client, taskQueue }), schedules: new SyncSchedules(client, taskQueue) };
 }

@@ -5,6 +5,7 @@
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/constants';
+import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import type { Systems } from '../activities';
 import { CouplingSyncPlugin, WORKFLOWS_PATH } from '../plugin';
 import type { Store } from '../store/store';
@@ -19,6 +20,11 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
   /** A bundle built once (tests, benchmarks); the workflows folder is bundled at start otherwise. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Payload codec and converters; must match the clients'. @default the AES-256-GCM
+   * codec when COUPLING_SYNC_CODEC_KEY is set (codec/), otherwise Temporal's default.
+   */
+  dataConverter?: WorkerOptions['dataConverter'];
   /** Extra Worker options (concurrency, identity...). */
   workerOptions?: Partial<WorkerOptions>;
   log?: (line: string) => void;
@@ -34,6 +40,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : {}),
     plugins: [new CouplingSyncPlugin({ store: options.store, systems: options.systems, log: options.log })],
     maxConcurrentActivityTaskExecutions: 20,
+    dataConverter: options.dataConverter ?? codecDataConverterFromEnv(),
     ...options.workerOptions,
   });
 }
