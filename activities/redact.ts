@@ -28,6 +28,18 @@ export function registerSecret(secret: string | undefined): void {
   if (secret && secret.length >= 6) extraSecrets.add(secret);
 }
 
+/**
+ * Masking a plain word everywhere (POSTGRES_PASSWORD=postgres is common in
+ * development) would garble every message that mentions it: only values of
+ * eight characters or more that mix letters with digits, cases or symbols are
+ * registered from the environment. Labelled secrets are masked by the patterns anyway.
+ */
+function looksGenerated(value: string): boolean {
+  if (value.length < 8) return false;
+  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((c) => c.test(value)).length;
+  return classes >= 2;
+}
+
 /** Environment variables whose values are credentials by their name (the name ends with the word: not PASSWORD_FILE). */
 const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIALS?|PRIVATE_KEY)$/i;
 
@@ -39,9 +51,9 @@ const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIALS?|PRIVATE_
 export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): void {
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
-    if (SECRET_ENV.test(name)) registerSecret(value.trim());
+    if (SECRET_ENV.test(name) && looksGenerated(value.trim())) registerSecret(value.trim());
     const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:([^\s/]*)@/i.exec(value.trim());
-    if (userinfo?.[1]) {
+    if (userinfo?.[1] && looksGenerated(userinfo[1])) {
       registerSecret(userinfo[1]);
       try {
         registerSecret(decodeURIComponent(userinfo[1]));

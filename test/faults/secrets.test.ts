@@ -12,7 +12,7 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection, Runtime, type LogLevel, type LogMetadata, type Logger } from '@temporalio/worker';
 import { CouplingSyncClient } from '../../client';
 import { creationKey } from '../../domain/record-key';
-import { redact, registerSecret } from '../../activities/redact';
+import { redact, registerSecret, registerSecretsFromEnv } from '../../activities/redact';
 import { describeFatal } from '../../worker/fatal';
 import { createWorker } from '../../worker/create-worker';
 import { sqliteDialect } from '../helpers/stores';
@@ -82,6 +82,17 @@ describe('redact()', () => {
     const secret = `raw-${randomBytes(6).toString('hex')}`;
     registerSecret(secret);
     expect(redact(`the system said: ${secret} is not valid`)).toBe('the system said: [redacted] is not valid');
+  });
+
+  test('secrets from the environment: generated-looking values are masked anywhere, plain words are not', () => {
+    const apiKey = `Ak${randomBytes(8).toString('hex')}`;
+    const urlPassword = `Pw-${randomBytes(6).toString('hex')}`;
+    registerSecretsFromEnv({
+      CRM_API_KEY: apiKey, POSTGRES_PASSWORD: 'postgres', FEATURE_TOKEN: 'true',
+      STORE_URL: `postgres://sync:${urlPassword}@db:5432/crm`, OTHER_URL: 'postgres://sync:postgres@db/x', PASSWORD_FILE: '/run/secrets/Pw-file-9',
+    });
+    expect(redact(`echo ${apiKey} and ${urlPassword}`)).toBe('echo [redacted] and [redacted]');
+    expect(redact('postgres is up; flag true; /run/secrets/Pw-file-9')).toBe('postgres is up; flag true; /run/secrets/Pw-file-9');
   });
 
   test('entry points print a failure as one redacted sentence', () => {
