@@ -15,7 +15,7 @@ import { customer, testMapping } from '../helpers/systems';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
 import { dropSchemas, openSchema, requirePostgres, schemaName, urlFor } from './pg';
-import { tally, withFindings, writeSection, type InvariantTally } from './results';
+import { failureText, tally, withFindings, writeSection, type InvariantTally } from './results';
 import { spawnWorker, type WorkerEnv, type WorkerProcess } from './worker-processes';
 
 /** FAULT_LOAD_RECORDS makes a quick local try possible; the suite's stated size is 200,000. */
@@ -169,7 +169,7 @@ test.each([1, 2])(`bulk sync of ${RECORDS.toLocaleString('en-US')} records on Po
     expect(everyWorkerWorked).toBe(true);
   } catch (error) {
     if (extra.length === 0) extra.push({ name: 'the run completed', ok: false });
-    row.error = error instanceof Error ? error.message.slice(0, 300) : String(error);
+    row.problems = failureText(report, error);
     throw error;
   } finally {
     tally(tallies, report, extra);

@@ -48,6 +48,11 @@ export function renderReliability(results: SuiteResults): string {
     sections.map((s) => [s.title, s.fault, s.runs, sectionSummary(s), `${Math.round(s.seconds)} s`]),
   ));
   out.push('');
+  out.push('## What did not hold');
+  out.push('');
+  const broken = sections.flatMap((s) => s.invariants.filter((i) => i.held < i.of).map((i) => `- ${s.title}: "${i.name}" held in ${i.held} of ${i.of} runs.`));
+  out.push(...(broken.length > 0 ? broken : ['Every invariant held in every run.']));
+  out.push('');
   out.push('## Invariants');
   out.push('');
   const names = [...new Set([...Object.values(CHECKS), ...sections.flatMap((s) => s.invariants.map((i) => i.name))])];

@@ -70,6 +70,16 @@ export function withFindings(notes: string[], tallies: Map<string, InvariantTall
   return counters && counters.held < counters.of ? [...notes, SHORT_COUNTERS_NOTE] : notes;
 }
 
+/**
+ * What to write in the document about a failed run: the checker's findings
+ * when it got that far (an assertion's diff says less), else the error's first line.
+ */
+export function failureText(report: ConsistencyReport | null, error: unknown): string {
+  if (report && !report.ok) return report.problems.join('; ');
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0].slice(0, 300);
+}
+
 /** Writes a section for this run; outside the fault suite's setup (no folder) it is a no-op. */
 export function writeSection(section: SectionResult): void {
   const dir = process.env.FAULT_RESULTS_DIR;

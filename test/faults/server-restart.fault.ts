@@ -22,7 +22,7 @@ import { customer, testMapping } from '../helpers/systems';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
 import { freePort, sleep, waitFor } from './fault-kit';
-import { tally, withFindings, writeSection, type InvariantTally } from './results';
+import { failureText, tally, withFindings, writeSection, type InvariantTally } from './results';
 import { spawnWorker, type WorkerProcess } from './worker-processes';
 
 const RECORDS = 4000;
@@ -162,7 +162,7 @@ test(`bulk sync survives ${RESTART_AT.length} Temporal server restarts: the run 
     expect(report.counts.errorRows).toBe(0);
   } catch (error) {
     if (extra.length === 0) extra.push({ name: 'the run completed', ok: false });
-    metrics.error = error instanceof Error ? error.message.slice(0, 300) : String(error);
+    metrics.problems = failureText(report, error);
     throw error;
   } finally {
     tally(tallies, report, extra);

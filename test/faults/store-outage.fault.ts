@@ -20,7 +20,7 @@ import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
 import { countRows, sleep, waitFor } from './fault-kit';
 import { dropSchemas, postgresTarget, requirePostgres, schemaName, urlFor } from './pg';
-import { tally, withFindings, writeSection, type InvariantTally } from './results';
+import { failureText, tally, withFindings, writeSection, type InvariantTally } from './results';
 import { TcpProxy } from './tcp-proxy';
 import { spawnWorker, type WorkerProcess } from './worker-processes';
 
@@ -144,7 +144,7 @@ test('bulk sync survives a 30 s store outage: activities retry, the run complete
     expect(maxAttempt).toBeGreaterThan(1);
   } catch (error) {
     if (extra.length === 0) extra.push({ name: 'the run completed', ok: false });
-    trialRow.error = error instanceof Error ? error.message.slice(0, 300) : String(error);
+    trialRow.problems = failureText(report, error);
     throw error;
   } finally {
     tally(tallies, report, extra);
