@@ -48,6 +48,10 @@ interface Trial {
 
 const TRIALS = 22;
 const CONTROL_RECORDS = 1000;
+/** Kill points: up to this share of the records done (later, small runs may finish first)... */
+const MAX_KILL_PROGRESS = 0.75;
+/** ...plus up to this long, so the kill lands anywhere in a batch's life. */
+const MAX_JITTER_MS = 250;
 /** Slows each write a little so that a run lasts a few seconds and the kill can land anywhere in it. */
 const DELAY_MS = 30;
 const RETRY = { heartbeatTimeoutMs: 2000, initialIntervalMs: 100, maximumAttempts: 3 };
@@ -72,7 +76,7 @@ function makeTrial(n: number, kind: Kind, records: number, at: number, jitterMs:
 
 const controls: Trial[] = [makeTrial(0, 'bulkSync', CONTROL_RECORDS, 1, 0), makeTrial(1, 'matchBasedCoupling', CONTROL_RECORDS, 1, 0)];
 const trials: Trial[] = Array.from({ length: TRIALS }, (_, i) =>
-  makeTrial(i + 2, i % 2 === 0 ? 'bulkSync' : 'matchBasedCoupling', 300 + Math.floor(random() * 1201), Math.floor(random() * 76) / 100, Math.floor(random() * 250)),
+  makeTrial(i + 2, i % 2 === 0 ? 'bulkSync' : 'matchBasedCoupling', 300 + Math.floor(random() * 1201), Math.floor(random() * (MAX_KILL_PROGRESS * 100 + 1)) / 100, Math.floor(random() * MAX_JITTER_MS)),
 );
 
 const mappingName = (t: Trial): string => `KILL_${t.n}`;
@@ -120,7 +124,7 @@ afterAll(async () => {
   writeSection({
     id: 'worker-kill',
     title: 'Worker killed',
-    fault: `The worker process is SIGKILLed at a random moment (seeded: a share of the records done, 0 to 75%, plus 0 to 250 ms) of a bulk sync or a match-based coupling of 300 to 1,500 records; a standby worker process takes over. Each run also has one record whose create keeps failing on purpose, so error rows are checked too. Two control runs of ${CONTROL_RECORDS} records without a kill come first.`,
+    fault: `The worker process is SIGKILLed at a random moment (seeded: a share of the records done, 0 to ${MAX_KILL_PROGRESS * 100}%, plus 0 to ${MAX_JITTER_MS} ms) of a bulk sync or a match-based coupling of 300 to 1,500 records; a standby worker process takes over. Each run also has one record whose create keeps failing on purpose, so error rows are checked too. Two control runs of ${CONTROL_RECORDS} records without a kill come first.`,
     runs,
     passed,
     invariants: [...tallies.values()],
