@@ -7,14 +7,14 @@
  */
 import { CancellationScope, CancelledFailure, continueAsNew, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
-import { bulkSyncInputSchema, type BulkSyncInput } from '../common/inputs';
+import type { BulkSyncInput } from '../common/inputs';
 import { type RunResult, type SyncDirection } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
 
 export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResult> {
-  const input = validateInput('bulkSync', bulkSyncInputSchema, rawInput);
+  const input = validateInput('bulkSync', rawInput);
   tagRun('bulkSync', input.mapping);
   const acts = proxiesFor(input.retry);
   const resume = input.continuation ?? null;

@@ -1,11 +1,11 @@
 /** describeMapping: a mapping's coupling count and last job, read from the store through an activity. */
-import { describeMappingInputSchema, type DescribeMappingInput } from '../common/inputs';
+import type { DescribeMappingInput } from '../common/inputs';
 import type { MappingOverview } from '../activities/store-activities';
 import { proxiesFor } from './activity-proxies';
 import { clarify, validateInput } from './run-support';
 
 export async function describeMappingWorkflow(rawInput: DescribeMappingInput): Promise<MappingOverview> {
-  const input = validateInput('describeMapping', describeMappingInputSchema, rawInput);
+  const input = validateInput('describeMapping', rawInput);
   try {
     return await proxiesFor(undefined).control.describeMapping({ mapping: input.mapping });
   } catch (error) {

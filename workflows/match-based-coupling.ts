@@ -12,7 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { LocalSelection, StartCouplingJobResult } from '../activities/coupling-activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
-import { matchBasedCouplingInputSchema, type MatchBasedCouplingInput } from '../common/inputs';
+import type { MatchBasedCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
@@ -62,7 +62,7 @@ interface NextBatches {
 }
 
 export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInput): Promise<RunResult> {
-  const input = validateInput('matchBasedCoupling', matchBasedCouplingInputSchema, rawInput);
+  const input = validateInput('matchBasedCoupling', rawInput);
   tagRun('matchBasedCoupling', input.mapping);
   const acts: Proxies = proxiesFor(input.retry);
   const info = workflowInfo();

@@ -5,14 +5,14 @@
  */
 import { uuid4 } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE } from '../common/constants';
-import { retryFailedInputSchema, type RetryFailedInput } from '../common/inputs';
+import type { RetryFailedInput } from '../common/inputs';
 import { type RunResult, type SyncDirection } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
 
 export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<RunResult> {
-  const input = validateInput('retryFailed', retryFailedInputSchema, rawInput);
+  const input = validateInput('retryFailed', rawInput);
   tagRun('retryFailed', input.mapping);
   const acts = proxiesFor(input.retry);
   const progress = trackProgress(input.mapping);

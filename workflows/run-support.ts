@@ -6,14 +6,28 @@
 import { ActivityFailure, ApplicationFailure, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { progressQuery } from '../common/definitions';
 import type { z } from 'zod';
+import type { INPUT_SCHEMAS } from '../common/inputs';
 import { FAILURE_TYPES } from '../common/constants';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
 import { emptyCounters, type RunKind, type RunProgress } from '../common/types';
 import { InvalidInputError, parseInput } from '../common/validate';
 
-export function validateInput<S extends z.ZodType>(kind: RunKind, schema: S, input: unknown): z.infer<S> {
+type InputSchemas = typeof INPUT_SCHEMAS;
+
+/**
+ * The input schemas, loaded on first use. Webpack evaluates a workflow bundle's modules once
+ * per workflow run: a static import would build zod and every schema (more CPU than a whole
+ * single-record sync) in each run, whichever workflow it is.
+ */
+function inputSchemas(): InputSchemas {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../common/inputs') as typeof import('../common/inputs')).INPUT_SCHEMAS;
+}
+
+/** Parses a workflow's input with its schema, or fails the run, non-retryable, naming the fields. */
+export function validateInput<K extends keyof InputSchemas>(kind: K, input: unknown): z.infer<InputSchemas[K]> {
   try {
-    return parseInput(kind, schema, input);
+    return parseInput(kind, inputSchemas()[kind], input) as z.infer<InputSchemas[K]>;
   } catch (error) {
     if (error instanceof InvalidInputError) throw ApplicationFailure.create({ message: error.message, type: FAILURE_TYPES.invalidInput, nonRetryable: true, details: [error.fields] });
     throw error;

@@ -6,13 +6,13 @@
  */
 import { ActivityFailure, CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { StartCouplingJobResult } from '../activities/coupling-activities';
-import { setUpCouplingInputSchema, type SetUpCouplingInput } from '../common/inputs';
+import type { SetUpCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 
 export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promise<RunResult> {
-  const input = validateInput('setUpCoupling', setUpCouplingInputSchema, rawInput);
+  const input = validateInput('setUpCoupling', rawInput);
   tagRun('setUpCoupling', input.mapping);
   const acts = proxiesFor(input.retry);
   const info = workflowInfo();

@@ -5,13 +5,15 @@
  * fails and its coupling is marked skipped until someone chooses a direction.
  */
 import { uuid4, workflowInfo } from '@temporalio/workflow';
-import { singleSyncInputSchema, type SingleSyncInput } from '../common/inputs';
+import type { SingleSyncInput } from '../common/inputs';
+import { quickSingleSyncInput } from '../common/quick-inputs';
 import { type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 
 export async function singleSyncWorkflow(rawInput: SingleSyncInput): Promise<RunResult> {
-  const input = validateInput('singleSync', singleSyncInputSchema, rawInput);
+  // The plainly valid input skips zod (see quick-inputs); anything else gets the schema's verdict.
+  const input = quickSingleSyncInput(rawInput) ?? validateInput('singleSync', rawInput);
   tagRun('singleSync', input.mapping);
   const acts = proxiesFor(input.retry);
   const info = workflowInfo();

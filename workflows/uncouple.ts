@@ -6,7 +6,7 @@
 import { CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { UncoupleSelection } from '../activities/coupling-activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
-import { uncoupleInputSchema, type UncoupleInput } from '../common/inputs';
+import type { UncoupleInput } from '../common/inputs';
 import { addCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { runPool } from './run-pool';
@@ -20,7 +20,7 @@ function rootCancelled(): boolean {
 }
 
 export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResult> {
-  const input = validateInput('uncouple', uncoupleInputSchema, rawInput);
+  const input = validateInput('uncouple', rawInput);
   tagRun('uncouple', input.mapping);
   const acts = proxiesFor(input.retry);
   const info = workflowInfo();

@@ -24,3 +24,15 @@ test('the prebuilt bundle has no Knex, no database driver and no connector', () 
   expect(code).not.toMatch(/knex-table-connector/);
   expect(code).toMatch(/bulkSyncWorkflow/);
 });
+
+test('workflow code loads zod and the input schemas only when it validates (run-support), not at import', () => {
+  // Webpack evaluates the bundle's modules once per workflow run; zod and the schemas cost more than a single sync.
+  const dir = path.resolve('workflows');
+  const offenders: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+    for (const line of readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+      if (/^import (?!type )/.test(line) && /from '(zod|\.\.\/common\/inputs)'/.test(line)) offenders.push(`${file}: ${line}`);
+    }
+  }
+  expect(offenders).toEqual([]);
+});
