@@ -3,7 +3,7 @@
  * validated here with the same schemas the workflows use, so a bad call fails
  * before anything is started.
  */
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId, type WorkflowHandleWithStartDetails } from '@temporalio/client';
 import { TASK_QUEUE } from '../common/constants';
 import { progressQuery } from '../common/definitions';
 import {
@@ -29,6 +29,15 @@ export interface CouplingSyncClientOptions {
   store?: Store;
   /** @default TASK_QUEUE */
   taskQueue?: string;
+  /**
+   * Eager workflow start for single-record syncs: the server hands the first workflow task
+   * straight back in the start response to a worker of this process, skipping the task queue.
+   * Only for a service that embeds a worker: `client` must be built on that worker's
+   * NativeConnection (same namespace and task queue), and the server must allow it
+   * (dynamic config `system.enableEagerWorkflowStart=true`). Without a free worker slot the
+   * start simply goes through the task queue. A remote client cannot use it. @default false
+   */
+  eagerStart?: boolean;
 }
 
 
@@ -37,11 +46,13 @@ export class CouplingSyncClient {
   readonly client: Client;
   readonly taskQueue: string;
   private readonly store: Store | undefined;
+  private readonly eagerStart: boolean;
 
   constructor(options: CouplingSyncClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
     this.store = options.store;
+    this.eagerStart = options.eagerStart ?? false;
   }
 
   private requireStore(): Store {
@@ -86,12 +97,14 @@ export class CouplingSyncClient {
     return (await this.startBulkSync(input)).result();
   }
 
-  async startSingleSync(input: SingleSyncInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof singleSyncWorkflow>> {
+  /** The handle says whether the run was started eagerly (`eagerlyStarted`, see eagerStart). */
+  async startSingleSync(input: SingleSyncInput): Promise<WorkflowHandleWithStartDetails<typeof singleSyncWorkflow>> {
     const valid = parseInput('singleSync', singleSyncInputSchema, input);
     const side = valid.side ?? 'local';
     return this.client.workflow.start<typeof singleSyncWorkflow>('singleSyncWorkflow', {
       args: [valid],
       ...this.startOptions('singleSync', valid.mapping, workflowIds.singleSync(valid.mapping, side, valid.recordId), `Sync ${valid.mapping} ${side} record ${valid.recordId}`),
+      ...(this.eagerStart ? { requestEagerStart: true } : {}),
     });
   }
 

@@ -26,6 +26,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
     '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
     // Lets a worker run an activity it schedules at once, without a round trip through matching.
     '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    // Lets a client that shares its NativeConnection with a worker get the first workflow task in
+    // the start response (CouplingSyncClient's eagerStart); other starts are unaffected.
+    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
   ];
   if (options.dbFilename) {
     // A file-backed server spends most of its time in fsync without these.

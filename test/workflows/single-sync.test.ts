@@ -1,5 +1,6 @@
 /** singleSync, retryFailed, throttling and cancellation on the real dev server. */
-import { WorkflowFailedError } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { CouplingSyncClient } from '../../client';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { customer, tick } from '../helpers/systems';
 import type { Faults } from '../helpers/faulty-connector';
@@ -37,6 +38,28 @@ test('singleSync creates and couples an uncoupled record even when the mapping s
       const third = await sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
       expect(third.jobs[0].counters).toMatchObject({ modified: 0, unchanged: 1 });
     });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('an embedded client with eagerStart gets the first workflow task in the start response, with the same result', async () => {
+  const ctx = await setup({ syncOnlyCoupledRecords: true });
+  try {
+    await ctx.sys.local('customer').insert([customer(1)]);
+    await ctx.run(async ({ taskQueue }) => {
+      // The worker's own NativeConnection: what a service embedding the worker would share.
+      const embedded = new CouplingSyncClient({ client: new Client({ connection: temporal.nativeConnection }), taskQueue, eagerStart: true });
+      const handle = await embedded.startSingleSync({ mapping: 'CUSTOMER', recordId: 'C1' });
+      expect(handle.eagerlyStarted).toBe(true);
+      const result = await handle.result();
+      expect(result.jobs[0]).toMatchObject({ direction: 'ToIntegrationTable', counters: { inserted: 1, coupled: 1 } });
+      // A bad input is still refused by the client before anything starts.
+      await expect(embedded.startSingleSync({ mapping: 'CUSTOMER', recordId: '' })).rejects.toThrow(/recordId/);
+    });
+    // A client on its own gRPC connection cannot ask for it.
+    const remote = new CouplingSyncClient({ client: temporal.client, eagerStart: true });
+    await expect(remote.startSingleSync({ mapping: 'CUSTOMER', recordId: 'C1' })).rejects.toThrow(/NativeConnection/);
   } finally {
     await ctx.close();
   }
