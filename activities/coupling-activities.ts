@@ -376,7 +376,7 @@ async function createRecords(c: MatchContext, records: readonly SourceRecord[]):
   results.forEach((result, i) => {
     const record = records[i];
     if (result.ok) {
-      outcome.writes.push(newCouplingWrite(record.id, result.id, { local: record.modifiedOn, integration: result.modifiedOn }));
+      outcome.writes.push({ ...newCouplingWrite(record.id, result.id, { local: record.modifiedOn, integration: result.modifiedOn }), action: 'created' });
       return;
     }
     const message = result.error.code ? `${result.error.code}: ${result.error.message}` : result.error.message;
@@ -437,7 +437,7 @@ async function matchSelection(c: MatchContext, input: MatchBatchInput, progress:
     // Create before coupling anything: a crash in between leaves nothing a retry would count twice.
     const created = await createRecords(c, toCreate);
     toCreate = [];
-    const writes = [...matches.map((m) => newCouplingWrite(m.localId, m.integrationId, { local: null, integration: null })), ...created.writes];
+    const writes = [...matches.map((m) => ({ ...newCouplingWrite(m.localId, m.integrationId, { local: null, integration: null }), action: 'matched' })), ...created.writes];
     await c.store.insertCouplings(c.mapping.name, null, c.jobId, writes);
     const actual = await readBack(c, writes);
 
@@ -485,8 +485,22 @@ async function matchSelection(c: MatchContext, input: MatchBatchInput, progress:
   ];
   const missingErrors = missing.map((id) => errorRow(c, id, null, `Local record ${id} does not exist in ${c.mapping.local.system}.${c.mapping.local.table}.`, attempt));
   await settle([...finalErrors, ...missingErrors], { failed: finalErrors.length + missingErrors.length, unmatched: finalErrors.length });
+  await recountCouplings(c, ids, progress);
   progress.done = true;
   remember();
+}
+
+/**
+ * The batch's coupled and created counts, from the couplings this job made for
+ * its records: an attempt that coupled records and died before its heartbeat
+ * counted nothing, and its retry finds them coupled and skips them.
+ */
+async function recountCouplings(c: MatchContext, ids: readonly string[], progress: MatchResume): Promise<void> {
+  const made = (await c.store.getCouplings(c.mapping.name, 'local', ids)).filter((m) => m.coupledByJobId === c.jobId);
+  const created = made.filter((m) => m.coupledAction === 'created').length;
+  progress.counters.unmatched += created - progress.counters.inserted;
+  progress.counters.inserted = created;
+  progress.counters.coupled = made.length;
 }
 
 /** After the batch's retries are exhausted: an error row for each of its uncoupled records, so none is dropped silently. */

@@ -285,11 +285,13 @@ export function createSyncActivities(deps: ActivityDeps) {
         if (!ctx.info.isLocal) ctx.heartbeat({ counters, pendingIds, scanned, nextAfterCouplingId, throttledAttempts: throttled } satisfies BatchResume);
       };
 
+      // Stable across this batch's retries, distinct from every other batch of the job (also across continue-as-new).
+      const batchToken = `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}`;
       let result;
       try {
         result = await syncRecords(
           { store: deps.store, source: pass.source, destination: pass.destination },
-          { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, options: input.options },
+          { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, options: input.options, batchToken },
           records,
           effectiveAttempt,
         );
@@ -328,7 +330,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           detail: f.detail,
           attempts: effectiveAttempt,
         }));
-        await recordFailures(deps.store, { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId }, failures);
+        await recordFailures(deps.store, { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, batchToken }, failures);
         counters.failed += failures.length;
       }
       return { counters, scanned, nextAfterCouplingId };

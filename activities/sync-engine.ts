@@ -10,7 +10,7 @@ import type { StoredMapping } from '../domain/mapping';
 import type { FieldPlan } from '../domain/field-plan';
 import { decideRecord, MESSAGES, nextFailureState, type Decision, type DecisionOptions } from '../domain/sync-decision';
 import { creationKey } from '../domain/record-key';
-import type { Coupling, CouplingWrite, JobErrorRow, Store } from '../store/store';
+import type { Coupling, CouplingAction, CouplingWrite, JobErrorRow, Store } from '../store/store';
 import { redact } from './redact';
 
 export interface EngineDeps {
@@ -24,6 +24,12 @@ export interface PassContext {
   plan: FieldPlan;
   jobId: string;
   options: DecisionOptions;
+  /**
+   * The batch activity (stable across its retries). Records it already handled
+   * in an attempt that never reported are counted from their couplings; those
+   * handled by another batch of the job (the failed-records phase) are not.
+   */
+  batchToken?: string;
 }
 
 /** A record whose write failed for a reason that may pass; the activity retries it. */
@@ -61,9 +67,13 @@ export interface RecordFailure {
   skip?: boolean;
 }
 
-function couplingWrite(mapping: StoredMapping, plan: FieldPlan, sourceId: string, destinationId: string, sourceModifiedOn: string, destinationModifiedOn: string): CouplingWrite {
+function couplingWrite(
+  mapping: StoredMapping, plan: FieldPlan, sourceId: string, destinationId: string, sourceModifiedOn: string, destinationModifiedOn: string,
+  action: string,
+): CouplingWrite {
   const local = plan.sourceSide === 'local';
   return {
+    action,
     localId: local ? sourceId : destinationId,
     integrationId: local ? destinationId : sourceId,
     lastSyncedLocalModifiedOn: local ? sourceModifiedOn : destinationModifiedOn,
@@ -83,6 +93,34 @@ function lastJobIdOf(direction: SyncDirection, coupling: Coupling): string | nul
   return direction === 'ToIntegrationTable' ? coupling.lastToIntegrationJobId : coupling.lastFromIntegrationJobId;
 }
 
+function lastActionOf(direction: SyncDirection, coupling: Coupling): string | null {
+  return direction === 'ToIntegrationTable' ? coupling.lastToIntegrationAction : coupling.lastFromIntegrationAction;
+}
+
+function stamp(action: CouplingAction, batchToken: string | undefined): string {
+  return `${action}@${batchToken ?? ''}`;
+}
+
+/**
+ * Counts a record this batch already handled in an attempt that never reported
+ * (a worker killed after the writes): the coupling says what was done, so the
+ * job's counters stay exact and nothing is written twice. A record another
+ * batch of the job handled was counted there.
+ */
+function countEarlierAttempt(counters: JobCounters, stamped: string | null, batchToken: string | undefined): void {
+  if (!batchToken || !stamped) return;
+  const at = stamped.indexOf('@');
+  if (at < 0 || stamped.slice(at + 1) !== batchToken) return;
+  switch (stamped.slice(0, at) as CouplingAction) {
+    case 'insert': counters.inserted++; counters.coupled++; break;
+    case 'restore': counters.inserted++; break;
+    case 'modify': counters.modified++; break;
+    case 'unchanged': counters.unchanged++; break;
+    case 'fail': counters.failed++; break;
+    default: break;
+  }
+}
+
 function lastResultOf(direction: SyncDirection, coupling: Coupling): 'Success' | 'Failure' | null {
   return direction === 'ToIntegrationTable' ? coupling.lastToIntegrationResult : coupling.lastFromIntegrationResult;
 }
@@ -92,7 +130,7 @@ function lastResultOf(direction: SyncDirection, coupling: Coupling): 'Success' |
  * skipped after the same failure twice). Safe to repeat: error rows are keyed by
  * job and record.
  */
-export async function recordFailures(store: Store, ctx: Pick<PassContext, 'mapping' | 'plan' | 'jobId'>, failures: readonly RecordFailure[]): Promise<void> {
+export async function recordFailures(store: Store, ctx: Pick<PassContext, 'mapping' | 'plan' | 'jobId' | 'batchToken'>, failures: readonly RecordFailure[]): Promise<void> {
   if (failures.length === 0) return;
   const { mapping, plan, jobId } = ctx;
   const errors: JobErrorRow[] = failures.map((f) => ({
@@ -122,6 +160,7 @@ export async function recordFailures(store: Store, ctx: Pick<PassContext, 'mappi
       skipped: state.skipped || failure.skip === true,
       failureCount: state.failureCount,
       lastErrorMessage: message,
+      action: stamp('fail', ctx.batchToken),
     });
   }
   await store.updateCouplings(mapping.name, plan.direction, jobId, writes);
@@ -152,8 +191,11 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
 
   for (const record of records) {
     const coupling = couplingBySource.get(record.id) ?? null;
-    // Already handled by this job (a failed record retried first, or a batch replayed): counted once.
-    if (coupling && lastJobIdOf(plan.direction, coupling) === jobId) continue;
+    // Already handled by this job in an attempt that did not report: counted from what the coupling says was done.
+    if (coupling && lastJobIdOf(plan.direction, coupling) === jobId) {
+      countEarlierAttempt(counters, lastActionOf(plan.direction, coupling), ctx.batchToken);
+      continue;
+    }
     const destinationId = coupling ? destinationIdOf(plan, coupling) : null;
     const destinationRecord = destinationId ? destinationById.get(destinationId) ?? null : null;
     const decision = decideRecord({
@@ -176,7 +218,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
       case 'unchanged':
         counters.unchanged++;
         if (decision.touchCoupling && coupling && destinationRecord) {
-          touches.push(couplingWrite(mapping, plan, record.id, destinationRecord.id, record.modifiedOn, destinationRecord.modifiedOn));
+          touches.push(couplingWrite(mapping, plan, record.id, destinationRecord.id, record.modifiedOn, destinationRecord.modifiedOn, stamp('unchanged', ctx.batchToken)));
         }
         break;
       case 'insert':
@@ -227,7 +269,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
       counters.inserted++;
       if (decision.action === 'insert') counters.coupled++;
       else restoredSourceIds.push(record.id);
-      newCouplings.push(couplingWrite(mapping, plan, record.id, result.id, record.modifiedOn, result.modifiedOn));
+      newCouplings.push(couplingWrite(mapping, plan, record.id, result.id, record.modifiedOn, result.modifiedOn, stamp(decision.action, ctx.batchToken)));
     });
     if (restoredSourceIds.length > 0) await store.deleteCouplings(mapping.name, plan.sourceSide, restoredSourceIds);
     await store.insertCouplings(mapping.name, plan.direction, jobId, newCouplings);
@@ -244,7 +286,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
       const { record, destinationId } = modifies[i];
       if (!result.ok) return handleWriteFailure(record, destinationId, result);
       counters.modified++;
-      couplingUpdates.push(couplingWrite(mapping, plan, record.id, destinationId, record.modifiedOn, result.modifiedOn));
+      couplingUpdates.push(couplingWrite(mapping, plan, record.id, destinationId, record.modifiedOn, result.modifiedOn, stamp('modify', ctx.batchToken)));
     });
   }
   await store.updateCouplings(mapping.name, plan.direction, jobId, couplingUpdates);

@@ -25,10 +25,22 @@ export interface Coupling {
   lastToIntegrationJobId: string | null;
   lastFromIntegrationResult: SyncResult | null;
   lastFromIntegrationJobId: string | null;
+  /** What the last job of each direction did to the record, as "<CouplingAction>@<batch>". */
+  lastToIntegrationAction: string | null;
+  lastFromIntegrationAction: string | null;
+  /** The job that created the coupling, and whether it matched or created the integration record. */
+  coupledByJobId: string | null;
+  coupledAction: CouplingAction | null;
   skipped: boolean;
   failureCount: number;
   lastErrorMessage: string | null;
 }
+
+/**
+ * What a job did with a coupled record, stored with the coupling so a retry of
+ * an attempt that wrote but never reported can count it exactly once.
+ */
+export type CouplingAction = 'insert' | 'restore' | 'modify' | 'unchanged' | 'fail' | 'matched' | 'created';
 
 /** The columns of a coupling the sync engine writes after a record was handled. */
 export interface CouplingWrite {
@@ -40,6 +52,8 @@ export interface CouplingWrite {
   skipped: boolean;
   failureCount: number;
   lastErrorMessage: string | null;
+  /** A sync pass: "<CouplingAction>@<batch>"; match-based coupling: 'matched' or 'created'. */
+  action?: string;
 }
 
 export interface JobRow {
@@ -91,6 +105,10 @@ function toCoupling(r: Row): Coupling {
     lastToIntegrationJobId: str(r.last_to_integration_job_id),
     lastFromIntegrationResult: str(r.last_from_integration_result) as SyncResult | null,
     lastFromIntegrationJobId: str(r.last_from_integration_job_id),
+    lastToIntegrationAction: str(r.last_to_integration_action),
+    lastFromIntegrationAction: str(r.last_from_integration_action),
+    coupledByJobId: str(r.coupled_by_job_id),
+    coupledAction: str(r.coupled_action) as CouplingAction | null,
     skipped: Boolean(r.skipped),
     failureCount: Number(r.failure_count),
     lastErrorMessage: str(r.last_error_message),
@@ -130,10 +148,10 @@ function toJobError(r: Row): JobErrorRow {
 }
 
 /** Result columns of a coupling for a pass direction. */
-function resultColumns(direction: SyncDirection): { result: string; jobId: string } {
+function resultColumns(direction: SyncDirection): { result: string; jobId: string; action: string } {
   return direction === 'ToIntegrationTable'
-    ? { result: 'last_to_integration_result', jobId: 'last_to_integration_job_id' }
-    : { result: 'last_from_integration_result', jobId: 'last_from_integration_job_id' };
+    ? { result: 'last_to_integration_result', jobId: 'last_to_integration_job_id', action: 'last_to_integration_action' }
+    : { result: 'last_from_integration_result', jobId: 'last_from_integration_job_id', action: 'last_from_integration_action' };
 }
 
 export class UnknownMappingError extends Error {
@@ -297,14 +315,16 @@ export class Store {
       integration_id: w.integrationId,
       last_synced_local_modified_on: w.lastSyncedLocalModifiedOn,
       last_synced_integration_modified_on: w.lastSyncedIntegrationModifiedOn,
-      ...(columns ? { [columns.result]: w.result, [columns.jobId]: jobId } : {}),
+      ...(columns ? { [columns.result]: w.result, [columns.jobId]: jobId, [columns.action]: w.action ?? null } : {}),
+      coupled_by_job_id: jobId,
+      coupled_action: columns ? null : w.action ?? null,
       skipped: w.skipped,
       failure_count: w.failureCount,
       last_error_message: w.lastErrorMessage,
       created_at: now,
       updated_at: now,
     }));
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 14))) {
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 17))) {
       await this.knex(TABLES.couplings).insert(part).onConflict().ignore();
     }
   }
@@ -322,6 +342,7 @@ export class Store {
       last_synced_integration_modified_on: w.lastSyncedIntegrationModifiedOn,
       [columns.result]: w.result,
       [columns.jobId]: jobId,
+      [columns.action]: w.action ?? null,
       skipped: w.skipped,
       failure_count: w.failureCount,
       last_error_message: w.lastErrorMessage,
@@ -330,9 +351,9 @@ export class Store {
     }));
     const merge = [
       'integration_id', 'last_synced_local_modified_on', 'last_synced_integration_modified_on', columns.result, columns.jobId,
-      'skipped', 'failure_count', 'last_error_message', 'updated_at',
+      columns.action, 'skipped', 'failure_count', 'last_error_message', 'updated_at',
     ];
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 14))) {
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 15))) {
       await this.knex(TABLES.couplings).insert(part).onConflict(['mapping_name', 'local_id']).merge(merge);
     }
   }

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as initial from './001-initial';
 import * as runLocks from './002-run-locks';
+import * as couplingActions from './003-coupling-actions';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ interface Migration {
 const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-run-locks': runLocks,
+  '003-coupling-actions': couplingActions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
