@@ -211,35 +211,55 @@ async function millionRun(ctx: Ctx): Promise<{ seconds: number; maxHistoryEvents
   }
 }
 
-async function singleRuns(ctx: Ctx): Promise<{ p50: number[]; p99: number[]; concurrent: number[] }> {
-  const p50: number[] = [];
-  const p99: number[] = [];
-  const concurrent: number[] = [];
+interface SingleSamples { p50: number[]; p99: number[]; concurrent: number[]; eagerStarts: number }
+
+/** SINGLE_SEQ syncs one after the other, then SINGLE_CONCURRENT started at once; ids from `offset`. */
+async function measureSingle(sync: CouplingSyncClient, offset: number, into: SingleSamples): Promise<void> {
+  const latencies: number[] = [];
+  for (let i = 0; i < SINGLE_SEQ; i++) {
+    const id = `R${String(offset + i).padStart(8, '0')}`;
+    latencies.push((await timed(async () => {
+      const handle = await sync.startSingleSync({ mapping: 'BENCH', recordId: id });
+      if (handle.eagerlyStarted) into.eagerStarts++;
+      await handle.result();
+    })) * 1000);
+  }
+  into.p50.push(percentile(latencies, 50));
+  into.p99.push(percentile(latencies, 99));
+  const ids = Array.from({ length: SINGLE_CONCURRENT }, (_, i) => `R${String(offset + SINGLE_SEQ + i).padStart(8, '0')}`);
+  const seconds = await timed(async () => {
+    const handles = await Promise.all(ids.map((id) => sync.startSingleSync({ mapping: 'BENCH', recordId: id })));
+    for (const h of handles) if (h.eagerlyStarted) into.eagerStarts++;
+    await Promise.all(handles.map((h) => h.result()));
+  });
+  into.concurrent.push(SINGLE_CONCURRENT / seconds);
+}
+
+/**
+ * Two clients against the same worker: a remote one (its own gRPC connection, as another
+ * service would call), then one embedded in the worker's process on its NativeConnection
+ * with eager workflow start (the first workflow task comes back in the start response).
+ */
+async function singleRuns(ctx: Ctx): Promise<{ remote: SingleSamples; eager: SingleSamples }> {
+  const remote: SingleSamples = { p50: [], p99: [], concurrent: [], eagerStarts: 0 };
+  const eager: SingleSamples = { p50: [], p99: [], concurrent: [], eagerStarts: 0 };
+  const perClient = SINGLE_SEQ + SINGLE_CONCURRENT;
   for (let run = 0; run < RUNS; run++) {
     const benchEnv = await openBenchEnv('sqlite');
     try {
-      await seed(benchEnv.local, 'src', SINGLE_SEQ + SINGLE_CONCURRENT);
-      await withBenchWorker(ctx, benchEnv, async (sync) => {
-        const latencies: number[] = [];
-        for (let i = 0; i < SINGLE_SEQ; i++) {
-          const id = `R${String(i).padStart(8, '0')}`;
-          latencies.push((await timed(() => sync.singleSync({ mapping: 'BENCH', recordId: id }))) * 1000);
-        }
-        p50.push(percentile(latencies, 50));
-        p99.push(percentile(latencies, 99));
-        const ids = Array.from({ length: SINGLE_CONCURRENT }, (_, i) => `R${String(SINGLE_SEQ + i).padStart(8, '0')}`);
-        const seconds = await timed(async () => {
-          const handles = await Promise.all(ids.map((id) => sync.startSingleSync({ mapping: 'BENCH', recordId: id })));
-          await Promise.all(handles.map((h) => h.result()));
-        });
-        concurrent.push(SINGLE_CONCURRENT / seconds);
+      await seed(benchEnv.local, 'src', 2 * perClient);
+      await withBenchWorker(ctx, benchEnv, async (sync, taskQueue) => {
+        await measureSingle(sync, 0, remote);
+        const embedded = new CouplingSyncClient({ client: new Client({ connection: ctx.native }), taskQueue, eagerStart: true });
+        await measureSingle(embedded, perClient, eager);
       });
-      log(`single run ${run + 1}: p50 ${round(p50[run], 1)} ms, p99 ${round(p99[run], 1)} ms, ${round(concurrent[run])} workflows/s`);
+      log(`single run ${run + 1}: remote p50 ${round(remote.p50[run], 1)} ms, p99 ${round(remote.p99[run], 1)} ms, ${round(remote.concurrent[run])} workflows/s; `
+        + `eager p50 ${round(eager.p50[run], 1)} ms, p99 ${round(eager.p99[run], 1)} ms, ${round(eager.concurrent[run])} workflows/s; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     } finally {
       await benchEnv.close();
     }
   }
-  return { p50, p99, concurrent };
+  return { remote, eager };
 }
 
 async function main(): Promise<void> {
@@ -292,13 +312,21 @@ async function main(): Promise<void> {
       table.push([`bulk ${MILLION} records`, `${round(m.seconds, 1)} s`, `max history ${m.maxHistoryEvents} events over ${m.runs} runs, peak RSS ${round(m.peakRssMb)} MB`]);
     }
     if (ONLY.has('single')) {
-      const s = await singleRuns(ctx);
+      const { remote: s, eager: e } = await singleRuns(ctx);
       results.single = {
         p50Ms: round(median(s.p50), 1), p99Ms: round(median(s.p99), 1), concurrentPerSecond: round(median(s.concurrent)),
         sequentialRuns: SINGLE_SEQ, concurrentRuns: SINGLE_CONCURRENT,
         samples: { p50: s.p50.map((x) => round(x, 1)), p99: s.p99.map((x) => round(x, 1)), concurrent: s.concurrent.map((x) => round(x)) },
+        eagerStart: {
+          p50Ms: round(median(e.p50), 1), p99Ms: round(median(e.p99), 1), concurrentPerSecond: round(median(e.concurrent)),
+          eagerlyStarted: `${e.eagerStarts} of ${RUNS * (SINGLE_SEQ + SINGLE_CONCURRENT)}`,
+          samples: { p50: e.p50.map((x) => round(x, 1)), p99: e.p99.map((x) => round(x, 1)), concurrent: e.concurrent.map((x) => round(x)) },
+          note: 'client embedded in the worker process on its NativeConnection, requestEagerStart; a remote client cannot do this',
+        },
+        loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
       };
       table.push(['single sync', `p50 ${round(median(s.p50), 1)} ms, p99 ${round(median(s.p99), 1)} ms`, `${round(median(s.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once`]);
+      table.push(['single sync, eager start', `p50 ${round(median(e.p50), 1)} ms, p99 ${round(median(e.p99), 1)} ms`, `${round(median(e.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once (embedded client)`]);
     }
     if (ONLY.has('match')) {
       const m = await runMatchBench({ client: ctx.client, native: ctx.native, bundleCode: ctx.bundleCode, runs: RUNS, count: N, naiveCount: NAIVE_N, log });
