@@ -62,7 +62,7 @@ export function tally(tallies: Map<string, InvariantTally>, report: ConsistencyR
  * report of issue #8): added to a section's notes only when it happened there.
  */
 export const SHORT_COUNTERS_NOTE =
-  'When "job counters add up" did not hold, the job row was short by about one batch: a batch activity whose coupling writes were committed but whose completion never reached the server (the worker died, or the store connection was cut before the commit was acknowledged) is retried, and the retry finds those records already handled (a sync batch skips couplings stamped with its own job id, activities/sync-engine.ts; a match batch skips records that are already coupled) and counts nothing for them. Records and couplings are right; only the counters are short. A fix needs the batch\'s intended writes recorded before it writes them (e.g. in its heartbeat details) so that a retry can count what its earlier attempt did.';
+  'When "job counters add up" did not hold, the job row disagreed with the rows: a batch activity whose writes were committed but whose completion never reached the server is retried, and the retry must count what its earlier attempt did. Couplings record each batch\'s action and batch (store migration 003; activities/sync-engine.ts countEarlierAttempt) and match batches recount their couplings from the store; a failure here means a path that bypasses those.';
 
 /** The notes of a section, plus the explanation of short counters when that check failed in it. */
 export function withFindings(notes: string[], tallies: Map<string, InvariantTally>, countersCheck: string): string[] {
