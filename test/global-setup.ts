@@ -3,7 +3,7 @@
  * files reach them through the environment variables set here.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { freePort } from './helpers/free-port';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../worker/dev-server';
@@ -13,18 +13,6 @@ import { WORKFLOWS_PATH } from '../worker/create-worker';
 declare global {
   // eslint-disable-next-line no-var
   var __TEMPORAL_ENV__: { teardown(): Promise<void> } | undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function globalSetup(): Promise<void> {

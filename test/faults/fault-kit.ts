@@ -1,5 +1,4 @@
 /** Small shared pieces of the fault suite: the seeded random source, ports, waiting. */
-import net from 'node:net';
 import os from 'node:os';
 
 /**
@@ -28,17 +27,7 @@ export function seededRandom(seed: number): () => number {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../helpers/free-port';
 
 /** Polls `ready` until it holds or `timeoutMs` passes. */
 export async function waitFor(what: string, ready: () => Promise<boolean>, timeoutMs: number, everyMs = 100): Promise<void> {
