@@ -371,6 +371,19 @@ export class DataverseConnector implements Connector {
   }
 
   /** Fills results a write answered without a representation by reading the records back. */
+  /**
+   * Takes a successful part's answer as record `i`'s result, or queues the
+   * record for a read-back when the answer carried no representation.
+   * False when the part did not succeed.
+   */
+  private accept(part: BatchResponsePart, i: number, id: string, results: (WriteResult | undefined)[], pending: Map<number, string>): boolean {
+    if (!SUCCESS.has(part.status)) return false;
+    const ok = this.written(part, id);
+    if (ok) results[i] = ok;
+    else pending.set(i, id);
+    return true;
+  }
+
   private async readBack(table: string, results: (WriteResult | undefined)[], pending: Map<number, string>): Promise<void> {
     if (pending.size === 0) return;
     const found = new Map((await this.getMany({ table, ids: [...pending.values()], fields: [] })).map((r) => [r.id, r]));
@@ -411,12 +424,8 @@ export class DataverseConnector implements Connector {
     const existing: number[] = [];
     (await this.executeBatches(parts)).forEach((part, j) => {
       const i = sent[j];
-      const key = records[i].key.toLowerCase();
-      if (SUCCESS.has(part.status)) {
-        const ok = this.written(part, key);
-        if (ok) results[i] = ok;
-        else pending.set(i, key);
-      } else if (part.status === 412) existing.push(i);
+      if (this.accept(part, i, records[i].key.toLowerCase(), results, pending)) return;
+      if (part.status === 412) existing.push(i);
       else results[i] = { ok: false, id: null, error: this.partError(part, false) };
     });
     if (existing.length > 0) {
@@ -429,16 +438,10 @@ export class DataverseConnector implements Connector {
       })));
       again.forEach((part, j) => {
         const i = existing[j];
-        const key = records[i].key.toLowerCase();
-        if (SUCCESS.has(part.status)) {
-          const ok = this.written(part, key);
-          if (ok) results[i] = ok;
-          else pending.set(i, key);
-        } else {
-          const error = this.partError(part, false);
-          // Deleted between the two requests: the next attempt creates it.
-          results[i] = { ok: false, id: null, error: part.status === 404 ? { ...error, kind: 'transient' } : error };
-        }
+        if (this.accept(part, i, records[i].key.toLowerCase(), results, pending)) return;
+        const error = this.partError(part, false);
+        // Deleted between the two requests: the next attempt creates it.
+        results[i] = { ok: false, id: null, error: part.status === 404 ? { ...error, kind: 'transient' } : error };
       });
     }
     await this.readBack(table, results, pending);
@@ -474,12 +477,7 @@ export class DataverseConnector implements Connector {
     const pending = new Map<number, string>();
     (await this.executeBatches(parts)).forEach((part, j) => {
       const i = sent[j];
-      const id = records[i].id.toLowerCase();
-      if (SUCCESS.has(part.status)) {
-        const ok = this.written(part, id);
-        if (ok) results[i] = ok;
-        else pending.set(i, id);
-      } else results[i] = { ok: false, id: records[i].id, error: this.partError(part, true) };
+      if (!this.accept(part, i, records[i].id.toLowerCase(), results, pending)) results[i] = { ok: false, id: records[i].id, error: this.partError(part, true) };
     });
     await this.readBack(table, results, pending);
     return results.map((r, i) => r ?? { ok: false, id: records[i].id, error: { kind: 'transient', message: 'no answer for this record' } });
