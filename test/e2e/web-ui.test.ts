@@ -64,17 +64,27 @@ async function startFromUi(page: Page, form: { workflowId: string; taskQueue: st
   throw new Error(`the Web UI did not start ${form.workflowId}; see .cache/web-ui-start-failed.png`);
 }
 
+/** The page's globals this test reads (the project compiles without the DOM library). */
+type BrowserGlobals = { document: { body: { innerText: string } } };
+
+/**
+ * Opens the run's page and waits for `expected` in what it renders. The UI loads its data after
+ * the page itself, which takes seconds on a busy 2-core machine: waiting on the rendered text,
+ * not a fixed pause, and reloading only if a page stays without it.
+ */
 async function statusInUi(page: Page, workflowId: string, expected: RegExp): Promise<string> {
   const ui = process.env.TEMPORAL_TEST_UI_URL;
   const { runId } = await temporal.client.workflow.getHandle(workflowId).describe();
-  for (let i = 0; i < 30; i++) {
+  for (let attempt = 0; attempt < 4; attempt++) {
     await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/history`);
-    await page.waitForTimeout(1000);
-    const text = await page.locator('body').innerText({ timeout: 10_000 });
-    if (expected.test(text)) return text;
-    await page.waitForTimeout(500);
+    try {
+      await page.waitForFunction(([source, flags]) => new RegExp(source, flags).test((globalThis as unknown as BrowserGlobals).document.body.innerText), [expected.source, expected.flags] as const, { timeout: 20_000, polling: 250 });
+      return await page.locator('body').innerText();
+    } catch {
+      // Not rendered yet: load the page again.
+    }
   }
-  throw new Error(`the Web UI never showed ${expected} for ${workflowId}`);
+  throw new Error(`the Web UI never showed ${expected} for ${workflowId}; it showed: ${(await page.locator('body').innerText()).slice(0, 600)}`);
 }
 
 test('a bulk sync started from the Web UI form completes and the rows change', async () => {
