@@ -3,7 +3,7 @@
  * connector contract and the connectors (Knex tables, Dataverse, Business Central). Workflow code must import
  * `temporal-coupling-sync/workflows` instead; clients `temporal-coupling-sync/client`.
  */
-export { CouplingSyncPlugin, WORKFLOWS_PATH, type CouplingSyncPluginOptions } from './plugin';
+export { CouplingSyncPlugin, WORKFLOWS_PATH, WORKFLOW_BUNDLER_OPTIONS, type CouplingSyncPluginOptions } from './plugin';
 export { createActivities, type Activities, type ActivityDeps, type Systems } from './activities';
 export { Store, type Coupling, type JobRow, type JobErrorRow } from './store/store';
 export { knexConfigFromUrl } from './store/database-url';

@@ -17,6 +17,15 @@ import { registerSecretsFromEnv } from '../activities/redact';
 /** Path of the workflow-only entry point. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
+/**
+ * Bundler options for our workflows. Preloaded modules are evaluated once per worker thread
+ * and shared, frozen, by every run; without this the reusable V8 context evaluates each of our
+ * workflow modules again for every new run (~3 ms of a single-record sync's 25 ms in the
+ * worker). Safe because our workflow modules keep no state of their own: per-run state lives
+ * in function scope, and zod, which does keep some, is loaded per run and only to validate.
+ */
+export const WORKFLOW_BUNDLER_OPTIONS = { preloadModules: [WORKFLOWS_PATH] };
+
 export type CouplingSyncPluginOptions = ActivityDeps;
 
 export class CouplingSyncPlugin extends SimplePlugin {
@@ -34,6 +43,7 @@ export class CouplingSyncPlugin extends SimplePlugin {
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
     if (configured.workflowsPath || configured.workflowBundle) return configured;
-    return { ...configured, workflowsPath: WORKFLOWS_PATH };
+    const preloadModules = [...(configured.bundlerOptions?.preloadModules ?? []), ...WORKFLOW_BUNDLER_OPTIONS.preloadModules];
+    return { ...configured, workflowsPath: WORKFLOWS_PATH, bundlerOptions: { ...configured.bundlerOptions, preloadModules } };
   }
 }

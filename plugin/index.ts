@@ -1,1 +1,1 @@
-export { CouplingSyncPlugin, WORKFLOWS_PATH, type CouplingSyncPluginOptions } from './coupling-sync-plugin';
+export { CouplingSyncPlugin, WORKFLOWS_PATH, WORKFLOW_BUNDLER_OPTIONS, type CouplingSyncPluginOptions } from './coupling-sync-plugin';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../worker/dev-server';
 import { resolveTemporalCli } from '../worker/temporal-cli';
-import { WORKFLOWS_PATH } from '../worker/create-worker';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../worker/create-worker';
 
 declare global {
   // eslint-disable-next-line no-var
@@ -25,7 +25,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_TEST_ADDRESS = env.address;
   const dir = path.resolve('.cache');
   mkdirSync(dir, { recursive: true });
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
   const bundlePath = path.join(dir, 'test-workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   process.env.TEMPORAL_TEST_BUNDLE = bundlePath;

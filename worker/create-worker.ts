@@ -7,7 +7,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { TASK_QUEUE } from '../common/constants';
 import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import type { Systems } from '../activities';
-import { CouplingSyncPlugin, WORKFLOWS_PATH } from '../plugin';
+import { CouplingSyncPlugin, WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../plugin';
 import type { Store } from '../store/store';
 
 export interface CreateWorkerOptions {
@@ -30,7 +30,7 @@ export interface CreateWorkerOptions {
   log?: (line: string) => void;
 }
 
-export { WORKFLOWS_PATH };
+export { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH };
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   return Worker.create({
