@@ -16,7 +16,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } 
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { CouplingSyncClient } from '../client';
 import { createActivities } from '../activities';
-import { createWorker, WORKFLOWS_PATH } from '../worker/create-worker';
+import { createWorker, WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../worker/create-worker';
 import { startDevServer } from '../worker/dev-server';
 import { mapValues, planFields } from '../domain/field-plan';
 import { creationKey } from '../domain/record-key';
@@ -28,7 +28,8 @@ import { runMatchBench } from './match-bench';
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const onlyArg = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? (argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined);
-const ONLY = new Set(onlyArg ? onlyArg.split(',') : ['bulk', 'postgres', 'million', 'single', 'match']);
+const ALL_SECTIONS = ['bulk', 'postgres', 'million', 'single', 'match'];
+const ONLY = new Set(onlyArg ? onlyArg.split(',') : ALL_SECTIONS);
 const RUNS = 3;
 const N = QUICK ? 10_000 : 100_000;
 const NAIVE_N = QUICK ? 300 : 2_000;
@@ -54,12 +55,15 @@ interface Ctx {
   bundleCode: string;
 }
 
+/** Worker options shared by the single-sync worker and its empty-workflow baseline. */
+const SINGLE_WORKER_OPTIONS = { maxConcurrentActivityTaskExecutions: 8, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentLocalActivityExecutions: 40 };
+
 async function withBenchWorker<T>(ctx: Ctx, benchEnv: BenchEnv, fn: (sync: CouplingSyncClient, taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `bench-${randomUUID()}`;
   const worker = await createWorker({
     connection: ctx.native, store: benchEnv.store, systems: benchEnv.systems, taskQueue,
     workflowBundle: { code: ctx.bundleCode },
-    workerOptions: { maxConcurrentActivityTaskExecutions: 8, maxConcurrentWorkflowTaskExecutions: 40, maxConcurrentLocalActivityExecutions: 40 },
+    workerOptions: SINGLE_WORKER_OPTIONS,
   });
   return worker.runUntil(() => fn(new CouplingSyncClient({ client: ctx.client, taskQueue }), taskQueue));
 }
@@ -212,54 +216,78 @@ async function millionRun(ctx: Ctx): Promise<{ seconds: number; maxHistoryEvents
 }
 
 interface SingleSamples { p50: number[]; p99: number[]; concurrent: number[]; eagerStarts: number }
+const emptySamples = (): SingleSamples => ({ p50: [], p99: [], concurrent: [], eagerStarts: 0 });
 
-/** SINGLE_SEQ syncs one after the other, then SINGLE_CONCURRENT started at once; ids from `offset`. */
-async function measureSingle(sync: CouplingSyncClient, offset: number, into: SingleSamples): Promise<void> {
+/** Starts the workflow for record `id`; resolves with its handle once started. */
+type StartOne = (id: string) => Promise<{ eagerlyStarted?: boolean; result(): Promise<unknown> }>;
+
+/** SINGLE_SEQ runs one after the other (client start to result), then SINGLE_CONCURRENT started at once; ids from `offset`. */
+async function measureSingle(start: StartOne, offset: number, into: SingleSamples): Promise<void> {
+  const id = (i: number): string => `R${String(offset + i).padStart(8, '0')}`;
   const latencies: number[] = [];
   for (let i = 0; i < SINGLE_SEQ; i++) {
-    const id = `R${String(offset + i).padStart(8, '0')}`;
     latencies.push((await timed(async () => {
-      const handle = await sync.startSingleSync({ mapping: 'BENCH', recordId: id });
+      const handle = await start(id(i));
       if (handle.eagerlyStarted) into.eagerStarts++;
       await handle.result();
     })) * 1000);
   }
   into.p50.push(percentile(latencies, 50));
   into.p99.push(percentile(latencies, 99));
-  const ids = Array.from({ length: SINGLE_CONCURRENT }, (_, i) => `R${String(offset + SINGLE_SEQ + i).padStart(8, '0')}`);
+  const ids = Array.from({ length: SINGLE_CONCURRENT }, (_, i) => id(SINGLE_SEQ + i));
   const seconds = await timed(async () => {
-    const handles = await Promise.all(ids.map((id) => sync.startSingleSync({ mapping: 'BENCH', recordId: id })));
+    const handles = await Promise.all(ids.map(start));
     for (const h of handles) if (h.eagerlyStarted) into.eagerStarts++;
     await Promise.all(handles.map((h) => h.result()));
   });
   into.concurrent.push(SINGLE_CONCURRENT / seconds);
 }
 
+interface SingleResults { remote: SingleSamples; eager: SingleSamples; empty: SingleSamples }
+
 /**
- * Two clients against the same worker: a remote one (its own gRPC connection, as another
- * service would call), then one embedded in the worker's process on its NativeConnection
- * with eager workflow start (the first workflow task comes back in the start response).
+ * Per run, beside each other on one dev server: the baseline (an empty workflow, same client
+ * and worker options), singleSync from a remote client (its own gRPC connection, as another
+ * service would call), then from a client embedded in the worker's process on its
+ * NativeConnection with eager workflow start (the first task comes back in the start response).
  */
-async function singleRuns(ctx: Ctx): Promise<{ remote: SingleSamples; eager: SingleSamples }> {
-  const remote: SingleSamples = { p50: [], p99: [], concurrent: [], eagerStarts: 0 };
-  const eager: SingleSamples = { p50: [], p99: [], concurrent: [], eagerStarts: 0 };
+async function singleRuns(ctx: Ctx, emptyBundleCode: string): Promise<SingleResults> {
+  const results: SingleResults = { remote: emptySamples(), eager: emptySamples(), empty: emptySamples() };
   const perClient = SINGLE_SEQ + SINGLE_CONCURRENT;
   for (let run = 0; run < RUNS; run++) {
+    const emptyQueue = `empty-${randomUUID()}`;
+    const emptyWorker = await Worker.create({ connection: ctx.native, taskQueue: emptyQueue, workflowBundle: { code: emptyBundleCode }, ...SINGLE_WORKER_OPTIONS });
+    await emptyWorker.runUntil(() => measureSingle(
+      (id) => ctx.client.workflow.start('emptyWorkflow', { taskQueue: emptyQueue, workflowId: `empty-${emptyQueue}-${id}`, args: [id] }),
+      0, results.empty,
+    ));
     const benchEnv = await openBenchEnv('sqlite');
     try {
       await seed(benchEnv.local, 'src', 2 * perClient);
       await withBenchWorker(ctx, benchEnv, async (sync, taskQueue) => {
-        await measureSingle(sync, 0, remote);
+        await measureSingle((recordId) => sync.startSingleSync({ mapping: 'BENCH', recordId }), 0, results.remote);
         const embedded = new CouplingSyncClient({ client: new Client({ connection: ctx.native }), taskQueue, eagerStart: true });
-        await measureSingle(embedded, perClient, eager);
+        await measureSingle((recordId) => embedded.startSingleSync({ mapping: 'BENCH', recordId }), perClient, results.eager);
       });
-      log(`single run ${run + 1}: remote p50 ${round(remote.p50[run], 1)} ms, p99 ${round(remote.p99[run], 1)} ms, ${round(remote.concurrent[run])} workflows/s; `
-        + `eager p50 ${round(eager.p50[run], 1)} ms, p99 ${round(eager.p99[run], 1)} ms, ${round(eager.concurrent[run])} workflows/s; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+      const { remote, eager, empty } = results;
+      log(`single run ${run + 1}: empty workflow p50 ${round(empty.p50[run], 1)} ms, ${round(empty.concurrent[run])}/s; `
+        + `singleSync remote p50 ${round(remote.p50[run], 1)} ms, p99 ${round(remote.p99[run], 1)} ms, ${round(remote.concurrent[run])}/s; `
+        + `eager p50 ${round(eager.p50[run], 1)} ms, ${round(eager.concurrent[run])}/s; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     } finally {
       await benchEnv.close();
     }
   }
-  return { remote, eager };
+  return results;
+}
+
+/** The measured sections replace theirs in the results file; a run with --only keeps the others as they were. */
+function mergeResults(file: string, measured: Record<string, unknown>): Record<string, unknown> {
+  if (ONLY.size === ALL_SECTIONS.length) return measured;
+  try {
+    return { ...(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>), ...measured };
+  } catch {
+    return measured;
+  }
 }
 
 async function main(): Promise<void> {
@@ -268,7 +296,7 @@ async function main(): Promise<void> {
   const env = await startDevServer({ log });
   const connection = await Connection.connect({ address: env.address });
   const native = await NativeConnection.connect({ address: env.address });
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: new DefaultLogger('WARN') });
   const ctx: Ctx = { env, client: new Client({ connection }), native, bundleCode: bundle.code };
   const results: Record<string, unknown> = { quick: QUICK, machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString(), runs: RUNS };
   const table: [string, string, string][] = [];
@@ -312,20 +340,29 @@ async function main(): Promise<void> {
       table.push([`bulk ${MILLION} records`, `${round(m.seconds, 1)} s`, `max history ${m.maxHistoryEvents} events over ${m.runs} runs, peak RSS ${round(m.peakRssMb)} MB`]);
     }
     if (ONLY.has('single')) {
-      const { remote: s, eager: e } = await singleRuns(ctx);
+      const emptyBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./empty-workflow'), logger: new DefaultLogger('WARN') });
+      const { remote: s, eager: e, empty: b } = await singleRuns(ctx, emptyBundle.code);
+      const samples = (x: SingleSamples) => ({ p50: x.p50.map((v) => round(v, 1)), p99: x.p99.map((v) => round(v, 1)), concurrent: x.concurrent.map((v) => round(v)) });
       results.single = {
         p50Ms: round(median(s.p50), 1), p99Ms: round(median(s.p99), 1), concurrentPerSecond: round(median(s.concurrent)),
         sequentialRuns: SINGLE_SEQ, concurrentRuns: SINGLE_CONCURRENT,
-        samples: { p50: s.p50.map((x) => round(x, 1)), p99: s.p99.map((x) => round(x, 1)), concurrent: s.concurrent.map((x) => round(x)) },
+        samples: samples(s),
+        emptyWorkflowBaseline: {
+          p50Ms: round(median(b.p50), 1), p99Ms: round(median(b.p99), 1), concurrentPerSecond: round(median(b.concurrent)),
+          samples: samples(b),
+          note: 'a workflow that returns its input (no activity, no store), same client, worker options and server, run beside each singleSync run: the ceiling Temporal itself sets on this machine',
+        },
+        ofEmptyWorkflowRate: round(median(s.concurrent) / median(b.concurrent), 2),
         eagerStart: {
           p50Ms: round(median(e.p50), 1), p99Ms: round(median(e.p99), 1), concurrentPerSecond: round(median(e.concurrent)),
           eagerlyStarted: `${e.eagerStarts} of ${RUNS * (SINGLE_SEQ + SINGLE_CONCURRENT)}`,
-          samples: { p50: e.p50.map((x) => round(x, 1)), p99: e.p99.map((x) => round(x, 1)), concurrent: e.concurrent.map((x) => round(x)) },
+          samples: samples(e),
           note: 'client embedded in the worker process on its NativeConnection, requestEagerStart; a remote client cannot do this',
         },
         loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
       };
-      table.push(['single sync', `p50 ${round(median(s.p50), 1)} ms, p99 ${round(median(s.p99), 1)} ms`, `${round(median(s.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once`]);
+      table.push(['empty workflow (baseline)', `p50 ${round(median(b.p50), 1)} ms, p99 ${round(median(b.p99), 1)} ms`, `${round(median(b.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once`]);
+      table.push(['single sync', `p50 ${round(median(s.p50), 1)} ms, p99 ${round(median(s.p99), 1)} ms`, `${round(median(s.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once (${round(median(s.concurrent) / median(b.concurrent), 2)}x the empty workflow)`]);
       table.push(['single sync, eager start', `p50 ${round(median(e.p50), 1)} ms, p99 ${round(median(e.p99), 1)} ms`, `${round(median(e.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once (embedded client)`]);
     }
     if (ONLY.has('match')) {
@@ -340,7 +377,9 @@ async function main(): Promise<void> {
   }
   const file = path.resolve('bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  // Each section says when it was measured: a run with --only leaves the others' figures in place.
+  for (const value of Object.values(results)) if (value && typeof value === 'object' && !('cores' in value)) (value as Record<string, unknown>).measuredAt = results.at;
+  writeFileSync(file, `${JSON.stringify(mergeResults(file, results), null, 2)}\n`);
   const width = Math.max(...table.map((r) => r[0].length));
   console.log(`\n${table.map(([a, b, c]) => `${a.padEnd(width)}  ${b.padEnd(28)}  ${c}`).join('\n')}\n\nwritten to ${path.relative(process.cwd(), file)}`);
 }
