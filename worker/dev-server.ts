@@ -31,8 +31,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
     '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
     // The transfer queue (which hands a new workflow task to matching) reads new tasks at most
     // 20 times a second by default: a start then waits ~25 ms for the next read, half of a
-    // single-record sync's latency. Reads still happen only when there are new tasks.
-    '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000',
+    // single-record sync's latency. 200 reads/s cut that to ~3 ms; at 1,000 the smaller
+    // batches cost more server CPU under load (empty workflows: ~54/s vs ~63/s at 20 or 200).
+    // Reads still happen only when there are new tasks: idle CPU is unchanged.
+    '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=200',
   ];
   if (options.dbFilename) {
     // A file-backed server spends most of its time in fsync without these.
