@@ -298,6 +298,8 @@ async function main(): Promise<void> {
   const native = await NativeConnection.connect({ address: env.address });
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: new DefaultLogger('WARN') });
   const ctx: Ctx = { env, client: new Client({ connection }), native, bundleCode: bundle.code };
+  // Fields about the run itself; every other key of the results is a measured section.
+  const RUN_FIELDS = new Set(['quick', 'machine', 'at', 'runs']);
   const results: Record<string, unknown> = { quick: QUICK, machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString(), runs: RUNS };
   const table: [string, string, string][] = [];
   try {
@@ -378,7 +380,7 @@ async function main(): Promise<void> {
   const file = path.resolve('bench/results', QUICK ? 'latest-quick.json' : 'latest.json');
   mkdirSync(path.dirname(file), { recursive: true });
   // Each section says when it was measured: a run with --only leaves the others' figures in place.
-  for (const value of Object.values(results)) if (value && typeof value === 'object' && !('cores' in value)) (value as Record<string, unknown>).measuredAt = results.at;
+  for (const [key, value] of Object.entries(results)) if (!RUN_FIELDS.has(key)) (value as Record<string, unknown>).measuredAt = results.at;
   writeFileSync(file, `${JSON.stringify(mergeResults(file, results), null, 2)}\n`);
   const width = Math.max(...table.map((r) => r[0].length));
   console.log(`\n${table.map(([a, b, c]) => `${a.padEnd(width)}  ${b.padEnd(28)}  ${c}`).join('\n')}\n\nwritten to ${path.relative(process.cwd(), file)}`);

@@ -1,8 +1,9 @@
 /**
  * A zod-free check for the common, plainly valid singleSync input, so the
- * workflow need not load zod at all. Webpack evaluates a workflow bundle's
- * modules once per workflow run, and zod with our schemas costs more CPU than
- * the rest of a single-sync run on the workflow thread. Conservative: it
+ * workflow need not load zod at all. zod cannot be preloaded with our workflow
+ * modules (it breaks when frozen), so each run that loads it evaluates it again,
+ * and zod with our schemas costs more CPU than the rest of a single-sync run on
+ * the workflow thread. Conservative: it
  * accepts only inputs the schema accepts unchanged (nothing to trim, no retry
  * override) and returns null for anything else, which then goes through the
  * schema and gets its exact messages. Pure: imported by workflow code.

@@ -15,9 +15,10 @@ import { InvalidInputError, parseInput } from '../common/validate';
 type InputSchemas = typeof INPUT_SCHEMAS;
 
 /**
- * The input schemas, loaded on first use. Webpack evaluates a workflow bundle's modules once
- * per workflow run: a static import would build zod and every schema (more CPU than a whole
- * single-record sync) in each run, whichever workflow it is.
+ * The input schemas, loaded on first use. Our workflow modules are preloaded and shared by all
+ * runs, but zod cannot be (it breaks when frozen), so the reusable V8 context evaluates it again
+ * in every run that loads it: a static import would build zod and every schema (more CPU than a
+ * whole single-record sync) in each run, whichever workflow it is.
  */
 function inputSchemas(): InputSchemas {
   // eslint-disable-next-line @typescript-eslint/no-require-imports

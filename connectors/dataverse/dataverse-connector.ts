@@ -370,7 +370,6 @@ export class DataverseConnector implements Connector {
     return { ok: true, id, modifiedOn: body[MODIFIED_ON], version: typeof etag === 'string' ? etag : undefined };
   }
 
-  /** Fills results a write answered without a representation by reading the records back. */
   /**
    * Takes a successful part's answer as record `i`'s result, or queues the
    * record for a read-back when the answer carried no representation.
@@ -384,6 +383,7 @@ export class DataverseConnector implements Connector {
     return true;
   }
 
+  /** Fills results a write answered without a representation by reading the records back. */
   private async readBack(table: string, results: (WriteResult | undefined)[], pending: Map<number, string>): Promise<void> {
     if (pending.size === 0) return;
     const found = new Map((await this.getMany({ table, ids: [...pending.values()], fields: [] })).map((r) => [r.id, r]));

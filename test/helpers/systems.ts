@@ -45,12 +45,14 @@ export function tick(): string {
 
 // A modified_on given in `extra` must not also call tick(): a thousand unused ticks put
 // the clock a second ahead of the worker's, and an edit stamped after them lands past the next job's start.
+const modifiedOn = (extra: Record<string, unknown>): unknown => extra.modified_on ?? tick();
+
 export function customer(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: `C${i}`, name: `Customer ${i}`, email: `c${i}@example.com`, phone: `555-${i}`, city: 'Seattle', country: 'us', segment: 'Retail', modified_on: 'modified_on' in extra ? extra.modified_on : tick(), ...extra };
+  return { id: `C${i}`, name: `Customer ${i}`, email: `c${i}@example.com`, phone: `555-${i}`, city: 'Seattle', country: 'us', segment: 'Retail', modified_on: modifiedOn(extra), ...extra };
 }
 
 export function account(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, name: `Account ${id}`, emailaddress1: null, telephone1: null, address1_city: null, address1_country: null, customertypecode: null, modified_on: 'modified_on' in extra ? extra.modified_on : tick(), ...extra };
+  return { id, name: `Account ${id}`, emailaddress1: null, telephone1: null, address1_city: null, address1_country: null, customertypecode: null, modified_on: modifiedOn(extra), ...extra };
 }
 
 /** A CUSTOMER-like mapping; override what the test is about. */

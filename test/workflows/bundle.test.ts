@@ -26,7 +26,7 @@ test('the prebuilt bundle has no Knex, no database driver and no connector', () 
 });
 
 test('workflow code loads zod and the input schemas only when it validates (run-support), not at import', () => {
-  // Webpack evaluates the bundle's modules once per workflow run; zod and the schemas cost more than a single sync.
+  // zod cannot be preloaded (it breaks when frozen), so every run that imports it evaluates it again; it costs more than a single sync.
   const dir = path.resolve('workflows');
   const offenders: string[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
