@@ -30,11 +30,17 @@ export function nonRetryable(message: string, type: string): ApplicationFailure 
   return ApplicationFailure.create({ message, type, nonRetryable: true });
 }
 
+/**
+ * The worker's connector for a system the mapping names. Only the systems'
+ * own keys count: a name such as "constructor" or "__proto__" must not resolve
+ * through the object prototype to something that is not a connector.
+ */
 export function connectorFor(deps: ActivityDeps, mapping: StoredMapping, system: string): Connector {
-  const connector = deps.systems[system];
+  const connector = Object.hasOwn(deps.systems, system) ? deps.systems[system] : undefined;
   if (!connector) {
+    const field = system === mapping.local.system ? 'local.system' : 'integration.system';
     throw nonRetryable(
-      `Mapping ${mapping.name} refers to system "${system}", which this worker does not have; its systems are: ${Object.keys(deps.systems).join(', ') || '(none)'}.`,
+      `Mapping ${mapping.name}: ${field} "${system}" is not a system of this worker; its systems are: ${Object.keys(deps.systems).join(', ') || '(none)'}.`,
       FAILURE_TYPES.invalidMapping,
     );
   }

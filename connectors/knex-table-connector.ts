@@ -136,7 +136,8 @@ export class KnexTableConnector implements Connector {
   }
 
   private columns(table: string): Required<KnexTableOptions> {
-    return { ...KNEX_TABLE_DEFAULTS, ...this.tables[table] };
+    // Own keys only: a table named "constructor" is not configured by Object's prototype.
+    return { ...KNEX_TABLE_DEFAULTS, ...(Object.hasOwn(this.tables, table) ? this.tables[table] : {}) };
   }
 
   async describeTable(table: string): Promise<string[]> {

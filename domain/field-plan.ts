@@ -88,11 +88,19 @@ export function planFields(mapping: IntegrationTableMapping, direction: SyncDire
   };
 }
 
+/**
+ * A record's value for a column, by own key only: a column named "constructor"
+ * or "toString" that a record does not carry is absent, not Object's method.
+ */
+export function fieldValue(values: Readonly<Record<string, unknown>>, field: string): unknown {
+  return Object.hasOwn(values, field) ? values[field] : undefined;
+}
+
 /** The destination values a source record maps to. */
 export function mapValues(plan: FieldPlan, source: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const rule of plan.rules) {
-    const raw = rule.sourceField ? source[rule.sourceField] : rule.constant;
+    const raw = rule.sourceField ? fieldValue(source, rule.sourceField) : rule.constant;
     out[rule.destinationField] = applyTransformations(raw === undefined ? null : raw, rule.transformation);
   }
   return out;
@@ -116,7 +124,7 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
 export function diffValues(mapped: Record<string, unknown>, current: Record<string, unknown> | null): Record<string, unknown> {
   if (!current) return { ...mapped };
   const changes: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(mapped)) if (!valuesEqual(value, current[field])) changes[field] = value;
+  for (const [field, value] of Object.entries(mapped)) if (!valuesEqual(value, fieldValue(current, field))) changes[field] = value;
   return changes;
 }
 

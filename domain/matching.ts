@@ -7,6 +7,7 @@
  */
 import type { FieldMapping, TransformationRule } from './mapping';
 import { applyTransformations } from './transform';
+import { fieldValue } from './field-plan';
 
 /** One field compared by match-based coupling. */
 export interface MatchField {
@@ -121,7 +122,7 @@ export function normalizeMatchValue(input: { value: unknown; caseSensitive: bool
 
 function localValues(level: MatchLevel, record: MatchRecord): (string | null)[] {
   return level.fields.map((f) =>
-    normalizeMatchValue({ value: applyTransformations(record.values[f.localField] ?? null, f.transformation), caseSensitive: f.caseSensitive }),
+    normalizeMatchValue({ value: applyTransformations(fieldValue(record.values, f.localField) ?? null, f.transformation), caseSensitive: f.caseSensitive }),
   );
 }
 
@@ -129,7 +130,7 @@ function candidateValues(level: MatchLevel, record: MatchRecord, mask: readonly 
   const values: string[] = [];
   for (const i of mask) {
     const field = level.fields[i];
-    const value = normalizeMatchValue({ value: record.values[field.integrationField] ?? null, caseSensitive: field.caseSensitive });
+    const value = normalizeMatchValue({ value: fieldValue(record.values, field.integrationField) ?? null, caseSensitive: field.caseSensitive });
     // An empty candidate value never equals a local value that is not empty.
     if (value === null) return null;
     values.push(value);
