@@ -69,7 +69,7 @@ export async function loadMapping(deps: ActivityDeps, name: string): Promise<Sto
     const problems = checkMappingColumns(mapping, localColumns, integrationColumns);
     for (const [i, f] of mapping.fields.entries()) {
       const bad = checkTransformations(f.transformation);
-      if (bad) problems.push(`Mapping ${mapping.name}: fields[${i}].transformation: ${bad}`);
+      if (bad) problems.push(`Mapping ${mapping.name}: fields[${i}].transformation${bad}`);
     }
     if (problems.length > 0) throw nonRetryable(`${problems.slice(0, 5).join('; ')}.`, FAILURE_TYPES.invalidMapping);
     return mapping;

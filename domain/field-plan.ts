@@ -5,7 +5,7 @@
  */
 import type { Scalar, Side, SyncDirection } from '../common/types';
 import type { IntegrationTableMapping, TransformationRule } from './mapping';
-import { applyTransformations } from './transform';
+import { applyTransformations, TransformationError } from './transform';
 
 export interface FieldRule {
   /** Source column, or null when a constant is written. */
@@ -96,12 +96,17 @@ export function fieldValue(values: Readonly<Record<string, unknown>>, field: str
   return Object.hasOwn(values, field) ? values[field] : undefined;
 }
 
-/** The destination values a source record maps to. */
+/** The destination values a source record maps to; a value a rule cannot transform throws TransformationError naming the field. */
 export function mapValues(plan: FieldPlan, source: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const rule of plan.rules) {
     const raw = rule.sourceField ? fieldValue(source, rule.sourceField) : rule.constant;
-    out[rule.destinationField] = applyTransformations(raw === undefined ? null : raw, rule.transformation);
+    try {
+      out[rule.destinationField] = applyTransformations(raw === undefined ? null : raw, rule.transformation);
+    } catch (error) {
+      if (error instanceof TransformationError) throw new TransformationError(`Field "${rule.sourceField}" -> "${rule.destinationField}": ${error.message}`);
+      throw error;
+    }
   }
   return out;
 }

@@ -6,7 +6,7 @@
  * batch costs O(locals + candidates) per level, never a comparison of pairs.
  */
 import type { FieldMapping, TransformationRule } from './mapping';
-import { applyTransformations } from './transform';
+import { applyTransformations, TransformationError } from './transform';
 import { fieldValue } from './field-plan';
 
 /** One field compared by match-based coupling. */
@@ -121,9 +121,15 @@ export function normalizeMatchValue(input: { value: unknown; caseSensitive: bool
 }
 
 function localValues(level: MatchLevel, record: MatchRecord): (string | null)[] {
-  return level.fields.map((f) =>
-    normalizeMatchValue({ value: applyTransformations(fieldValue(record.values, f.localField) ?? null, f.transformation), caseSensitive: f.caseSensitive }),
-  );
+  try {
+    return level.fields.map((f) =>
+      normalizeMatchValue({ value: applyTransformations(fieldValue(record.values, f.localField) ?? null, f.transformation), caseSensitive: f.caseSensitive }),
+    );
+  } catch (error) {
+    // A value a rule cannot take (too long): the record has nothing to match on at this level, rather than fewer criteria.
+    if (error instanceof TransformationError) return level.fields.map(() => null);
+    throw error;
+  }
 }
 
 function candidateValues(level: MatchLevel, record: MatchRecord, mask: readonly number[]): string[] | null {
