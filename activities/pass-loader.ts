@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPES } from '../common/constants';
 import type { SyncDirection } from '../common/types';
 import type { Connector } from '../connectors/connector';
-import { checkMappingColumns, mappingAllows, NoFieldsForDirectionError, planFields, type FieldPlan } from '../domain/field-plan';
+import { checkKeyColumnWrites, checkMappingColumns, mappingAllows, NoFieldsForDirectionError, planFields, type FieldPlan } from '../domain/field-plan';
 import type { StoredMapping } from '../domain/mapping';
 import { checkTransformations } from '../domain/transform';
 import { UnknownMappingError } from '../store/store';
@@ -67,6 +67,10 @@ export async function loadMapping(deps: ActivityDeps, name: string): Promise<Sto
     const integration = connectorFor(deps, mapping, mapping.integration.system);
     const [localColumns, integrationColumns] = await Promise.all([local.describeTable(mapping.local.table), integration.describeTable(mapping.integration.table)]);
     const problems = checkMappingColumns(mapping, localColumns, integrationColumns);
+    problems.push(...checkKeyColumnWrites(mapping, {
+      local: local.keyColumns?.(mapping.local.table) ?? null,
+      integration: integration.keyColumns?.(mapping.integration.table) ?? null,
+    }));
     for (const [i, f] of mapping.fields.entries()) {
       const bad = checkTransformations(f.transformation);
       if (bad) problems.push(`Mapping ${mapping.name}: fields[${i}].transformation${bad}`);

@@ -138,6 +138,38 @@ export function bidirectionalFieldWouldChange(plan: FieldPlan, changes: Record<s
   return plan.rules.some((r) => r.bidirectional && r.destinationField in changes);
 }
 
+/**
+ * Fields that would write a destination's id or modified-on column: an update
+ * would rewrite the primary key (the coupling then names a record that no
+ * longer exists) or the change marker the engine compares. Reading them as a
+ * source is fine. Null key columns (a connector that does not say) are not checked.
+ */
+export function checkKeyColumnWrites(
+  mapping: IntegrationTableMapping,
+  keys: { local: { id: string; modifiedOn: string } | null; integration: { id: string; modifiedOn: string } | null },
+): string[] {
+  const problems: string[] = [];
+  const check = (i: number, side: 'local' | 'integration', field: string | undefined, writes: boolean): void => {
+    const columns = keys[side];
+    if (!columns || !field || !writes) return;
+    const table = side === 'local' ? mapping.local.table : mapping.integration.table;
+    const which = field === columns.id ? 'id' : field === columns.modifiedOn ? 'modified-on' : null;
+    if (which) {
+      problems.push(
+        `Mapping ${mapping.name}: fields[${i}].${side === 'local' ? 'localField' : 'integrationField'} "${field}" is the ${which} column of ${table}, ` +
+          'which only the system itself writes; map it onto another column or make it a source only',
+      );
+    }
+  };
+  mapping.fields.forEach((f, i) => {
+    const toIntegration = mapping.direction !== 'FromIntegrationTable' && f.direction !== 'FromIntegrationTable';
+    const toLocal = mapping.direction !== 'ToIntegrationTable' && f.direction !== 'ToIntegrationTable';
+    check(i, 'integration', f.integrationField, toIntegration && (f.localField !== undefined || f.constantValue !== undefined));
+    check(i, 'local', f.localField, toLocal && (f.integrationField !== undefined || f.constantValue !== undefined));
+  });
+  return problems;
+}
+
 /** Problems of a mapping against the columns its tables really have, as sentences that name the field. */
 export function checkMappingColumns(mapping: IntegrationTableMapping, localColumns: readonly string[], integrationColumns: readonly string[]): string[] {
   const problems: string[] = [];

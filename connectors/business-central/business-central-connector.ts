@@ -12,7 +12,7 @@
  * as BC returns it (milliseconds, UTC), the version its `@odata.etag`.
  */
 import type {
-  Connector, CreateRecord, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
+  Connector, CreateRecord, KeyColumns, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
   SourceRecord, UpdateRecord, WriteResult,
 } from '../connector';
 import { ThrottledError } from '../connector';
@@ -265,6 +265,10 @@ export class BusinessCentralConnector implements Connector {
     const properties = (await this.loadMetadata()).get(entitySet);
     if (!properties) throw new Error(`${this.name}: the API has no entity set "${entitySet}" (table "${table}").`);
     return properties;
+  }
+
+  keyColumns(): KeyColumns {
+    return { id: ID_FIELD, modifiedOn: MODIFIED_FIELD };
   }
 
   async describeTable(table: string): Promise<string[]> {

@@ -46,3 +46,26 @@ describe('system names are looked up as the worker\'s own systems only', () => {
     expect(failure.message).toContain('integration.system "valueOf"');
   });
 });
+
+describe('a field mapped onto the destination\'s id or modified-on column is refused when a run starts', () => {
+  test.each([
+    ['the integration id', { localField: 'email', integrationField: 'id' }, 'fields[1].integrationField "id" is the id column of account'],
+    ['the integration modified-on', { localField: 'email', integrationField: 'modified_on' }, 'fields[1].integrationField "modified_on" is the modified-on column of account'],
+    ['a constant onto the integration id', { integrationField: 'id', direction: 'ToIntegrationTable', constantValue: 'X' }, 'fields[1].integrationField "id" is the id column of account'],
+  ] as const)('%s', async (_what, field, message) => {
+    const failure = await refusal(testMapping({ fields: [{ localField: 'name', integrationField: 'name' }, field as never] }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('InvalidMapping');
+    expect(failure.message).toContain(message);
+  });
+
+  test('the local id, when the mapping writes the local side', async () => {
+    const failure = await refusal(testMapping({ direction: 'Bidirectional', fields: [{ localField: 'name', integrationField: 'name' }, { localField: 'id', integrationField: 'emailaddress1' }] }));
+    expect(failure.message).toContain('fields[1].localField "id" is the id column of customer');
+  });
+
+  test('reading an id into another column is fine: the id is the source, not the destination', async () => {
+    await store.saveMapping(testMapping({ fields: [{ localField: 'name', integrationField: 'name' }, { localField: 'id', integrationField: 'emailaddress1', direction: 'ToIntegrationTable' }] }));
+    await expect(loadMapping({ store, systems: sys.systems }, 'CUSTOMER')).resolves.toMatchObject({ name: 'CUSTOMER' });
+  });
+});
