@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPES } from '../common/constants';
+import { checkFilter } from '../common/filter-grammar';
 import type { SyncDirection } from '../common/types';
 import type { Connector } from '../connectors/connector';
 import { checkKeyColumnWrites, checkMappingColumns, mappingAllows, NoFieldsForDirectionError, planFields, type FieldPlan } from '../domain/field-plan';
@@ -71,6 +72,8 @@ export async function loadMapping(deps: ActivityDeps, name: string): Promise<Sto
       local: local.keyColumns?.(mapping.local.table) ?? null,
       integration: integration.keyColumns?.(mapping.integration.table) ?? null,
     }));
+    // Mappings stored before the filter grammar was enforced at save are held to it here.
+    problems.push(...[...checkFilter(mapping.tableFilter, 'tableFilter'), ...checkFilter(mapping.integrationTableFilter, 'integrationTableFilter')].map((p) => `Mapping ${mapping.name}: ${p}`));
     for (const [i, f] of mapping.fields.entries()) {
       const bad = checkTransformations(f.transformation);
       if (bad) problems.push(`Mapping ${mapping.name}: fields[${i}].transformation${bad}`);

@@ -69,3 +69,18 @@ describe('a field mapped onto the destination\'s id or modified-on column is ref
     await expect(loadMapping({ store, systems: sys.systems }, 'CUSTOMER')).resolves.toMatchObject({ name: 'CUSTOMER' });
   });
 });
+
+describe('what a mapping stored before today\'s rules holds is checked again when a run starts', () => {
+  test('a table filter outside the filter grammar, and a regex the linear-time engine refuses', async () => {
+    await store.saveMapping(testMapping());
+    // Written the way an older version stored them, past today's save-time checks.
+    await store.knex('integration_table_mappings').where('name', 'CUSTOMER').update({ table_filter: JSON.stringify([{ field: 'city', op: 'contains' }]) });
+    await store.knex('integration_field_mappings').where({ mapping_name: 'CUSTOMER', position: 2 })
+      .update({ transformation: JSON.stringify([{ type: 'regexReplace', pattern: '^(a+)\\1$', replaceWith: '' }]) });
+    const error = await loadMapping({ store, systems: sys.systems }, 'CUSTOMER').then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect((error as ApplicationFailure).nonRetryable).toBe(true);
+    expect((error as ApplicationFailure).message).toContain('tableFilter[0].value: contains takes a non-empty string, not none');
+    expect((error as ApplicationFailure).message).toContain('fields[2].transformation[0].pattern: regexReplace pattern "^(a+)\\\\1$" backreferences');
+  });
+});
