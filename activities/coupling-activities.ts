@@ -13,6 +13,7 @@ import { addCounters, emptyCounters, type FilterCondition, type JobCounters, typ
 import { ThrottledError, type Connector, type RecordKey, type SourceRecord, type WriteResult } from '../connectors/connector';
 import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
 import { mapValues, mappingAllows, planFields, type FieldPlan } from '../domain/field-plan';
+import { TransformationError } from '../domain/transform';
 import type { StoredMapping } from '../domain/mapping';
 import {
   applyLevel, describeUnmatched, finishMatching, initialMatchState, levelQueries, matchLevels,
@@ -369,12 +370,23 @@ async function createRecords(c: MatchContext, records: readonly SourceRecord[]):
   const outcome: CreateOutcome = { writes: [], retryable: [], permanent: [] };
   if (records.length === 0 || !c.createPlan) return outcome;
   const plan = c.createPlan;
+  // A value a transformation rule cannot take fails its record, not the batch.
+  const creatable = records.filter((r) => {
+    try {
+      mapValues(plan, r.values);
+      return true;
+    } catch (error) {
+      if (!(error instanceof TransformationError)) throw error;
+      outcome.permanent.push({ localId: r.id, message: error.message, kind: 'permanent' });
+      return false;
+    }
+  });
   const results: WriteResult[] = await c.integration.createMany(
     c.mapping.integration.table,
-    records.map((r) => ({ key: creationKey(c.mapping.name, 'local', r.id), values: mapValues(plan, r.values) })),
+    creatable.map((r) => ({ key: creationKey(c.mapping.name, 'local', r.id), values: mapValues(plan, r.values) })),
   );
   results.forEach((result, i) => {
-    const record = records[i];
+    const record = creatable[i];
     if (result.ok) {
       outcome.writes.push({ ...newCouplingWrite(record.id, result.id, { local: record.modifiedOn, integration: result.modifiedOn }), action: 'created' });
       return;

@@ -6,9 +6,10 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPES } from '../common/constants';
+import { checkFilter } from '../common/filter-grammar';
 import type { SyncDirection } from '../common/types';
 import type { Connector } from '../connectors/connector';
-import { checkMappingColumns, mappingAllows, NoFieldsForDirectionError, planFields, type FieldPlan } from '../domain/field-plan';
+import { checkKeyColumnWrites, checkMappingColumns, mappingAllows, NoFieldsForDirectionError, planFields, type FieldPlan } from '../domain/field-plan';
 import type { StoredMapping } from '../domain/mapping';
 import { checkTransformations } from '../domain/transform';
 import { UnknownMappingError } from '../store/store';
@@ -30,11 +31,17 @@ export function nonRetryable(message: string, type: string): ApplicationFailure 
   return ApplicationFailure.create({ message, type, nonRetryable: true });
 }
 
+/**
+ * The worker's connector for a system the mapping names. Only the systems'
+ * own keys count: a name such as "constructor" or "__proto__" must not resolve
+ * through the object prototype to something that is not a connector.
+ */
 export function connectorFor(deps: ActivityDeps, mapping: StoredMapping, system: string): Connector {
-  const connector = deps.systems[system];
+  const connector = Object.hasOwn(deps.systems, system) ? deps.systems[system] : undefined;
   if (!connector) {
+    const field = system === mapping.local.system ? 'local.system' : 'integration.system';
     throw nonRetryable(
-      `Mapping ${mapping.name} refers to system "${system}", which this worker does not have; its systems are: ${Object.keys(deps.systems).join(', ') || '(none)'}.`,
+      `Mapping ${mapping.name}: ${field} "${system}" is not a system of this worker; its systems are: ${Object.keys(deps.systems).join(', ') || '(none)'}.`,
       FAILURE_TYPES.invalidMapping,
     );
   }
@@ -61,9 +68,15 @@ export async function loadMapping(deps: ActivityDeps, name: string): Promise<Sto
     const integration = connectorFor(deps, mapping, mapping.integration.system);
     const [localColumns, integrationColumns] = await Promise.all([local.describeTable(mapping.local.table), integration.describeTable(mapping.integration.table)]);
     const problems = checkMappingColumns(mapping, localColumns, integrationColumns);
+    problems.push(...checkKeyColumnWrites(mapping, {
+      local: local.keyColumns?.(mapping.local.table) ?? null,
+      integration: integration.keyColumns?.(mapping.integration.table) ?? null,
+    }));
+    // Mappings stored before the filter grammar was enforced at save are held to it here.
+    problems.push(...[...checkFilter(mapping.tableFilter, 'tableFilter'), ...checkFilter(mapping.integrationTableFilter, 'integrationTableFilter')].map((p) => `Mapping ${mapping.name}: ${p}`));
     for (const [i, f] of mapping.fields.entries()) {
       const bad = checkTransformations(f.transformation);
-      if (bad) problems.push(`Mapping ${mapping.name}: fields[${i}].transformation: ${bad}`);
+      if (bad) problems.push(`Mapping ${mapping.name}: fields[${i}].transformation${bad}`);
     }
     if (problems.length > 0) throw nonRetryable(`${problems.slice(0, 5).join('; ')}.`, FAILURE_TYPES.invalidMapping);
     return mapping;

@@ -14,6 +14,8 @@ import { InvalidInputError } from '../common/validate';
 import { progressQuery } from '../common/definitions';
 import { Store } from '../store/store';
 import { temporalConfigFromEnv } from '../worker/config';
+import { checkMappingAgainstSystems, readSystemsFile } from '../worker/systems-config';
+import { parseMappingDefinition } from '../domain/mapping';
 import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import { describeFatal } from '../worker/fatal';
 
@@ -248,17 +250,26 @@ mappings
   .command('import')
   .description('validate and store mappings from a JSON file (one mapping or a list)')
   .argument('<file>')
-  .action(async (file: string) => {
+  .option('--systems <file>', "the worker's systems file, to check the mappings against (default SYSTEMS_CONFIG)")
+  .action(async (file: string, o: { systems?: string }) => {
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
       throw new CliError(`Cannot read ${file} as JSON: ${(error as Error).message}.`);
     }
+    const definitions: unknown[] = Array.isArray(raw) ? raw : [raw];
+    // With the worker's systems known, what a run would refuse is refused now, before anything is stored.
+    const systemsFile = o.systems ?? process.env.SYSTEMS_CONFIG;
+    if (systemsFile) {
+      const entries = readSystemsFile(systemsFile);
+      const problems = definitions.flatMap((d) => checkMappingAgainstSystems(parseMappingDefinition(d), entries, systemsFile));
+      if (problems.length > 0) throw new CliError(`${problems.slice(0, 5).join('; ')}.`);
+    }
     const s = await openStore();
     await s.migrate();
     const saved: string[] = [];
-    for (const definition of Array.isArray(raw) ? raw : [raw]) saved.push((await s.saveMapping(definition)).name);
+    for (const definition of definitions) saved.push((await s.saveMapping(definition as never)).name);
     print(saved, () => `Stored mapping(s): ${saved.join(', ')}`);
   });
 

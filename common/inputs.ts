@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_BATCH_SIZE, MAX_RECORD_IDS } from './constants';
 import { FILTER_OPERATORS, SYNC_DIRECTIONS } from './types';
+import { filterValueProblem, MAX_FILTER_CONDITIONS, MAX_FILTER_LIST, MAX_FILTER_TEXT } from './filter-grammar';
 
 const mappingName = z
   .string()
@@ -28,13 +29,19 @@ const recordIds = z.array(recordId).min(1).max(MAX_RECORD_IDS, `at most ${MAX_RE
 const side = z.enum(['local', 'integration']);
 const syncDirection = z.enum(SYNC_DIRECTIONS);
 
-const scalar = z.union([z.string().max(1000).refine(withoutNul, NUL_MESSAGE), z.number().finite(), z.boolean(), z.null()]);
-export const filterConditionSchema = z.strictObject({
-  field: z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")'),
-  op: z.enum(FILTER_OPERATORS),
-  value: z.union([scalar, z.array(scalar).max(1000)]).optional(),
-});
-export const filterSchema = z.array(filterConditionSchema).max(50);
+const scalar = z.union([z.string().max(MAX_FILTER_TEXT).refine(withoutNul, NUL_MESSAGE), z.number().finite(), z.boolean(), z.null()]);
+/** One condition; which value each operator takes is the filter grammar's (common/filter-grammar.ts). */
+export const filterConditionSchema = z
+  .strictObject({
+    field: z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")'),
+    op: z.enum(FILTER_OPERATORS),
+    value: z.union([scalar, z.array(scalar).max(MAX_FILTER_LIST)]).optional(),
+  })
+  .superRefine((condition, ctx) => {
+    const problem = filterValueProblem(condition);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
+  });
+export const filterSchema = z.array(filterConditionSchema).max(MAX_FILTER_CONDITIONS);
 
 /** Optional override of the activity retry policy (tests and impatient operators use short ones). */
 const retryOverride = z.strictObject({

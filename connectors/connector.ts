@@ -82,11 +82,26 @@ export interface FindCandidatesRequest {
   limit: number;
 }
 
+/** The columns a system maintains itself for each record of a table. */
+export interface KeyColumns {
+  /** The record's id (primary key). */
+  id: string;
+  /** Its modified-on (or row version). */
+  modifiedOn: string;
+}
+
 export interface Connector {
   /** Short name for messages, e.g. "dataverse" or "knex:local". */
   readonly name: string;
   /** Columns of a table, to validate mappings before any run. */
   describeTable(table: string): Promise<string[]>;
+  /**
+   * The table's id and modified-on columns, from configuration alone (no
+   * request): a mapping that writes either would rewrite the primary key and
+   * leave the coupling dangling, so runs refuse it. Optional: a connector
+   * without it is not checked.
+   */
+  keyColumns?(table: string): KeyColumns;
   /** Keys of records in (modifiedOn, id) order: cheap, for planning batches. */
   scanKeys(request: ScanKeysRequest): Promise<RecordKey[]>;
   /** Records in (modifiedOn, id) order, within a key range. */

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type {
-  Connector, CreateRecord, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
+  Connector, CreateRecord, KeyColumns, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
   SourceRecord, UpdateRecord, WriteResult,
 } from './connector';
 import { applyFilter } from './knex-filter';
@@ -136,7 +136,13 @@ export class KnexTableConnector implements Connector {
   }
 
   private columns(table: string): Required<KnexTableOptions> {
-    return { ...KNEX_TABLE_DEFAULTS, ...this.tables[table] };
+    // Own keys only: a table named "constructor" is not configured by Object's prototype.
+    return { ...KNEX_TABLE_DEFAULTS, ...(Object.hasOwn(this.tables, table) ? this.tables[table] : {}) };
+  }
+
+  keyColumns(table: string): KeyColumns {
+    const { idColumn, modifiedOnColumn } = this.columns(table);
+    return { id: idColumn, modifiedOn: modifiedOnColumn };
   }
 
   async describeTable(table: string): Promise<string[]> {

@@ -5,7 +5,7 @@
  */
 import type { Scalar, Side, SyncDirection } from '../common/types';
 import type { IntegrationTableMapping, TransformationRule } from './mapping';
-import { applyTransformations } from './transform';
+import { applyTransformations, TransformationError } from './transform';
 
 export interface FieldRule {
   /** Source column, or null when a constant is written. */
@@ -88,12 +88,25 @@ export function planFields(mapping: IntegrationTableMapping, direction: SyncDire
   };
 }
 
-/** The destination values a source record maps to. */
+/**
+ * A record's value for a column, by own key only: a column named "constructor"
+ * or "toString" that a record does not carry is absent, not Object's method.
+ */
+export function fieldValue(values: Readonly<Record<string, unknown>>, field: string): unknown {
+  return Object.hasOwn(values, field) ? values[field] : undefined;
+}
+
+/** The destination values a source record maps to; a value a rule cannot transform throws TransformationError naming the field. */
 export function mapValues(plan: FieldPlan, source: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const rule of plan.rules) {
-    const raw = rule.sourceField ? source[rule.sourceField] : rule.constant;
-    out[rule.destinationField] = applyTransformations(raw === undefined ? null : raw, rule.transformation);
+    const raw = rule.sourceField ? fieldValue(source, rule.sourceField) : rule.constant;
+    try {
+      out[rule.destinationField] = applyTransformations(raw === undefined ? null : raw, rule.transformation);
+    } catch (error) {
+      if (error instanceof TransformationError) throw new TransformationError(`Field "${rule.sourceField}" -> "${rule.destinationField}": ${error.message}`);
+      throw error;
+    }
   }
   return out;
 }
@@ -116,13 +129,45 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
 export function diffValues(mapped: Record<string, unknown>, current: Record<string, unknown> | null): Record<string, unknown> {
   if (!current) return { ...mapped };
   const changes: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(mapped)) if (!valuesEqual(value, current[field])) changes[field] = value;
+  for (const [field, value] of Object.entries(mapped)) if (!valuesEqual(value, fieldValue(current, field))) changes[field] = value;
   return changes;
 }
 
 /** True when a bidirectional field would change: what makes "changed on both sides" a conflict. */
 export function bidirectionalFieldWouldChange(plan: FieldPlan, changes: Record<string, unknown>): boolean {
   return plan.rules.some((r) => r.bidirectional && r.destinationField in changes);
+}
+
+/**
+ * Fields that would write a destination's id or modified-on column: an update
+ * would rewrite the primary key (the coupling then names a record that no
+ * longer exists) or the change marker the engine compares. Reading them as a
+ * source is fine. Null key columns (a connector that does not say) are not checked.
+ */
+export function checkKeyColumnWrites(
+  mapping: IntegrationTableMapping,
+  keys: { local: { id: string; modifiedOn: string } | null; integration: { id: string; modifiedOn: string } | null },
+): string[] {
+  const problems: string[] = [];
+  const check = (i: number, side: 'local' | 'integration', field: string | undefined, writes: boolean): void => {
+    const columns = keys[side];
+    if (!columns || !field || !writes) return;
+    const table = side === 'local' ? mapping.local.table : mapping.integration.table;
+    const which = field === columns.id ? 'id' : field === columns.modifiedOn ? 'modified-on' : null;
+    if (which) {
+      problems.push(
+        `Mapping ${mapping.name}: fields[${i}].${side === 'local' ? 'localField' : 'integrationField'} "${field}" is the ${which} column of ${table}, ` +
+          'which only the system itself writes; map it onto another column or make it a source only',
+      );
+    }
+  };
+  mapping.fields.forEach((f, i) => {
+    const toIntegration = mapping.direction !== 'FromIntegrationTable' && f.direction !== 'FromIntegrationTable';
+    const toLocal = mapping.direction !== 'ToIntegrationTable' && f.direction !== 'ToIntegrationTable';
+    check(i, 'integration', f.integrationField, toIntegration && (f.localField !== undefined || f.constantValue !== undefined));
+    check(i, 'local', f.localField, toLocal && (f.integrationField !== undefined || f.constantValue !== undefined));
+  });
+  return problems;
 }
 
 /** Problems of a mapping against the columns its tables really have, as sentences that name the field. */

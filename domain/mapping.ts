@@ -5,6 +5,14 @@
 import { z } from 'zod';
 import { filterSchema } from '../common/inputs';
 import { DELETION_CONFLICT_RESOLUTIONS, MAPPING_DIRECTIONS, UPDATE_CONFLICT_RESOLUTIONS } from '../common/types';
+import { MAX_PATTERN_LENGTH } from './regex';
+import { checkTransformation, MAX_TRANSFORM_LENGTH } from './transform';
+
+/** Longest find text, replacement or constant text a rule or field may hold. @default 1000 (constants 4000) */
+export const MAX_RULE_TEXT = 1000;
+export const MAX_CONSTANT_TEXT = 4000;
+/** Most mappings one mapping may depend on. @default 50 */
+export const MAX_DEPENDS_ON = 50;
 
 const identifier = z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")');
 
@@ -13,13 +21,29 @@ export const transformationRuleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('uppercase') }),
   z.strictObject({ type: z.literal('lowercase') }),
   z.strictObject({ type: z.literal('titleCase') }),
-  z.strictObject({ type: z.literal('replace'), find: z.string().min(1), replaceWith: z.string() }),
-  z.strictObject({ type: z.literal('regexReplace'), pattern: z.string().min(1), flags: z.string().regex(/^[gimsuy]*$/).optional(), replaceWith: z.string() }),
-  z.strictObject({ type: z.literal('truncate'), length: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('replace'), find: z.string().min(1).max(MAX_RULE_TEXT), replaceWith: z.string().max(MAX_RULE_TEXT) }),
+  z
+    .strictObject({
+      type: z.literal('regexReplace'),
+      pattern: z.string().min(1).max(MAX_PATTERN_LENGTH),
+      flags: z.string().regex(/^[gimsuy]*$/).optional(),
+      replaceWith: z.string().max(MAX_RULE_TEXT),
+    })
+    // Compiled here, on the engine it runs on, so a pattern that cannot run is refused when the mapping is saved.
+    .superRefine((rule, ctx) => {
+      const problem = checkTransformation(rule);
+      if (problem) ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
+    }),
+  z.strictObject({ type: z.literal('truncate'), length: z.number().int().min(0).max(MAX_TRANSFORM_LENGTH) }),
 ]);
 export type TransformationRule = z.infer<typeof transformationRuleSchema>;
 
-const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+/** PostgreSQL text cannot hold NUL: a constant with one would fail every write of every record. */
+const constant = z.union([
+  z.string().max(MAX_CONSTANT_TEXT).refine((t) => !t.includes('\u0000'), 'must not contain a NUL character (\\u0000)'),
+  z.number(), z.boolean(), z.null(),
+]);
+const mappingName = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'must be a mapping name (letters, digits, "_", "." and "-")');
 
 export const fieldMappingSchema = z
   .strictObject({
@@ -29,7 +53,7 @@ export const fieldMappingSchema = z
     integrationField: identifier.optional(),
     direction: z.enum(MAPPING_DIRECTIONS).default('Bidirectional'),
     /** Written when there is no source field. */
-    constantValue: scalar.optional(),
+    constantValue: constant.optional(),
     enabled: z.boolean().default(true),
     /** Rules applied in order to the value on its way to the destination. */
     transformation: z.array(transformationRuleSchema).max(20).optional(),
@@ -48,7 +72,7 @@ export type FieldMappingDefinition = z.input<typeof fieldMappingSchema>;
 const tableRef = z.strictObject({ system: z.string().min(1).max(100), table: identifier });
 
 export const mappingDefinitionSchema = z.strictObject({
-  name: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/),
+  name: mappingName,
   local: tableRef,
   integration: tableRef,
   direction: z.enum(MAPPING_DIRECTIONS),
@@ -59,8 +83,13 @@ export const mappingDefinitionSchema = z.strictObject({
   deletionConflictResolution: z.enum(DELETION_CONFLICT_RESOLUTIONS).default('None'),
   createNewIfNoMatch: z.boolean().default(false),
   syncAfterBulkCoupling: z.boolean().default(false),
-  dependsOn: z.array(z.string()).default([]),
+  dependsOn: z.array(mappingName).max(MAX_DEPENDS_ON, `at most ${MAX_DEPENDS_ON} mappings`).default([]),
   fields: z.array(fieldMappingSchema).min(1, 'a mapping needs at least one field mapping').max(500),
+}).superRefine((mapping, ctx) => {
+  mapping.dependsOn.forEach((name, i) => {
+    if (name === mapping.name) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `a mapping cannot depend on itself (${name})` });
+    else if (mapping.dependsOn.indexOf(name) < i) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `names ${name} twice` });
+  });
 });
 export type IntegrationTableMapping = z.output<typeof mappingDefinitionSchema>;
 export type MappingDefinition = z.input<typeof mappingDefinitionSchema>;
@@ -75,13 +104,18 @@ export class InvalidMappingError extends Error {
   override readonly name = 'InvalidMappingError';
 }
 
+/** A zod path as the messages spell it: fields[2].transformation[0].pattern. */
+export function fieldPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
 export function parseMappingDefinition(definition: unknown): IntegrationTableMapping {
   const parsed = mappingDefinitionSchema.safeParse(definition);
   if (parsed.success) return parsed.data;
   const name = (definition as { name?: unknown } | null)?.name;
   const problems = parsed.error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.join('.') || '(mapping)'}: ${i.message}`)
+    .map((i) => `${fieldPath(i.path) || '(mapping)'}: ${i.message}`)
     .join('; ');
   throw new InvalidMappingError(`Mapping ${typeof name === 'string' ? name : '(unnamed)'} is invalid: ${problems}.`);
 }

@@ -6,7 +6,8 @@
  * batch costs O(locals + candidates) per level, never a comparison of pairs.
  */
 import type { FieldMapping, TransformationRule } from './mapping';
-import { applyTransformations } from './transform';
+import { applyTransformations, TransformationError } from './transform';
+import { fieldValue } from './field-plan';
 
 /** One field compared by match-based coupling. */
 export interface MatchField {
@@ -120,16 +121,22 @@ export function normalizeMatchValue(input: { value: unknown; caseSensitive: bool
 }
 
 function localValues(level: MatchLevel, record: MatchRecord): (string | null)[] {
-  return level.fields.map((f) =>
-    normalizeMatchValue({ value: applyTransformations(record.values[f.localField] ?? null, f.transformation), caseSensitive: f.caseSensitive }),
-  );
+  try {
+    return level.fields.map((f) =>
+      normalizeMatchValue({ value: applyTransformations(fieldValue(record.values, f.localField) ?? null, f.transformation), caseSensitive: f.caseSensitive }),
+    );
+  } catch (error) {
+    // A value a rule cannot take (too long): the record has nothing to match on at this level, rather than fewer criteria.
+    if (error instanceof TransformationError) return level.fields.map(() => null);
+    throw error;
+  }
 }
 
 function candidateValues(level: MatchLevel, record: MatchRecord, mask: readonly number[]): string[] | null {
   const values: string[] = [];
   for (const i of mask) {
     const field = level.fields[i];
-    const value = normalizeMatchValue({ value: record.values[field.integrationField] ?? null, caseSensitive: field.caseSensitive });
+    const value = normalizeMatchValue({ value: fieldValue(record.values, field.integrationField) ?? null, caseSensitive: field.caseSensitive });
     // An empty candidate value never equals a local value that is not empty.
     if (value === null) return null;
     values.push(value);

@@ -7,6 +7,7 @@ import type { SyncDirection, UpdateConflictResolution } from '../common/types';
 import type { IntegrationTableMapping } from './mapping';
 import { bidirectionalFieldWouldChange, diffValues, mapValues, type FieldPlan } from './field-plan';
 import { isLater } from './modified-on';
+import { TransformationError } from './transform';
 
 export const MESSAGES = {
   conflict: 'The record was changed on both sides since the last synchronization; choose a direction or set an update-conflict resolution.',
@@ -70,7 +71,17 @@ export function conflictWinner(resolution: UpdateConflictResolution): SyncDirect
   return null;
 }
 
+/** The decision for one record; a value a transformation rule cannot take fails that record, not the batch. */
 export function decideRecord(input: DecisionInput): Decision {
+  try {
+    return decide(input);
+  } catch (error) {
+    if (error instanceof TransformationError) return { action: 'fail', message: error.message };
+    throw error;
+  }
+}
+
+function decide(input: DecisionInput): Decision {
   const { plan, mapping, source, coupling, destination } = input;
   const options = input.options ?? {};
   if (!coupling) {

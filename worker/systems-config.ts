@@ -11,10 +11,14 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { z } from 'zod';
 import type { Systems } from '../activities';
-import type { Connector } from '../connectors/connector';
-import { KnexTableConnector } from '../connectors/knex-table-connector';
+import type { Connector, KeyColumns } from '../connectors/connector';
+import { KNEX_TABLE_DEFAULTS, KnexTableConnector } from '../connectors/knex-table-connector';
 import { DataverseConnector } from '../connectors/dataverse';
+import { MODIFIED_ON as DATAVERSE_MODIFIED_ON } from '../connectors/dataverse/dataverse-connector';
 import { BusinessCentralConnector } from '../connectors/business-central';
+import { ID_FIELD as BC_ID, MODIFIED_FIELD as BC_MODIFIED } from '../connectors/business-central/odata-query';
+import { checkKeyColumnWrites } from '../domain/field-plan';
+import type { IntegrationTableMapping } from '../domain/mapping';
 import { entraTokenUrl } from '../connectors/http/token-client';
 import { knexConfigFromUrl } from '../store/database-url';
 import { ConfigError } from './config';
@@ -135,12 +139,54 @@ export function parseSystemsFile(file: string, raw: unknown): SystemsFile {
   return parsed.data;
 }
 
-export function systemsFromFile(file: string, env: NodeJS.ProcessEnv = process.env): OpenedSystems {
+export function readSystemsFile(file: string): SystemsFile {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ConfigError(`SYSTEMS_CONFIG "${file}" cannot be read as JSON: ${(error as Error).message}.`);
   }
-  return openSystems(parseSystemsFile(file, raw), env);
+  return parseSystemsFile(file, raw);
+}
+
+export function systemsFromFile(file: string, env: NodeJS.ProcessEnv = process.env): OpenedSystems {
+  return openSystems(readSystemsFile(file), env);
+}
+
+/**
+ * A table's id and modified-on columns as the connector of this entry will
+ * have them, read from the file alone: no connection and no secret, so a
+ * mapping can be checked where it is saved.
+ */
+function keyColumnsOf(entry: SystemsFile[string], table: string): KeyColumns | string {
+  const own = <T>(record: Record<string, T> | undefined): T | undefined => (record && Object.hasOwn(record, table) ? record[table] : undefined);
+  switch (entry.type) {
+    case 'knex': {
+      const t = own(entry.tables);
+      return { id: t?.idColumn ?? KNEX_TABLE_DEFAULTS.idColumn, modifiedOn: t?.modifiedOnColumn ?? KNEX_TABLE_DEFAULTS.modifiedOnColumn };
+    }
+    case 'dataverse': {
+      const t = own(entry.tables);
+      return t ? { id: t.idAttribute, modifiedOn: DATAVERSE_MODIFIED_ON } : `is not a table of this Dataverse system; its tables are: ${Object.keys(entry.tables).join(', ')}`;
+    }
+    case 'businessCentral':
+      return { id: BC_ID, modifiedOn: BC_MODIFIED };
+  }
+}
+
+/** What a mapping cannot do with these systems, as sentences naming the field: unknown systems or tables, fields onto id or modified-on columns. */
+export function checkMappingAgainstSystems(mapping: IntegrationTableMapping, entries: SystemsFile, file: string): string[] {
+  const problems: string[] = [];
+  const keys: { local: KeyColumns | null; integration: KeyColumns | null } = { local: null, integration: null };
+  for (const side of ['local', 'integration'] as const) {
+    const { system, table } = mapping[side];
+    if (!Object.hasOwn(entries, system)) {
+      problems.push(`Mapping ${mapping.name}: ${side}.system "${system}" is not a system of ${file}; its systems are: ${Object.keys(entries).join(', ') || '(none)'}`);
+      continue;
+    }
+    const columns = keyColumnsOf(entries[system], table);
+    if (typeof columns === 'string') problems.push(`Mapping ${mapping.name}: ${side}.table "${table}" ${columns}`);
+    else keys[side] = columns;
+  }
+  return [...problems, ...checkKeyColumnWrites(mapping, keys)];
 }

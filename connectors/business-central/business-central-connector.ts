@@ -12,7 +12,7 @@
  * as BC returns it (milliseconds, UTC), the version its `@odata.etag`.
  */
 import type {
-  Connector, CreateRecord, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
+  Connector, CreateRecord, KeyColumns, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
   SourceRecord, UpdateRecord, WriteResult,
 } from '../connector';
 import { ThrottledError } from '../connector';
@@ -20,7 +20,7 @@ import { HttpClient, TransientHttpError, type HttpResponse } from '../http/http-
 import { ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
 import { parseODataError } from '../http/odata-error';
 import { redact } from '../../activities/redact';
-import { diffValues } from '../../domain/field-plan';
+import { diffValues, fieldValue } from '../../domain/field-plan';
 import { normalizeMatchValue } from '../../domain/matching';
 import {
   allOf, anyOf, chunkLiterals, fieldName, guidLiteral, ID_FIELD, isGuid, keysetFilter, MODIFIED_FIELD, queryString, selectList,
@@ -144,7 +144,7 @@ export class BusinessCentralConnector implements Connector {
   }
 
   private settings(table: string): TableSettings {
-    const t = this.tables[table] ?? {};
+    const t = (Object.hasOwn(this.tables, table) ? this.tables[table] : undefined) ?? {};
     return { entitySet: fieldName(t.entitySet ?? table), numberField: fieldName(t.numberField ?? 'number'), fields: t.fields };
   }
 
@@ -265,6 +265,10 @@ export class BusinessCentralConnector implements Connector {
     const properties = (await this.loadMetadata()).get(entitySet);
     if (!properties) throw new Error(`${this.name}: the API has no entity set "${entitySet}" (table "${table}").`);
     return properties;
+  }
+
+  keyColumns(): KeyColumns {
+    return { id: ID_FIELD, modifiedOn: MODIFIED_FIELD };
   }
 
   async describeTable(table: string): Promise<string[]> {
@@ -481,7 +485,7 @@ export class BusinessCentralConnector implements Connector {
     if (base.kind === 'none') return [];
     const wanted = request.conditions.map((c) => ({ field: fieldName(c.field), caseSensitive: c.caseSensitive, values: new Set(c.values) }));
     const matches = (record: SourceRecord): boolean => wanted.every((c) => {
-      const value = normalizeMatchValue({ value: record.values[c.field] ?? null, caseSensitive: c.caseSensitive });
+      const value = normalizeMatchValue({ value: fieldValue(record.values, c.field) ?? null, caseSensitive: c.caseSensitive });
       return value !== null && c.values.has(value);
     });
     const select = selectList([...request.fields, ...wanted.map((c) => c.field)]);

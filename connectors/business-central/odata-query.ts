@@ -15,6 +15,7 @@
  * (see keyset.ts). `in (...)` needs $schemaversion=2.1, so lists are sent as
  * ORs of `eq` on one field.
  */
+import { filterValueProblem } from '../../common/filter-grammar';
 import type { FilterCondition, Scalar } from '../../common/types';
 
 /** A query the connector refuses to build (a field name or value that is not what it claims to be). */
@@ -88,9 +89,15 @@ function listOf(condition: FilterCondition): Scalar[] {
 /** What a set of conditions comes to: a $filter expression, no condition at all, or nothing can match. */
 export type FilterText = { kind: 'all' } | { kind: 'none' } | { kind: 'where'; text: string };
 
-/** One table-filter condition as OData; `none` when it can match no record (an empty `in`). */
+/**
+ * One table-filter condition as OData, with the filter grammar's meaning
+ * (common/filter-grammar.ts): `ne` and `notIn` keep nulls, text compares as BC
+ * does (case-sensitively); `none` when it can match no record.
+ */
 export function conditionFilter(condition: FilterCondition): FilterText {
   const field = fieldName(condition.field);
+  const problem = filterValueProblem(condition);
+  if (problem) throw new ODataQueryError(`Filter on "${condition.field}": ${problem}.`);
   switch (condition.op) {
     case 'eq': case 'ne': case 'lt': case 'lte': case 'gt': case 'gte':
       return { kind: 'where', text: `${field} ${COMPARISONS[condition.op]} ${literal(scalarOf(condition))}` };

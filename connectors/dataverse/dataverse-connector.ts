@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ThrottledError,
-  type Connector, type CreateRecord, type FindCandidatesRequest, type GetManyRequest, type ReadChangedRequest, type RecordKey,
+  type Connector, type CreateRecord, type KeyColumns, type FindCandidatesRequest, type GetManyRequest, type ReadChangedRequest, type RecordKey,
   type RecordWriteError, type ScanKeysRequest, type SourceRecord, type UpdateRecord, type WriteResult,
 } from '../connector';
 import type { FilterCondition } from '../../common/types';
@@ -135,6 +135,10 @@ export class DataverseConnector implements Connector {
       cached.catch(() => this.attributeCache.delete(table));
     }
     return cached;
+  }
+
+  keyColumns(table: string): KeyColumns {
+    return { id: this.table(table).idAttribute, modifiedOn: MODIFIED_ON };
   }
 
   async describeTable(table: string): Promise<string[]> {

@@ -9,6 +9,7 @@
  * GUIDs and timestamps are checked against strict patterns, so a value can never
  * change the shape of the query.
  */
+import { filterValueProblem } from '../../common/filter-grammar';
 import type { FilterCondition, Scalar } from '../../common/types';
 
 /** How a literal for an attribute is written; derived from the attribute's metadata type. */
@@ -138,24 +139,22 @@ export class FilterBuilder {
   }
 }
 
-function asList(value: FilterCondition['value']): Scalar[] {
-  if (Array.isArray(value)) return value;
-  return value === undefined ? [] : [value];
-}
-
 /** A clause no record satisfies: the primary key is never null. */
 export function nothing(idAttribute: string): string {
   return `${assertIdentifier(idAttribute)} eq null`;
 }
 
 /**
- * One structured condition as OData, with the same meaning the Knex connector
- * gives it: `ne` keeps nulls (SQL and Dataverse drop them), `in`/`notIn` ignore
- * null members.
+ * One structured condition as OData, with the filter grammar's meaning
+ * (common/filter-grammar.ts), the one the other connectors give it: `ne` and
+ * `notIn` keep nulls (SQL and Dataverse drop them). Text compares as
+ * Dataverse's collation does, without regard to case or accents.
  */
 export function conditionClause(condition: FilterCondition, kind: AttributeKind, idAttribute: string, builder: FilterBuilder): string {
   const field = assertIdentifier(condition.field);
-  const single = Array.isArray(condition.value) ? condition.value[0] ?? null : condition.value ?? null;
+  const problem = filterValueProblem(condition);
+  if (problem) throw new InvalidQueryError(`Filter on "${condition.field}": ${problem}.`);
+  const single = condition.value as Scalar;
   switch (condition.op) {
     case 'eq': return `${field} eq ${literal(single, kind, field)}`;
     case 'ne':
@@ -166,14 +165,14 @@ export function conditionClause(condition: FilterCondition, kind: AttributeKind,
     case 'gte': return `${field} ge ${literal(single, kind, field)}`;
     case 'in':
     case 'notIn': {
-      const values = asList(condition.value).filter((v): v is string | number | boolean => v !== null);
-      if (values.length === 0) return condition.op === 'in' ? nothing(idAttribute) : `${assertIdentifier(idAttribute)} ne null`;
+      const values = condition.value as (string | number | boolean)[];
       // Validates each value for the attribute's kind before it goes into the list.
       for (const v of values) literal(v, kind, field);
-      return listClause(condition.op === 'in' ? 'In' : 'NotIn', field, values.map(String), builder);
+      const clause = listClause(condition.op === 'in' ? 'In' : 'NotIn', field, values.map(String), builder);
+      return condition.op === 'in' ? clause : `${clause} or ${field} eq null`;
     }
-    case 'contains': return `contains(${field},${quoteString(likeText(String(single ?? '')))})`;
-    case 'startsWith': return `startswith(${field},${quoteString(likeText(String(single ?? '')))})`;
+    case 'contains': return `contains(${field},${quoteString(likeText(String(single)))})`;
+    case 'startsWith': return `startswith(${field},${quoteString(likeText(String(single)))})`;
     case 'isNull': return `${field} eq null`;
     case 'isNotNull': return `${field} ne null`;
     default: {

@@ -45,15 +45,17 @@ describe('OData query text', () => {
     expect(where({ field: 'creditLimit', op: 'gte', value: 10 })).toEqual({ kind: 'where', text: 'creditLimit ge 10' });
     expect(where({ field: 'creditLimit', op: 'lte', value: 10 })).toEqual({ kind: 'where', text: 'creditLimit le 10' });
     expect(where({ field: 'country', op: 'in', value: ['US', 'GB'] })).toEqual({ kind: 'where', text: "(country eq 'US' or country eq 'GB')" });
-    expect(where({ field: 'country', op: 'in', value: [] })).toEqual({ kind: 'none' });
+    // Outside the filter grammar (common/filter-grammar.ts): refused, never given a guessed meaning.
+    expect(() => where({ field: 'country', op: 'in', value: [] })).toThrow(ODataQueryError);
     expect(where({ field: 'country', op: 'notIn', value: ['US', 'GB'] })).toEqual({ kind: 'where', text: "(country ne 'US' and country ne 'GB')" });
-    expect(where({ field: 'country', op: 'notIn', value: [] })).toEqual({ kind: 'all' });
+    expect(() => where({ field: 'country', op: 'notIn', value: [] })).toThrow(ODataQueryError);
+    expect(() => where({ field: 'displayName', op: 'contains', value: '' })).toThrow(ODataQueryError);
     expect(where({ field: 'displayName', op: 'contains', value: 'Ltd' })).toEqual({ kind: 'where', text: "contains(displayName,'Ltd')" });
     expect(where({ field: 'displayName', op: 'startsWith', value: 'A' })).toEqual({ kind: 'where', text: "startswith(displayName,'A')" });
     expect(where({ field: 'email', op: 'isNull' })).toEqual({ kind: 'where', text: 'email eq null' });
     expect(where({ field: 'email', op: 'isNotNull' })).toEqual({ kind: 'where', text: 'email ne null' });
     expect(() => where({ field: 'country', op: 'eq', value: ['US'] })).toThrow(ODataQueryError);
-    expect(allOf([{ field: 'a', op: 'eq', value: 1 }, { field: 'b', op: 'in', value: [] }])).toEqual({ kind: 'none' });
+    expect(allOf([{ field: 'a', op: 'eq', value: 1 }, { field: 'b', op: 'in', value: ['x'] }])).toEqual({ kind: 'where', text: "a eq 1 and b eq 'x'" });
     expect(allOf([])).toEqual({ kind: 'all' });
   });
 
@@ -269,7 +271,7 @@ describe('BusinessCentralConnector against the emulator', () => {
     expect(quoted.map((r) => r.values.city).sort()).toEqual(["O'Hare", 'Oslo']);
     const hostile = await bc.readChanged({ table: 'customers', fields: [], filter: [{ field: 'city', op: 'eq', value: "x' or city ne 'x" }], since: null, after: null, through: null, limit: 100 });
     expect(hostile).toEqual([]);
-    expect((await bc.readChanged({ table: 'customers', fields: [], filter: [{ field: 'city', op: 'in', value: [] }], since: null, after: null, through: null, limit: 100 }))).toEqual([]);
+    await expect(bc.readChanged({ table: 'customers', fields: [], filter: [{ field: 'city', op: 'in', value: [] }], since: null, after: null, through: null, limit: 100 })).rejects.toThrow(/in takes a list of 1 to 100/);
   });
 
   test('getMany: ids in chunks and pages; unknown and non-GUID ids are absent', async () => {

@@ -37,6 +37,14 @@ export const FIXTURE_MAPPINGS = {
   badFields: 'BAD_FIELDS',
   /** A mapping that only reads from the integration side. */
   fromOnly: 'FROM_ONLY',
+  /** A mapping whose local.system is "constructor": a name Object's prototype has. */
+  protoSystem: 'PROTO_SYSTEM',
+  /** A mapping that writes the integration table's id column. */
+  writesId: 'WRITES_ID',
+  /** Stored by an older version past today's save checks: a regexReplace pattern with a backreference (exponential on a backtracking engine). */
+  legacyRegex: 'LEGACY_REGEX',
+  /** Stored by an older version past today's save checks: a table filter "contains" with no value. */
+  legacyFilter: 'LEGACY_FILTER',
 } as const;
 
 export const WORKFLOW_TYPES: Record<WorkflowKind, string> = {
@@ -191,6 +199,35 @@ const retryFailed: BadInput[] = [
 
 const filterOf = (condition: unknown): Record<string, unknown> => ({ mapping: 'CUSTOMER', filter: [condition] });
 
+/** Mappings that must not run (#13 items 8-11): refused when a run starts, naming the field, whatever the workflow. */
+const refusedMappings: BadInput[] = [
+  { label: 'local.system "constructor"', workflow: 'bulkSync', input: { mapping: FIXTURE_MAPPINGS.protoSystem }, field: 'local.system "constructor"', stage: 'worker', category: 'injection' },
+  { label: 'local.system "constructor"', workflow: 'singleSync', input: { mapping: FIXTURE_MAPPINGS.protoSystem, recordId: 'C1' }, field: 'local.system "constructor"', stage: 'worker', category: 'injection' },
+  { label: 'local.system "constructor"', workflow: 'matchBasedCoupling', input: { mapping: FIXTURE_MAPPINGS.protoSystem }, field: 'local.system "constructor"', stage: 'worker', category: 'injection' },
+  { label: 'a field written onto the integration id', workflow: 'bulkSync', input: { mapping: FIXTURE_MAPPINGS.writesId }, field: 'fields[1].integrationField "id" is the id column', stage: 'worker', category: 'unknown name' },
+  { label: 'a field written onto the integration id', workflow: 'singleSync', input: { mapping: FIXTURE_MAPPINGS.writesId, recordId: 'C1' }, field: 'fields[1].integrationField "id" is the id column', stage: 'worker', category: 'unknown name' },
+  { label: 'a stored regex with a backreference', workflow: 'bulkSync', input: { mapping: FIXTURE_MAPPINGS.legacyRegex }, field: 'fields[0].transformation[0].pattern', stage: 'worker', category: 'injection' },
+  { label: 'a stored regex with a backreference', workflow: 'retryFailed', input: { mapping: FIXTURE_MAPPINGS.legacyRegex }, field: 'fields[0].transformation[0].pattern', stage: 'worker', category: 'injection' },
+  { label: 'a stored table filter "contains" without a value', workflow: 'bulkSync', input: { mapping: FIXTURE_MAPPINGS.legacyFilter }, field: 'tableFilter[0].value', stage: 'worker', category: 'missing field' },
+  { label: 'a stored table filter "contains" without a value', workflow: 'matchBasedCoupling', input: { mapping: FIXTURE_MAPPINGS.legacyFilter }, field: 'tableFilter[0].value', stage: 'worker', category: 'missing field' },
+];
+
+/** The filter grammar (common/filter-grammar.ts): one meaning in every connector, so what has none is refused. */
+const filterGrammar: BadInput[] = [
+  { label: 'filter "contains" without a value', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'contains' }), field: '"filter[0].value"', stage: 'schema', category: 'missing field' },
+  { label: 'filter "contains" an empty text', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'contains', value: '' }), field: '"filter[0].value"', stage: 'schema', category: 'size' },
+  { label: 'filter "startsWith" a number', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'startsWith', value: 1 }), field: '"filter[0].value"', stage: 'schema', category: 'wrong type' },
+  { label: 'filter "eq" a list', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'eq', value: ['Oslo', 'Bergen'] }), field: '"filter[0].value"', stage: 'schema', category: 'wrong type' },
+  { label: 'filter "eq" null', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'eq', value: null }), field: '"filter[0].value"', stage: 'schema', category: 'wrong type' },
+  { label: 'filter "gt" a boolean', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'gt', value: true }), field: '"filter[0].value"', stage: 'schema', category: 'wrong type' },
+  { label: 'filter "in" an empty list', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'in', value: [] }), field: '"filter[0].value"', stage: 'schema', category: 'size' },
+  { label: 'filter "in" a list of 101', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'in', value: manyIds(101) }), field: '"filter[0].value"', stage: 'schema', category: 'size' },
+  { label: 'filter "in" one text, not a list', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'in', value: 'Oslo' }), field: '"filter[0].value"', stage: 'schema', category: 'wrong type' },
+  { label: 'filter "in" mixed types', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'in', value: ['Oslo', 1, true] }), field: '"filter[0].value"', stage: 'schema', category: 'wrong type' },
+  { label: 'filter "notIn" holding null', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'notIn', value: ['Oslo', null] }), field: '"filter[0].value"', stage: 'schema', category: 'wrong type' },
+  { label: 'filter "isNull" with a value', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city', op: 'isNull', value: 'x' }), field: '"filter[0].value"', stage: 'schema', category: 'extra field' },
+];
+
 const matchBasedCoupling: BadInput[] = [
   { label: 'filter as SQL text', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', filter: "city = 'Oslo' OR 1=1" }, field: '"filter"', stage: 'schema', category: 'injection' },
   { label: 'filter field carries SQL', workflow: 'matchBasedCoupling', input: filterOf({ field: 'city; DROP TABLE customer', op: 'eq', value: 'x' }), field: '"filter[0].field"', stage: 'schema', category: 'injection' },
@@ -260,5 +297,6 @@ const describeMapping: BadInput[] = [
 ];
 
 export const BAD_INPUTS: BadInput[] = [
-  ...perWorkflow(), ...bulkSync, ...singleSync, ...retryFailed, ...matchBasedCoupling, ...setUpCoupling, ...uncouple, ...describeMapping,
+  ...perWorkflow(), ...bulkSync, ...singleSync, ...retryFailed, ...matchBasedCoupling, ...filterGrammar, ...refusedMappings, ...setUpCoupling, ...uncouple,
+  ...describeMapping,
 ];

@@ -40,7 +40,19 @@ const MATCHABLE: Partial<MappingDefinition> = {
 const FIXTURES: MappingDefinition[] = [
   testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.fromOnly, direction: 'FromIntegrationTable' }),
   testMapping({ name: FIXTURE_MAPPINGS.badFields, fields: [{ localField: 'no_such_column', integrationField: 'name' }] }),
+  testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.protoSystem, local: { system: 'constructor', table: 'customer' } }),
+  testMapping({ name: FIXTURE_MAPPINGS.writesId, fields: [{ localField: 'name', integrationField: 'name' }, { localField: 'email', integrationField: 'id' }] }),
+  testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.legacyRegex }),
+  testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.legacyFilter }),
 ];
+
+/** What an older version stored for the legacy fixtures, written past today's save-time checks. */
+async function storeLegacyDefinitions(store: Store): Promise<void> {
+  await store.knex('integration_field_mappings').where({ mapping_name: FIXTURE_MAPPINGS.legacyRegex, position: 0 })
+    .update({ transformation: JSON.stringify([{ type: 'regexReplace', pattern: '^(a+)+\\1$', replaceWith: '' }]) });
+  await store.knex('integration_table_mappings').where('name', FIXTURE_MAPPINGS.legacyFilter)
+    .update({ table_filter: JSON.stringify([{ field: 'city', op: 'contains' }]) });
+}
 
 let temporal: TestTemporal;
 beforeAll(async () => {
@@ -132,6 +144,7 @@ describe('bad-input corpus', () => {
     try {
       await store.saveMapping(testMapping({ ...MATCHABLE, syncOnlyCoupledRecords: false }));
       for (const fixture of FIXTURES) await store.saveMapping(fixture);
+      await storeLegacyDefinitions(store);
       await sys.local('customer').insert(Array.from({ length: 20 }, (_, i) => customer(i)));
       const problems: string[] = [];
       const timings: Record<string, number> = {};

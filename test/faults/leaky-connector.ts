@@ -69,6 +69,7 @@ export class LeakyConnector implements Connector {
   }
 
   describeTable(table: string): Promise<string[]> { return this.inner.describeTable(table); }
+  get keyColumns() { return this.inner.keyColumns?.bind(this.inner); }
 
   async scanKeys(request: ScanKeysRequest) {
     if ((this.faults.scanThrows ?? 0) > this.thrown.scan) {

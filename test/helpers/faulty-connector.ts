@@ -35,6 +35,7 @@ export class FaultyConnector implements Connector {
   }
 
   describeTable(table: string) { return this.inner.describeTable(table); }
+  get keyColumns() { return this.inner.keyColumns?.bind(this.inner); }
   scanKeys(request: Parameters<Connector['scanKeys']>[0]) { return this.inner.scanKeys(request); }
   readChanged(request: Parameters<Connector['readChanged']>[0]) { this.calls.readChanged++; return this.inner.readChanged(request); }
   getMany(request: Parameters<Connector['getMany']>[0]) { this.calls.getMany++; return this.inner.getMany(request); }
