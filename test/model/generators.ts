@@ -179,11 +179,38 @@ export const operationArb: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Operation>({ op: 'uncoupleAll' }) },
 );
 
+/**
+ * An edit of a local record and one of the record it is most likely coupled to
+ * (the one created from it, or the integration record with its number): the
+ * "changed on both sides" situations that independent edits rarely produce.
+ */
+const editPairArb: fc.Arbitrary<Operation[]> = fc
+  .record({ n: fc.integer({ min: 1, max: 3 }), created: fc.boolean(), local: editValuesArb('local'), integration: editValuesArb('integration') })
+  .map(({ n, created, local, integration }): Operation[] => [
+    { op: 'edit', side: 'local', id: `C${n}`, values: local },
+    { op: 'edit', side: 'integration', id: created ? createdId('integration', `C${n}`) : `A${n}`, values: integration },
+  ]);
+
+/** A deletion of one side of a likely pair: what makes the deletion rules matter. */
+const deletePairSideArb: fc.Arbitrary<Operation[]> = fc
+  .record({ n: fc.integer({ min: 1, max: 3 }), which: fc.constantFrom('local', 'integration', 'created') })
+  .map(({ n, which }): Operation[] => [
+    which === 'local'
+      ? { op: 'delete', side: 'local', id: `C${n}` }
+      : { op: 'delete', side: 'integration', id: which === 'created' ? createdId('integration', `C${n}`) : `A${n}` },
+  ]);
+
 export function scenarioArb(options: { minSteps?: number; maxSteps?: number } = {}): fc.Arbitrary<Scenario> {
+  const maxSteps = options.maxSteps ?? 25;
+  const group = fc.oneof(
+    { weight: 16, arbitrary: operationArb.map((o) => [o]) },
+    { weight: 2, arbitrary: editPairArb },
+    { weight: 1, arbitrary: deletePairSideArb },
+  );
   return fc.record({
     settings: settingsArb(),
     seed: seedArb(),
-    operations: fc.array(operationArb, { minLength: options.minSteps ?? 5, maxLength: options.maxSteps ?? 25, size: 'max' }),
+    operations: fc.array(group, { minLength: options.minSteps ?? 5, maxLength: maxSteps, size: 'max' }).map((groups) => groups.flat().slice(0, maxSteps)),
   });
 }
 

@@ -65,7 +65,6 @@ async function compareObserved(step: number, scenario: Scenario, e: System, m: S
 
 // ---- comparing ----
 
-const show = (value: unknown): string => JSON.stringify(value);
 
 function jobLabel(job: ObservedJob): string {
   return `${job.type}${job.direction ? ` ${job.direction}` : ''}`;
@@ -92,7 +91,7 @@ export function diffResults(got: StepResult, want: StepResult): string[] {
 }
 
 function summary(r: Exclude<StepResult, { refused: true }>): string {
-  return `${r.jobs.map((j) => `${jobLabel(j)} ${show(nonZero(j.counters))}`).join('; ') || 'no jobs'}${r.errors.length ? `, ${r.errors.length} error rows` : ''}`;
+  return `${r.jobs.map((j) => `${jobLabel(j)} ${ts(nonZero(j.counters))}`).join('; ') || 'no jobs'}${r.errors.length ? `, ${r.errors.length} error rows` : ''}`;
 }
 
 function nonZero(counters: Record<string, number>): Record<string, number> {
@@ -122,8 +121,8 @@ export function diffObserved(got: Observed, want: Observed): string[] {
   const out: string[] = [];
   for (const side of ['local', 'integration'] as const) {
     for (const id of [...new Set([...Object.keys(got[side]), ...Object.keys(want[side])])].sort()) {
-      const g = got[side][id] ? show(normalize(side, got[side][id])) : 'missing';
-      const w = want[side][id] ? show(normalize(side, want[side][id])) : 'missing';
+      const g = got[side][id] ? ts(normalize(side, got[side][id])) : 'missing';
+      const w = want[side][id] ? ts(normalize(side, want[side][id])) : 'missing';
       if (g !== w) out.push(`${side} ${id}: engine ${g}, model ${w}`);
     }
   }
@@ -149,15 +148,25 @@ export function diffObserved(got: Observed, want: Observed): string[] {
 
 // ---- reporting ----
 
+/** A value as TypeScript source: single-quoted strings, bare keys where they are identifiers. */
+export function ts(value: unknown): string {
+  if (typeof value === 'string') return /^[^'\\\n]*$/.test(value) ? `'${value}'` : JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `[${value.map(ts).join(', ')}]`;
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  return `{ ${entries.map(([k, v]) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : ts(k)}: ${ts(v)}`).join(', ')} }`;
+}
+
 /** A scenario as a TypeScript literal, one operation per line, ready to paste into a regression test. */
 export function scenarioLiteral(scenario: Scenario): string {
-  const ts = (value: unknown): string => JSON.stringify(value).replace(/"([A-Za-z_][A-Za-z0-9_]*)":/g, '$1: ');
-  const records = (side: Side): string => scenario.seed[side].map((r) => `\n      ${ts(r)},`).join('');
+  const list = (items: unknown[], indent: string): string =>
+    items.length === 0 ? '[]' : `[${items.map((item) => `\n${indent}  ${ts(item)},`).join('')}\n${indent}]`;
   return [
     '{',
     `  settings: ${ts(scenario.settings)},`,
-    `  seed: {\n    local: [${records('local')}\n    ],\n    integration: [${records('integration')}\n    ],\n  },`,
-    `  operations: [${scenario.operations.map((o) => `\n    ${ts(o)},`).join('')}\n  ],`,
+    `  seed: {\n    local: ${list(scenario.seed.local, '    ')},\n    integration: ${list(scenario.seed.integration, '    ')},\n  },`,
+    `  operations: ${list(scenario.operations, '  ')},`,
     '}',
   ].join('\n');
 }
@@ -166,12 +175,12 @@ function describeMismatch(step: number, differences: string[], scenario: Scenari
   const done = scenario.operations.slice(0, step);
   const op: Operation | undefined = scenario.operations[step - 1];
   return [
-    step === 0 ? 'After open (the seed):' : `At step ${step} of ${scenario.operations.length}: ${show(op)}`,
+    step === 0 ? 'After open (the seed):' : `At step ${step} of ${scenario.operations.length}: ${ts(op)}`,
     ...differences.map((d) => `  - ${d}`),
-    `Settings: ${show(scenario.settings)}`,
-    `Seed: ${show(scenario.seed)}`,
+    `Settings: ${ts(scenario.settings)}`,
+    `Seed: ${ts(scenario.seed)}`,
     'Operations so far:',
-    ...done.map((o, i) => `  ${i + 1}. ${show(o)}`),
+    ...done.map((o, i) => `  ${i + 1}. ${ts(o)}`),
   ].join('\n');
 }
 
