@@ -47,6 +47,8 @@ function sometimes<T>(arb: fc.Arbitrary<T>, oneIn = 2): fc.Arbitrary<T | undefin
 
 const syncDirection: fc.Arbitrary<SyncDirection> = fc.constantFrom('ToIntegrationTable', 'FromIntegrationTable');
 const mappingDirection: fc.Arbitrary<MappingDirection> = fc.constantFrom('Bidirectional', 'ToIntegrationTable', 'FromIntegrationTable');
+/** Field directions: bidirectional half the time, since only those conflict. */
+const fieldDirection: fc.Arbitrary<MappingDirection> = fc.oneof({ weight: 2, arbitrary: fc.constant<MappingDirection>('Bidirectional') }, { weight: 2, arbitrary: syncDirection });
 
 export function valueArb(side: Side, column: number): fc.Arbitrary<string | null> {
   return fc.constantFrom(...POOLS[side][column]);
@@ -88,7 +90,7 @@ export function seedArb(): fc.Arbitrary<Scenario['seed']> {
 }
 
 const fieldArb: fc.Arbitrary<FieldSetting> = fc
-  .record({ column: fc.integer({ min: 0, max: 3 }), direction: mappingDirection, uppercase: sometimes(mappingDirection, 4), matchPriority: sometimes(fc.integer({ min: 0, max: 2 }), 2) })
+  .record({ column: fc.integer({ min: 0, max: 3 }), direction: fieldDirection, uppercase: sometimes(mappingDirection, 4), matchPriority: sometimes(fc.integer({ min: 0, max: 2 }), 2) })
   .map(compact);
 
 const FILTERS: Record<Side, FilterSetting[]> = {
@@ -180,16 +182,21 @@ export const operationArb: fc.Arbitrary<Operation> = fc.oneof(
 );
 
 /**
- * An edit of a local record and one of the record it is most likely coupled to
- * (the one created from it, or the integration record with its number): the
- * "changed on both sides" situations that independent edits rarely produce.
+ * Edits of a local record and of the record it is most likely coupled to (the
+ * one created from it, or the integration record with its number), all columns:
+ * the "changed on both sides" situations that independent edits rarely produce.
  */
 const editPairArb: fc.Arbitrary<Operation[]> = fc
-  .record({ n: fc.integer({ min: 1, max: 3 }), created: fc.boolean(), local: editValuesArb('local'), integration: editValuesArb('integration') })
+  .record({ n: fc.integer({ min: 1, max: 3 }), created: fc.boolean(), local: fullValuesArb('local'), integration: fullValuesArb('integration') })
   .map(({ n, created, local, integration }): Operation[] => [
     { op: 'edit', side: 'local', id: `C${n}`, values: local },
     { op: 'edit', side: 'integration', id: created ? createdId('integration', `C${n}`) : `A${n}`, values: integration },
   ]);
+
+/** Set Up Coupling of C_n and A_n, the pair edit pairs aim at. */
+const couplePairArb: fc.Arbitrary<Operation[]> = fc
+  .record({ n: fc.integer({ min: 1, max: 3 }), syncAfter: sometimes(fc.constant(true)) })
+  .map(({ n, syncAfter }): Operation[] => [compact({ op: 'setUpCoupling' as const, localId: `C${n}`, integrationId: `A${n}`, syncAfter })]);
 
 /** A deletion of one side of a likely pair: what makes the deletion rules matter. */
 const deletePairSideArb: fc.Arbitrary<Operation[]> = fc
@@ -204,7 +211,8 @@ export function scenarioArb(options: { minSteps?: number; maxSteps?: number } = 
   const maxSteps = options.maxSteps ?? 25;
   const group = fc.oneof(
     { weight: 16, arbitrary: operationArb.map((o) => [o]) },
-    { weight: 2, arbitrary: editPairArb },
+    { weight: 3, arbitrary: editPairArb },
+    { weight: 1, arbitrary: couplePairArb },
     { weight: 1, arbitrary: deletePairSideArb },
   );
   return fc.record({
