@@ -17,7 +17,11 @@ export function matchLevels(settings: MappingSettings): FieldSetting[][] {
   return priorities.map((p) => settings.fields.filter((f) => f.matchPriority === p));
 }
 
-/** SPEC: values are compared trimmed and lower-cased; a value that trims to "" is no value. */
+/**
+ * SPEC: values are compared trimmed and lower-cased; a value that trims to "" is
+ * no value. (So a field's uppercase transformation, applied to the local value
+ * first, cannot change a match; it is applied anyway, as the spec says.)
+ */
 function norm(value: string | null | undefined): string {
   return (value ?? '').trim().toLowerCase();
 }
@@ -39,7 +43,11 @@ export interface MatchRequest {
   syncAfterCoupling?: boolean;
 }
 
-/** Whether the request is refused before any job: no match criteria, or a create or sync direction the mapping cannot carry. */
+/**
+ * Whether the request is refused before any job. SPEC: refused when no field
+ * has a match priority, when create-new is asked of a mapping that cannot carry
+ * ToIntegrationTable, or when synchronize-after's direction has no field.
+ */
 export function matchRefused(settings: MappingSettings, request: MatchRequest): boolean {
   if (matchLevels(settings).length === 0) return true;
   if (request.createNewIfNoMatch && (!allows(settings, 'ToIntegrationTable') || fieldsFor(settings, 'ToIntegrationTable').length === 0)) return true;
@@ -77,6 +85,7 @@ export function matchBasedCoupling(m: ModelState, step: Step, request: MatchRequ
     scope = [];
     for (const id of [...new Set(request.recordIds)]) {
       if (couplingOf(m, 'local', id)) continue; // already coupled: left alone, not counted
+      // SPEC: a given id refused here (missing, outside the filter) is counted failed, not unmatched: no candidate was looked for.
       const r = local.get(id);
       if (!r) step.error(job, id, 'notFound');
       else if (!inFilter(settings, 'local', r.values)) step.error(job, id, 'outsideFilter');
@@ -124,7 +133,8 @@ export function matchBasedCoupling(m: ModelState, step: Step, request: MatchRequ
   }
 
   if (request.syncAfterCoupling) {
-    // SPEC: only the matched records are synchronized after coupling (created ones are in sync); the job is written even when none matched.
+    // SPEC: only the matched records are synchronized after coupling (created ones are in sync), as given local ids of a
+    // plain pass (not forced); the job is written even when none matched.
     const direction = syncAfterDirection(settings);
     const sync = new Pass(m, step, step.open('Synchronization', direction), { ...PLAIN, direction });
     givenIds(sync, 'local', matched.sort(cmp));

@@ -6,6 +6,10 @@
  * records are visited one at a time in a fixed order (retry phase by source id,
  * scan by modified-on then id, sweep by source id), which SEMANTICS.md promises
  * the outcome does not depend on.
+ * SPEC: one corner does depend on order: a create whose canonical id is coupled
+ * to another record fails ('coupledElsewhere', see create()), and if that other
+ * coupling is removed later in the same pass a different order would have let
+ * the create succeed. The model's order is the one above.
  */
 import { createdId, type ErrorKind, type Side, type SyncDirection } from './world';
 import {
@@ -151,6 +155,7 @@ export function givenIds(p: Pass, side: Side, ids: readonly string[]): void {
  * or refused with an error row ('error': given ids).
  */
 export function visitCoupling(p: Pass, c: ModelCoupling, outside: 'leave' | 'error'): void {
+  // SPEC: a skipped coupling is counted skipped before anything else is looked at (its source gone, or outside the filter).
   if (c.skipped && !p.o.includeSkipped) {
     p.count('skipped');
     return;
@@ -300,6 +305,7 @@ export function sourceDeleted(p: Pass, c: ModelCoupling): void {
   const tId = idOn(c, T);
   const t = m.tables[T].get(tId);
   const storedT = storedOn(c, T);
+  // "t changed" as in deciding: a never-synced counterpart counts as changed, so it is not deleted.
   if (t && (storedT === null || t.modifiedOn !== storedT || stateOf(c, otherDirection(p.o.direction)).pending)) {
     return failCoupling(p, c, 'counterpartChanged');
   }
@@ -317,7 +323,9 @@ export function sourceDeleted(p: Pass, c: ModelCoupling): void {
  * inserted, not coupled). SPEC: when a record with the canonical id already
  * exists (created from s before, then uncoupled) the create merges into it (the
  * connector's idempotent create) and counts inserted; when that id is coupled
- * to another record the create fails as 'coupledElsewhere'.
+ * to another record the create fails as 'coupledElsewhere'. A new record has
+ * null in every column the pass does not map. A restore's coupling is a new
+ * one: the other direction's state is reset and it is not skipped.
  */
 export function create(p: Pass, sourceId: string, s: ModelRecord, replacing: ModelCoupling | null): void {
   const { m, S, T } = p;
