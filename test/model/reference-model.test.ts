@@ -5,7 +5,8 @@
  * a deliberately broken one) before any engine is plugged in.
  */
 import { ReferenceModel } from './reference-model';
-import { checkModel, runScenario, scenarioLiteral, type Scenario } from './run-model';
+import { checkModel, runScenario } from './run-model';
+import { REGRESSIONS, type Regression } from './regressions';
 import type { Counters, MappingSettings, Observed, ObservedCoupling, Operation, StepResult, System, Values } from './world';
 
 const BIDI: MappingSettings = {
@@ -328,6 +329,12 @@ describe('reference model: SEMANTICS.md "At a glance"', () => {
   });
 });
 
+describe('regression scenarios', () => {
+  test.each(REGRESSIONS.map((r) => [r.name, r] as const))('%s', async (_name, { scenario }) => {
+    await runScenario(() => new ReferenceModel(), scenario);
+  });
+});
+
 describe('runner and generators', () => {
   test('the model agrees with a second model instance over 300 random sequences', async () => {
     const started = Date.now();
@@ -347,9 +354,9 @@ describe('runner and generators', () => {
     }
     const failure = await checkModel({ name: 'off by one', engine: () => new OffByOne(), runs: 300, seed: 12 }).then(() => null, (e: Error) => e);
     expect(failure?.message).toMatch(/modified: engine \d+, model \d+/);
-    const literal = /runScenario\(engine, ([\s\S]*)\);$/.exec(failure?.message ?? '')?.[1] ?? '';
-    const scenario = new Function(`return (${literal});`)() as Scenario;
-    expect(scenarioLiteral(scenario).length).toBeGreaterThan(0);
+    const literal = /REGRESSIONS[^\n]*\n([\s\S]*),$/.exec(failure?.message ?? '')?.[1] ?? '';
+    const { scenario } = new Function(`return (${literal});`)() as Regression;
+    expect(scenario.operations.length).toBeGreaterThan(0);
     await expect(runScenario(() => new OffByOne(), scenario)).rejects.toThrow(/modified/);
     await expect(runScenario(() => new ReferenceModel(), scenario)).resolves.toBeUndefined();
   });

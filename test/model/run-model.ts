@@ -171,6 +171,11 @@ export function scenarioLiteral(scenario: Scenario): string {
   ].join('\n');
 }
 
+/** An entry for REGRESSIONS (test/model/regressions.ts). */
+export function regressionLiteral(name: string, scenario: Scenario): string {
+  return `  {\n    name: ${ts(name)},\n    scenario: ${scenarioLiteral(scenario).replace(/\n/g, '\n    ')},\n  },`;
+}
+
 function describeMismatch(step: number, differences: string[], scenario: Scenario): string {
   const done = scenario.operations.slice(0, step);
   const op: Operation | undefined = scenario.operations[step - 1];
@@ -257,7 +262,7 @@ export async function checkModel(options: CheckModelOptions): Promise<{ runs: nu
     `Model check "${options.name}" failed after ${details.numRuns} of ${runs} sequences (${details.numShrinks} shrinks; replay: ${replay}).`,
     message,
     '',
-    'As a regression test:',
-    `  await runScenario(engine, ${scenarioLiteral(minimal).replace(/\n/g, '\n  ')});`,
+    'As a regression: add this entry to REGRESSIONS in test/model/regressions.ts (or pass its scenario to runScenario):',
+    regressionLiteral(`${options.name}: TODO say what it shows`, minimal),
   ].join('\n'));
 }
