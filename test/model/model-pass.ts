@@ -339,7 +339,9 @@ export function create(p: Pass, sourceId: string, s: ModelRecord, replacing: Mod
   m.tables[T].set(id, { values: { ...(existing?.values ?? emptyValues(T)), ...values }, modifiedOn: m.now });
   if (replacing) removeCoupling(m, replacing);
   else p.count('coupled');
+  // Both records are coupled now: neither keeps a failed-uncoupled entry (the merged one may have had its own).
   m.failures.delete(failureKey(S, sourceId));
+  m.failures.delete(failureKey(T, id));
   const c: ModelCoupling = {
     localId: S === 'local' ? sourceId : id, integrationId: S === 'local' ? id : sourceId,
     L: null, I: null, to: freshDirection(), from: freshDirection(), skipped: false,

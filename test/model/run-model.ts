@@ -241,11 +241,13 @@ export interface CheckModelOptions {
   scenarios?: fc.Arbitrary<Scenario>;
   /** Replays spent minimizing a shrunk counterexample; MODEL_MINIMIZE overrides. @default 150 */
   minimizeBudget?: number;
+  /** Whether MODEL_RUNS, MODEL_SEED and MODEL_PATH apply (not to checks of the runner itself). @default true */
+  environment?: boolean;
 }
 
 /** Property: for every generated scenario, the engine and the model agree after every step. */
 export async function checkModel(options: CheckModelOptions): Promise<{ runs: number; seed: number }> {
-  const env = process.env;
+  const env = options.environment === false ? {} : process.env;
   const runs = env.MODEL_RUNS ? Number(env.MODEL_RUNS) : options.runs;
   const seed = env.MODEL_SEED ? Number(env.MODEL_SEED) : options.seed;
   const property = fc.asyncProperty(options.scenarios ?? scenarioArb(), (scenario) => runScenario(options.engine, scenario, options.model));
@@ -253,7 +255,7 @@ export async function checkModel(options: CheckModelOptions): Promise<{ runs: nu
   if (!details.failed) return { runs: details.numRuns, seed: details.seed };
   const replay = `MODEL_SEED=${details.seed}${details.counterexamplePath ? ` MODEL_PATH=${details.counterexamplePath}` : ''}`;
   if (!details.counterexample) throw new Error(`Model check "${options.name}" failed without a counterexample (${replay}): ${String(details.errorInstance ?? 'interrupted')}`);
-  const budget = env.MODEL_MINIMIZE ? Number(env.MODEL_MINIMIZE) : options.minimizeBudget ?? 150;
+  const budget = process.env.MODEL_MINIMIZE ? Number(process.env.MODEL_MINIMIZE) : options.minimizeBudget ?? 150;
   const [shrunk] = details.counterexample;
   const minimal = budget > 0 ? await minimize(options.engine, shrunk, budget, options.model) : shrunk;
   const error = (await fails(options.engine, minimal, options.model)) ?? details.errorInstance;
