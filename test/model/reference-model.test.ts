@@ -164,6 +164,16 @@ describe('reference model: SEMANTICS.md "At a glance"', () => {
       expect(counts(v.sync())).toEqual([{}, {}]); // skipped: it stops
     });
 
+    test('KeepCoupling, integration deleted under a From mapping: a pending coupling fails, then is skipped', async () => {
+      const w = await paired({ direction: 'FromIntegrationTable' });
+      w.do({ op: 'setUpCoupling', localId: 'C1', integrationId: 'A1' });
+      w.do({ op: 'delete', side: 'integration', id: 'A1' });
+      expect(errors(w.sync())).toEqual(['0 A1 sourceDeleted']);
+      expect(errors(w.sync())).toEqual(['0 A1 sourceDeleted']);
+      expect(await w.coupling('C1')).toMatchObject({ skipped: true, fromIntegration: to('Failure', true), toIntegration: to(null) });
+      expect(await w.row('local', 'C1')).toBeDefined();
+    });
+
     test('RemoveCoupling, local deleted (To pass) and integration deleted (From pass)', async () => {
       const w = await paired({ sourceDeletion: 'RemoveCoupling' });
       w.couple('C1', 'A1');
