@@ -114,13 +114,17 @@ export function settingsArb(): fc.Arbitrary<MappingSettings> {
     tableFilter: filterArb('local'),
     integrationTableFilter: filterArb('integration'),
     uncovered: fc.integer({ min: 0, max: 19 }).map((n) => n === 19),
-  }).map(({ uncovered, ...settings }) => (uncovered ? settings : cover(settings)));
+  }).map(({ uncovered, ...settings }) => {
+    let withPriority = 0;
+    // Match priorities on at most 3 fields.
+    const fields = settings.fields.map((f) => (f.matchPriority !== undefined && ++withPriority > 3 ? compact({ ...f, matchPriority: undefined }) : f));
+    return uncovered ? { ...settings, fields } : cover({ ...settings, fields });
+  });
 }
 
-/** Match priorities on at most 3 fields; the first field carries a direction the mapping runs that no field covers. */
+/** The first field carries a direction the mapping runs that no field covers. */
 function cover(settings: MappingSettings): MappingSettings {
-  let withPriority = 0;
-  const fields = settings.fields.map((f) => (f.matchPriority !== undefined && ++withPriority > 3 ? compact({ ...f, matchPriority: undefined }) : f));
+  const fields = [...settings.fields];
   const carries = (d: SyncDirection): boolean => fields.some((f) => f.direction === d || f.direction === 'Bidirectional');
   const needed: SyncDirection[] = settings.direction === 'Bidirectional' ? ['ToIntegrationTable', 'FromIntegrationTable'] : [settings.direction];
   if (!needed.every(carries)) fields[0] = { ...fields[0], direction: settings.direction };
