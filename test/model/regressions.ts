@@ -1,0 +1,105 @@
+/**
+ * Scenarios every engine adapter replays with `runScenario` (and the model's own
+ * test checks they still run clean on the model). A failing model check prints
+ * its minimized counterexample as an entry for this list: paste it at the end
+ * and say in `name` what it shows.
+ *
+ * The first entries are not counterexamples but the `// SPEC:` choices most
+ * likely to differ in an engine, as sequences that reach them.
+ */
+import type { Scenario } from './generators';
+import type { MappingSettings } from './world';
+
+export interface Regression {
+  name: string;
+  scenario: Scenario;
+}
+
+const BATCH = { batchSize: 2, maxBatchesInFlight: 2 };
+const settings = (overrides: Partial<MappingSettings>): MappingSettings => ({
+  direction: 'Bidirectional', syncOnlyCoupledRecords: false, updateConflictResolution: 'None', deletionConflictResolution: 'None',
+  sourceDeletion: 'KeepCoupling', fields: [{ column: 0, direction: 'Bidirectional' }], tableFilter: [], integrationTableFilter: [],
+  ...overrides,
+});
+const local = (id: string, name: string | null, city: string | null = null): Scenario['seed']['local'][number] => ({ id, values: { name, email: null, phone: null, city } });
+const account = (id: string, name: string | null, city: string | null = null): Scenario['seed']['integration'][number] => ({ id, values: { name, emailaddress1: null, telephone1: null, address1_city: city } });
+
+export const REGRESSIONS: Regression[] = [
+  {
+    name: "SPEC: a single sync's failed create is retried by the next run although the mapping syncs only coupled records",
+    scenario: {
+      settings: settings({ direction: 'ToIntegrationTable', syncOnlyCoupledRecords: true, fields: [{ column: 0, direction: 'ToIntegrationTable' }] }),
+      seed: { local: [local('C1', 'Ann!')], integration: [] },
+      operations: [
+        { op: 'singleSync', recordId: 'C1', side: 'local' },
+        { op: 'bulkSync', ...BATCH },
+        { op: 'edit', side: 'local', id: 'C1', values: { name: 'Ann' } },
+        { op: 'bulkSync', ...BATCH },
+        { op: 'retryFailed', includeSkipped: true },
+      ],
+    },
+  },
+  {
+    name: 'SPEC: a record uncoupled and created again merges into its canonical id (inserted, coupled)',
+    scenario: {
+      settings: settings({ direction: 'ToIntegrationTable' }),
+      seed: { local: [local('C1', 'Ann')], integration: [] },
+      operations: [
+        { op: 'bulkSync', ...BATCH },
+        { op: 'uncoupleAll' },
+        { op: 'edit', side: 'local', id: 'C1', values: { name: 'Bob' } },
+        { op: 'bulkSync', ...BATCH },
+      ],
+    },
+  },
+  {
+    name: 'SPEC: a create whose canonical id is coupled to another record fails as coupled elsewhere',
+    scenario: {
+      settings: settings({}),
+      seed: { local: [local('C1', 'Ann')], integration: [] },
+      operations: [
+        { op: 'bulkSync', ...BATCH },
+        { op: 'uncoupleAll' },
+        { op: 'bulkSync', direction: 'FromIntegrationTable', fullSync: true, ...BATCH }, // creates L(I(C1)), coupled to I(C1)
+        { op: 'edit', side: 'local', id: 'C1', values: { name: 'Bob' } },
+        { op: 'bulkSync', direction: 'ToIntegrationTable', ...BATCH },
+      ],
+    },
+  },
+  {
+    name: 'SPEC: given ids on the destination side are mapped through couplings; uncoupled ones are left to their own pass, missing ones get notFound in each pass',
+    scenario: {
+      settings: settings({}),
+      seed: { local: [local('C1', 'Ann')], integration: [account('A1', 'Ann'), account('A2', 'Cy')] },
+      operations: [
+        { op: 'setUpCoupling', localId: 'C1', integrationId: 'A1' },
+        { op: 'bulkSync', recordIds: ['A1', 'A2', 'A9'], side: 'integration', ...BATCH },
+      ],
+    },
+  },
+  {
+    name: 'SPEC: a single sync with both sides changed and no rule fails (and skips at once) only when a bidirectional field differs',
+    scenario: {
+      settings: settings({ syncOnlyCoupledRecords: true, fields: [{ column: 0, direction: 'Bidirectional' }, { column: 3, direction: 'ToIntegrationTable' }] }),
+      seed: { local: [local('C1', 'Ann', 'Oslo'), local('C2', 'Bob', 'Oslo')], integration: [account('A1', 'Ann', 'Rome'), account('A2', 'Cy', 'Rome')] },
+      operations: [
+        { op: 'setUpCoupling', localId: 'C1', integrationId: 'A1' },
+        { op: 'setUpCoupling', localId: 'C2', integrationId: 'A2' },
+        { op: 'singleSync', recordId: 'C1', side: 'local' },
+        { op: 'singleSync', recordId: 'C2', side: 'local' },
+      ],
+    },
+  },
+  {
+    name: 'SPEC: DeleteCounterpart does not delete a never-synced counterpart: it counts as changed, the record fails',
+    scenario: {
+      settings: settings({ syncOnlyCoupledRecords: true, sourceDeletion: 'DeleteCounterpart' }),
+      seed: { local: [local('C1', 'Ann')], integration: [account('A1', 'Ann')] },
+      operations: [
+        { op: 'setUpCoupling', localId: 'C1', integrationId: 'A1' },
+        { op: 'delete', side: 'local', id: 'C1' },
+        { op: 'bulkSync', ...BATCH },
+      ],
+    },
+  },
+];
