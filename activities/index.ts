@@ -7,6 +7,7 @@ import { verifyConnector } from '../connectors/connector';
 import { createSyncActivities } from './sync-activities';
 import { createStoreActivities } from './store-activities';
 import { createCouplingActivities } from './coupling-activities';
+import { createMatchActivities } from './match-activities';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
@@ -14,9 +15,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createStoreActivities(deps),
     ...createSyncActivities(deps),
     ...createCouplingActivities(deps),
+    ...createMatchActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { ActivityDeps, Systems } from './deps';
 export type * from './sync-activities';
+export type * from './coupling-activities';
+export type * from './match-activities';

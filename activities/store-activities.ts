@@ -2,7 +2,9 @@
 import { FAILURE_TYPES } from '../common/constants';
 import type { JobCounters } from '../common/types';
 import type { ActivityDeps } from './deps';
-import { loadMapping, nonRetryable } from './pass-loader';
+import type { SyncDirection } from '../common/types';
+import { passDirections } from '../domain/field-plan';
+import { loadMapping, loadPass, nonRetryable } from './pass-loader';
 
 /** How long a run's lease on its mapping lasts without renewal. @default 10 minutes */
 export const RUN_LOCK_TTL_MS = 10 * 60_000;
@@ -37,6 +39,18 @@ export function createStoreActivities(deps: ActivityDeps) {
 
     async releaseRunLock(input: RunLockInput): Promise<void> {
       await deps.store.releaseRunLock(input.mapping, input.holder);
+    },
+
+    /**
+     * The passes of a run, in order, each checked (direction allowed, fields
+     * for it) before any job row is written: a run that cannot do all of them
+     * fails at once, non-retryable, having written nothing.
+     */
+    async planRun(input: { mapping: string; direction?: SyncDirection }): Promise<{ directions: SyncDirection[] }> {
+      const mapping = await loadMapping(deps, input.mapping);
+      const directions = passDirections(mapping, input.direction);
+      for (const direction of directions) await loadPass(deps, mapping.name, direction);
+      return { directions };
     },
 
     /** A mapping with its coupling count and last job: ids and counts only. */

@@ -8,26 +8,25 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE_TYPES } from '../common/constants';
 import { emptyCounters, addCounters, type JobCounters, type JobStatus, type JobSummary, type JobType, type Side, type SyncDirection } from '../common/types';
-import type { RecordKey, SourceRecord } from '../connectors/connector';
+import type { RecordKey } from '../connectors/connector';
 import { ThrottledError } from '../connectors/connector';
 import { dbErrorMessage } from '../connectors/db-errors';
 import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
 import { waitOutThrottling } from './throttle-wait';
 import { directionFrom, mappingAllows, sidesOf } from '../domain/field-plan';
 import { nextWatermark } from '../domain/modified-on';
-import { MESSAGES, type DecisionOptions } from '../domain/sync-decision';
-import { recordFailures, retrySummary, syncRecords, type RecordFailure } from './sync-engine';
+import { sideChanged, type DecisionOptions } from '../domain/sync-decision';
+import { recordFailures, retrySummary, syncRecords, type BatchRecords, type RecordFailure } from './sync-engine';
+import { readSelection, type BatchSelection } from './sync-selection';
+import { directionState, otherDirection } from '../store/store';
 import { redact } from './redact';
+import { readFailure, throttledFailure } from './failure-policy';
 import { RUN_LOCK_TTL_MS } from './store-activities';
 import type { JobRow } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { loadMapping, loadPass, nonRetryable, type LoadedPass } from './pass-loader';
 
-/** Which source records a batch covers. */
-export type BatchSelection =
-  | { kind: 'range'; since: string | null; after: RecordKey | null; through: RecordKey }
-  | { kind: 'ids'; ids: string[]; side: Side }
-  | { kind: 'failed'; afterCouplingId: number; limit: number; includeSkipped: boolean };
+export type { BatchSelection } from './sync-selection';
 
 export interface StartPassInput {
   mapping: string;
@@ -45,6 +44,8 @@ export interface StartPassResult {
   /** Watermark to read past; null for a full sync. */
   since: string | null;
   startedAt: string;
+  /** The mapping's source-deletion rule asks every pass to check its couplings' source records still exist. */
+  sweep: boolean;
 }
 
 export interface PlanBatchesInput {
@@ -87,8 +88,8 @@ export interface SyncBatchResult {
   counters: JobCounters;
   /** Source records read. */
   scanned: number;
-  /** For 'failed' selections: where the next page starts, or null at the end. */
-  nextAfterCouplingId: number | null;
+  /** For paged selections (retry, retryUncoupled, sweep): where the next page starts, or null at the end. */
+  nextAfterId: number | null;
 }
 
 export interface FailBatchInput {
@@ -115,7 +116,7 @@ interface BatchResume {
   counters: JobCounters;
   pendingIds: string[];
   scanned: number;
-  nextAfterCouplingId: number | null;
+  nextAfterId: number | null;
   throttledAttempts: number;
 }
 
@@ -123,80 +124,8 @@ function isResume(value: unknown): value is BatchResume {
   return typeof value === 'object' && value !== null && Array.isArray((value as BatchResume).pendingIds);
 }
 
-function errorDetail(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    parts.push(current instanceof Error ? (current.stack ?? `${current.name}: ${current.message}`) : String(current));
-    current = current instanceof Error ? (current as Error & { cause?: unknown }).cause : undefined;
-  }
-  return redact(parts.join('\nCaused by: '));
-}
-
-/**
- * A read the source system throttled: retried after the delay it asked for, like
- * a throttled write (the read is simply redone, so there is nothing to remember).
- */
 /** Retry-After waited inside one planning attempt (its start-to-close timeout is a minute). */
 const PLAN_THROTTLE_BUDGET_MS = 30_000;
-
-/** What a failed read becomes: a wait for the system's Retry-After, a non-retryable refusal of our credentials, or itself. */
-function readFailure(systemName: string, error: unknown): unknown {
-  if (isPermanentConfigurationError(error)) {
-    return ApplicationFailure.create({ message: redact((error as Error).message), type: FAILURE_TYPES.authentication, nonRetryable: true });
-  }
-  if (!(error instanceof ThrottledError)) return error;
-  return ApplicationFailure.create({
-    message: `${systemName} throttled a read; retrying after ${error.retryAfterMs} ms`,
-    type: FAILURE_TYPES.throttled,
-    nextRetryDelay: Math.max(1, error.retryAfterMs),
-  });
-}
-
-async function readSelection(pass: LoadedPass, deps: ActivityDeps, selection: BatchSelection): Promise<{ records: SourceRecord[]; nextAfterCouplingId: number | null }> {
-  const { mapping, plan, source } = pass;
-  const sourceTable = plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table;
-  const sourceFilter = plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter;
-  switch (selection.kind) {
-    case 'range': {
-      const records = await source.readChanged({
-        table: sourceTable,
-        fields: plan.sourceFields,
-        filter: sourceFilter,
-        since: selection.since,
-        after: selection.after,
-        through: selection.through,
-        limit: 1_000_000,
-      });
-      return { records, nextAfterCouplingId: null };
-    }
-    case 'ids': {
-      let ids = selection.ids;
-      if (selection.side !== plan.sourceSide) {
-        const couplings = await deps.store.getCouplings(mapping.name, selection.side, ids);
-        ids = couplings.map((c) => (plan.sourceSide === 'local' ? c.localId : c.integrationId));
-      }
-      const records = await source.getMany({ table: sourceTable, ids, fields: plan.sourceFields });
-      return { records, nextAfterCouplingId: null };
-    }
-    case 'failed': {
-      const couplings = await deps.store.pageCouplings(mapping.name, {
-        afterId: selection.afterCouplingId,
-        limit: selection.limit,
-        onlyFailed: plan.direction,
-        includeSkipped: selection.includeSkipped,
-      });
-      if (selection.includeSkipped) {
-        const skipped = couplings.filter((c) => c.skipped).map((c) => c.localId);
-        if (skipped.length) await deps.store.clearSkipped(mapping.name, skipped);
-      }
-      const ids = couplings.map((c) => (plan.sourceSide === 'local' ? c.localId : c.integrationId));
-      const records = ids.length ? await source.getMany({ table: sourceTable, ids, fields: plan.sourceFields }) : [];
-      const last = couplings[couplings.length - 1];
-      return { records, nextAfterCouplingId: couplings.length < selection.limit || !last ? null : last.id };
-    }
-  }
-}
 
 export interface SyncSingleRecordInput {
   mapping: string;
@@ -223,6 +152,72 @@ async function openPassJob(deps: ActivityDeps, input: Omit<StartPassInput, 'full
   return { pass, job };
 }
 
+type SingleChoice = { direction: SyncDirection; sourceId: string; conflict: boolean };
+
+/**
+ * The direction of a single-record sync: the one given; the mapping's when it
+ * has one; for a coupled record of a bidirectional mapping the side that
+ * changed (pending directions count); both -> the conflict rule's winner, or a
+ * conflict the pass fails and marks skipped until the user chooses.
+ */
+async function chooseDirection(deps: ActivityDeps, input: { mapping: string; recordId: string; side: Side; direction: SyncDirection | null }): Promise<SingleChoice> {
+  const mapping = await loadMapping(deps, input.mapping);
+  const natural = directionFrom(input.side);
+  if (input.direction && !mappingAllows(mapping, input.direction)) {
+    throw nonRetryable(`Field "direction": mapping ${mapping.name} is ${mapping.direction} and cannot synchronize ${input.direction}.`, FAILURE_TYPES.invalidInput);
+  }
+  const [coupling] = await deps.store.getCouplings(mapping.name, input.side, [input.recordId]);
+  if (!coupling) {
+    // Not coupled: create on the other side when the mapping allows that direction.
+    if (input.direction && input.direction !== natural) {
+      throw nonRetryable(`Field "direction": record ${input.recordId} (${input.side}) is not coupled, so it can only be sent ${natural}.`, FAILURE_TYPES.invalidInput);
+    }
+    if (!mappingAllows(mapping, natural)) {
+      throw nonRetryable(`Record ${input.recordId} is not coupled and mapping ${mapping.name} (${mapping.direction}) does not create records from the ${input.side} side.`, FAILURE_TYPES.invalidInput);
+    }
+    return { direction: natural, sourceId: input.recordId, conflict: false };
+  }
+  const idOn = (side: Side): string => (side === 'local' ? coupling.localId : coupling.integrationId);
+  if (input.direction) return { direction: input.direction, sourceId: idOn(sidesOf(input.direction).sourceSide), conflict: false };
+  if (mapping.direction !== 'Bidirectional') return { direction: mapping.direction, sourceId: idOn(sidesOf(mapping.direction).sourceSide), conflict: false };
+  const pass = await loadPass(deps, mapping.name, natural);
+  const [[localRecord], [integrationRecord]] = await Promise.all([
+    pass.local.getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] }),
+    pass.integration.getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] }),
+  ]);
+  const toIntegration = directionState(coupling, 'ToIntegrationTable');
+  const fromIntegration = directionState(coupling, otherDirection('ToIntegrationTable'));
+  const localChanged = !!localRecord && sideChanged(localRecord.modifiedOn, coupling.lastSyncedLocalModifiedOn, toIntegration.pending);
+  const integrationChanged = !!integrationRecord && sideChanged(integrationRecord.modifiedOn, coupling.lastSyncedIntegrationModifiedOn, fromIntegration.pending);
+  if (localChanged && integrationChanged) {
+    if (mapping.updateConflictResolution === 'SendToIntegration') return { direction: 'ToIntegrationTable', sourceId: coupling.localId, conflict: false };
+    if (mapping.updateConflictResolution === 'GetFromIntegration') return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
+    // Both changed and no rule says who wins: the pass fails the record and marks it skipped until the user chooses.
+    return { direction: natural, sourceId: idOn(input.side), conflict: true };
+  }
+  if (integrationChanged) return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
+  if (localChanged) return { direction: 'ToIntegrationTable', sourceId: coupling.localId, conflict: false };
+  return { direction: natural, sourceId: idOn(input.side), conflict: false };
+}
+
+/** A single sync's source record must exist and be within its table filter; otherwise the run fails, naming it. */
+async function requireSource(deps: ActivityDeps, mappingName: string, choice: SingleChoice, input: { recordId: string; side: Side }): Promise<void> {
+  const pass = await loadPass(deps, mappingName, choice.direction);
+  const { mapping, plan, source } = pass;
+  const local = plan.sourceSide === 'local';
+  const table = local ? mapping.local.table : mapping.integration.table;
+  const filter = local ? mapping.tableFilter : mapping.integrationTableFilter;
+  const where = `${local ? mapping.local.system : mapping.integration.system}.${table} (${plan.sourceSide} side)`;
+  const [inside] = await source.getMany({ table, ids: [choice.sourceId], fields: [], filter });
+  if (inside) return;
+  const [exists] = filter.length ? await source.getMany({ table, ids: [choice.sourceId], fields: [] }) : [];
+  const which = choice.sourceId === input.recordId && plan.sourceSide === input.side ? '' : ` (the counterpart of ${input.side} record ${input.recordId})`;
+  if (exists) {
+    throw nonRetryable(`Record ${choice.sourceId}${which} in ${where} is outside the mapping's ${local ? 'table filter' : 'integration table filter'}, so it is not synchronized.`, FAILURE_TYPES.invalidInput);
+  }
+  throw nonRetryable(`Record ${choice.sourceId}${which} does not exist in ${where}.`, FAILURE_TYPES.invalidInput);
+}
+
 export function createSyncActivities(deps: ActivityDeps) {
   const activities = {
     /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
@@ -231,7 +226,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       // The watermark is read fresh: the cached mapping may predate the last run's finish.
       const fresh = await deps.store.requireMapping(input.mapping);
       const since = input.fullSync ? null : pass.plan.sourceSide === 'local' ? fresh.localWatermark : fresh.integrationWatermark;
-      return { jobId: job.id, since, startedAt: job.startedAt };
+      return { jobId: job.id, since, startedAt: job.startedAt, sweep: pass.mapping.sourceDeletion !== 'KeepCoupling' };
     },
 
     /** Finds the boundaries of the next batches: keys only, so the workflow carries no record contents. */
@@ -262,27 +257,18 @@ export function createSyncActivities(deps: ActivityDeps) {
       const ctx = Context.current();
       const pass = await loadPass(deps, input.mapping, input.direction);
       const resume = isResume(ctx.info.heartbeatDetails) ? ctx.info.heartbeatDetails : null;
-      const sourceTable = pass.plan.sourceSide === 'local' ? pass.mapping.local.table : pass.mapping.integration.table;
       let counters = resume?.counters ?? emptyCounters();
-      let records: SourceRecord[];
-      let scanned = resume?.scanned ?? 0;
-      let nextAfterCouplingId = resume?.nextAfterCouplingId ?? null;
-      if (resume) {
-        records = resume.pendingIds.length
-          ? await pass.source.getMany({ table: sourceTable, ids: resume.pendingIds, fields: pass.plan.sourceFields })
-            .catch((error: unknown) => { throw readFailure(pass.source.name, error); })
-          : [];
-      } else {
-        const read = await readSelection(pass, deps, input.selection).catch((error: unknown) => { throw readFailure(pass.source.name, error); });
-        records = read.records;
-        scanned = records.length;
-        nextAfterCouplingId = read.nextAfterCouplingId;
-      }
+      const read = await readSelection(pass, deps.store, input.selection, resume?.pendingIds)
+        .catch((error: unknown) => { throw readFailure(pass.source.name, error); });
+      const scanned = resume ? resume.scanned : read.scanned;
+      const nextAfterId = resume ? resume.nextAfterId : read.nextAfterId;
+      const batch: BatchRecords = read;
+      const batchIds = [...batch.records.map((r) => r.id), ...(batch.missing ?? []), ...(batch.refusals ?? []).map((r) => r.sourceId)];
       const throttledAttempts = resume?.throttledAttempts ?? 0;
       const effectiveAttempt = ctx.info.attempt - throttledAttempts;
       // Local activities (single-record sync) cannot heartbeat; they simply redo their one record.
       const remember = (pendingIds: string[], throttled: number): void => {
-        if (!ctx.info.isLocal) ctx.heartbeat({ counters, pendingIds, scanned, nextAfterCouplingId, throttledAttempts: throttled } satisfies BatchResume);
+        if (!ctx.info.isLocal) ctx.heartbeat({ counters, pendingIds, scanned, nextAfterId, throttledAttempts: throttled } satisfies BatchResume);
       };
 
       // Stable across this batch's retries, distinct from every other batch of the job (also across continue-as-new).
@@ -292,22 +278,19 @@ export function createSyncActivities(deps: ActivityDeps) {
         result = await syncRecords(
           { store: deps.store, source: pass.source, destination: pass.destination },
           { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, options: input.options, batchToken },
-          records,
+          batch,
           effectiveAttempt,
         );
       } catch (error) {
         if (error instanceof ThrottledError) {
           // Throttling is the system asking us to wait: never an error row, never an exhausted attempt.
-          remember(records.map((r) => r.id), throttledAttempts + 1);
-          throw ApplicationFailure.create({
-            message: `${pass.destination.name} throttled the batch; retrying after ${error.retryAfterMs} ms`,
-            type: FAILURE_TYPES.throttled,
-            nextRetryDelay: Math.max(1, error.retryAfterMs),
-          });
+          remember(batchIds, throttledAttempts + 1);
+          throw throttledFailure(pass.destination.name, error, 'the batch');
         }
         // Only the driver's message travels on: the SQL it quotes would carry record values into the history.
         const message = redact(dbErrorMessage(error));
         const type = error instanceof Error ? error.name : 'Error';
+        remember(batchIds, throttledAttempts);
         if (isPermanentConfigurationError(error) || (!isTransientError(error) && effectiveAttempt >= input.maxAttempts)) {
           throw ApplicationFailure.create({ message, type: 'BatchFailed', nonRetryable: true });
         }
@@ -319,7 +302,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           remember(result.retry.map((f) => f.sourceId), throttledAttempts);
           const first = result.retry[0];
           throw ApplicationFailure.create({
-            message: redact(retrySummary(result.retry.length, records.length, { id: first.sourceId, kind: first.kind, code: first.code })),
+            message: redact(retrySummary(result.retry.length, batchIds.length, { id: first.sourceId, kind: first.kind, code: first.code })),
             type: FAILURE_TYPES.recordsFailed,
           });
         }
@@ -333,33 +316,56 @@ export function createSyncActivities(deps: ActivityDeps) {
         await recordFailures(deps.store, { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, batchToken }, failures);
         counters.failed += failures.length;
       }
-      return { counters, scanned, nextAfterCouplingId };
+      return { counters, scanned, nextAfterId };
     },
 
-    /** After a batch's retries are exhausted: an error row for each of its records, so none is dropped silently. */
+    /**
+     * After a batch's retries are exhausted: an error row and a failure state for
+     * each record the batch would have worked on and has not handled, so none is
+     * dropped silently (a failed create is retried like a failed coupling).
+     */
     async failBatch(input: FailBatchInput): Promise<JobCounters> {
       const pass = await loadPass(deps, input.mapping, input.direction);
+      const { mapping, plan } = pass;
+      const sourceIdOf = (c: { localId: string; integrationId: string }): string => (plan.sourceSide === 'local' ? c.localId : c.integrationId);
+      const { selection } = input;
       let ids: string[];
-      if (input.selection.kind === 'ids') ids = input.selection.ids;
-      else if (input.selection.kind === 'range') {
+      if (selection.kind === 'ids') {
+        ids = selection.side === plan.sourceSide ? selection.ids : (await deps.store.getCouplings(mapping.name, selection.side, selection.ids)).map(sourceIdOf);
+      } else if (selection.kind === 'range') {
         // The system bounds the range: ids sort in its order (SQL Server orders GUIDs unlike strings), not ours.
         const keys = await pass.source.readChanged({
-          table: pass.plan.sourceSide === 'local' ? pass.mapping.local.table : pass.mapping.integration.table,
+          table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
           fields: [],
-          filter: pass.plan.sourceSide === 'local' ? pass.mapping.tableFilter : pass.mapping.integrationTableFilter,
-          since: input.selection.since,
-          after: input.selection.after,
-          through: input.selection.through,
+          filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,
+          since: selection.since,
+          after: selection.after,
+          through: selection.through,
           limit: 1_000_000,
         });
         ids = keys.map((k) => k.id);
+      } else if (selection.kind === 'retry') {
+        const page = await deps.store.pageCouplings(mapping.name, { afterId: selection.afterId, limit: selection.limit, needs: input.direction, includeSkipped: selection.includeSkipped });
+        ids = page.map(sourceIdOf);
+      } else if (selection.kind === 'retryUncoupled') {
+        ids = (await deps.store.pageUncoupledFailures(mapping.name, plan.sourceSide, { afterId: selection.afterId, limit: selection.limit, includeSkipped: selection.includeSkipped })).map((u) => u.recordId);
+      } else if (selection.kind === 'matchedBy') {
+        ids = (await deps.store.pageCouplings(mapping.name, { afterId: selection.afterId, limit: selection.limit, coupledByJobId: selection.jobId, coupledAction: 'matched' })).map(sourceIdOf);
       } else {
-        const couplings = await deps.store.pageCouplings(pass.mapping.name, { afterId: input.selection.afterCouplingId, limit: input.selection.limit, onlyFailed: input.direction });
-        ids = couplings.map((c) => (pass.plan.sourceSide === 'local' ? c.localId : c.integrationId));
+        // A sweep decides nothing until it has read: the next pass's sweep checks these couplings again.
+        return emptyCounters();
       }
+      const couplings = new Map((await deps.store.getCouplings(mapping.name, plan.sourceSide, ids)).map((c) => [sourceIdOf(c), c]));
+      const creates = !mapping.syncOnlyCoupledRecords;
+      const open = ids.filter((id) => {
+        const coupling = couplings.get(id);
+        // Handled by this job already (in an attempt that reported), or a record the pass would ignore.
+        if (coupling) return directionState(coupling, input.direction).jobId !== input.jobId;
+        return creates;
+      });
       const message = redact(`The batch failed after its retries were exhausted: ${input.message}`);
-      await recordFailures(deps.store, { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId }, ids.map((id) => ({ sourceId: id, destinationId: null, message, attempts: 0 })));
-      return { ...emptyCounters(), failed: ids.length };
+      await recordFailures(deps.store, { mapping, plan, jobId: input.jobId }, open.map((id) => ({ sourceId: id, destinationId: null, message, attempts: 0 })));
+      return { ...emptyCounters(), failed: open.length };
     },
 
     /** Closes the job row and moves the watermark of the side that was read. */
@@ -381,42 +387,9 @@ export function createSyncActivities(deps: ActivityDeps) {
      * mapping's conflict resolution; otherwise the record is marked skipped.
      */
     async chooseSingleDirection(input: { mapping: string; recordId: string; side: Side; direction: SyncDirection | null; jobId: string; workflowId: string; runId: string }): Promise<{ direction: SyncDirection; sourceId: string; conflict: boolean }> {
-      const mapping = await loadMapping(deps, input.mapping);
-      const natural = directionFrom(input.side);
-      if (input.direction) {
-        if (!mappingAllows(mapping, input.direction)) {
-          throw nonRetryable(`Field "direction": mapping ${mapping.name} is ${mapping.direction} and cannot synchronize ${input.direction}.`, FAILURE_TYPES.invalidInput);
-        }
-      }
-      const [coupling] = await deps.store.getCouplings(mapping.name, input.side, [input.recordId]);
-      if (!coupling) {
-        // Not coupled: create on the other side when the mapping allows that direction.
-        if (input.direction && input.direction !== natural) {
-          throw nonRetryable(`Field "direction": record ${input.recordId} (${input.side}) is not coupled, so it can only be sent ${natural}.`, FAILURE_TYPES.invalidInput);
-        }
-        if (!mappingAllows(mapping, natural)) {
-          throw nonRetryable(`Record ${input.recordId} is not coupled and mapping ${mapping.name} (${mapping.direction}) does not create records from the ${input.side} side.`, FAILURE_TYPES.invalidInput);
-        }
-        return { direction: natural, sourceId: input.recordId, conflict: false };
-      }
-      const idOn = (side: Side): string => (side === 'local' ? coupling.localId : coupling.integrationId);
-      if (input.direction) return { direction: input.direction, sourceId: idOn(sidesOf(input.direction).sourceSide), conflict: false };
-      if (mapping.direction !== 'Bidirectional') return { direction: mapping.direction, sourceId: idOn(sidesOf(mapping.direction).sourceSide), conflict: false };
-      const pass = await loadPass(deps, mapping.name, natural);
-      const [[localRecord], [integrationRecord]] = await Promise.all([
-        pass.local.getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] }),
-        pass.integration.getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] }),
-      ]);
-      const localChanged = !!localRecord && localRecord.modifiedOn !== coupling.lastSyncedLocalModifiedOn;
-      const integrationChanged = !!integrationRecord && integrationRecord.modifiedOn !== coupling.lastSyncedIntegrationModifiedOn;
-      if (localChanged && integrationChanged) {
-        if (mapping.updateConflictResolution === 'SendToIntegration') return { direction: 'ToIntegrationTable', sourceId: coupling.localId, conflict: false };
-        if (mapping.updateConflictResolution === 'GetFromIntegration') return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
-        // Both changed and no rule says who wins: the pass fails the record and marks it skipped until the user chooses.
-        return { direction: natural, sourceId: idOn(input.side), conflict: true };
-      }
-      if (integrationChanged) return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
-      return { direction: natural, sourceId: idOn(input.side), conflict: false };
+      const choice = await chooseDirection(deps, input);
+      await requireSource(deps, input.mapping, choice, input);
+      return choice;
     },
     /** singleSync in one activity: choose the direction, open the job, sync the record, close the job. */
     async syncSingleRecord(input: SyncSingleRecordInput): Promise<JobSummary> {

@@ -1,16 +1,23 @@
 /**
  * Carries out a pass over a batch of source records: one read of couplings,
- * one read of destination records, one create call, one update call and one
- * coupling write per batch, whatever its size. Decisions come from the pure
- * `decideRecord`; this module only does the I/O around it.
+ * one read of destination records, one create call, one update call, one
+ * delete call and one coupling write per batch, whatever its size. Decisions
+ * come from the pure rules in domain/sync-decision; this module only does the
+ * I/O around them. Coupling writes are conditional on the version read: a
+ * record whose coupling changed meanwhile is retried, never overwritten.
  */
 import type { Connector, RecordWriteError, SourceRecord, WriteResult } from '../connectors/connector';
 import { emptyCounters, type JobCounters, type SyncDirection } from '../common/types';
 import type { StoredMapping } from '../domain/mapping';
 import type { FieldPlan } from '../domain/field-plan';
-import { decideRecord, MESSAGES, nextFailureState, type Decision, type DecisionOptions } from '../domain/sync-decision';
+import {
+  decideMissingSource, decideRecord, MESSAGES, nextFailureState,
+  type CouplingState, type Decision, type DecisionOptions, type RecordState,
+} from '../domain/sync-decision';
 import { creationKey } from '../domain/record-key';
-import type { Coupling, CouplingAction, CouplingWrite, JobErrorRow, Store } from '../store/store';
+import {
+  directionState, otherDirection, type Coupling, type CouplingAction, type CouplingUpdate, type JobErrorRow, type NewCoupling, type Store,
+} from '../store/store';
 import { redact } from './redact';
 
 export interface EngineDeps {
@@ -27,9 +34,21 @@ export interface PassContext {
   /**
    * The batch activity (stable across its retries). Records it already handled
    * in an attempt that never reported are counted from their couplings; those
-   * handled by another batch of the job (the failed-records phase) are not.
+   * handled by another batch of the job (the retry phase) are not.
    */
   batchToken?: string;
+}
+
+/** What a batch works on, as its selection read it. */
+export interface BatchRecords {
+  /** Source records that exist and are within the source side's table filter. */
+  records: readonly SourceRecord[];
+  /** Source ids of couplings whose source record no longer exists. */
+  missing?: readonly string[];
+  /** Given ids the pass refuses (outside the filter, missing and not coupled): an error row each. */
+  refusals?: readonly { sourceId: string; message: string }[];
+  /** Failed uncoupled records whose source is gone: nothing is left to create. */
+  forget?: readonly string[];
 }
 
 /** A record whose write failed for a reason that may pass; the activity retries it. */
@@ -67,38 +86,30 @@ export interface RecordFailure {
   skip?: boolean;
 }
 
-function couplingWrite(
-  mapping: StoredMapping, plan: FieldPlan, sourceId: string, destinationId: string, sourceModifiedOn: string, destinationModifiedOn: string,
-  action: string,
-): CouplingWrite {
-  const local = plan.sourceSide === 'local';
-  return {
-    action,
-    localId: local ? sourceId : destinationId,
-    integrationId: local ? destinationId : sourceId,
-    lastSyncedLocalModifiedOn: local ? sourceModifiedOn : destinationModifiedOn,
-    lastSyncedIntegrationModifiedOn: local ? destinationModifiedOn : sourceModifiedOn,
-    result: 'Success',
-    skipped: false,
-    failureCount: 0,
-    lastErrorMessage: null,
-  };
+const LOST_RACE = 'The coupling was changed by another run while this batch worked on it; the record is read again.';
+
+function sourceIdOf(plan: FieldPlan, coupling: Coupling): string {
+  return plan.sourceSide === 'local' ? coupling.localId : coupling.integrationId;
 }
 
 function destinationIdOf(plan: FieldPlan, coupling: Coupling): string {
   return plan.destinationSide === 'local' ? coupling.localId : coupling.integrationId;
 }
 
-function lastJobIdOf(direction: SyncDirection, coupling: Coupling): string | null {
-  return direction === 'ToIntegrationTable' ? coupling.lastToIntegrationJobId : coupling.lastFromIntegrationJobId;
-}
-
-function lastActionOf(direction: SyncDirection, coupling: Coupling): string | null {
-  return direction === 'ToIntegrationTable' ? coupling.lastToIntegrationAction : coupling.lastFromIntegrationAction;
-}
-
 function stamp(action: CouplingAction, batchToken: string | undefined): string {
   return `${action}@${batchToken ?? ''}`;
+}
+
+function stateOf(direction: SyncDirection, coupling: Coupling): CouplingState {
+  const own = directionState(coupling, direction);
+  return {
+    lastSyncedLocalModifiedOn: coupling.lastSyncedLocalModifiedOn,
+    lastSyncedIntegrationModifiedOn: coupling.lastSyncedIntegrationModifiedOn,
+    lastResult: own.result,
+    pending: own.pending,
+    pendingOther: directionState(coupling, otherDirection(direction)).pending,
+    skipped: coupling.skipped,
+  };
 }
 
 /**
@@ -115,111 +126,204 @@ function countEarlierAttempt(counters: JobCounters, stamped: string | null, batc
     case 'insert': counters.inserted++; counters.coupled++; break;
     case 'restore': counters.inserted++; break;
     case 'modify': counters.modified++; break;
-    case 'unchanged': counters.unchanged++; break;
+    case 'unchanged': case 'deferred': counters.unchanged++; break;
     case 'fail': counters.failed++; break;
     default: break;
   }
 }
 
-function lastResultOf(direction: SyncDirection, coupling: Coupling): 'Success' | 'Failure' | null {
-  return direction === 'ToIntegrationTable' ? coupling.lastToIntegrationResult : coupling.lastFromIntegrationResult;
+/** The coupling after a successful visit in the pass's direction: both modified-on values as given. */
+function syncedUpdate(
+  ctx: PassContext, coupling: Coupling, sourceModifiedOn: string, destinationModifiedOn: string, otherPending: boolean, action: CouplingAction,
+): CouplingUpdate {
+  const local = ctx.plan.sourceSide === 'local';
+  return {
+    localId: coupling.localId,
+    integrationId: coupling.integrationId,
+    version: coupling.version,
+    lastSyncedLocalModifiedOn: local ? sourceModifiedOn : destinationModifiedOn,
+    lastSyncedIntegrationModifiedOn: local ? destinationModifiedOn : sourceModifiedOn,
+    result: 'Success',
+    failureCount: 0,
+    lastError: null,
+    pending: false,
+    pendingOther: otherPending || directionState(coupling, otherDirection(ctx.plan.direction)).pending,
+    skipped: false,
+    action: stamp(action, ctx.batchToken),
+  };
+}
+
+/** The coupling after a deferral: unchanged, but the other direction now carries the record. */
+function deferredUpdate(ctx: PassContext, coupling: Coupling): CouplingUpdate {
+  const own = directionState(coupling, ctx.plan.direction);
+  return {
+    localId: coupling.localId,
+    integrationId: coupling.integrationId,
+    version: coupling.version,
+    lastSyncedLocalModifiedOn: coupling.lastSyncedLocalModifiedOn,
+    lastSyncedIntegrationModifiedOn: coupling.lastSyncedIntegrationModifiedOn,
+    result: own.result,
+    failureCount: own.failureCount,
+    lastError: own.lastError,
+    pending: false,
+    pendingOther: true,
+    skipped: coupling.skipped,
+    action: stamp('deferred', ctx.batchToken),
+  };
+}
+
+function errorRow(ctx: Pick<PassContext, 'mapping' | 'jobId'>, failure: Pick<RecordFailure, 'sourceId' | 'destinationId' | 'message' | 'detail' | 'attempts'>): JobErrorRow {
+  return {
+    jobId: ctx.jobId,
+    mappingName: ctx.mapping.name,
+    sourceRecordId: failure.sourceId,
+    destinationRecordId: failure.destinationId,
+    message: redact(failure.message),
+    fullMessage: failure.detail ? redact(failure.detail) : null,
+    attempts: failure.attempts,
+  };
 }
 
 /**
- * Writes error rows and marks the couplings of failed records (failure count,
- * skipped after the same failure twice). Safe to repeat: error rows are keyed by
- * job and record.
+ * Writes error rows and the failure state of each record: its coupling's
+ * direction (skipped after the same failure twice in that direction), or its
+ * failed-uncoupled entry when it is not coupled. Safe to repeat: error rows
+ * are keyed by job and record, and the states are written over what is read.
  */
 export async function recordFailures(store: Store, ctx: Pick<PassContext, 'mapping' | 'plan' | 'jobId' | 'batchToken'>, failures: readonly RecordFailure[]): Promise<void> {
   if (failures.length === 0) return;
   const { mapping, plan, jobId } = ctx;
-  const errors: JobErrorRow[] = failures.map((f) => ({
-    jobId,
-    mappingName: mapping.name,
-    sourceRecordId: f.sourceId,
-    destinationRecordId: f.destinationId,
-    message: redact(f.message),
-    fullMessage: f.detail ? redact(f.detail) : null,
-    attempts: f.attempts,
-  }));
-  await store.insertErrors(errors);
-  const couplings = await store.getCouplings(mapping.name, plan.sourceSide, failures.map((f) => f.sourceId));
-  const byId = new Map(couplings.map((c) => [plan.sourceSide === 'local' ? c.localId : c.integrationId, c]));
-  const writes: CouplingWrite[] = [];
+  await store.insertErrors(failures.map((f) => errorRow(ctx, f)));
+  const ids = failures.map((f) => f.sourceId);
+  const couplings = await store.getCouplings(mapping.name, plan.sourceSide, ids);
+  const bySource = new Map(couplings.map((c) => [sourceIdOf(plan, c), c]));
+  const uncoupled = failures.filter((f) => !bySource.has(f.sourceId));
+  const entries = new Map((await store.getUncoupledFailures(mapping.name, plan.sourceSide, uncoupled.map((f) => f.sourceId))).map((u) => [u.recordId, u]));
+  const updates: CouplingUpdate[] = [];
+  const uncoupledStates: { recordId: string; failureCount: number; lastError: string; skipped: boolean }[] = [];
   for (const failure of failures) {
-    const coupling = byId.get(failure.sourceId);
-    if (!coupling) continue;
     const message = redact(failure.message);
-    const state = nextFailureState(coupling, message);
-    writes.push({
+    const coupling = bySource.get(failure.sourceId);
+    if (!coupling) {
+      const entry = entries.get(failure.sourceId);
+      const state = nextFailureState(entry ? { failureCount: entry.failureCount, lastError: entry.lastError } : null, message);
+      uncoupledStates.push({ recordId: failure.sourceId, failureCount: state.failureCount, lastError: message, skipped: state.skipped });
+      continue;
+    }
+    const own = directionState(coupling, plan.direction);
+    const state = nextFailureState({ failureCount: own.failureCount, lastError: own.lastError }, message);
+    updates.push({
       localId: coupling.localId,
       integrationId: coupling.integrationId,
+      version: coupling.version,
       lastSyncedLocalModifiedOn: coupling.lastSyncedLocalModifiedOn,
       lastSyncedIntegrationModifiedOn: coupling.lastSyncedIntegrationModifiedOn,
       result: 'Failure',
-      skipped: state.skipped || failure.skip === true,
       failureCount: state.failureCount,
-      lastErrorMessage: message,
+      lastError: message,
+      pending: own.pending,
+      pendingOther: directionState(coupling, otherDirection(plan.direction)).pending,
+      skipped: coupling.skipped || state.skipped || failure.skip === true,
       action: stamp('fail', ctx.batchToken),
     });
   }
-  await store.updateCouplings(mapping.name, plan.direction, jobId, writes);
+  // A failure state lost to a concurrent write is left to that write: the error row tells what happened here.
+  await store.updateCouplings(mapping.name, plan.direction, jobId, updates);
+  await store.saveUncoupledFailures(mapping.name, plan.sourceSide, jobId, uncoupledStates);
+}
+
+/** A coupled update and what it counts once it is known to have landed. */
+interface PendingUpdate {
+  update: CouplingUpdate;
+  sourceId: string;
+  destinationId: string;
+  count: (counters: JobCounters) => void;
 }
 
 /** Synchronizes a batch of source records into the destination. */
-export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: readonly SourceRecord[], attempt: number): Promise<EngineResult> {
+export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: BatchRecords, attempt: number): Promise<EngineResult> {
   const { store, destination } = deps;
-  const { mapping, plan, jobId } = ctx;
+  const { mapping, plan, jobId, options } = ctx;
   const counters = emptyCounters();
   const retry: RetryableFailure[] = [];
   const failures: RecordFailure[] = [];
-  if (records.length === 0) return { counters, retry };
+  const { records } = batch;
+  const missing = batch.missing ?? [];
 
-  const couplings = await store.getCouplings(mapping.name, plan.sourceSide, records.map((r) => r.id));
-  const couplingBySource = new Map(couplings.map((c) => [plan.sourceSide === 'local' ? c.localId : c.integrationId, c]));
+  if (batch.forget?.length) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, batch.forget);
+  for (const refusal of batch.refusals ?? []) failures.push({ sourceId: refusal.sourceId, destinationId: null, message: refusal.message, attempts: attempt });
+  if (records.length === 0 && missing.length === 0) {
+    await recordFailures(store, ctx, failures);
+    counters.failed += failures.length;
+    return { counters, retry };
+  }
+
+  const couplings = await store.getCouplings(mapping.name, plan.sourceSide, [...records.map((r) => r.id), ...missing]);
+  const couplingBySource = new Map(couplings.map((c) => [sourceIdOf(plan, c), c]));
+  const sourceTable = plan.sourceSide === 'local' ? mapping.local : mapping.integration;
   const destinationTable = plan.destinationSide === 'local' ? mapping.local.table : mapping.integration.table;
-  const destinationIds = couplings.filter((c) => !c.skipped || ctx.options.includeSkipped).map((c) => destinationIdOf(plan, c));
+
+  // Uncoupled records that would be created: coupled in another mapping of the table, or failed before?
+  const createsUncoupled = !mapping.syncOnlyCoupledRecords || options.createUncoupled === true;
+  const uncoupledIds = createsUncoupled ? records.filter((r) => !couplingBySource.has(r.id)).map((r) => r.id) : [];
+  const elsewhere = new Map<string, string>();
+  const entries = new Map<string, { skipped: boolean; lastJobId: string | null }>();
+  if (uncoupledIds.length > 0) {
+    for (const c of await store.getRecordCouplings(sourceTable, plan.sourceSide, uncoupledIds)) {
+      if (c.mappingName !== mapping.name) elsewhere.set(sourceIdOf(plan, c), c.mappingName);
+    }
+    for (const u of await store.getUncoupledFailures(mapping.name, plan.sourceSide, uncoupledIds)) entries.set(u.recordId, u);
+  }
+
+  const destinationIds = couplings.filter((c) => !c.skipped || options.includeSkipped).map((c) => destinationIdOf(plan, c));
   const destinations = destinationIds.length
     ? await destination.getMany({ table: destinationTable, ids: destinationIds, fields: plan.destinationFields })
     : [];
-  const destinationById = new Map(destinations.map((d) => [d.id, d]));
+  const destinationById = new Map<string, RecordState>(destinations.map((d) => [d.id, d]));
 
   const inserts: { record: SourceRecord; decision: Extract<Decision, { action: 'insert' | 'restore' }>; coupling: Coupling | null }[] = [];
   const modifies: { record: SourceRecord; coupling: Coupling; destinationId: string; decision: Extract<Decision, { action: 'modify' }> }[] = [];
-  const touches: CouplingWrite[] = [];
-  const uncouples: string[] = [];
+  const updates: PendingUpdate[] = [];
+  const uncouples: Coupling[] = [];
+  const deletions: Coupling[] = [];
+
+  const alreadyHandled = (coupling: Coupling): boolean => {
+    const own = directionState(coupling, plan.direction);
+    if (own.jobId !== jobId) return false;
+    // Already handled by this job in an attempt that did not report: counted from what the coupling says was done.
+    countEarlierAttempt(counters, own.action, ctx.batchToken);
+    return true;
+  };
 
   for (const record of records) {
     const coupling = couplingBySource.get(record.id) ?? null;
-    // Already handled by this job in an attempt that did not report: counted from what the coupling says was done.
-    if (coupling && lastJobIdOf(plan.direction, coupling) === jobId) {
-      countEarlierAttempt(counters, lastActionOf(plan.direction, coupling), ctx.batchToken);
-      continue;
-    }
+    if (coupling && alreadyHandled(coupling)) continue;
+    const entry = coupling ? undefined : entries.get(record.id);
+    if (entry && entry.lastJobId === jobId && !ctx.batchToken) continue;
     const destinationId = coupling ? destinationIdOf(plan, coupling) : null;
     const destinationRecord = destinationId ? destinationById.get(destinationId) ?? null : null;
+    const other = coupling ? undefined : elsewhere.get(record.id);
+    if (other) {
+      failures.push({ sourceId: record.id, destinationId: null, message: `The ${plan.sourceSide} record ${record.id} is already coupled in mapping ${other}; a record is coupled at most once per table.`, attempts: attempt });
+      continue;
+    }
     const decision = decideRecord({
-      plan,
-      mapping,
-      source: record,
-      coupling: coupling && {
-        lastSyncedLocalModifiedOn: coupling.lastSyncedLocalModifiedOn,
-        lastSyncedIntegrationModifiedOn: coupling.lastSyncedIntegrationModifiedOn,
-        lastResult: lastResultOf(plan.direction, coupling),
-        skipped: coupling.skipped,
-      },
-      destination: destinationRecord,
-      options: ctx.options,
+      plan, mapping, source: record, coupling: coupling && stateOf(plan.direction, coupling), destination: destinationRecord,
+      uncoupledSkipped: entry?.skipped === true, options,
     });
     switch (decision.action) {
       case 'ignore': break;
       case 'skip': counters.skipped++; break;
-      case 'deferred': counters.unchanged++; break;
+      case 'deferred':
+        if (coupling && destinationId) updates.push({ update: deferredUpdate(ctx, coupling), sourceId: record.id, destinationId, count: (c) => c.unchanged++ });
+        break;
       case 'unchanged':
-        counters.unchanged++;
-        if (decision.touchCoupling && coupling && destinationRecord) {
-          touches.push(couplingWrite(mapping, plan, record.id, destinationRecord.id, record.modifiedOn, destinationRecord.modifiedOn, stamp('unchanged', ctx.batchToken)));
-        }
+        if (decision.record && coupling && destinationRecord) {
+          updates.push({
+            update: syncedUpdate(ctx, coupling, record.modifiedOn, destinationRecord.modifiedOn, decision.otherPending, 'unchanged'),
+            sourceId: record.id, destinationId: destinationRecord.id, count: (c) => c.unchanged++,
+          });
+        } else counters.unchanged++;
         break;
       case 'insert':
       case 'restore':
@@ -228,9 +332,10 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
       case 'modify':
         if (coupling && destinationId) modifies.push({ record, coupling, destinationId, decision });
         break;
-      case 'uncouple': uncouples.push(record.id); break;
+      case 'uncouple': if (coupling) uncouples.push(coupling); break;
+      case 'deleteCounterpart': if (coupling) deletions.push(coupling); break;
       case 'fail':
-        failures.push({ sourceId: record.id, destinationId, message: decision.message, attempts: attempt, skip: ctx.options.skipOnConflict === true && decision.message === MESSAGES.conflict });
+        failures.push({ sourceId: record.id, destinationId, message: decision.message, attempts: attempt, skip: options.skipOnConflict === true && decision.message === MESSAGES.conflict });
         break;
       default: {
         const unreachable: never = decision;
@@ -239,19 +344,31 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
     }
   }
 
+  for (const sourceId of missing) {
+    const coupling = couplingBySource.get(sourceId);
+    if (!coupling || alreadyHandled(coupling)) continue;
+    if (coupling.skipped && !options.includeSkipped) {
+      counters.skipped++;
+      continue;
+    }
+    const counterpartId = destinationIdOf(plan, coupling);
+    const decision = decideMissingSource({
+      rule: mapping.sourceDeletion, plan, coupling: stateOf(plan.direction, coupling),
+      destination: destinationById.get(counterpartId) ?? null, counterpartId,
+    });
+    if (decision.action === 'fail') failures.push({ sourceId, destinationId: counterpartId, message: decision.message, attempts: attempt });
+    else if (decision.action === 'uncouple') uncouples.push(coupling);
+    else deletions.push(coupling);
+  }
+
   const handleWriteFailure = (record: SourceRecord, destinationId: string | null, result: Extract<WriteResult, { ok: false }>): void => {
     const { error } = result;
+    const message = error.code ? `${error.code}: ${error.message}` : error.message;
     if (error.kind === 'transient' || error.kind === 'conflict' || error.kind === 'notFound') {
       // A conflict or a vanished record is re-read on the retry and then follows the mapping's conflict rules.
-      retry.push({ sourceId: record.id, destinationId, message: error.code ? `${error.code}: ${error.message}` : error.message, detail: error.detail, kind: error.kind, code: error.code });
+      retry.push({ sourceId: record.id, destinationId, message, detail: error.detail, kind: error.kind, code: error.code });
     } else {
-      failures.push({
-        sourceId: record.id,
-        destinationId,
-        message: error.code ? `${error.code}: ${error.message}` : error.message,
-        detail: error.detail,
-        attempts: attempt,
-      });
+      failures.push({ sourceId: record.id, destinationId, message, detail: error.detail, attempts: attempt });
     }
   };
 
@@ -261,37 +378,63 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, records: r
       destinationTable,
       inserts.map(({ record, decision }) => ({ key: creationKey(mapping.name, plan.sourceSide, record.id), values: decision.values })),
     );
-    const newCouplings: CouplingWrite[] = [];
-    const restoredSourceIds: string[] = [];
+    const created: NewCoupling[] = [];
+    const restored: Coupling[] = [];
+    const createdIds: string[] = [];
     results.forEach((result, i) => {
       const { record, decision, coupling } = inserts[i];
       if (!result.ok) return handleWriteFailure(record, coupling ? destinationIdOf(plan, coupling) : null, result);
       counters.inserted++;
-      if (decision.action === 'insert') counters.coupled++;
-      else restoredSourceIds.push(record.id);
-      newCouplings.push(couplingWrite(mapping, plan, record.id, result.id, record.modifiedOn, result.modifiedOn, stamp(decision.action, ctx.batchToken)));
+      if (decision.action === 'insert') {
+        counters.coupled++;
+        createdIds.push(record.id);
+      } else if (coupling) restored.push(coupling);
+      const local = plan.sourceSide === 'local';
+      created.push({
+        localId: local ? record.id : result.id,
+        integrationId: local ? result.id : record.id,
+        lastSyncedLocalModifiedOn: local ? record.modifiedOn : result.modifiedOn,
+        lastSyncedIntegrationModifiedOn: local ? result.modifiedOn : record.modifiedOn,
+        action: stamp(decision.action, ctx.batchToken),
+      });
     });
-    if (restoredSourceIds.length > 0) await store.deleteCouplings(mapping.name, plan.sourceSide, restoredSourceIds);
-    await store.insertCouplings(mapping.name, plan.direction, jobId, newCouplings);
+    if (restored.length > 0) await store.deleteCouplingPairs(mapping.name, restored);
+    await store.insertCouplings(mapping, plan.direction, jobId, created);
+    if (createdIds.length > 0) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, createdIds);
   }
 
   // Updates of coupled records: only the values that differ, guarded by the version we read.
-  const couplingUpdates: CouplingWrite[] = [...touches];
   if (modifies.length > 0) {
     const results = await destination.updateMany(
       destinationTable,
       modifies.map(({ destinationId, decision }) => ({ id: destinationId, values: decision.changes, expectedVersion: decision.expectedVersion })),
     );
     results.forEach((result, i) => {
-      const { record, destinationId } = modifies[i];
+      const { record, coupling, destinationId, decision } = modifies[i];
       if (!result.ok) return handleWriteFailure(record, destinationId, result);
-      counters.modified++;
-      couplingUpdates.push(couplingWrite(mapping, plan, record.id, destinationId, record.modifiedOn, result.modifiedOn, stamp('modify', ctx.batchToken)));
+      updates.push({
+        update: syncedUpdate(ctx, coupling, record.modifiedOn, result.modifiedOn, decision.otherPending, 'modify'),
+        sourceId: record.id, destinationId, count: (c) => c.modified++,
+      });
     });
   }
-  await store.updateCouplings(mapping.name, plan.direction, jobId, couplingUpdates);
+  const lost = new Set(await store.updateCouplings(mapping.name, plan.direction, jobId, updates.map((u) => u.update)));
+  for (const u of updates) {
+    if (lost.has(u.update.localId)) retry.push({ sourceId: u.sourceId, destinationId: u.destinationId, message: LOST_RACE, kind: 'conflict' });
+    else u.count(counters);
+  }
 
-  if (uncouples.length > 0) counters.uncoupled += await store.deleteCouplings(mapping.name, plan.sourceSide, uncouples);
+  if (deletions.length > 0) {
+    const results = await destination.deleteMany(destinationTable, deletions.map((c) => destinationIdOf(plan, c)));
+    const deleted = deletions.filter((_, i) => results[i].ok);
+    deletions.forEach((c, i) => {
+      const result = results[i];
+      if (!result.ok) failures.push({ sourceId: sourceIdOf(plan, c), destinationId: destinationIdOf(plan, c), message: result.error.message, attempts: attempt });
+    });
+    counters.deleted += deleted.length;
+    counters.uncoupled += await store.deleteCouplingPairs(mapping.name, deleted);
+  }
+  if (uncouples.length > 0) counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples);
 
   await recordFailures(store, ctx, failures);
   counters.failed += failures.length;

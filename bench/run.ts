@@ -87,10 +87,10 @@ async function floorRun(benchEnv: BenchEnv, count: number): Promise<number> {
       const records = await source.readChanged({ table: 'src', fields: plan.sourceFields, filter: [], since: null, after, through: null, limit: 1000 });
       if (records.length === 0) break;
       const results = await destination.createMany('dst', records.map((r) => ({ key: creationKey('BENCH', 'local', r.id), values: mapValues(plan, r.values) })));
-      await benchEnv.store.insertCouplings('BENCH', 'ToIntegrationTable', 'floor', records.map((r, i) => ({
+      await benchEnv.store.insertCouplings(mapping, 'ToIntegrationTable', 'floor', records.map((r, i) => ({
         localId: r.id, integrationId: results[i].id ?? '', lastSyncedLocalModifiedOn: r.modifiedOn,
         lastSyncedIntegrationModifiedOn: results[i].ok ? (results[i] as { modifiedOn: string }).modifiedOn : null,
-        result: 'Success', skipped: false, failureCount: 0, lastErrorMessage: null,
+        action: 'insert@floor',
       })));
       after = { modifiedOn: records[records.length - 1].modifiedOn, id: records[records.length - 1].id };
     }

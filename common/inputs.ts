@@ -68,7 +68,9 @@ const jobSummary = z.strictObject({
 export const continuationSchema = z.strictObject({
   passIndex: z.number().int().min(0),
   jobId: z.string(),
-  phase: z.enum(['failed', 'scan']),
+  phase: z.enum(['retry', 'retryUncoupled', 'scan', 'sweep']),
+  /** Where a paged phase (retry, retryUncoupled, sweep) goes on. */
+  afterId: z.number().int().min(0),
   cursor: cursor.nullable(),
   counters,
   recordsScanned: z.number().int(),
@@ -102,6 +104,7 @@ export const retryFailedInputSchema = z.strictObject({
   includeSkipped: z.boolean().optional(),
   direction: syncDirection.optional(),
   retry: retryOverride.optional(),
+  continuation: continuationSchema.optional(),
 });
 
 export const matchBasedCouplingInputSchema = z.strictObject({

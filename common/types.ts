@@ -22,6 +22,10 @@ export const UPDATE_CONFLICT_RESOLUTIONS = ['None', 'SendToIntegration', 'GetFro
 export type DeletionConflictResolution = 'None' | 'RemoveCoupling' | 'RestoreRecords';
 export const DELETION_CONFLICT_RESOLUTIONS = ['None', 'RemoveCoupling', 'RestoreRecords'] as const;
 
+/** What to do when a coupled record is deleted on a pass's source side: keep the coupling (BC), remove it, or delete the counterpart too. */
+export type SourceDeletion = 'KeepCoupling' | 'RemoveCoupling' | 'DeleteCounterpart';
+export const SOURCE_DELETIONS = ['KeepCoupling', 'RemoveCoupling', 'DeleteCounterpart'] as const;
+
 export const FILTER_OPERATORS = [
   'eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'notIn', 'contains', 'startsWith', 'isNull', 'isNotNull',
 ] as const;

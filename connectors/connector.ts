@@ -42,6 +42,8 @@ export interface GetManyRequest {
   table: string;
   ids: string[];
   fields: string[];
+  /** Only records that satisfy these conditions too (the same meaning as in readChanged); all when absent. */
+  filter?: FilterCondition[];
 }
 
 /** A record to create; `key` is an idempotency key: creating the same key twice must yield one record. */

@@ -208,7 +208,9 @@ export class KnexTableConnector implements Connector {
     const columns = [...new Set([idColumn, modifiedOnColumn, ...request.fields])];
     const out: SourceRecord[] = [];
     for (const ids of chunk(request.ids, Math.max(1, this.maxParams - 10))) {
-      const rows: Row[] = await this.knex(request.table).select(columns).whereIn(idColumn, ids);
+      const query = this.knex(request.table).select(columns).whereIn(idColumn, ids);
+      if (request.filter?.length) applyFilter(query, request.filter);
+      const rows: Row[] = await query;
       for (const r of rows) out.push(this.toRecord(request.table, r));
     }
     return out;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { filterSchema } from '../common/inputs';
-import { DELETION_CONFLICT_RESOLUTIONS, MAPPING_DIRECTIONS, UPDATE_CONFLICT_RESOLUTIONS } from '../common/types';
+import { DELETION_CONFLICT_RESOLUTIONS, MAPPING_DIRECTIONS, SOURCE_DELETIONS, UPDATE_CONFLICT_RESOLUTIONS } from '../common/types';
 import { MAX_PATTERN_LENGTH } from './regex';
 import { checkTransformation, MAX_TRANSFORM_LENGTH } from './transform';
 
@@ -81,6 +81,8 @@ export const mappingDefinitionSchema = z.strictObject({
   integrationTableFilter: filterSchema.default([]),
   updateConflictResolution: z.enum(UPDATE_CONFLICT_RESOLUTIONS).default('None'),
   deletionConflictResolution: z.enum(DELETION_CONFLICT_RESOLUTIONS).default('None'),
+  /** A coupled record deleted on a pass's source side: keep the counterpart and coupling (BC's behaviour), remove the coupling, or delete the counterpart. */
+  sourceDeletion: z.enum(SOURCE_DELETIONS).default('KeepCoupling'),
   createNewIfNoMatch: z.boolean().default(false),
   syncAfterBulkCoupling: z.boolean().default(false),
   dependsOn: z.array(mappingName).max(MAX_DEPENDS_ON, `at most ${MAX_DEPENDS_ON} mappings`).default([]),

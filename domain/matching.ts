@@ -1,9 +1,9 @@
 /**
- * Match-based coupling as pure functions: which fields match at which priority,
- * how values are normalized, and which integration record (if any) each local
- * record couples to. The activity fetches candidates in one query per level
- * and feeds them here; matching goes through an index of normalized keys, so a
- * batch costs O(locals + candidates) per level, never a comparison of pairs.
+ * Match-based coupling's criteria as pure functions: which fields match at
+ * which priority, how values are normalized, the candidate queries of a level
+ * and the index of normalized keys the exact check goes through, so a batch
+ * costs O(locals + candidates) per level, never a comparison of pairs. Which
+ * record couples to which candidate is domain/match-rounds.
  */
 import type { FieldMapping, TransformationRule } from './mapping';
 import { applyTransformations, TransformationError } from './transform';
@@ -30,31 +30,6 @@ export interface MatchRecord {
   values: Readonly<Record<string, unknown>>;
 }
 
-/** What happened to one local record at one level. */
-export type LevelResult =
-  | { priority: number; result: 'noValues' }
-  | { priority: number; result: 'noCandidate' }
-  | { priority: number; result: 'several'; candidateIds: string[] }
-  | { priority: number; result: 'coupled'; candidateIds: string[] }
-  | { priority: number; result: 'matched'; candidateId: string };
-
-export type UnmatchedReason = 'several' | 'candidateCoupled' | 'noCandidate' | 'noValues';
-
-export type MatchOutcome =
-  | { localId: string; kind: 'matched'; integrationId: string; priority: number }
-  | { localId: string; kind: 'unmatched'; reason: UnmatchedReason; candidateIds: string[]; levels: readonly LevelResult[] };
-
-/** Matching state between levels; each level only looks at the records still pending. */
-export interface MatchState {
-  /** Local ids in the order they were given: the first of two competing records wins. */
-  readonly order: readonly string[];
-  readonly pending: readonly MatchRecord[];
-  readonly matched: ReadonlyMap<string, { integrationId: string; priority: number }>;
-  /** Candidates claimed by a record of this batch: already coupled for everyone after it. */
-  readonly taken: ReadonlySet<string>;
-  readonly trail: ReadonlyMap<string, readonly LevelResult[]>;
-}
-
 /** One candidate query: the records of a level that have values in the same fields. */
 export interface LevelQuery {
   /** Indexes (into the level's fields) of the fields that carry a condition. */
@@ -65,9 +40,6 @@ export interface LevelQuery {
 }
 
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
-
-/** Listed ids per level in a message; more are summarized as a count. */
-const MAX_IDS_IN_MESSAGE = 10;
 
 function transformationAppliesToLocal(direction: FieldMapping['transformationDirection']): boolean {
   return direction === undefined || direction === 'Bidirectional' || direction === 'ToIntegrationTable';
@@ -191,134 +163,4 @@ export function levelQueries(input: { level: MatchLevel; locals: readonly MatchR
       return { field: field.integrationField, values: [...g.values[i]], caseSensitive: field.caseSensitive };
     }),
   }));
-}
-
-export function initialMatchState(input: { locals: readonly MatchRecord[] }): MatchState {
-  return { order: input.locals.map((l) => l.id), pending: [...input.locals], matched: new Map(), taken: new Set(), trail: new Map() };
-}
-
-function decideAtLevel(ids: readonly string[], unavailable: (id: string) => boolean, undecidable: boolean, priority: number): LevelResult {
-  if (ids.length === 0) return { priority, result: 'noCandidate' };
-  const free = ids.filter((id) => !unavailable(id));
-  if (free.length === 0) return { priority, result: 'coupled', candidateIds: [...ids] };
-  // A truncated candidate list may hide a second match: never couple on it.
-  if (free.length > 1 || undecidable) return { priority, result: 'several', candidateIds: free };
-  return { priority, result: 'matched', candidateId: free[0] };
-}
-
-/**
- * Tries one level on the pending records, in order: exactly one candidate that
- * is neither coupled nor taken by an earlier record couples; zero, several or
- * only unavailable ones leave the record pending for the next level.
- * `candidates` may be a superset: only exact (normalized) matches count.
- */
-export function applyLevel(input: {
-  state: MatchState;
-  level: MatchLevel;
-  candidates: readonly MatchRecord[];
-  coupledCandidateIds: ReadonlySet<string>;
-  /** Records whose candidate list was cut short: they cannot couple at this level. */
-  undecidable?: ReadonlySet<string>;
-}): MatchState {
-  const { state, level, candidates, coupledCandidateIds } = input;
-  const indexes = new Map<string, Map<string, string[]>>();
-  const matched = new Map(state.matched);
-  const taken = new Set(state.taken);
-  const trail = new Map(state.trail);
-  const pending: MatchRecord[] = [];
-  const unavailable = (id: string): boolean => coupledCandidateIds.has(id) || taken.has(id);
-  for (const record of state.pending) {
-    const localKey = localLevelKey({ level, record });
-    let result: LevelResult;
-    if (!localKey) result = { priority: level.priority, result: 'noValues' };
-    else {
-      const maskId = localKey.mask.join(',');
-      let index = indexes.get(maskId);
-      if (!index) indexes.set(maskId, (index = buildCandidateIndex({ level, mask: localKey.mask, candidates })));
-      result = decideAtLevel(index.get(localKey.key) ?? [], unavailable, input.undecidable?.has(record.id) === true, level.priority);
-    }
-    trail.set(record.id, [...(trail.get(record.id) ?? []), result]);
-    if (result.result === 'matched') {
-      matched.set(record.id, { integrationId: result.candidateId, priority: level.priority });
-      taken.add(result.candidateId);
-    } else pending.push(record);
-  }
-  return { order: state.order, pending, matched, taken, trail };
-}
-
-const REASON_ORDER: readonly UnmatchedReason[] = ['several', 'candidateCoupled', 'noCandidate', 'noValues'];
-
-function reasonOf(result: LevelResult): UnmatchedReason | null {
-  switch (result.result) {
-    case 'several': return 'several';
-    case 'coupled': return 'candidateCoupled';
-    case 'noCandidate': return 'noCandidate';
-    case 'noValues': return 'noValues';
-    case 'matched': return null;
-  }
-}
-
-/** The outcome of every record, in the order given. The reason is the most telling level's: ambiguity first. */
-export function finishMatching(input: { state: MatchState }): MatchOutcome[] {
-  const { state } = input;
-  return state.order.map((localId): MatchOutcome => {
-    const match = state.matched.get(localId);
-    if (match) return { localId, kind: 'matched', integrationId: match.integrationId, priority: match.priority };
-    const levels = state.trail.get(localId) ?? [];
-    let best: LevelResult | undefined;
-    let bestRank = REASON_ORDER.length;
-    for (const level of levels) {
-      const reason = reasonOf(level);
-      const rank = reason ? REASON_ORDER.indexOf(reason) : REASON_ORDER.length;
-      if (rank < bestRank) [best, bestRank] = [level, rank];
-    }
-    const reason = REASON_ORDER[bestRank] ?? 'noValues';
-    const candidateIds = best && 'candidateIds' in best ? best.candidateIds : [];
-    return { localId, kind: 'unmatched', reason, candidateIds, levels };
-  });
-}
-
-/** All levels at once, with the same candidates at each: for callers that already hold every candidate. */
-export function matchRecords(input: {
-  levels: readonly MatchLevel[];
-  locals: readonly MatchRecord[];
-  candidates: readonly MatchRecord[];
-  coupledCandidateIds: ReadonlySet<string>;
-}): MatchOutcome[] {
-  let state = initialMatchState({ locals: input.locals });
-  for (const level of input.levels) {
-    if (state.pending.length === 0) break;
-    state = applyLevel({ state, level, candidates: input.candidates, coupledCandidateIds: input.coupledCandidateIds });
-  }
-  return finishMatching({ state });
-}
-
-function listIds(ids: readonly string[]): string {
-  const shown = ids.slice(0, MAX_IDS_IN_MESSAGE).join(', ');
-  return ids.length > MAX_IDS_IN_MESSAGE ? `${shown} and ${ids.length - MAX_IDS_IN_MESSAGE} more` : shown;
-}
-
-function describeLevel(result: LevelResult, level: MatchLevel | undefined): string {
-  const fields = level ? level.fields.map((f) => f.localField).join(' + ') : '?';
-  const where = `priority ${result.priority} (${fields})`;
-  switch (result.result) {
-    case 'noValues': return `${where}: no value to match on`;
-    case 'noCandidate': return `${where}: no candidate`;
-    case 'several': return `${where}: several candidates ${listIds(result.candidateIds)}`;
-    case 'coupled': return `${where}: candidate already coupled ${listIds(result.candidateIds)}`;
-    case 'matched': return `${where}: matched ${result.candidateId}`;
-  }
-}
-
-/** The error-row message of an unmatched record: why, level by level, naming the candidates. */
-export function describeUnmatched(input: { outcome: Extract<MatchOutcome, { kind: 'unmatched' }>; levels: readonly MatchLevel[] }): string {
-  const { outcome, levels } = input;
-  const headline: Record<UnmatchedReason, string> = {
-    several: 'several candidates',
-    candidateCoupled: 'candidate already coupled',
-    noCandidate: 'no candidate',
-    noValues: 'no value in any match field',
-  };
-  const detail = outcome.levels.map((r) => describeLevel(r, levels.find((l) => l.priority === r.priority))).join('; ');
-  return `No unique uncoupled matching record (${headline[outcome.reason]}): ${detail || 'no match criteria'}.`;
 }

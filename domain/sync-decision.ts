@@ -1,25 +1,34 @@
 /**
  * What to do with one source record in a pass: BC's change detection, update
- * conflicts and deletion conflicts, as one pure function. The engine gathers
- * the inputs in batches and carries the decisions out in batches.
+ * conflicts and deletion conflicts, and what this project adds (pending
+ * directions, source deletions), as pure functions. The engine gathers the
+ * inputs in batches and carries the decisions out in batches. docs/SEMANTICS.md
+ * states the rules for administrators.
  */
-import type { SyncDirection, UpdateConflictResolution } from '../common/types';
+import type { Side, SourceDeletion, SyncDirection, UpdateConflictResolution } from '../common/types';
 import type { IntegrationTableMapping } from './mapping';
 import { bidirectionalFieldWouldChange, diffValues, mapValues, type FieldPlan } from './field-plan';
-import { isLater } from './modified-on';
 import { TransformationError } from './transform';
 
 export const MESSAGES = {
   conflict: 'The record was changed on both sides since the last synchronization; choose a direction or set an update-conflict resolution.',
   deletedCounterpart: 'The record is coupled to a deleted record; remove the coupling or restore the record (deletion-conflict resolution).',
+  sourceDeleted: (side: Side, counterpartId: string): string =>
+    `The ${side} record no longer exists; its coupling to ${counterpartId} is kept (source deletion rule KeepCoupling): uncouple it, or set sourceDeletion to RemoveCoupling or DeleteCounterpart.`,
+  counterpartChanged: (side: Side, counterpartId: string): string =>
+    `The ${side} record no longer exists, but its counterpart ${counterpartId} changed since the last synchronization, so it was not deleted: delete or uncouple it by hand.`,
 } as const;
 
-/** What the engine knows of a coupling when deciding. */
+/** What the engine knows of a coupling when deciding, in the pass's direction. */
 export interface CouplingState {
   lastSyncedLocalModifiedOn: string | null;
   lastSyncedIntegrationModifiedOn: string | null;
   /** Last result in this pass's direction. */
   lastResult: 'Success' | 'Failure' | null;
+  /** This direction has a change to carry. */
+  pending: boolean;
+  /** The other direction has a change to carry. */
+  pendingOther: boolean;
   skipped: boolean;
 }
 
@@ -31,7 +40,7 @@ export interface RecordState {
 }
 
 export interface DecisionOptions {
-  /** Full synchronization: repair drift on records neither side changed. */
+  /** Full synchronization (and single-record sync): repair drift on records neither side changed. */
   force?: boolean;
   /** Process records whose coupling is skipped (the user retried them). */
   includeSkipped?: boolean;
@@ -47,21 +56,29 @@ export type Decision =
   | { action: 'ignore' }
   | { action: 'skip' }
   | { action: 'insert'; values: Record<string, unknown> }
-  | { action: 'modify'; changes: Record<string, unknown>; expectedVersion: string }
-  | { action: 'unchanged'; touchCoupling: boolean }
+  /** `otherPending`: the destination had changed, so the other direction may still have something to carry. */
+  | { action: 'modify'; changes: Record<string, unknown>; expectedVersion: string; otherPending: boolean }
+  /** `record`: store both current modified-on values as synced (the source had changed, the values agree). */
+  | { action: 'unchanged'; record: boolean; otherPending: boolean }
+  /** The conflict's winner is the other direction: it carries the record, this pass writes nothing. */
   | { action: 'deferred' }
   | { action: 'fail'; message: string }
   | { action: 'uncouple' }
-  | { action: 'restore'; values: Record<string, unknown> };
+  | { action: 'restore'; values: Record<string, unknown> }
+  | { action: 'deleteCounterpart' };
+
+type MappingRules = Pick<IntegrationTableMapping, 'direction' | 'syncOnlyCoupledRecords' | 'updateConflictResolution' | 'deletionConflictResolution'>;
 
 export interface DecisionInput {
   plan: FieldPlan;
-  mapping: Pick<IntegrationTableMapping, 'direction' | 'syncOnlyCoupledRecords' | 'updateConflictResolution' | 'deletionConflictResolution'>;
+  mapping: MappingRules;
   source: RecordState;
   /** Null when the source record is not coupled. */
   coupling: CouplingState | null;
   /** The coupled destination record; null when it no longer exists. Ignored when not coupled. */
   destination: RecordState | null;
+  /** For an uncoupled source: its failed-create entry is skipped. */
+  uncoupledSkipped?: boolean;
   options?: DecisionOptions;
 }
 
@@ -69,6 +86,24 @@ export function conflictWinner(resolution: UpdateConflictResolution): SyncDirect
   if (resolution === 'SendToIntegration') return 'ToIntegrationTable';
   if (resolution === 'GetFromIntegration') return 'FromIntegrationTable';
   return null;
+}
+
+function lastSyncedOf(coupling: CouplingState, side: Side): string | null {
+  return side === 'local' ? coupling.lastSyncedLocalModifiedOn : coupling.lastSyncedIntegrationModifiedOn;
+}
+
+/**
+ * A side changed since the last sync: its modified-on differs from the one
+ * stored (any difference, so a clock set back still counts), nothing was ever
+ * stored, or its direction still has a change to carry.
+ */
+export function sideChanged(modifiedOn: string, lastSynced: string | null, pending: boolean): boolean {
+  return pending || lastSynced === null || modifiedOn !== lastSynced;
+}
+
+/** The destination of a pass changed since the last sync (the other direction's pending flag counts). */
+export function destinationChanged(plan: FieldPlan, coupling: CouplingState, destination: RecordState): boolean {
+  return sideChanged(destination.modifiedOn, lastSyncedOf(coupling, plan.destinationSide), coupling.pendingOther);
 }
 
 /** The decision for one record; a value a transformation rule cannot take fails that record, not the batch. */
@@ -86,16 +121,16 @@ function decide(input: DecisionInput): Decision {
   const options = input.options ?? {};
   if (!coupling) {
     if (mapping.syncOnlyCoupledRecords && !options.createUncoupled) return { action: 'ignore' };
+    if (input.uncoupledSkipped && !options.includeSkipped) return { action: 'skip' };
     return { action: 'insert', values: mapValues(plan, source.values) };
   }
   if (coupling.skipped && !options.includeSkipped) return { action: 'skip' };
 
-  const sourceLast = plan.sourceSide === 'local' ? coupling.lastSyncedLocalModifiedOn : coupling.lastSyncedIntegrationModifiedOn;
-  const destinationLast = plan.destinationSide === 'local' ? coupling.lastSyncedLocalModifiedOn : coupling.lastSyncedIntegrationModifiedOn;
-  const sourceChanged = isLater(source.modifiedOn, sourceLast) || coupling.lastResult === 'Failure' || coupling.skipped;
+  const sourceChanged = coupling.lastResult === 'Failure' || coupling.skipped
+    || sideChanged(source.modifiedOn, lastSyncedOf(coupling, plan.sourceSide), coupling.pending);
 
   if (!destination) {
-    if (!sourceChanged && !options.force) return { action: 'unchanged', touchCoupling: false };
+    if (!sourceChanged && !options.force) return { action: 'unchanged', record: false, otherPending: false };
     switch (mapping.deletionConflictResolution) {
       case 'RemoveCoupling': return { action: 'uncouple' };
       case 'RestoreRecords': return { action: 'restore', values: mapValues(plan, source.values) };
@@ -103,29 +138,55 @@ function decide(input: DecisionInput): Decision {
     }
   }
 
-  // Exact comparison with what we stored after our last write: any difference is a change there.
-  const destinationChanged = destinationLast !== null && destination.modifiedOn !== destinationLast;
+  const targetChanged = destinationChanged(plan, coupling, destination);
   const changes = diffValues(mapValues(plan, source.values), destination.values);
   const empty = Object.keys(changes).length === 0;
   const expectedVersion = destination.version ?? destination.modifiedOn;
+  // Only a bidirectional mapping has another direction that could still carry something.
+  const otherPending = targetChanged && mapping.direction === 'Bidirectional';
 
   if (!sourceChanged) {
-    if (options.force && !destinationChanged && !empty) return { action: 'modify', changes, expectedVersion };
-    return { action: 'unchanged', touchCoupling: false };
+    if (options.force && !targetChanged && !empty) return { action: 'modify', changes, expectedVersion, otherPending: false };
+    return { action: 'unchanged', record: false, otherPending: false };
   }
-  if (destinationChanged && mapping.direction === 'Bidirectional' && bidirectionalFieldWouldChange(plan, changes)) {
+  if (targetChanged && mapping.direction === 'Bidirectional' && bidirectionalFieldWouldChange(plan, changes)) {
     const winner = options.winner ?? conflictWinner(mapping.updateConflictResolution);
     if (winner === null) return { action: 'fail', message: MESSAGES.conflict };
     if (winner !== plan.direction) return { action: 'deferred' };
   }
-  if (empty) {
-    return { action: 'unchanged', touchCoupling: source.modifiedOn !== sourceLast || destination.modifiedOn !== destinationLast };
-  }
-  return { action: 'modify', changes, expectedVersion };
+  if (empty) return { action: 'unchanged', record: true, otherPending };
+  return { action: 'modify', changes, expectedVersion, otherPending };
 }
 
-/** A record that fails twice in a row with the same error becomes skipped. */
-export function nextFailureState(previous: { failureCount: number; lastErrorMessage: string | null } | null, message: string): { failureCount: number; skipped: boolean } {
-  const failureCount = previous && previous.lastErrorMessage === message ? previous.failureCount + 1 : 1;
+/** What to do with a coupling whose source record of the pass no longer exists. */
+export type MissingSourceDecision =
+  | { action: 'fail'; message: string }
+  | { action: 'uncouple' }
+  | { action: 'deleteCounterpart' };
+
+export function decideMissingSource(input: {
+  rule: SourceDeletion;
+  plan: FieldPlan;
+  coupling: CouplingState;
+  /** The counterpart (the pass's destination), null when it is gone too. */
+  destination: RecordState | null;
+  counterpartId: string;
+}): MissingSourceDecision {
+  const { rule, plan, coupling, destination, counterpartId } = input;
+  switch (rule) {
+    case 'RemoveCoupling': return { action: 'uncouple' };
+    case 'DeleteCounterpart':
+      if (!destination) return { action: 'uncouple' };
+      // A counterpart someone changed since the last sync holds work nobody has seen: never delete it silently.
+      if (destinationChanged(plan, coupling, destination)) return { action: 'fail', message: MESSAGES.counterpartChanged(plan.sourceSide, counterpartId) };
+      return { action: 'deleteCounterpart' };
+    default:
+      return { action: 'fail', message: MESSAGES.sourceDeleted(plan.sourceSide, counterpartId) };
+  }
+}
+
+/** A record that fails twice in a row with the same error (in one direction) becomes skipped. */
+export function nextFailureState(previous: { failureCount: number; lastError: string | null } | null, message: string): { failureCount: number; skipped: boolean } {
+  const failureCount = previous && previous.lastError === message ? previous.failureCount + 1 : 1;
   return { failureCount, skipped: failureCount >= 2 };
 }

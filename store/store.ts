@@ -9,52 +9,13 @@ import { COUNTER_NAMES, emptyCounters } from '../common/types';
 import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
-import { parseMappingDefinition, type FieldMapping, type MappingDefinition, type StoredMapping } from '../domain/mapping';
+import { InvalidMappingError, parseMappingDefinition, type FieldMapping, type MappingDefinition, type StoredMapping } from '../domain/mapping';
+import {
+  directionColumns, newCouplingRow, toCoupling, toUncoupledFailure, updateCouplingsWhereUnchanged,
+  type Coupling, type CouplingUpdate, type MappingRef, type NewCoupling, type UncoupledFailure,
+} from './couplings';
 
-export type SyncResult = 'Success' | 'Failure';
-
-/** A coupling ("CRM Integration Record"): one local record tied to one integration record. */
-export interface Coupling {
-  id: number;
-  mappingName: string;
-  localId: string;
-  integrationId: string;
-  lastSyncedLocalModifiedOn: string | null;
-  lastSyncedIntegrationModifiedOn: string | null;
-  lastToIntegrationResult: SyncResult | null;
-  lastToIntegrationJobId: string | null;
-  lastFromIntegrationResult: SyncResult | null;
-  lastFromIntegrationJobId: string | null;
-  /** What the last job of each direction did to the record, as "<CouplingAction>@<batch>". */
-  lastToIntegrationAction: string | null;
-  lastFromIntegrationAction: string | null;
-  /** The job that created the coupling, and whether it matched or created the integration record. */
-  coupledByJobId: string | null;
-  coupledAction: CouplingAction | null;
-  skipped: boolean;
-  failureCount: number;
-  lastErrorMessage: string | null;
-}
-
-/**
- * What a job did with a coupled record, stored with the coupling so a retry of
- * an attempt that wrote but never reported can count it exactly once.
- */
-export type CouplingAction = 'insert' | 'restore' | 'modify' | 'unchanged' | 'fail' | 'matched' | 'created';
-
-/** The columns of a coupling the sync engine writes after a record was handled. */
-export interface CouplingWrite {
-  localId: string;
-  integrationId: string;
-  lastSyncedLocalModifiedOn: string | null;
-  lastSyncedIntegrationModifiedOn: string | null;
-  result: SyncResult;
-  skipped: boolean;
-  failureCount: number;
-  lastErrorMessage: string | null;
-  /** A sync pass: "<CouplingAction>@<batch>"; match-based coupling: 'matched' or 'created'. */
-  action?: string;
-}
+export * from './couplings';
 
 export interface JobRow {
   id: string;
@@ -84,35 +45,13 @@ export interface JobErrorRow {
 
 type Row = Record<string, unknown>;
 
-const nowIso = (): string => new Date().toISOString();
+const systemClock = (): string => new Date().toISOString();
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function toCoupling(r: Row): Coupling {
-  return {
-    id: Number(r.id),
-    mappingName: String(r.mapping_name),
-    localId: String(r.local_id),
-    integrationId: String(r.integration_id),
-    lastSyncedLocalModifiedOn: str(r.last_synced_local_modified_on),
-    lastSyncedIntegrationModifiedOn: str(r.last_synced_integration_modified_on),
-    lastToIntegrationResult: str(r.last_to_integration_result) as SyncResult | null,
-    lastToIntegrationJobId: str(r.last_to_integration_job_id),
-    lastFromIntegrationResult: str(r.last_from_integration_result) as SyncResult | null,
-    lastFromIntegrationJobId: str(r.last_from_integration_job_id),
-    lastToIntegrationAction: str(r.last_to_integration_action),
-    lastFromIntegrationAction: str(r.last_from_integration_action),
-    coupledByJobId: str(r.coupled_by_job_id),
-    coupledAction: str(r.coupled_action) as CouplingAction | null,
-    skipped: Boolean(r.skipped),
-    failureCount: Number(r.failure_count),
-    lastErrorMessage: str(r.last_error_message),
-  };
 }
 
 function toJob(r: Row): JobRow {
@@ -147,29 +86,48 @@ function toJobError(r: Row): JobErrorRow {
   };
 }
 
-/** Result columns of a coupling for a pass direction. */
-function resultColumns(direction: SyncDirection): { result: string; jobId: string; action: string } {
-  return direction === 'ToIntegrationTable'
-    ? { result: 'last_to_integration_result', jobId: 'last_to_integration_job_id', action: 'last_to_integration_action' }
-    : { result: 'last_from_integration_result', jobId: 'last_from_integration_job_id', action: 'last_from_integration_action' };
+/**
+ * Couplings name their records' system and table (uniqueness across mappings):
+ * a mapping that still has couplings cannot point at other tables.
+ */
+async function refuseMovingCoupledTables(trx: Knex.Transaction, mapping: MappingRef): Promise<void> {
+  const existing: Row | undefined = await trx(TABLES.mappings).where('name', mapping.name).first();
+  if (!existing) return;
+  const moved = existing.local_system !== mapping.local.system || existing.local_table !== mapping.local.table
+    || existing.integration_system !== mapping.integration.system || existing.integration_table !== mapping.integration.table;
+  if (!moved) return;
+  const row: Row | undefined = await trx(TABLES.couplings).where('mapping_name', mapping.name).count({ n: '*' }).first();
+  const couplings = Number(row?.n ?? 0);
+  if (couplings > 0) {
+    throw new InvalidMappingError(
+      `Mapping ${mapping.name} has ${couplings} couplings between ${existing.local_system}.${existing.local_table} and ${existing.integration_system}.${existing.integration_table}; uncouple them (uncouple all) before pointing it at other tables.`,
+    );
+  }
 }
 
 export class UnknownMappingError extends Error {
   override readonly name = 'UnknownMappingError';
 }
 
+export interface StoreOptions {
+  /** The clock of job starts and row stamps. @default () => new Date().toISOString() */
+  now?: () => string;
+}
+
 export class Store {
   readonly knex: Knex;
   private readonly maxParams: number;
+  private readonly now: () => string;
 
-  constructor(knex: Knex) {
+  constructor(knex: Knex, options: StoreOptions = {}) {
     this.knex = knex;
     this.maxParams = isPostgres(knex) ? 60_000 : 30_000;
+    this.now = options.now ?? systemClock;
   }
 
   /** Opens a store from DATABASE_URL-style options (SQLite file by default). */
-  static open(options: StoreConnectionOptions = {}): Store {
-    return new Store(knexFactory(knexConfigFromUrl(options)));
+  static open(options: StoreConnectionOptions & StoreOptions = {}): Store {
+    return new Store(knexFactory(knexConfigFromUrl(options)), { now: options.now });
   }
 
   async migrate(): Promise<void> {
@@ -188,8 +146,9 @@ export class Store {
   /** Validates and stores a mapping (insert or replace), keeping its watermarks. */
   async saveMapping(definition: MappingDefinition): Promise<StoredMapping> {
     const mapping = parseMappingDefinition(definition);
-    const now = nowIso();
+    const now = this.now();
     await this.knex.transaction(async (trx) => {
+      await refuseMovingCoupledTables(trx, mapping);
       const row = {
         name: mapping.name,
         local_system: mapping.local.system,
@@ -202,6 +161,7 @@ export class Store {
         sync_only_coupled_records: mapping.syncOnlyCoupledRecords,
         update_conflict_resolution: mapping.updateConflictResolution,
         deletion_conflict_resolution: mapping.deletionConflictResolution,
+        source_deletion: mapping.sourceDeletion,
         create_new_if_no_match: mapping.createNewIfNoMatch,
         sync_after_bulk_coupling: mapping.syncAfterBulkCoupling,
         depends_on: JSON.stringify(mapping.dependsOn),
@@ -259,6 +219,7 @@ export class Store {
       integrationTableFilter: JSON.parse(String(row.integration_table_filter)) as FilterCondition[],
       updateConflictResolution: String(row.update_conflict_resolution) as StoredMapping['updateConflictResolution'],
       deletionConflictResolution: String(row.deletion_conflict_resolution) as StoredMapping['deletionConflictResolution'],
+      sourceDeletion: String(row.source_deletion ?? 'KeepCoupling') as StoredMapping['sourceDeletion'],
       createNewIfNoMatch: Boolean(row.create_new_if_no_match),
       syncAfterBulkCoupling: Boolean(row.sync_after_bulk_coupling),
       dependsOn: JSON.parse(String(row.depends_on)) as string[],
@@ -289,7 +250,7 @@ export class Store {
   async setWatermark(name: string, side: Side, value: string | null): Promise<void> {
     await this.knex(TABLES.mappings)
       .where('name', name)
-      .update({ [side === 'local' ? 'local_watermark' : 'integration_watermark']: value, updated_at: nowIso() });
+      .update({ [side === 'local' ? 'local_watermark' : 'integration_watermark']: value, updated_at: this.now() });
   }
 
   // --- couplings ----------------------------------------------------------
@@ -304,58 +265,42 @@ export class Store {
     return out;
   }
 
-  /** Inserts new couplings; ones that clash with an existing coupling on either side are left out, never duplicated. */
-  async insertCouplings(mappingName: string, direction: SyncDirection | null, jobId: string, writes: readonly CouplingWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    const now = nowIso();
-    const columns = direction ? resultColumns(direction) : null;
-    const rows = writes.map((w) => ({
-      mapping_name: mappingName,
-      local_id: w.localId,
-      integration_id: w.integrationId,
-      last_synced_local_modified_on: w.lastSyncedLocalModifiedOn,
-      last_synced_integration_modified_on: w.lastSyncedIntegrationModifiedOn,
-      ...(columns ? { [columns.result]: w.result, [columns.jobId]: jobId, [columns.action]: w.action ?? null } : {}),
-      coupled_by_job_id: jobId,
-      coupled_action: columns ? null : w.action ?? null,
-      skipped: w.skipped,
-      failure_count: w.failureCount,
-      last_error_message: w.lastErrorMessage,
-      created_at: now,
-      updated_at: now,
-    }));
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 17))) {
+  /** Couplings of these records of one system and table, in any mapping (a record is coupled at most once per table). */
+  async getRecordCouplings(record: { system: string; table: string }, side: Side, ids: readonly string[]): Promise<Coupling[]> {
+    const prefix = side === 'local' ? 'local' : 'integration';
+    const out: Coupling[] = [];
+    for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
+      const rows: Row[] = await this.knex(TABLES.couplings)
+        .where(`${prefix}_system`, record.system).andWhere(`${prefix}_table`, record.table).whereIn(`${prefix}_id`, part);
+      out.push(...rows.map(toCoupling));
+    }
+    return out;
+  }
+
+  /**
+   * Inserts new couplings; one that clashes with an existing coupling of either
+   * record (in any mapping of its table) is left out, never duplicated: read
+   * them back to learn which landed.
+   */
+  async insertCouplings(mapping: MappingRef, direction: SyncDirection | null, jobId: string, couplings: readonly NewCoupling[]): Promise<void> {
+    if (couplings.length === 0) return;
+    const now = this.now();
+    const rows = couplings.map((c) => newCouplingRow(mapping, direction, jobId, c, now));
+    for (const part of chunk(rows, rowsPerInsert(this.knex, Object.keys(rows[0]).length + 3))) {
       await this.knex(TABLES.couplings).insert(part).onConflict().ignore();
     }
   }
 
-  /** Updates existing couplings (matched by local id) after a pass handled their records. */
-  async updateCouplings(mappingName: string, direction: SyncDirection, jobId: string, writes: readonly CouplingWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    const now = nowIso();
-    const columns = resultColumns(direction);
-    const rows = writes.map((w) => ({
-      mapping_name: mappingName,
-      local_id: w.localId,
-      integration_id: w.integrationId,
-      last_synced_local_modified_on: w.lastSyncedLocalModifiedOn,
-      last_synced_integration_modified_on: w.lastSyncedIntegrationModifiedOn,
-      [columns.result]: w.result,
-      [columns.jobId]: jobId,
-      [columns.action]: w.action ?? null,
-      skipped: w.skipped,
-      failure_count: w.failureCount,
-      last_error_message: w.lastErrorMessage,
-      created_at: now,
-      updated_at: now,
-    }));
-    const merge = [
-      'integration_id', 'last_synced_local_modified_on', 'last_synced_integration_modified_on', columns.result, columns.jobId,
-      columns.action, 'skipped', 'failure_count', 'last_error_message', 'updated_at',
-    ];
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 15))) {
-      await this.knex(TABLES.couplings).insert(part).onConflict(['mapping_name', 'local_id']).merge(merge);
-    }
+  /**
+   * Writes the new state of one direction of these couplings, each only while
+   * the coupling still has the version, local id and integration id it was
+   * read with. Returns the local ids whose write lost (the coupling was changed,
+   * removed or re-pointed meanwhile): re-read them, never overwrite.
+   */
+  async updateCouplings(mappingName: string, direction: SyncDirection, jobId: string, updates: readonly CouplingUpdate[]): Promise<string[]> {
+    if (updates.length === 0) return [];
+    const updated = await updateCouplingsWhereUnchanged(this.knex, mappingName, direction, jobId, updates, this.now());
+    return updates.filter((u) => !updated.has(u.localId)).map((u) => u.localId);
   }
 
   /** Deletes couplings by ids on one side; returns how many were removed. */
@@ -368,29 +313,149 @@ export class Store {
     return removed;
   }
 
-  /** Local ids of couplings after `afterId` (by coupling id), to page through a mapping. */
-  async pageCouplings(mappingName: string, options: { afterId: number; limit: number; onlyFailed?: SyncDirection; includeSkipped?: boolean; onlySkipped?: boolean }): Promise<Coupling[]> {
+  /**
+   * Deletes these couplings only where they still pair the same two records
+   * (a coupling re-pointed meanwhile stays); returns how many were removed.
+   */
+  async deleteCouplingPairs(mappingName: string, pairs: readonly { localId: string; integrationId: string }[]): Promise<number> {
+    let removed = 0;
+    for (const part of chunk(pairs, Math.floor((this.maxParams - 10) / 2))) {
+      removed += await this.knex(TABLES.couplings).where('mapping_name', mappingName)
+        .whereIn(['local_id', 'integration_id'], part.map((p) => [p.localId, p.integrationId])).delete();
+    }
+    return removed;
+  }
+
+  /**
+   * Couplings after `afterId` (by coupling id), to page through a mapping.
+   * `needs`: only those the next pass of that direction must visit (failed or
+   * pending; skipped ones only with includeSkipped).
+   */
+  async pageCouplings(mappingName: string, options: { afterId: number; limit: number; needs?: SyncDirection; includeSkipped?: boolean; onlySkipped?: boolean; coupledByJobId?: string; coupledAction?: 'matched' | 'created' }): Promise<Coupling[]> {
     const query = this.knex(TABLES.couplings).where('mapping_name', mappingName).andWhere('id', '>', options.afterId);
-    if (options.onlyFailed) query.andWhere(resultColumns(options.onlyFailed).result, 'Failure');
+    if (options.needs) {
+      const columns = directionColumns(options.needs);
+      query.andWhere((q) => q.where(columns.result, 'Failure').orWhere(columns.pending, true));
+    }
+    if (options.coupledByJobId) query.andWhere('coupled_by_job_id', options.coupledByJobId);
+    if (options.coupledAction) query.andWhere('coupled_action', options.coupledAction);
     if (options.onlySkipped) query.andWhere('skipped', true);
-    else if (options.includeSkipped === false) query.andWhere('skipped', false);
+    else if (options.includeSkipped === false || (options.needs && !options.includeSkipped)) query.andWhere('skipped', false);
     const rows: Row[] = await query.orderBy('id').limit(options.limit);
     return rows.map(toCoupling);
   }
 
-  /** Clears the skipped flag so records are synchronized again ("retry" on the errors page). */
+  /** Clears the skipped flag and the failure counts so records are synchronized again ("retry" on the errors page). */
   async clearSkipped(mappingName: string, localIds: readonly string[]): Promise<void> {
     for (const part of chunk([...new Set(localIds)], this.maxParams - 10)) {
       await this.knex(TABLES.couplings)
         .where('mapping_name', mappingName)
         .whereIn('local_id', part)
-        .update({ skipped: false, failure_count: 0, updated_at: nowIso() });
+        .update({
+          skipped: false, to_integration_failure_count: 0, from_integration_failure_count: 0,
+          version: this.knex.raw('version + 1'), updated_at: this.now(),
+        });
     }
+  }
+
+  /** How many couplings a coupling job made, by what it did (matched or created) and at which match priority. */
+  async countCoupledBy(mappingName: string, jobId: string): Promise<{ matched: number; created: number; byLevel: Map<number, number> }> {
+    const rows: Row[] = await this.knex(TABLES.couplings).where({ mapping_name: mappingName, coupled_by_job_id: jobId })
+      .groupBy('coupled_action', 'coupled_level').select('coupled_action', 'coupled_level').count({ n: '*' });
+    const totals = { matched: 0, created: 0, byLevel: new Map<number, number>() };
+    for (const r of rows) {
+      const n = Number(r.n);
+      if (r.coupled_action === 'created') totals.created += n;
+      else totals.matched += n;
+      if (r.coupled_level !== null && r.coupled_level !== undefined) totals.byLevel.set(Number(r.coupled_level), (totals.byLevel.get(Number(r.coupled_level)) ?? 0) + n);
+    }
+    return totals;
   }
 
   async countCouplings(mappingName: string): Promise<number> {
     const row: Row | undefined = await this.knex(TABLES.couplings).where('mapping_name', mappingName).count({ n: '*' }).first();
     return Number(row?.n ?? 0);
+  }
+
+  // --- failed uncoupled records -------------------------------------------
+
+  async getUncoupledFailures(mappingName: string, side: Side, ids: readonly string[]): Promise<UncoupledFailure[]> {
+    const out: UncoupledFailure[] = [];
+    for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
+      const rows: Row[] = await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).whereIn('record_id', part);
+      out.push(...rows.map(toUncoupledFailure));
+    }
+    return out;
+  }
+
+  /** Failed uncoupled records of one side after `afterId`, to retry them; skipped ones only with includeSkipped. */
+  async pageUncoupledFailures(mappingName: string, side: Side, options: { afterId: number; limit: number; includeSkipped?: boolean }): Promise<UncoupledFailure[]> {
+    const query = this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).andWhere('id', '>', options.afterId);
+    if (!options.includeSkipped) query.andWhere('skipped', false);
+    const rows: Row[] = await query.orderBy('id').limit(options.limit);
+    return rows.map(toUncoupledFailure);
+  }
+
+  /** Every failed uncoupled record of a mapping, for the errors view. */
+  async listUncoupledFailures(mappingName: string, options: { limit?: number } = {}): Promise<UncoupledFailure[]> {
+    const rows: Row[] = await this.knex(TABLES.uncoupledFailures).where('mapping_name', mappingName).orderBy('id').limit(options.limit ?? 1000);
+    return rows.map(toUncoupledFailure);
+  }
+
+  /** Records the latest failure of each record (insert or replace). */
+  async saveUncoupledFailures(mappingName: string, side: Side, jobId: string, failures: readonly { recordId: string; failureCount: number; lastError: string; skipped: boolean }[]): Promise<void> {
+    if (failures.length === 0) return;
+    const now = this.now();
+    const rows = failures.map((f) => ({
+      mapping_name: mappingName, side, record_id: f.recordId, failure_count: f.failureCount, last_error: f.lastError, skipped: f.skipped,
+      last_job_id: jobId, created_at: now, updated_at: now,
+    }));
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 9))) {
+      await this.knex(TABLES.uncoupledFailures).insert(part).onConflict(['mapping_name', 'side', 'record_id'])
+        .merge(['failure_count', 'last_error', 'skipped', 'last_job_id', 'updated_at']);
+    }
+  }
+
+  async deleteUncoupledFailures(mappingName: string, side: Side, ids: readonly string[]): Promise<void> {
+    for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
+      await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).whereIn('record_id', part).delete();
+    }
+  }
+
+  async clearUncoupledSkipped(mappingName: string, side: Side, ids: readonly string[]): Promise<void> {
+    for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
+      await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).whereIn('record_id', part)
+        .update({ skipped: false, failure_count: 0, updated_at: this.now() });
+    }
+  }
+
+  // --- match claims --------------------------------------------------------
+
+  /**
+   * Claims candidates for a match round: one claim per candidate, held by the
+   * smallest local id (code-point order) whatever order the claims arrive in.
+   */
+  async claimCandidates(jobId: string, level: number, claims: readonly { integrationId: string; localId: string }[]): Promise<void> {
+    if (claims.length === 0) return;
+    const smaller = isPostgres(this.knex)
+      ? `least(${TABLES.matchClaims}.local_id collate "C", excluded.local_id collate "C")`
+      : `min(${TABLES.matchClaims}.local_id, excluded.local_id)`;
+    const rows = claims.map((c) => ({ job_id: jobId, level, integration_id: c.integrationId, local_id: c.localId }));
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 4))) {
+      await this.knex(TABLES.matchClaims).insert(part).onConflict(['job_id', 'level', 'integration_id']).merge({ local_id: this.knex.raw(smaller) });
+    }
+  }
+
+  /** The winning claims of a round, by candidate id. */
+  async pageClaims(jobId: string, level: number, options: { afterIntegrationId: string | null; limit: number }): Promise<{ integrationId: string; localId: string }[]> {
+    const query = this.knex(TABLES.matchClaims).where({ job_id: jobId, level });
+    if (options.afterIntegrationId !== null) query.andWhere('integration_id', '>', options.afterIntegrationId);
+    const rows: Row[] = await query.orderBy('integration_id').limit(options.limit);
+    return rows.map((r) => ({ integrationId: String(r.integration_id), localId: String(r.local_id) }));
+  }
+
+  async deleteClaims(jobId: string): Promise<void> {
+    await this.knex(TABLES.matchClaims).where('job_id', jobId).delete();
   }
 
   // --- run locks ----------------------------------------------------------
@@ -429,7 +494,7 @@ export class Store {
         workflow_id: job.workflowId,
         run_id: job.runId,
         status: 'running',
-        started_at: nowIso(),
+        started_at: this.now(),
       })
       .onConflict('id')
       .ignore();
@@ -448,7 +513,7 @@ export class Store {
     if (update.counters) for (const name of COUNTER_NAMES) patch[name] = update.counters[name];
     if (update.status) patch.status = update.status;
     if (update.message !== undefined) patch.message = update.message;
-    if (update.finished) patch.finished_at = nowIso();
+    if (update.finished) patch.finished_at = this.now();
     await this.knex(TABLES.jobs).where('id', id).update(patch);
   }
 
@@ -463,7 +528,7 @@ export class Store {
   /** Writes error rows; a repeat for the same job and record replaces the earlier row. */
   async insertErrors(errors: readonly JobErrorRow[]): Promise<void> {
     if (errors.length === 0) return;
-    const now = nowIso();
+    const now = this.now();
     const rows = errors.map((e) => ({
       job_id: e.jobId,
       mapping_name: e.mappingName,

@@ -6,5 +6,7 @@ export const TABLES = {
   jobs: 'sync_jobs',
   jobErrors: 'sync_job_errors',
   runLocks: 'mapping_run_locks',
+  uncoupledFailures: 'uncoupled_failures',
+  matchClaims: 'match_claims',
   migrations: 'coupling_sync_migrations',
 } as const;

@@ -8,7 +8,7 @@
 import { CancellationScope, CancelledFailure, continueAsNew, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
 import type { BulkSyncInput } from '../common/inputs';
-import { type RunResult, type SyncDirection } from '../common/types';
+import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
@@ -23,12 +23,9 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
   const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
   let continuing = false;
   try {
-    const overview = await acts.control.describeMapping({ mapping: input.mapping });
+    const { directions } = await acts.control.planRun({ mapping: input.mapping, direction: input.direction });
     // One bulk run per mapping, however it was started (client, Web UI, schedule).
     await acts.control.acquireRunLock(lock);
-    const directions: SyncDirection[] = input.direction
-      ? [input.direction]
-      : overview.direction === 'Bidirectional' ? ['ToIntegrationTable', 'FromIntegrationTable'] : [overview.direction as SyncDirection];
     const batchesThisRun = { count: 0 };
     for (let passIndex = resume?.passIndex ?? 0; passIndex < directions.length; passIndex++) {
       const outcome = await runPass(

@@ -1,16 +1,18 @@
 /**
  * matchBasedCoupling: couples the uncoupled local records (the given ids, or
- * all within the table filter and the caller's filter) to the one integration
- * record their match criteria find, priority by priority; creates the
- * unmatched ones when asked; and with syncAfterCoupling synchronizes each
- * batch's newly coupled records right after it, in a job of their own. The
- * workflow carries keys, ids and counters only, and continues as new between
- * rounds of batches so a long run keeps a bounded history.
+ * all within the table filter and the caller's filter) by their match
+ * criteria, one round per match priority: every batch claims, then the round
+ * is resolved (the smallest local id wins a contested candidate), so the
+ * result depends only on the data. A last pass creates the unmatched records
+ * when asked, or writes an error row for each saying why; with
+ * syncAfterCoupling the matched records are then synchronized in a job of
+ * their own. The workflow carries keys, ids and counters only, and continues
+ * as new between rounds of batches so a long run keeps a bounded history.
  */
 import {
   ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, isCancellation, uuid4, workflowInfo,
 } from '@temporalio/workflow';
-import type { LocalSelection, StartCouplingJobResult } from '../activities/coupling-activities';
+import type { LocalSelection, StartCouplingJobResult } from '../activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
 import type { MatchBasedCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
@@ -20,24 +22,37 @@ import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 
 type RecordKey = { modifiedOn: string; id: string };
 
-/** Where the run stands, as the continuation's `cursor` string. */
-type Cursor = { kind: 'keys'; after: RecordKey | null } | { kind: 'ids'; offset: number };
+/** Where the run stands, as the continuation's `cursor` string: the phase, the round, and the position within it. */
+interface Cursor {
+  phase: 'claim' | 'finish' | 'sync';
+  /** Round index (claim phase). */
+  level: number;
+  /** Keyset position (no given ids) or offset into the given ids. */
+  after: RecordKey | null;
+  offset: number;
+  /** Coupling id (sync phase). */
+  afterId: number;
+}
+
+const START: Cursor = { phase: 'claim', level: 0, after: null, offset: 0, afterId: 0 };
 
 function isRecordKey(value: unknown): value is RecordKey {
   return typeof value === 'object' && value !== null && typeof (value as RecordKey).modifiedOn === 'string' && typeof (value as RecordKey).id === 'string';
 }
 
-function decodeCursor(text: string | null | undefined, byIds: boolean): Cursor {
-  if (!text) return byIds ? { kind: 'ids', offset: 0 } : { kind: 'keys', after: null };
+function decodeCursor(text: string | null | undefined): Cursor {
+  if (!text) return START;
   let parsed: unknown = null;
   try {
     parsed = JSON.parse(text);
   } catch {
     // A SyntaxError is no workflow failure: it would fail the workflow task again and again instead of the run.
   }
-  const cursor = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<{ kind: string; after: unknown; offset: unknown }>;
-  if (byIds && cursor.kind === 'ids' && typeof cursor.offset === 'number') return { kind: 'ids', offset: cursor.offset };
-  if (!byIds && cursor.kind === 'keys' && (cursor.after === null || isRecordKey(cursor.after))) return { kind: 'keys', after: cursor.after };
+  const c = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<Record<keyof Cursor, unknown>>;
+  const wellFormed = (c.phase === 'claim' || c.phase === 'finish' || c.phase === 'sync')
+    && Number.isInteger(c.level) && (c.level as number) >= 0 && Number.isInteger(c.offset) && (c.offset as number) >= 0
+    && Number.isInteger(c.afterId) && (c.afterId as number) >= 0 && (c.after === null || isRecordKey(c.after));
+  if (wellFormed) return c as Cursor;
   throw ApplicationFailure.create({ message: 'Field "continuation.cursor" is not one this workflow wrote; it is set only when a run continues as new.', type: FAILURE_TYPES.invalidInput, nonRetryable: true });
 }
 
@@ -55,12 +70,6 @@ function failedMessage(counters: JobCounters): string | null {
   return counters.failed > 0 ? `${counters.failed} records could not be coupled; see the error rows of this job.` : null;
 }
 
-interface NextBatches {
-  selections: LocalSelection[];
-  next: Cursor;
-  exhausted: boolean;
-}
-
 export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInput): Promise<RunResult> {
   const input = validateInput('matchBasedCoupling', rawInput);
   tagRun('matchBasedCoupling', input.mapping);
@@ -68,12 +77,13 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   const info = workflowInfo();
   const resume = input.continuation ?? null;
   // Decoded before the job is opened: a cursor this workflow did not write must fail the run without writing a row.
-  let cursor = decodeCursor(resume?.cursor, input.recordIds !== undefined);
+  let cursor = decodeCursor(resume?.cursor);
   const jobId = resume?.jobId ?? uuid4();
   const filter = input.filter ?? [];
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxInFlight = input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT;
   const batchesPerRun = input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN;
+  const ids = input.recordIds ? [...new Set(input.recordIds)] : null;
   let counters: JobCounters = resume?.counters ?? emptyCounters();
   const progress = trackProgress(input.mapping, { jobId, counters, batchesCompleted: resume?.batchesCompleted ?? 0 });
   let start: StartCouplingJobResult | null = null;
@@ -81,9 +91,11 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   let continuation: MatchBasedCouplingInput['continuation'];
 
   const closeJobs = async (status: JobStatus, message: string | null): Promise<JobSummary[]> => {
-    const jobs: JobSummary[] = [{ jobId, type: 'Coupling', direction: null, status, counters }];
+    const jobs: JobSummary[] = [];
     await CancellationScope.nonCancellable(async () => {
-      await acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters, status, message: message ?? failedMessage(counters) });
+      await acts.control.clearMatchClaims({ jobId });
+      counters = await acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters, status, message: message ?? failedMessage(counters), recount: true });
+      jobs.push({ jobId, type: 'Coupling', direction: null, status, counters });
       const sync = start?.sync;
       if (sync) {
         await acts.control.finishCouplingJob({ mapping: input.mapping, jobId: sync.jobId, counters: syncCounters, status, message: syncCounters.failed > 0 ? 'Some coupled records failed to synchronize; see the error rows of this job.' : null });
@@ -99,38 +111,17 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
       mapping: input.mapping, jobId, type: 'Coupling', workflowId: info.workflowId, runId: info.firstExecutionRunId,
       matchBased: { filter, createNewIfNoMatch: input.createNewIfNoMatch }, syncAfter: input.syncAfterCoupling,
     });
-    const { createNewIfNoMatch, sync } = start;
+    const { createNewIfNoMatch, sync, levels } = start;
     syncCounters = sync?.counters ?? emptyCounters();
     progress.phase = 'running';
-
-    /** The newly coupled records of one batch, synchronized in the sync job; a batch out of retries gets error rows there. */
-    const synchronize = async (ids: string[]): Promise<void> => {
-      if (!sync || ids.length === 0) return;
-      const selection = { kind: 'ids' as const, ids, side: 'local' as const };
-      try {
-        const result = await acts.batch.syncBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: {}, maxAttempts: acts.maxAttempts });
-        syncCounters = addCounters(syncCounters, result.counters);
-      } catch (error) {
-        if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
-        const failed = await acts.control.failBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, message: error.cause?.message ?? error.message });
-        syncCounters = addCounters(syncCounters, failed);
-      }
-    };
-
     let batchesThisRun = 0;
-    const runBatch = async (selection: LocalSelection): Promise<void> => {
+
+    const inBatch = async (work: () => Promise<void>): Promise<void> => {
       if (rootCancelled()) return;
       progress.batchesInFlight++;
       try {
         // A batch started is finished even when the run is cancelled: its writes and counters stay consistent.
-        await CancellationScope.nonCancellable(async () => {
-          const result = await acts.batch.matchBatch({
-            mapping: input.mapping, jobId, selection, filter, createNewIfNoMatch, returnCoupledIds: sync !== null, maxAttempts: acts.maxAttempts,
-          });
-          counters = addCounters(counters, result.counters);
-          progress.recordsScanned += result.scanned;
-          await synchronize(result.coupledLocalIds);
-        });
+        await CancellationScope.nonCancellable(work);
       } finally {
         progress.batchesInFlight--;
         progress.batchesCompleted++;
@@ -139,33 +130,88 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
       }
     };
 
-    const nextBatches = async (cursor: Cursor): Promise<NextBatches> => {
-      const count = maxInFlight * 2;
-      if (cursor.kind === 'ids') {
-        const ids = input.recordIds ?? [];
-        const end = Math.min(ids.length, cursor.offset + batchSize * count);
-        const selections = chunk(ids.slice(cursor.offset, end), batchSize).map((part): LocalSelection => ({ kind: 'ids', ids: part }));
-        return { selections, next: { kind: 'ids', offset: end }, exhausted: end >= ids.length };
+    /** Runs `work` over every batch of the scope from the cursor on; false when the run must continue as new first. */
+    const overScope = async (work: (selection: LocalSelection) => Promise<void>): Promise<boolean> => {
+      for (;;) {
+        if (rootCancelled()) return true;
+        const count = maxInFlight * 2;
+        let selections: LocalSelection[];
+        let exhausted: boolean;
+        if (ids) {
+          const end = Math.min(ids.length, cursor.offset + batchSize * count);
+          selections = chunk(ids.slice(cursor.offset, end), batchSize).map((part): LocalSelection => ({ kind: 'ids', ids: part }));
+          cursor = { ...cursor, offset: end };
+          exhausted = end >= ids.length;
+        } else {
+          const plan = await acts.control.planLocalBatches({ mapping: input.mapping, jobId, filter, after: cursor.after, batchSize, count, counters });
+          selections = plan.ranges.map((r): LocalSelection => ({ kind: 'range', after: r.after, through: r.through }));
+          cursor = { ...cursor, after: plan.next };
+          exhausted = plan.exhausted;
+        }
+        await runPool(selections, maxInFlight, (selection) => inBatch(() => work(selection)));
+        if (exhausted || rootCancelled()) return true;
+        if (batchesThisRun >= batchesPerRun || workflowInfo().continueAsNewSuggested) return false;
       }
-      const plan = await acts.control.planLocalBatches({ mapping: input.mapping, jobId, filter, after: cursor.after, batchSize, count, counters });
-      const selections = plan.ranges.map((r): LocalSelection => ({ kind: 'range', after: r.after, through: r.through }));
-      return { selections, next: { kind: 'keys', after: plan.next }, exhausted: plan.exhausted };
+    };
+    const nextPhase = (phase: Cursor['phase'], level = 0): void => {
+      cursor = { ...START, phase, level };
     };
 
-    for (;;) {
-      if (rootCancelled()) break;
-      const round = await nextBatches(cursor);
-      await runPool(round.selections, maxInFlight, runBatch);
-      cursor = round.next;
-      if (round.exhausted || rootCancelled()) break;
-      if (batchesThisRun >= batchesPerRun || workflowInfo().continueAsNewSuggested) {
-        await acts.control.saveJobCounters({ jobId, counters });
-        if (sync) await acts.control.saveJobCounters({ jobId: sync.jobId, counters: syncCounters });
-        continuation = { cursor: JSON.stringify(cursor), jobId, counters, batchesCompleted: progress.batchesCompleted };
-        break;
+    let finished = true;
+    while (cursor.phase === 'claim' && cursor.level < levels && finished) {
+      const level = cursor.level;
+      finished = await overScope(async (selection) => {
+        const result = await acts.batch.claimMatchBatch({ mapping: input.mapping, jobId, level, selection, filter, createNewIfNoMatch });
+        if (level === 0) progress.recordsScanned += result.scanned;
+      });
+      if (!finished || rootCancelled()) break;
+      const round = await CancellationScope.nonCancellable(() => acts.batch.resolveMatchLevel({ mapping: input.mapping, jobId, level }));
+      counters = addCounters(counters, { coupled: round.coupled });
+      nextPhase(level + 1 < levels ? 'claim' : 'finish', level + 1);
+    }
+    if (cursor.phase === 'claim' && cursor.level >= levels) nextPhase('finish');
+    if (finished && !rootCancelled() && cursor.phase === 'finish') {
+      finished = await overScope(async (selection) => {
+        try {
+          const result = await acts.batch.finishMatchBatch({ mapping: input.mapping, jobId, selection, filter, createNewIfNoMatch, maxAttempts: acts.maxAttempts });
+          counters = addCounters(counters, result.counters);
+        } catch (error) {
+          if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+          throw clarify(error);
+        }
+      });
+      if (finished && !rootCancelled()) nextPhase('sync');
+    }
+    if (finished && !rootCancelled() && cursor.phase === 'sync' && sync) {
+      // The matched records, synchronized in the sync job, a page at a time.
+      for (;;) {
+        if (rootCancelled()) break;
+        const selection = { kind: 'matchedBy' as const, jobId, afterId: cursor.afterId, limit: batchSize };
+        let next: number | null = null;
+        await inBatch(async () => {
+          try {
+            const result = await acts.batch.syncBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: {}, maxAttempts: acts.maxAttempts });
+            syncCounters = addCounters(syncCounters, result.counters);
+            next = result.nextAfterId;
+          } catch (error) {
+            if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+            const failed = await acts.control.failBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, message: error.cause?.message ?? error.message });
+            syncCounters = addCounters(syncCounters, failed);
+          }
+        });
+        if (next === null) break;
+        cursor = { ...cursor, afterId: next };
+        if (batchesThisRun >= batchesPerRun || workflowInfo().continueAsNewSuggested) {
+          finished = false;
+          break;
+        }
       }
     }
-    if (!continuation) {
+    if (!finished) {
+      await acts.control.saveJobCounters({ jobId, counters });
+      if (sync) await acts.control.saveJobCounters({ jobId: sync.jobId, counters: syncCounters });
+      continuation = { cursor: JSON.stringify(cursor), jobId, counters, batchesCompleted: progress.batchesCompleted };
+    } else {
       if (rootCancelled()) {
         await closeJobs('cancelled', 'Cancelled; batches in flight were completed.');
         progress.phase = 'cancelled';

@@ -1,12 +1,14 @@
 /**
  * retryFailed: the "Coupled Data Synchronization Errors" page's retry. Re-runs
- * the records whose last sync failed and, with includeSkipped, the skipped ones
- * (their flag cleared; a given direction wins any conflict).
+ * the records whose last sync failed or that a pass left pending, and the
+ * failed uncoupled records; with includeSkipped, the skipped ones too (their
+ * flag cleared; a given direction wins any conflict). Continues as new
+ * between pages, so a long list keeps a bounded history.
  */
-import { uuid4 } from '@temporalio/workflow';
-import { DEFAULT_BATCH_SIZE } from '../common/constants';
+import { continueAsNew, uuid4 } from '@temporalio/workflow';
+import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN } from '../common/constants';
 import type { RetryFailedInput } from '../common/inputs';
-import { type RunResult, type SyncDirection } from '../common/types';
+import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
@@ -15,24 +17,24 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
   const input = validateInput('retryFailed', rawInput);
   tagRun('retryFailed', input.mapping);
   const acts = proxiesFor(input.retry);
-  const progress = trackProgress(input.mapping);
+  const resume = input.continuation ?? null;
+  const progress = trackProgress(input.mapping, { finishedJobs: resume?.finishedJobs ?? [] });
   try {
-    const overview = await acts.control.describeMapping({ mapping: input.mapping });
-    const directions: SyncDirection[] = input.direction
-      ? [input.direction]
-      : overview.direction === 'Bidirectional' ? ['ToIntegrationTable', 'FromIntegrationTable'] : [overview.direction as SyncDirection];
-    for (const [passIndex, direction] of directions.entries()) {
+    const { directions } = await acts.control.planRun({ mapping: input.mapping, direction: input.direction });
+    const batchesThisRun = { count: 0 };
+    for (let passIndex = resume?.passIndex ?? 0; passIndex < directions.length; passIndex++) {
       const outcome = await runPass(
         acts,
         {
-          mapping: input.mapping, direction, passIndex, mode: 'failedOnly', includeSkipped: input.includeSkipped === true,
+          mapping: input.mapping, direction: directions[passIndex], passIndex, mode: 'retryOnly', includeSkipped: input.includeSkipped === true,
           options: { includeSkipped: input.includeSkipped === true, winner: input.includeSkipped ? input.direction : undefined },
-          batchSize: DEFAULT_BATCH_SIZE, maxBatchesInFlight: 1, batchesPerRun: Number.MAX_SAFE_INTEGER,
+          batchSize: DEFAULT_BATCH_SIZE, maxBatchesInFlight: 1, batchesPerRun: DEFAULT_BATCHES_PER_RUN,
         },
-        { progress, newJobId: uuid4, batchesThisRun: { count: 0 } },
-        null,
+        { progress, newJobId: uuid4, batchesThisRun },
+        resume && resume.passIndex === passIndex ? resume : null,
       );
-      if (outcome.done) progress.finishedJobs = [...progress.finishedJobs, outcome.job];
+      if (!outcome.done) return await continueAsNew<typeof retryFailedWorkflow>({ ...input, continuation: outcome.continuation });
+      progress.finishedJobs = [...progress.finishedJobs, outcome.job];
     }
     progress.phase = 'done';
     return { mapping: input.mapping, jobs: progress.finishedJobs };

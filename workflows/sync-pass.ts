@@ -1,7 +1,9 @@
 /**
  * One synchronization pass (one direction, one job row), shared by bulkSync and
- * retryFailed. It carries keys, counters and ids only; batch activities run a
- * few at a time, and the caller continues as new between rounds of batches.
+ * retryFailed. Phases: the retry phase (couplings that need this direction,
+ * then failed uncoupled records), the scan (or the given ids), and the
+ * deletion sweep. It carries keys, counters and ids only; batch activities run
+ * a few at a time, and the caller continues as new between rounds of batches.
  */
 import { ActivityFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { BatchSelection } from '../activities';
@@ -12,12 +14,14 @@ import type { Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
 
 type RecordKey = { modifiedOn: string; id: string };
+type Phase = BulkContinuation['phase'];
 
 export interface PassSpec {
   mapping: string;
   direction: SyncDirection;
   passIndex: number;
-  mode: 'incremental' | 'full' | 'ids' | 'failedOnly';
+  /** retryOnly: the retry phase alone (retryFailed). */
+  mode: 'incremental' | 'full' | 'ids' | 'retryOnly';
   recordIds?: string[];
   idsSide?: 'local' | 'integration';
   includeSkipped?: boolean;
@@ -44,6 +48,8 @@ function rootCancelled(): boolean {
   return CancellationScope.current().consideredCancelled;
 }
 
+const PHASES: readonly Phase[] = ['retry', 'retryUncoupled', 'scan', 'sweep'];
+
 export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, resume: BulkContinuation | null): Promise<PassOutcome> {
   const info = workflowInfo();
   const progress = hooks.progress;
@@ -60,7 +66,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
   }));
   let counters: JobCounters = resume?.counters ?? emptyCounters();
   let cursor: RecordKey | null = resume?.cursor ?? null;
-  let phase: 'failed' | 'scan' = resume?.phase ?? 'failed';
+  let afterId = resume?.afterId ?? 0;
   Object.assign(progress, {
     phase: 'running', direction: spec.direction, jobId, counters,
     recordsScanned: resume?.recordsScanned ?? 0, batchesCompleted: resume?.batchesCompleted ?? 0, batchesInFlight: 0,
@@ -74,7 +80,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
       );
       counters = addCounters(counters, result.counters);
       progress.recordsScanned += result.scanned;
-      return result.nextAfterCouplingId;
+      return result.nextAfterId;
     } catch (error) {
       if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
       // Retries exhausted for the whole batch: error rows for its records, and the run goes on.
@@ -82,6 +88,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
         acts.control.failBatch({ mapping: spec.mapping, direction: spec.direction, jobId, selection, message: error.cause?.message ?? error.message }),
       );
       counters = addCounters(counters, failed);
+      // A page that could not be read cannot say where the next one starts: the next run retries it.
       return null;
     } finally {
       progress.batchesInFlight--;
@@ -102,52 +109,67 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
     return { jobId, type: 'Synchronization', direction: spec.direction, status, counters };
   };
 
-  // Records whose last sync failed are retried at the start of every run (not for explicit ids).
-  if (phase === 'failed' && spec.mode !== 'ids') {
-    let afterCouplingId = 0;
+  const continuation = (phase: Phase): PassOutcome => ({
+    done: false,
+    continuation: {
+      passIndex: spec.passIndex, jobId, phase, afterId, cursor, counters,
+      recordsScanned: progress.recordsScanned, batchesCompleted: progress.batchesCompleted, finishedJobs: progress.finishedJobs,
+    },
+  });
+  const mustContinue = (): boolean => hooks.batchesThisRun.count >= spec.batchesPerRun || workflowInfo().continueAsNewSuggested;
+
+  /** Pages through a paged selection one batch at a time; the outcome when the run must stop or continue as new. */
+  const pageThrough = async (phase: Phase, selection: (afterId: number) => BatchSelection): Promise<PassOutcome | null> => {
     for (;;) {
       if (rootCancelled()) return { done: true, job: await finish('cancelled', null) };
-      const next = await runBatch({ kind: 'failed', afterCouplingId, limit: spec.batchSize, includeSkipped: spec.includeSkipped === true });
+      const next = await runBatch(selection(afterId));
       if (next === null) break;
-      afterCouplingId = next;
+      afterId = next;
+      if (mustContinue()) return continuation(phase);
     }
-    phase = 'scan';
-  }
+    afterId = 0;
+    return null;
+  };
 
-  if (spec.mode === 'ids') {
-    const ids = spec.recordIds ?? [];
-    const chunks: string[][] = [];
-    for (let i = 0; i < ids.length; i += spec.batchSize) chunks.push(ids.slice(i, i + spec.batchSize));
-    await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {
-      if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side: spec.idsSide ?? 'local' });
-    });
-    return { done: true, job: await finish(rootCancelled() ? 'cancelled' : 'succeeded', null) };
-  }
-
-  if (spec.mode === 'failedOnly') return { done: true, job: await finish(rootCancelled() ? 'cancelled' : 'succeeded', null) };
-
-  for (;;) {
-    if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
-    const plan = await CancellationScope.nonCancellable(() => acts.control.planBatches({
-      mapping: spec.mapping, direction: spec.direction, jobId, since: start.since, after: cursor,
-      batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters, lockHolder: spec.lockHolder,
-    }));
-    await runPool(plan.ranges, spec.maxBatchesInFlight, async (range) => {
-      await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });
-    });
-    const last = plan.ranges[plan.ranges.length - 1];
-    if (last) cursor = last.through;
-    if (plan.exhausted) break;
-    if (hooks.batchesThisRun.count >= spec.batchesPerRun || workflowInfo().continueAsNewSuggested) {
-      return {
-        done: false,
-        continuation: {
-          passIndex: spec.passIndex, jobId, phase: 'scan', cursor, counters,
-          recordsScanned: progress.recordsScanned, batchesCompleted: progress.batchesCompleted,
-          finishedJobs: progress.finishedJobs,
-        },
-      };
+  const phases = spec.mode === 'ids' ? ['scan', 'sweep'] as const : PHASES;
+  const from = Math.max(0, phases.indexOf(resume?.phase ?? phases[0]));
+  for (const phase of phases.slice(from)) {
+    const includeSkipped = spec.includeSkipped === true;
+    if (phase === 'retry') {
+      // Records whose last sync failed, or that a pass left pending, are retried at the start of every run.
+      const stop = await pageThrough(phase, (after) => ({ kind: 'retry', afterId: after, limit: spec.batchSize, includeSkipped }));
+      if (stop) return stop;
+    } else if (phase === 'retryUncoupled') {
+      const stop = await pageThrough(phase, (after) => ({ kind: 'retryUncoupled', afterId: after, limit: spec.batchSize, includeSkipped }));
+      if (stop) return stop;
+    } else if (phase === 'scan' && spec.mode === 'ids') {
+      const ids = spec.recordIds ?? [];
+      const chunks: string[][] = [];
+      for (let i = 0; i < ids.length; i += spec.batchSize) chunks.push(ids.slice(i, i + spec.batchSize));
+      await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {
+        if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side: spec.idsSide ?? 'local' });
+      });
+    } else if (phase === 'scan' && spec.mode !== 'retryOnly') {
+      for (;;) {
+        if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
+        const plan = await CancellationScope.nonCancellable(() => acts.control.planBatches({
+          mapping: spec.mapping, direction: spec.direction, jobId, since: start.since, after: cursor,
+          batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters, lockHolder: spec.lockHolder,
+        }));
+        await runPool(plan.ranges, spec.maxBatchesInFlight, async (range) => {
+          await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });
+        });
+        const last = plan.ranges[plan.ranges.length - 1];
+        if (last) cursor = last.through;
+        if (plan.exhausted) break;
+        if (mustContinue()) return continuation('scan');
+      }
+    } else if (phase === 'sweep' && start.sweep && (spec.mode === 'incremental' || spec.mode === 'full')) {
+      // Deleted source records: every coupling's source is checked, a page at a time.
+      const stop = await pageThrough(phase, (after) => ({ kind: 'sweep', afterId: after, limit: spec.batchSize }));
+      if (stop) return stop;
     }
   }
+  if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
   return { done: true, job: await finish('succeeded', cursor?.modifiedOn ?? null) };
 }

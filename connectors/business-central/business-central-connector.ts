@@ -240,8 +240,10 @@ export class BusinessCentralConnector implements Connector {
     if (ids.length === 0) return [];
     const select = selectList(request.fields);
     const pages = await Promise.all(chunkLiterals(ids.map(guidLiteral)).map(async (chunk) => {
+      const filter = allOf(request.filter ?? [], [anyOf(ID_FIELD, chunk)]);
       const rows: Row[] = [];
-      await this.eachPage(this.collection(request.table) + queryString({ $filter: anyOf(ID_FIELD, chunk), $select: select }), (page) => { rows.push(...page); });
+      if (filter.kind === 'none') return rows;
+      await this.eachPage(this.collection(request.table) + queryString({ $filter: filter.kind === 'where' ? filter.text : undefined, $select: select }), (page) => { rows.push(...page); });
       return rows;
     }));
     return pages.flat().map((row) => this.toRecord(row));

@@ -247,8 +247,11 @@ export class DataverseConnector implements Connector {
     const ids = [...new Set(request.ids.filter(isGuid).map((id) => id.toLowerCase()))];
     if (ids.length === 0) return [];
     const select = this.select(config, request.fields);
+    const conditions = request.filter ?? [];
+    const kindOf = await this.kindsFor(request.table, conditions);
     const rows = await this.listQueries(config, select, (part) => {
       const filter = new FilterBuilder();
+      for (const condition of conditions) filter.add(conditionClause(condition, kindOf(condition.field), config.idAttribute, filter));
       return filter.add(listClause('In', config.idAttribute, part, filter));
     }, ids, Number.MAX_SAFE_INTEGER, `reading ${request.table} by id`);
     const seen = new Set<string>();

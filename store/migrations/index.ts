@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import * as initial from './001-initial';
 import * as runLocks from './002-run-locks';
 import * as couplingActions from './003-coupling-actions';
+import * as trust from './004-trust';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-run-locks': runLocks,
   '003-coupling-actions': couplingActions,
+  '004-trust': trust,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

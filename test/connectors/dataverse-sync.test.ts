@@ -171,13 +171,13 @@ describe('a record edited in Dataverse between our read and our write (stale ETa
           expect(run.jobs[0].counters).toMatchObject({ modified: 0, failed: 1 });
           expect(errors).toHaveLength(1);
           expect(errors[0]).toMatchObject({ sourceRecordId: 'C1', destinationRecordId: c1.integrationId, message: MESSAGES.conflict });
-          expect(after).toMatchObject({ lastToIntegrationResult: 'Failure', failureCount: 1 });
+          expect(after).toMatchObject({ lastToIntegrationResult: 'Failure', toIntegrationFailureCount: 1 });
           expect(await ctx.accountOf('C1')).toMatchObject({ name: 'Remote edit' });
           expect(await ctx.local('customer').where('id', 'C1').first()).toMatchObject({ name: 'Local edit' });
         } else {
           expect(run.jobs[0].counters).toMatchObject({ modified: 1, failed: 0 });
           expect(errors).toHaveLength(0);
-          expect(after).toMatchObject({ lastToIntegrationResult: 'Success', failureCount: 0 });
+          expect(after).toMatchObject({ lastToIntegrationResult: 'Success', toIntegrationFailureCount: 0 });
           expect(await ctx.accountOf('C1')).toMatchObject({ name: 'Local edit' });
         }
       });

@@ -1,9 +1,7 @@
 /** Match-based coupling decisions, without Temporal or a database. */
 import { fieldMappingSchema, type FieldMappingDefinition } from '../../domain/mapping';
-import {
-  applyLevel, describeUnmatched, finishMatching, initialMatchState, levelQueries, matchLevels, matchRecords, normalizeMatchValue,
-  type MatchLevel, type MatchOutcome, type MatchRecord,
-} from '../../domain/matching';
+import { levelQueries, matchLevels, normalizeMatchValue, type MatchLevel, type MatchRecord } from '../../domain/matching';
+import { compareCodePoints, describeUnmatched, levelResults, matchRecords, outcomeOf as trailOutcome, type MatchOutcome } from '../../domain/match-rounds';
 
 function levelsOf(fields: FieldMappingDefinition[]): MatchLevel[] {
   return matchLevels({ fields: fields.map((f) => fieldMappingSchema.parse(f)) });
@@ -191,19 +189,19 @@ describe('matchRecords', () => {
     expect(outcomeOf(outcomes, 'C2')).toMatchObject({ kind: 'matched', integrationId: 'B1', priority: 0 });
   });
 
-  test('two local records competing for one candidate: the first takes it, the second tries the next level', () => {
+  test('records claiming one candidate at the same priority: the smallest id wins, whatever the order given; the others try the next priority', () => {
     const levels = levelsOf([EMAIL, NAME]);
     const outcomes = matchRecords({
       levels,
-      locals: [local('C1', { email: 'same@x.example', name: 'First' }), local('C2', { email: 'same@x.example', name: 'Second' }), local('C3', { email: 'same@x.example', name: 'Third' })],
+      locals: [local('C3', { email: 'same@x.example', name: 'Third' }), local('C2', { email: 'same@x.example', name: 'Second' }), local('C1', { email: 'same@x.example', name: 'First' })],
       candidates: [account('A1', { emailaddress1: 'same@x.example', name: 'x' }), account('A2', { emailaddress1: 'other@x.example', name: 'Second' })],
       coupledCandidateIds: new Set(),
     });
-    expect(outcomes).toMatchObject([
-      { localId: 'C1', kind: 'matched', integrationId: 'A1', priority: 0 },
-      { localId: 'C2', kind: 'matched', integrationId: 'A2', priority: 1 },
-      { localId: 'C3', kind: 'unmatched', reason: 'candidateCoupled', candidateIds: ['A1'] },
-    ]);
+    expect(outcomeOf(outcomes, 'C1')).toMatchObject({ kind: 'matched', integrationId: 'A1', priority: 0 });
+    expect(outcomeOf(outcomes, 'C2')).toMatchObject({ kind: 'matched', integrationId: 'A2', priority: 1 });
+    const c3 = outcomeOf(outcomes, 'C3');
+    expect(c3).toMatchObject({ kind: 'unmatched', reason: 'contested', candidateIds: ['A1'] });
+    if (c3.kind === 'unmatched') expect(describeUnmatched({ outcome: c3, levels })).toMatch(/candidate A1 went to local record C1/);
   });
 
   test('a stronger (earlier-priority) match wins over a later-priority one for the same candidate', () => {
@@ -219,16 +217,36 @@ describe('matchRecords', () => {
     expect(outcomeOf(outcomes, 'C1')).toMatchObject({ kind: 'unmatched', reason: 'candidateCoupled' });
   });
 
-  test('a record whose candidate list was cut short is never coupled at that level', () => {
+  test('a candidate is free or not as the round started: a record with two candidates is ambiguous even when another record takes one', () => {
     const levels = levelsOf([EMAIL]);
-    const state = applyLevel({
-      state: initialMatchState({ locals: [local('C1', { email: 'a@x.example' })] }),
-      level: levels[0],
-      candidates: [account('A1', { emailaddress1: 'a@x.example' })],
+    const outcomes = matchRecords({
+      levels,
+      locals: [local('C1', { email: 'a@x.example' }), local('C2', { email: 'a@x.example' })],
+      candidates: [account('A1', { emailaddress1: 'a@x.example' }), account('A2', { emailaddress1: 'a@x.example' })],
       coupledCandidateIds: new Set(),
+    });
+    expect(outcomes.map((o) => o.kind)).toEqual(['unmatched', 'unmatched']);
+    expect(outcomeOf(outcomes, 'C1')).toMatchObject({ reason: 'several', candidateIds: ['A1', 'A2'] });
+  });
+
+  test('a record whose candidate list was cut short is never coupled at that level', () => {
+    const [level] = levelsOf([EMAIL]);
+    const results = levelResults({
+      level,
+      locals: [local('C1', { email: 'a@x.example' })],
+      candidates: [account('A1', { emailaddress1: 'a@x.example' })],
+      unavailable: new Set(),
       undecidable: new Set(['C1']),
     });
-    expect(finishMatching({ state })[0]).toMatchObject({ kind: 'unmatched', reason: 'several' });
+    expect(trailOutcome('C1', [results.get('C1')!])).toMatchObject({ kind: 'unmatched', reason: 'several' });
+  });
+
+  test('ids compare in code-point order, as SQLite (BINARY) and PostgreSQL ("C") order them', () => {
+    expect(compareCodePoints('C10', 'C9')).toBeLessThan(0);
+    expect(compareCodePoints('a', 'B')).toBeGreaterThan(0);
+    // U+1F600 (a surrogate pair in UTF-16) sorts after U+FF5E in code points, though not in code units.
+    expect(compareCodePoints('\u{1F600}', '\uFF5E')).toBeGreaterThan(0);
+    expect('\u{1F600}' < '\uFF5E').toBe(true);
   });
 
   test('linear in records and candidates: 20,000 x 20,000 through the index', () => {

@@ -21,4 +21,14 @@ describe('modified-on', () => {
     expect(nextWatermark('2026-11-25T09:30:00.000Z', null, start)).toBe('2026-11-25T09:30:00.000Z');
     expect(nextWatermark('17', '42', start)).toBe('42');
   });
+
+  test('the watermark compares instants: a cap in another format never raises it past the largest value scanned', () => {
+    // As strings "05Z" sorts after "05.200Z", which made the job's start the new watermark.
+    expect(nextWatermark(null, '2026-11-25T10:00:05Z', '2026-11-25T10:00:05.200Z')).toBe('2026-11-25T10:00:05Z');
+    expect(nextWatermark(null, '2026-11-25T10:00:06Z', '2026-11-25T10:00:05.200Z')).toBe('2026-11-25T10:00:05.200Z');
+    expect(nextWatermark('2026-11-25T10:00:05.500Z', '2026-11-25T10:00:05Z', '2026-11-25T10:00:09Z')).toBe('2026-11-25T10:00:05.500Z');
+    // Seven fraction digits (SQL Server) are compared exactly, not rounded to milliseconds.
+    expect(nextWatermark(null, '2026-11-25T10:00:05.1234567Z', '2026-11-25T10:00:05.1234568Z')).toBe('2026-11-25T10:00:05.1234567Z');
+    expect(nextWatermark(null, '2026-11-25T10:00:05.1234569Z', '2026-11-25T10:00:05.1234568Z')).toBe('2026-11-25T10:00:05.1234568Z');
+  });
 });

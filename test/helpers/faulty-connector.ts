@@ -15,7 +15,11 @@ export interface Faults {
   throttle?: { calls: number; retryAfterMs: number };
   /** Delay each write call. */
   delayMs?: number;
+  /** Creates and updates whose values this accepts fail permanently, as a constraint the system enforces would. */
+  rejectValues?: (values: Record<string, unknown>) => boolean;
 }
+
+const REJECTED: WriteResult = { ok: false, id: null, error: { kind: 'permanent', code: 'CHECK', message: 'the value violates a check constraint' } };
 
 export class FaultyConnector implements Connector {
   readonly name: string;
@@ -46,23 +50,25 @@ export class FaultyConnector implements Connector {
     await this.gate();
     this.calls.createMany++;
     const failing = this.faults.failIds ?? new Set<string>();
-    const passing = records.filter((r) => !failing.has(r.key));
+    const rejected = new Set(records.filter((r) => this.faults.rejectValues?.(r.values)).map((r) => r.key));
+    const passing = records.filter((r) => !failing.has(r.key) && !rejected.has(r.key));
     const written = await this.inner.createMany(table, passing);
     if (this.faults.crashAfterCreateCalls !== undefined && this.calls.createMany > this.faults.crashAfterCreateCalls && this.calls.crashes === 0) {
       this.calls.crashes++;
       throw new Error('simulated crash after the remote create, before the couplings were written');
     }
     const byKey = new Map(passing.map((r, i) => [r.key, written[i]]));
-    return records.map((r) => byKey.get(r.key) ?? { ok: false, id: null, error: { kind: 'transient', message: `record ${r.key} is locked by another user` } });
+    return records.map((r) => byKey.get(r.key) ?? (rejected.has(r.key) ? REJECTED : { ok: false, id: null, error: { kind: 'transient', message: `record ${r.key} is locked by another user` } }));
   }
 
   async updateMany(table: string, records: UpdateRecord[]): Promise<WriteResult[]> {
     await this.gate();
     this.calls.updateMany++;
     const failing = this.faults.failIds ?? new Set<string>();
-    const passing = records.filter((r) => !failing.has(r.id));
+    const rejected = new Set(records.filter((r) => this.faults.rejectValues?.(r.values)).map((r) => r.id));
+    const passing = records.filter((r) => !failing.has(r.id) && !rejected.has(r.id));
     const written = await this.inner.updateMany(table, passing);
     const byId = new Map(passing.map((r, i) => [r.id, written[i]]));
-    return records.map((r) => byId.get(r.id) ?? { ok: false, id: r.id, error: { kind: 'transient', message: `record ${r.id} is locked by another user` } });
+    return records.map((r) => byId.get(r.id) ?? (rejected.has(r.id) ? { ...REJECTED, id: r.id } : { ok: false, id: r.id, error: { kind: 'transient', message: `record ${r.id} is locked by another user` } }));
   }
 }

@@ -4,7 +4,7 @@ import type { Store } from '../../store/store';
 import { testMapping } from '../helpers/systems';
 import { emptyCounters } from '../../common/types';
 
-const SUCCESS = { result: 'Success' as const, skipped: false, failureCount: 0, lastErrorMessage: null };
+const CUSTOMER = { name: 'CUSTOMER', local: { system: 'local', table: 'customer' }, integration: { system: 'integration', table: 'account' } };
 
 describe('store', () => {
   let dialects: Dialect[] = [];
@@ -65,27 +65,68 @@ describe('store', () => {
     });
   });
 
-  test('one coupling per local record and per integration record, whatever is inserted', async () => {
+  test('one coupling per local record and per integration record, whatever is inserted, in every mapping of the tables', async () => {
     await each(async (store) => {
-      const w = (localId: string, integrationId: string) => ({ localId, integrationId, lastSyncedLocalModifiedOn: 'a', lastSyncedIntegrationModifiedOn: 'b', ...SUCCESS });
-      await store.insertCouplings('CUSTOMER', 'ToIntegrationTable', 'job-1', [w('L1', 'I1'), w('L2', 'I2')]);
+      const w = (localId: string, integrationId: string) => ({ localId, integrationId, lastSyncedLocalModifiedOn: 'a', lastSyncedIntegrationModifiedOn: 'b', action: 'insert@t' });
+      await store.insertCouplings(CUSTOMER, 'ToIntegrationTable', 'job-1', [w('L1', 'I1'), w('L2', 'I2')]);
       // Same local id to another record, same integration id from another record, and an exact repeat.
-      await store.insertCouplings('CUSTOMER', 'ToIntegrationTable', 'job-2', [w('L1', 'I9'), w('L9', 'I2'), w('L2', 'I2'), w('L3', 'I3')]);
+      await store.insertCouplings(CUSTOMER, 'ToIntegrationTable', 'job-2', [w('L1', 'I9'), w('L9', 'I2'), w('L2', 'I2'), w('L3', 'I3')]);
       expect(await store.countCouplings('CUSTOMER')).toBe(3);
       const [l1] = await store.getCouplings('CUSTOMER', 'local', ['L1']);
-      expect(l1.integrationId).toBe('I1');
+      expect(l1).toMatchObject({ integrationId: 'I1', lastToIntegrationResult: 'Success', version: 0 });
       // The unique constraints hold even against raw inserts.
       await expect(
         store.knex('couplings').insert({ mapping_name: 'CUSTOMER', local_id: 'L1', integration_id: 'I7', created_at: 'x', updated_at: 'x' }),
       ).rejects.toThrow();
-      // Another mapping may couple the same ids.
-      await store.insertCouplings('CONTACT', 'ToIntegrationTable', 'job-3', [w('L1', 'I1')]);
+      // Another mapping of the same integration table cannot couple I1 again; one of other tables may couple the same ids.
+      await store.insertCouplings({ ...CUSTOMER, name: 'VENDOR', local: { system: 'local', table: 'vendor' } }, null, 'job-3', [w('V1', 'I1')]);
+      expect(await store.countCouplings('VENDOR')).toBe(0);
+      expect((await store.getRecordCouplings(CUSTOMER.integration, 'integration', ['I1']))[0]).toMatchObject({ mappingName: 'CUSTOMER', localId: 'L1' });
+      await store.insertCouplings({ name: 'CONTACT', local: { system: 'local', table: 'contact' }, integration: { system: 'integration', table: 'contact' } }, null, 'job-3', [w('L1', 'I1')]);
       expect(await store.countCouplings('CONTACT')).toBe(1);
-      await store.updateCouplings('CUSTOMER', 'FromIntegrationTable', 'job-4', [{ ...w('L1', 'I1'), result: 'Failure', failureCount: 1, lastErrorMessage: 'boom' }]);
+
+      // An update lands only on the state it was read from.
+      const update = { ...w('L1', 'I1'), version: l1.version, result: 'Failure' as const, failureCount: 1, lastError: 'boom', pending: false, pendingOther: true, skipped: false, action: 'fail@t' };
+      expect(await store.updateCouplings('CUSTOMER', 'FromIntegrationTable', 'job-4', [update])).toEqual([]);
       const [updated] = await store.getCouplings('CUSTOMER', 'integration', ['I1']);
-      expect(updated).toMatchObject({ lastFromIntegrationResult: 'Failure', lastFromIntegrationJobId: 'job-4', lastToIntegrationResult: 'Success', failureCount: 1, lastErrorMessage: 'boom' });
+      expect(updated).toMatchObject({
+        lastFromIntegrationResult: 'Failure', lastFromIntegrationJobId: 'job-4', fromIntegrationFailureCount: 1, fromIntegrationLastError: 'boom',
+        lastToIntegrationResult: 'Success', toIntegrationFailureCount: 0, toIntegrationPending: true, version: 1,
+      });
+      // The same update again (the version read is stale), or for a pair that was re-pointed: lost, nothing written.
+      expect(await store.updateCouplings('CUSTOMER', 'FromIntegrationTable', 'job-5', [update, { ...update, localId: 'L2', integrationId: 'I9', version: 0 }])).toEqual(['L1', 'L2']);
+      expect((await store.getCouplings('CUSTOMER', 'local', ['L1']))[0].lastFromIntegrationJobId).toBe('job-4');
+      expect(await store.deleteCouplingPairs('CUSTOMER', [{ localId: 'L2', integrationId: 'I9' }])).toBe(0);
       expect(await store.deleteCouplings('CUSTOMER', 'local', ['L1', 'L2', 'missing'])).toBe(2);
       expect(await store.countCouplings('CUSTOMER')).toBe(1);
+    });
+  });
+
+  test('a mapping with couplings cannot be pointed at other tables', async () => {
+    await each(async (store) => {
+      await store.saveMapping(testMapping());
+      await store.insertCouplings(CUSTOMER, null, 'job-1', [{ localId: 'L1', integrationId: 'I1', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null }]);
+      await expect(store.saveMapping(testMapping({ local: { system: 'local', table: 'vendor' } }))).rejects.toThrow(/has 1 couplings .*uncouple them/);
+      await store.deleteCouplings('CUSTOMER', 'local', ['L1']);
+      await expect(store.saveMapping(testMapping({ local: { system: 'local', table: 'vendor' } }))).resolves.toMatchObject({ local: { table: 'vendor' } });
+    });
+  });
+
+  test('failed uncoupled records are kept per side until deleted, and match claims keep the smallest local id', async () => {
+    await each(async (store) => {
+      await store.saveUncoupledFailures('CUSTOMER', 'local', 'job-1', [{ recordId: 'L1', failureCount: 1, lastError: 'x', skipped: false }]);
+      await store.saveUncoupledFailures('CUSTOMER', 'local', 'job-2', [{ recordId: 'L1', failureCount: 2, lastError: 'x', skipped: true }]);
+      expect(await store.listUncoupledFailures('CUSTOMER')).toEqual([expect.objectContaining({ side: 'local', recordId: 'L1', failureCount: 2, skipped: true, lastJobId: 'job-2' })]);
+      expect(await store.pageUncoupledFailures('CUSTOMER', 'local', { afterId: 0, limit: 10 })).toEqual([]);
+      expect(await store.pageUncoupledFailures('CUSTOMER', 'local', { afterId: 0, limit: 10, includeSkipped: true })).toHaveLength(1);
+      await store.deleteUncoupledFailures('CUSTOMER', 'local', ['L1']);
+      expect(await store.listUncoupledFailures('CUSTOMER')).toEqual([]);
+
+      await store.claimCandidates('job-m', 0, [{ integrationId: 'I1', localId: 'L9' }, { integrationId: 'I2', localId: 'L5' }]);
+      await store.claimCandidates('job-m', 0, [{ integrationId: 'I1', localId: 'L10' }, { integrationId: 'I2', localId: 'L6' }]);
+      expect(await store.pageClaims('job-m', 0, { afterIntegrationId: null, limit: 10 })).toEqual([{ integrationId: 'I1', localId: 'L10' }, { integrationId: 'I2', localId: 'L5' }]);
+      await store.deleteClaims('job-m');
+      expect(await store.pageClaims('job-m', 0, { afterIntegrationId: null, limit: 10 })).toEqual([]);
     });
   });
 

@@ -107,9 +107,14 @@ describe('bidirectional update conflicts', () => {
         expect(run.jobs[0].counters).toMatchObject({ failed: 1, modified: 1 });
         expect(run.jobs[1].counters).toMatchObject({ failed: 1 });
         const [after] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
-        expect(after).toMatchObject({ skipped: true, failureCount: 2, lastToIntegrationResult: 'Failure', lastFromIntegrationResult: 'Failure' });
+        // Counted per direction: one failure each, not yet skipped.
+        expect(after).toMatchObject({ skipped: false, toIntegrationFailureCount: 1, fromIntegrationFailureCount: 1, lastToIntegrationResult: 'Failure', lastFromIntegrationResult: 'Failure' });
+        // The same failure again in a direction skips it.
+        const again = await sync.bulkSync({ mapping: 'CUSTOMER' });
+        expect(again.jobs.map((j) => j.counters.failed)).toEqual([1, 0]);
+        expect((await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0]).toMatchObject({ skipped: true, toIntegrationFailureCount: 2 });
         const errors = await ctx.store.listErrors({ mappingName: 'CUSTOMER' });
-        expect(errors).toHaveLength(2);
+        expect(errors).toHaveLength(3);
         expect(errors.every((e) => /changed on both sides/.test(e.message) && e.sourceRecordId !== 'C2')).toBe(true);
         // Neither side was overwritten.
         expect(await accountOf(ctx, 'C1')).toMatchObject({ name: 'Remote edit' });
@@ -124,7 +129,7 @@ describe('bidirectional update conflicts', () => {
         expect(retried.jobs[0].counters).toMatchObject({ modified: 1, failed: 0 });
         expect(await accountOf(ctx, 'C1')).toMatchObject({ name: 'Local edit', telephone1: '1' });
         const [cleared] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
-        expect(cleared).toMatchObject({ skipped: false, failureCount: 0, lastToIntegrationResult: 'Success' });
+        expect(cleared).toMatchObject({ skipped: false, toIntegrationFailureCount: 0, lastToIntegrationResult: 'Success' });
       });
     } finally {
       await ctx.close();
@@ -198,6 +203,8 @@ test('sync only coupled records, table filters, per-field direction, constants a
   const ctx = await setup({
     direction: 'Bidirectional',
     syncOnlyCoupledRecords: true,
+    // Couplings made by hand were never synced: both sides count as changed, and local values win.
+    updateConflictResolution: 'SendToIntegration',
     tableFilter: [{ field: 'country', op: 'in', value: ['us', 'gb'] }],
     fields: [
       { localField: 'name', integrationField: 'name', direction: 'Bidirectional', transformation: [{ type: 'trim' }, { type: 'titleCase' }], transformationDirection: 'ToIntegrationTable' },
@@ -216,20 +223,25 @@ test('sync only coupled records, table filters, per-field direction, constants a
     ]);
     await ctx.sys.integration('account').insert([account('A1', { telephone1: '+44 1' }), account('A2'), account('A3')]);
     // Couple C1 and C2 by hand; C3 stays uncoupled and must be ignored.
-    await ctx.store.insertCouplings('CUSTOMER', null, 'manual', [
-      { localId: 'C1', integrationId: 'A1', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, result: 'Success', skipped: false, failureCount: 0, lastErrorMessage: null },
-      { localId: 'C2', integrationId: 'A2', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, result: 'Success', skipped: false, failureCount: 0, lastErrorMessage: null },
+    await ctx.store.insertCouplings(await ctx.store.requireMapping('CUSTOMER'), null, 'manual', [
+      { localId: 'C1', integrationId: 'A1', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null },
+      { localId: 'C2', integrationId: 'A2', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null },
     ]);
     await ctx.run(async ({ sync }) => {
       const run = await sync.bulkSync({ mapping: 'CUSTOMER' });
       expect(run.jobs[0].counters).toMatchObject({ modified: 1, inserted: 0 });
+      // The never-synced pair is then pending from the integration side, which carries its one-way field.
+      expect(run.jobs[1].counters).toMatchObject({ modified: 1, inserted: 0 });
       const a1 = await ctx.sys.integration('account').where('id', 'A1').first();
       expect(a1).toMatchObject({ name: 'Ada Lovelace', emailaddress1: 'ada@new.example', address1_city: 'SEA-', customertypecode: 'Customer', address1_country: null, telephone1: '+44 1' });
       // C2 is outside the filter, C3 is not coupled: neither is touched.
       expect(await ctx.sys.integration('account').where('id', 'A2').first()).toMatchObject({ name: 'Account A2', customertypecode: null });
       expect(await ctx.rows('integration')).toHaveLength(3);
-      // Our own write to A1 does not come back in the from-integration pass.
-      expect(await ctx.sys.local('customer').where('id', 'C1').first()).toMatchObject({ phone: '555-1', name: '  ada LOVELACE ' });
+      // The from-integration pass brought A1's phone, and the name as A1 has it (the transformation is To-only).
+      expect(await ctx.sys.local('customer').where('id', 'C1').first()).toMatchObject({ phone: '+44 1', name: 'Ada Lovelace' });
+      // Both writes were recorded: nothing comes back.
+      const quiet = await sync.bulkSync({ mapping: 'CUSTOMER' });
+      expect(quiet.jobs.map((j) => j.counters.modified)).toEqual([0, 0]);
       // A change on A1: only From and Bidirectional fields come back, untransformed (the rule is To-only).
       await ctx.sys.integration('account').where('id', 'A1').update({ telephone1: '+44 2', emailaddress1: 'ignored@x.example', modified_on: tick() });
       const back = await sync.bulkSync({ mapping: 'CUSTOMER' });

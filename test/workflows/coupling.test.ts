@@ -9,7 +9,8 @@ import { FaultyConnector, type Faults } from '../helpers/faulty-connector';
 import type { Store } from '../../store/store';
 import type { FieldMappingDefinition, MappingDefinition } from '../../domain/mapping';
 import type { Systems } from '../../activities';
-import { createCouplingActivities, type MatchBatchInput, type MatchBatchResult, type StartCouplingJobInput } from '../../activities/coupling-activities';
+import { createCouplingActivities, type StartCouplingJobInput } from '../../activities/coupling-activities';
+import { createMatchActivities } from '../../activities/match-activities';
 import { creationKey } from '../../domain/record-key';
 import { progressQuery } from '../../common/definitions';
 import type { RunResult } from '../../common/types';
@@ -122,8 +123,8 @@ test('priorities (AND within a level, fall through on zero or several), Unicode 
       expect(row).toMatchObject({ type: 'Coupling', status: 'succeeded', finishedAt: expect.any(String), counters: job.counters });
       expect(row.message).toMatch(/2 records could not be coupled/);
       expect(await handle.query(progressQuery)).toMatchObject({ phase: 'done', counters: job.counters });
-      // One candidate query per priority level for the whole batch, not one per record.
-      expect(queries).toHaveBeenCalledTimes(2);
+      // One candidate query per priority for the whole batch, not one per record: once in the rounds, once more to explain the records left unmatched.
+      expect(queries).toHaveBeenCalledTimes(4);
     });
   } finally {
     await ctx.close();
@@ -150,7 +151,7 @@ test('case-sensitive matching with non-ASCII letters, white space ignored', asyn
   }
 });
 
-test('already-coupled candidates are never taken, and records competing in parallel batches take a candidate once', async () => {
+test('already-coupled candidates are never taken, and records competing in parallel batches: the smallest id takes the candidate', async () => {
   const ctx = await setup();
   try {
     await ctx.sys.local('customer').insert([
@@ -162,8 +163,8 @@ test('already-coupled candidates are never taken, and records competing in paral
       account('A9', { emailaddress1: 'taken@x.example', address1_city: 'Oslo', name: 'Taken' }),
       account('S1', { emailaddress1: 'same@x.example', address1_city: 'Rome', name: 'Shared' }),
     ]);
-    await ctx.store.insertCouplings('CUSTOMER', null, 'manual', [
-      { localId: 'C9', integrationId: 'A9', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, result: 'Success', skipped: false, failureCount: 0, lastErrorMessage: null },
+    await ctx.store.insertCouplings(await ctx.store.requireMapping('CUSTOMER'), null, 'manual', [
+      { localId: 'C9', integrationId: 'A9', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null },
     ]);
     await ctx.run(async ({ taskQueue }) => {
       // One record per batch, four at once: the store, not the batch, must stop a second coupling of S1.
@@ -173,10 +174,10 @@ test('already-coupled candidates are never taken, and records competing in paral
       expect(couplings.C9).toBe('A9');
       expect(couplings.C1).toBeUndefined();
       const rivals = ['C2', 'C3', 'C4', 'C5'].filter((id) => couplings[id] === 'S1');
-      expect(rivals).toHaveLength(1);
+      expect(rivals).toEqual(['C2']);
       const errors = await errorsOf(ctx, job.jobId);
       expect(errors.C1).toMatch(/candidate already coupled A9/);
-      for (const id of ['C2', 'C3', 'C4', 'C5'].filter((x) => x !== rivals[0])) expect(errors[id]).toMatch(/candidate already coupled S1/);
+      for (const id of ['C3', 'C4', 'C5']) expect(errors[id]).toMatch(/candidate S1 went to local record C2/);
     });
   } finally {
     await ctx.close();
@@ -406,7 +407,7 @@ test('given ids: coupled ones are skipped, missing ones get an error row', async
   }
 });
 
-test('two batches racing for one candidate: the store keeps one coupling, the loser tries its next level', async () => {
+test('two batches claiming one candidate at once: the smallest id holds the claim whichever arrives first, the loser tries its next priority', async () => {
   const ctx = await setup();
   try {
     await ctx.sys.local('customer').insert([
@@ -418,35 +419,29 @@ test('two batches racing for one candidate: the store keeps one coupling, the lo
       account('R2', { emailaddress1: 'r2@x.example', name: 'Rival Two' }),
       account('R3', { emailaddress1: 'r3@x.example', name: 'Rival Three' }),
     ]);
-    const { matchBatch, startCouplingJob } = createCouplingActivities({ store: ctx.store, systems: ctx.sys.systems });
+    const deps = { store: ctx.store, systems: ctx.sys.systems };
+    const { startCouplingJob } = createCouplingActivities(deps);
+    const { claimMatchBatch, resolveMatchLevel } = createMatchActivities(deps);
     const jobId = randomUUID();
     const job: StartCouplingJobInput = { mapping: 'CUSTOMER', jobId, type: 'Coupling', workflowId: 'test', runId: 'test', matchBased: { filter: [] } };
     await new MockActivityEnvironment().run(startCouplingJob, job);
-    // Hold each batch's first coupling write until both have decided: both then choose S1, whatever the timing.
-    const write = ctx.store.insertCouplings.bind(ctx.store);
-    let arrived = 0;
-    let release = (): void => undefined;
-    const bothDecided = new Promise<void>((resolve) => { release = resolve; });
-    const inserts = jest.spyOn(ctx.store, 'insertCouplings').mockImplementation(async (...args) => {
-      arrived++;
-      if (arrived === 2) release();
-      if (arrived <= 2) await bothDecided;
-      return write(...args);
+    // C3's claim reaches the store first; C2's, the smaller id, must still win.
+    const claim = ctx.store.claimCandidates.bind(ctx.store);
+    let c3Claimed = (): void => undefined;
+    const afterC3 = new Promise<void>((resolve) => { c3Claimed = resolve; });
+    jest.spyOn(ctx.store, 'claimCandidates').mockImplementation(async (id, level, claims) => {
+      if (claims.some((x) => x.localId === 'C2')) await afterC3;
+      await claim(id, level, claims);
+      if (claims.some((x) => x.localId === 'C3')) c3Claimed();
     });
-    const batch = (id: string): Promise<MatchBatchResult> => {
-      const input: MatchBatchInput = { mapping: 'CUSTOMER', jobId, selection: { kind: 'ids', ids: [id] }, filter: [], createNewIfNoMatch: false, returnCoupledIds: true, maxAttempts: 3 };
-      return new MockActivityEnvironment().run(matchBatch, input) as Promise<MatchBatchResult>;
-    };
-    const results = await Promise.all([batch('C2'), batch('C3')]);
-    expect(results.map((r) => r.counters.coupled)).toEqual([1, 1]);
-    const couplings = await ctx.couplings();
-    const winner = couplings.C2 === 'S1' ? 'C2' : 'C3';
-    const loser = winner === 'C2' ? 'C3' : 'C2';
-    expect(couplings[winner]).toBe('S1');
-    expect(couplings[loser]).toBe(loser === 'C2' ? 'R2' : 'R3');
-    // The loser's second round, without S1, is a third coupling write.
-    expect(inserts).toHaveBeenCalledTimes(3);
-    expect(results.map((r) => r.coupledLocalIds).flat().sort()).toEqual(['C2', 'C3']);
+    const batch = (level: number, id: string): Promise<unknown> =>
+      new MockActivityEnvironment().run(claimMatchBatch, { mapping: 'CUSTOMER', jobId, level, selection: { kind: 'ids' as const, ids: [id] }, filter: [], createNewIfNoMatch: false });
+    await Promise.all([batch(0, 'C2'), batch(0, 'C3')]);
+    await new MockActivityEnvironment().run(resolveMatchLevel, { mapping: 'CUSTOMER', jobId, level: 0 });
+    expect(await ctx.couplings()).toEqual({ C2: 'S1' });
+    await Promise.all([batch(1, 'C2'), batch(1, 'C3')]);
+    await new MockActivityEnvironment().run(resolveMatchLevel, { mapping: 'CUSTOMER', jobId, level: 1 });
+    expect(await ctx.couplings()).toEqual({ C2: 'S1', C3: 'R3' });
   } finally {
     await ctx.close();
   }
@@ -461,15 +456,12 @@ test('more candidates than one query returns: the level never couples on a cut l
     ]);
     const crowd = Array.from({ length: 1001 }, (_, i) => account(`O${String(i).padStart(4, '0')}`, { address1_city: 'Oslo', name: `Crowd ${i}` }));
     await ctx.sys.integration.batchInsert('account', [...crowd, account('U1', { address1_city: 'Bergen', name: 'unique' })], 200);
-    const { matchBatch, startCouplingJob } = createCouplingActivities({ store: ctx.store, systems: ctx.sys.systems });
-    const jobId = randomUUID();
-    const job: StartCouplingJobInput = { mapping: 'CUSTOMER', jobId, type: 'Coupling', workflowId: 'test', runId: 'test', matchBased: { filter: [] } };
-    await new MockActivityEnvironment().run(startCouplingJob, job);
-    const input: MatchBatchInput = { mapping: 'CUSTOMER', jobId, selection: { kind: 'ids', ids: ['C1', 'C2'] }, filter: [], createNewIfNoMatch: false, returnCoupledIds: false, maxAttempts: 3 };
-    const result = (await new MockActivityEnvironment().run(matchBatch, input)) as MatchBatchResult;
-    expect(result.counters).toMatchObject({ coupled: 1, unmatched: 1, failed: 1 });
-    expect(await ctx.couplings()).toEqual({ C1: 'U1' });
-    expect((await errorsOf(ctx, jobId)).C2).toMatch(/priority 0 \(email \+ city\): several candidates O0000, .* and \d+ more; priority 1 \(name\): no candidate/);
+    await ctx.run(async ({ taskQueue }) => {
+      const { jobs: [job] } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', recordIds: ['C1', 'C2'] });
+      expect(job.counters).toMatchObject({ coupled: 1, unmatched: 1, failed: 1 });
+      expect(await ctx.couplings()).toEqual({ C1: 'U1' });
+      expect((await errorsOf(ctx, job.jobId)).C2).toMatch(/priority 0 \(email \+ city\): several candidates O0000, .* and \d+ more; priority 1 \(name\): no candidate/);
+    });
   } finally {
     await ctx.close();
   }

@@ -130,14 +130,14 @@ test('retryFailed re-runs failed records once the cause is gone', async () => {
       const failing = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY });
       expect(failing.jobs[0].counters).toMatchObject({ failed: 1 });
       const [failed] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C2']);
-      expect(failed).toMatchObject({ lastToIntegrationResult: 'Failure', failureCount: 1, skipped: false });
+      expect(failed).toMatchObject({ lastToIntegrationResult: 'Failure', toIntegrationFailureCount: 1, skipped: false });
 
       failIds.clear();
       const retried = await sync.retryFailed({ mapping: 'CUSTOMER' });
       expect(retried.jobs[0].counters).toMatchObject({ modified: 1, failed: 0 });
       expect(await ctx.sys.integration('account').where('id', badKey).first()).toMatchObject({ name: 'Will fail' });
       const [fixed] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C2']);
-      expect(fixed).toMatchObject({ lastToIntegrationResult: 'Success', failureCount: 0 });
+      expect(fixed).toMatchObject({ lastToIntegrationResult: 'Success', toIntegrationFailureCount: 0 });
     });
   } finally {
     await ctx.close();

@@ -1,0 +1,296 @@
+/**
+ * Match-based coupling by rounds, one per match priority (see
+ * domain/match-rounds): batches claim candidates into the claims table (the
+ * smallest local id holds a claim, whatever order batches run in), the round
+ * is resolved into couplings, and a last pass over the records still
+ * uncoupled creates them (create-new) or writes an error row saying why. Each
+ * activity reads and writes in batches and is safe to repeat.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { FAILURE_TYPES } from '../common/constants';
+import { addCounters, emptyCounters, type FilterCondition, type JobCounters } from '../common/types';
+import { ThrottledError, type RecordKey, type SourceRecord } from '../connectors/connector';
+import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
+import { claimWinners, describeUnmatched, levelResults, outcomeOf, type LevelResult } from '../domain/match-rounds';
+import type { MatchRecord } from '../domain/matching';
+import type { JobErrorRow } from '../store/store';
+import type { ActivityDeps } from './deps';
+import { throttledFailure } from './failure-policy';
+import {
+  createRecords, errorRow, fetchCandidates, loadMatchContext, messageOf, ownOrphans, pendingOf, readScope,
+  type LocalSelection, type MatchContext,
+} from './match-context';
+import { connectorFor, loadMapping } from './pass-loader';
+import { redact } from './redact';
+import { retrySummary } from './sync-engine';
+
+export type { LocalSelection } from './match-context';
+
+export interface PlanLocalBatchesInput {
+  mapping: string;
+  jobId: string;
+  /** The caller's filter, on top of the mapping's table filter. */
+  filter: FilterCondition[];
+  after: RecordKey | null;
+  batchSize: number;
+  /** Ranges wanted; at most batchSize * count keys are scanned per call. */
+  count: number;
+  /** Counters so far, saved on the job row so the store shows progress. */
+  counters: JobCounters;
+}
+
+export interface LocalRange {
+  after: RecordKey | null;
+  through: RecordKey;
+  /** Uncoupled records in the range when it was planned. */
+  size: number;
+}
+
+export interface PlanLocalBatchesResult {
+  ranges: LocalRange[];
+  /** Where the next plan starts: the last key scanned. */
+  next: RecordKey | null;
+  exhausted: boolean;
+}
+
+interface MatchBatchBase {
+  mapping: string;
+  jobId: string;
+  selection: LocalSelection;
+  filter: FilterCondition[];
+  createNewIfNoMatch: boolean;
+}
+
+export interface ClaimBatchInput extends MatchBatchBase {
+  /** Index of the round (into the mapping's match priorities, ascending). */
+  level: number;
+}
+
+export interface FinishMatchBatchInput extends MatchBatchBase {
+  /** Attempts after which the batch's remaining records get error rows. */
+  maxAttempts: number;
+}
+
+export interface MatchBatchResult {
+  counters: JobCounters;
+  /** Local records read (coupled ones included). */
+  scanned: number;
+}
+
+/** Claims resolved into couplings per statement. */
+const RESOLVE_PAGE = 1000;
+
+/** What a finishing batch remembers between attempts: error rows are written before the heartbeat that counts them. */
+interface FinishResume {
+  counters: JobCounters;
+  settledLocalIds: string[];
+  scanned: number;
+  throttledAttempts: number;
+  done: boolean;
+}
+
+function isFinishResume(value: unknown): value is FinishResume {
+  return typeof value === 'object' && value !== null && Array.isArray((value as FinishResume).settledLocalIds);
+}
+
+function asMatchRecords(records: readonly SourceRecord[]): MatchRecord[] {
+  return records.map((r) => ({ id: r.id, values: r.values }));
+}
+
+/**
+ * Why each record is still uncoupled, round by round: the state each round
+ * started from is the couplings of others plus this job's matches at earlier
+ * priorities (records this job created did not exist then).
+ */
+async function explain(c: MatchContext, records: readonly MatchRecord[]): Promise<Map<string, LevelResult[]>> {
+  const trails = new Map<string, LevelResult[]>(records.map((r) => [r.id, []]));
+  for (const level of c.levels) {
+    const { candidates, undecidable } = await fetchCandidates(c, level, records);
+    const couplings = candidates.length ? await c.store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
+    const ours = (x: (typeof couplings)[number]): boolean => x.mappingName === c.mapping.name && x.coupledByJobId === c.jobId;
+    const created = new Set(couplings.filter((x) => ours(x) && x.coupledAction === 'created').map((x) => x.integrationId));
+    const unavailable = new Set(couplings.filter((x) => !ours(x) || (x.coupledAction === 'matched' && (x.coupledLevel ?? 0) < level.priority)).map((x) => x.integrationId));
+    const holder = new Map(couplings.map((x) => [x.integrationId, x.localId]));
+    const results = levelResults({ level, locals: records, candidates: candidates.filter((x) => !created.has(x.id)), unavailable, undecidable });
+    for (const [localId, result] of results) {
+      const settled: LevelResult = result.result === 'claim'
+        ? { priority: result.priority, result: 'contested', candidateId: result.candidateId, winner: holder.get(result.candidateId) ?? '(none yet: run again)' }
+        : result;
+      trails.get(localId)?.push(settled);
+    }
+  }
+  return trails;
+}
+
+export function createMatchActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    /**
+     * Plans the next match batches: keyset ranges of local records within the
+     * filters, each holding up to batchSize uncoupled ones. Keys only, so the
+     * workflow carries no record contents; coupled records cost no batch.
+     */
+    async planLocalBatches(input: PlanLocalBatchesInput): Promise<PlanLocalBatchesResult> {
+      const mapping = await loadMapping(deps, input.mapping);
+      const local = connectorFor(deps, mapping, mapping.local.system);
+      await store.updateJob(input.jobId, { counters: input.counters });
+      const limit = input.batchSize * input.count;
+      const keys = await local.scanKeys({ table: mapping.local.table, filter: [...mapping.tableFilter, ...input.filter], since: null, after: input.after, limit });
+      const coupled = new Set((await store.getCouplings(mapping.name, 'local', keys.map((k) => k.id))).map((x) => x.localId));
+      const ranges: LocalRange[] = [];
+      let after = input.after;
+      let size = 0;
+      let last: RecordKey | null = null;
+      for (const key of keys) {
+        if (coupled.has(key.id)) continue;
+        size++;
+        last = key;
+        if (size === input.batchSize) {
+          ranges.push({ after, through: key, size });
+          after = key;
+          size = 0;
+        }
+      }
+      if (size > 0 && last) ranges.push({ after, through: last, size });
+      return { ranges, next: keys.length > 0 ? keys[keys.length - 1] : input.after, exhausted: keys.length < limit };
+    },
+
+    /** One round for one batch: each uncoupled record with exactly one candidate free at the round's start claims it. */
+    async claimMatchBatch(input: ClaimBatchInput): Promise<MatchBatchResult> {
+      const c = await loadMatchContext(deps, input);
+      const level = c.levels[input.level];
+      try {
+        const scope = await readScope(c, input.selection);
+        // A record whose own earlier create survived a crash is created again (the same record), not matched.
+        const orphans = await ownOrphans(c, scope.records);
+        const records = asMatchRecords(scope.records.filter((r) => !orphans.has(r.id)));
+        if (!level || records.length === 0) return { counters: emptyCounters(), scanned: scope.scanned };
+        const { candidates, undecidable } = await fetchCandidates(c, level, records);
+        const coupled = candidates.length ? await store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
+        const results = levelResults({ level, locals: records, candidates, unavailable: new Set(coupled.map((x) => x.integrationId)), undecidable });
+        const claims = [...results].flatMap(([localId, r]) => (r.result === 'claim' ? [{ integrationId: r.candidateId, localId }] : []));
+        // Winners within the batch first: one row per candidate, and the store keeps the smallest id across batches.
+        const winners = claimWinners(results);
+        await store.claimCandidates(c.jobId, level.priority, claims.filter((x) => winners.get(x.integrationId) === x.localId));
+        return { counters: emptyCounters(), scanned: scope.scanned };
+      } catch (error) {
+        if (error instanceof ThrottledError) throw throttledFailure(c.integration.name, error, 'the batch');
+        throw error;
+      }
+    },
+
+    /** Turns a round's winning claims into couplings, pending in every direction the mapping allows. */
+    async resolveMatchLevel(input: { mapping: string; jobId: string; level: number }): Promise<{ coupled: number }> {
+      const ctx = Context.current();
+      const c = await loadMatchContext(deps, { ...input, filter: [], createNewIfNoMatch: false });
+      const level = c.levels[input.level];
+      if (!level) return { coupled: 0 };
+      let after = typeof ctx.info.heartbeatDetails === 'string' ? ctx.info.heartbeatDetails : null;
+      for (;;) {
+        const claims = await store.pageClaims(c.jobId, level.priority, { afterIntegrationId: after, limit: RESOLVE_PAGE });
+        await store.insertCouplings(c.mapping, null, c.jobId, claims.map((x) => ({
+          localId: x.localId, integrationId: x.integrationId, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null,
+          coupledAction: 'matched' as const, level: level.priority, pending: pendingOf(c.mapping),
+        })));
+        if (claims.length < RESOLVE_PAGE) break;
+        after = claims[claims.length - 1].integrationId;
+        ctx.heartbeat(after);
+      }
+      return { coupled: (await store.countCoupledBy(c.mapping.name, c.jobId)).byLevel.get(level.priority) ?? 0 };
+    },
+
+    /**
+     * After the last round: creates the batch's records still uncoupled
+     * (create-new) or writes an error row for each saying why, round by round;
+     * given ids that were refused get theirs. Resumable through heartbeats.
+     */
+    async finishMatchBatch(input: FinishMatchBatchInput): Promise<MatchBatchResult> {
+      const ctx = Context.current();
+      const details: unknown = ctx.info.heartbeatDetails;
+      const progress: FinishResume = isFinishResume(details)
+        ? { ...details, counters: { ...details.counters }, settledLocalIds: [...details.settledLocalIds] }
+        : { counters: emptyCounters(), settledLocalIds: [], scanned: 0, throttledAttempts: 0, done: false };
+      const result = (): MatchBatchResult => ({ counters: progress.counters, scanned: progress.scanned });
+      if (progress.done) return result();
+      const attempt = ctx.info.attempt - progress.throttledAttempts;
+      const remember = (): void => ctx.heartbeat({ ...progress } satisfies FinishResume);
+      const c = await loadMatchContext(deps, input);
+      const settle = async (rows: JobErrorRow[], counters: Partial<JobCounters>): Promise<void> => {
+        await store.insertErrors(rows);
+        progress.settledLocalIds.push(...rows.map((r) => r.sourceRecordId));
+        progress.counters = addCounters(progress.counters, counters);
+        remember();
+      };
+      try {
+        const scope = await readScope(c, input.selection);
+        if (progress.scanned === 0) progress.scanned = scope.scanned;
+        const settled = new Set(progress.settledLocalIds);
+        const refusals = scope.refusals.filter((r) => !settled.has(r.localId));
+        await settle(refusals.map((r) => errorRow(c, r.localId, null, r.message, attempt)), { failed: refusals.length });
+        const records = scope.records.filter((r) => !settled.has(r.id));
+        if (c.createNew) {
+          const created = await createRecords(c, records);
+          await store.insertCouplings(c.mapping, null, c.jobId, created.couplings);
+          const landed = new Set((await store.getCouplings(c.mapping.name, 'local', created.couplings.map((x) => x.localId)))
+            .filter((x) => x.coupledByJobId === c.jobId && x.coupledAction === 'created').map((x) => x.localId));
+          const lost = created.couplings.filter((x) => !landed.has(x.localId));
+          const rows = [
+            ...created.permanent.map((f) => errorRow(c, f.localId, null, `No matching record, and creating one failed: ${f.message}`, attempt)),
+            ...lost.map((x) => errorRow(c, x.localId, x.integrationId, `The record created for local record ${x.localId} (${x.integrationId}) is coupled to another record; uncouple it and run again.`, attempt)),
+          ];
+          progress.counters = addCounters(progress.counters, { inserted: landed.size, coupled: landed.size, unmatched: landed.size });
+          progress.settledLocalIds.push(...landed);
+          await settle(rows, { failed: rows.length, unmatched: rows.length });
+          if (created.retryable.length > 0) {
+            if (attempt < input.maxAttempts) {
+              const first = created.retryable[0];
+              throw ApplicationFailure.create({
+                message: redact(retrySummary(created.retryable.length, records.length, { id: first.localId, kind: first.kind, code: first.code }, 'records could not be created')),
+                type: FAILURE_TYPES.recordsFailed,
+              });
+            }
+            const failed = created.retryable.map((f) => errorRow(c, f.localId, null, `No matching record, and creating one failed: ${f.message}`, attempt));
+            await settle(failed, { failed: failed.length, unmatched: failed.length });
+          }
+        } else if (records.length > 0) {
+          const trails = await explain(c, asMatchRecords(records));
+          const rows = records.map((r) => {
+            const outcome = outcomeOf(r.id, trails.get(r.id) ?? []);
+            const message = outcome.kind === 'unmatched' ? describeUnmatched({ outcome, levels: c.levels }) : `Local record ${r.id} was matched but its coupling did not land; run again.`;
+            const candidate = outcome.kind === 'unmatched' && outcome.candidateIds.length === 1 ? outcome.candidateIds[0] : null;
+            return errorRow(c, r.id, candidate, message, attempt);
+          });
+          await settle(rows, { failed: rows.length, unmatched: rows.length });
+        }
+        progress.done = true;
+        remember();
+        return result();
+      } catch (error) {
+        if (error instanceof ThrottledError) {
+          // The system asks us to wait: not an attempt used up, never an error row.
+          progress.throttledAttempts++;
+          remember();
+          throw throttledFailure(c.integration.name, error, 'the batch');
+        }
+        // Passing outages retry for as long as the batch may run; refused credentials settle the records at once.
+        const giveUp = isPermanentConfigurationError(error) || (!isTransientError(error) && attempt >= input.maxAttempts);
+        if (error instanceof ApplicationFailure || !giveUp) throw error;
+        const scope = await readScope(c, input.selection).catch(() => null);
+        const settled = new Set(progress.settledLocalIds);
+        const open = (scope?.records ?? []).filter((r) => !settled.has(r.id));
+        await settle(open.map((r) => errorRow(c, r.id, null, `The batch failed after its retries were exhausted: ${messageOf(error)}`, attempt)), { failed: open.length });
+        progress.done = true;
+        remember();
+        return result();
+      }
+    },
+
+    /** Ends a round or a run: the claims this job made are no longer needed. */
+    async clearMatchClaims(input: { jobId: string }): Promise<void> {
+      await store.deleteClaims(input.jobId);
+    },
+  };
+}
+
+export type MatchActivities = ReturnType<typeof createMatchActivities>;

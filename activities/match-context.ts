@@ -1,0 +1,264 @@
+/**
+ * What every match-based coupling activity works with: the mapping's match
+ * levels and connectors, loaded once per attempt; the local records a
+ * selection covers (within the filters, uncoupled); the candidates of a level
+ * in one query per combination of fields; and creating unmatched records.
+ */
+import { FAILURE_TYPES } from '../common/constants';
+import type { FilterCondition } from '../common/types';
+import type { Connector, RecordKey, SourceRecord } from '../connectors/connector';
+import { mapValues, mappingAllows, planFields, type FieldPlan } from '../domain/field-plan';
+import type { StoredMapping } from '../domain/mapping';
+import { levelQueries, matchLevels, type LevelQuery, type MatchLevel, type MatchRecord } from '../domain/matching';
+import { creationKey } from '../domain/record-key';
+import { TransformationError } from '../domain/transform';
+import type { JobErrorRow, NewCoupling, Store } from '../store/store';
+import type { ActivityDeps } from './deps';
+import { connectorFor, loadMapping, nonRetryable } from './pass-loader';
+import { redact } from './redact';
+
+/** Which local records a match batch covers: a keyset range (as planned) or ids given by the caller. */
+export type LocalSelection = { kind: 'range'; after: RecordKey | null; through: RecordKey } | { kind: 'ids'; ids: string[] };
+
+/** Candidate rows asked for per local record before a query is split (a superset may be larger than the matches). */
+const CANDIDATES_PER_RECORD = 20;
+const MIN_CANDIDATE_LIMIT = 1000;
+const KEYSET_READ_LIMIT = 1_000_000;
+
+export interface MatchContext {
+  store: Store;
+  mapping: StoredMapping;
+  levels: MatchLevel[];
+  local: Connector;
+  integration: Connector;
+  jobId: string;
+  /** The run's filter, on top of the mapping's table filter. */
+  filter: readonly FilterCondition[];
+  createNew: boolean;
+  /** Field plan of records created on the integration side; null without create-new. */
+  createPlan: FieldPlan | null;
+  /** Local fields read: the match fields and, with create-new, the mapped ones. */
+  localFields: string[];
+}
+
+export function messageOf(error: unknown): string {
+  return redact(error instanceof Error ? error.message : String(error));
+}
+
+export function requireMatchLevels(mapping: StoredMapping): MatchLevel[] {
+  const levels = matchLevels({ fields: mapping.fields });
+  if (levels.length === 0) {
+    throw nonRetryable(
+      `Mapping ${mapping.name} has no match criteria: set useForMatching on at least one enabled field mapping that has both a localField and an integrationField.`,
+      FAILURE_TYPES.invalidMapping,
+    );
+  }
+  return levels;
+}
+
+export function requireCreatePlan(mapping: StoredMapping): FieldPlan {
+  if (!mappingAllows(mapping, 'ToIntegrationTable')) {
+    throw nonRetryable(
+      `Field "createNewIfNoMatch": mapping ${mapping.name} is ${mapping.direction}, so it cannot create records on the integration side; leave createNewIfNoMatch off.`,
+      FAILURE_TYPES.invalidInput,
+    );
+  }
+  try {
+    return planFields(mapping, 'ToIntegrationTable');
+  } catch (error) {
+    throw nonRetryable(messageOf(error), FAILURE_TYPES.invalidMapping);
+  }
+}
+
+export async function checkLocalFilter(mapping: StoredMapping, local: Connector, filter: readonly FilterCondition[]): Promise<void> {
+  if (filter.length === 0) return;
+  const columns = new Set(await local.describeTable(mapping.local.table));
+  const bad = filter.map((c, i) => ({ c, i })).filter(({ c }) => !columns.has(c.field));
+  if (bad.length > 0) {
+    throw nonRetryable(
+      bad.map(({ c, i }) => `Field "filter[${i}].field": "${c.field}" is not a column of ${mapping.local.table}`).join('; ') +
+        `; its columns are: ${[...columns].join(', ')}.`,
+      FAILURE_TYPES.invalidInput,
+    );
+  }
+}
+
+export async function loadMatchContext(deps: ActivityDeps, input: { mapping: string; jobId: string; filter: readonly FilterCondition[]; createNewIfNoMatch: boolean }): Promise<MatchContext> {
+  const mapping = await loadMapping(deps, input.mapping);
+  const levels = requireMatchLevels(mapping);
+  const createPlan = input.createNewIfNoMatch ? requireCreatePlan(mapping) : null;
+  return {
+    store: deps.store,
+    mapping,
+    levels,
+    local: connectorFor(deps, mapping, mapping.local.system),
+    integration: connectorFor(deps, mapping, mapping.integration.system),
+    jobId: input.jobId,
+    filter: input.filter,
+    createNew: input.createNewIfNoMatch,
+    createPlan,
+    localFields: [...new Set([...levels.flatMap((l) => l.fields.map((f) => f.localField)), ...(createPlan?.sourceFields ?? [])])],
+  };
+}
+
+/** A record of the scope refused with a reason (given ids only, or coupled in another mapping). */
+export interface ScopeRefusal {
+  localId: string;
+  message: string;
+}
+
+export interface LocalScope {
+  /** Uncoupled local records within the filters, with the context's fields. */
+  records: SourceRecord[];
+  refusals: ScopeRefusal[];
+  /** Local records read (coupled ones included). */
+  scanned: number;
+}
+
+/**
+ * The local records of a selection that match-based coupling works on: within
+ * the mapping's and the run's filters, not coupled in this mapping (left
+ * alone), and not coupled in another mapping of the table (refused). Given ids
+ * outside a filter or missing are refused, each with its reason.
+ */
+export async function readScope(c: MatchContext, selection: LocalSelection): Promise<LocalScope> {
+  const filter = [...c.mapping.tableFilter, ...c.filter];
+  const { local, mapping } = c;
+  const table = mapping.local.table;
+  const refusals: ScopeRefusal[] = [];
+  let read: SourceRecord[];
+  if (selection.kind === 'range') {
+    read = await local.readChanged({ table, fields: c.localFields, filter, since: null, after: selection.after, through: selection.through, limit: KEYSET_READ_LIMIT });
+  } else {
+    const ids = [...new Set(selection.ids)];
+    read = ids.length ? await local.getMany({ table, ids, fields: c.localFields, filter }) : [];
+    const found = new Set(read.map((r) => r.id));
+    const absent = ids.filter((id) => !found.has(id));
+    const existing = absent.length && filter.length ? new Set((await local.getMany({ table, ids: absent, fields: [] })).map((r) => r.id)) : new Set<string>();
+    for (const id of absent) {
+      refusals.push({
+        localId: id,
+        message: existing.has(id)
+          ? `The local record ${id} is outside the mapping's table filter or the run's filter; it is not coupled.`
+          : `Local record ${id} does not exist in ${mapping.local.system}.${table}.`,
+      });
+    }
+  }
+  const couplings = read.length ? await c.store.getRecordCouplings(mapping.local, 'local', read.map((r) => r.id)) : [];
+  const coupled = new Map(couplings.map((x) => [x.localId, x.mappingName]));
+  for (const record of read) {
+    const other = coupled.get(record.id);
+    if (other !== undefined && other !== mapping.name) {
+      refusals.push({ localId: record.id, message: `The local record ${record.id} is already coupled in mapping ${other}; a record is coupled at most once per table.` });
+    }
+  }
+  return { records: read.filter((r) => !coupled.has(r.id)), refusals, scanned: read.length };
+}
+
+/**
+ * Local records whose creation-key record already exists uncoupled on the
+ * integration side: created by an attempt that crashed before coupling. They
+ * are created again (the same key, so the same record) instead of matched.
+ */
+export async function ownOrphans(c: MatchContext, records: readonly SourceRecord[]): Promise<Set<string>> {
+  if (!c.createNew || records.length === 0) return new Set();
+  const localIdByKey = new Map(records.map((r) => [creationKey(c.mapping.name, 'local', r.id), r.id]));
+  const existing = await c.integration.getMany({ table: c.mapping.integration.table, ids: [...localIdByKey.keys()], fields: [] });
+  if (existing.length === 0) return new Set();
+  const taken = new Set((await c.store.getRecordCouplings(c.mapping.integration, 'integration', existing.map((e) => e.id))).map((x) => x.integrationId));
+  return new Set(existing.filter((e) => !taken.has(e.id)).map((e) => localIdByKey.get(e.id) as string));
+}
+
+/**
+ * Candidates of one level for these records: one query per combination of
+ * fields with values. A result that reaches the limit may be cut short: the
+ * query is split, and a single record whose list is still cut is undecidable.
+ */
+export async function fetchCandidates(c: MatchContext, level: MatchLevel, locals: readonly MatchRecord[]): Promise<{ candidates: MatchRecord[]; undecidable: Set<string> }> {
+  const found = new Map<string, MatchRecord>();
+  const undecidable = new Set<string>();
+  const run = async (query: LevelQuery): Promise<void> => {
+    const limit = Math.max(MIN_CANDIDATE_LIMIT, query.locals.length * CANDIDATES_PER_RECORD);
+    const rows = await c.integration.findCandidates({
+      table: c.mapping.integration.table,
+      fields: level.fields.map((f) => f.integrationField),
+      filter: c.mapping.integrationTableFilter,
+      conditions: query.conditions,
+      limit,
+    });
+    if (rows.length >= limit && query.locals.length > 1) {
+      const middle = Math.ceil(query.locals.length / 2);
+      for (const half of [query.locals.slice(0, middle), query.locals.slice(middle)]) {
+        for (const sub of levelQueries({ level, locals: half })) await run(sub);
+      }
+      return;
+    }
+    if (rows.length >= limit) undecidable.add(query.locals[0].id);
+    for (const row of rows) found.set(row.id, { id: row.id, values: row.values });
+  };
+  for (const query of levelQueries({ level, locals })) await run(query);
+  return { candidates: [...found.values()], undecidable };
+}
+
+export interface CreateOutcome {
+  couplings: NewCoupling[];
+  /** Failed creates that retrying may fix. */
+  retryable: { localId: string; message: string; kind: string; code?: string }[];
+  /** Failed creates that retrying will not fix. */
+  permanent: { localId: string; message: string }[];
+}
+
+/**
+ * Creates the records on the integration side, keyed by the local record so a
+ * repeat names the same record. A key whose record is already coupled (to
+ * another local record, in any mapping) is never written over.
+ */
+export async function createRecords(c: MatchContext, records: readonly SourceRecord[]): Promise<CreateOutcome> {
+  const outcome: CreateOutcome = { couplings: [], retryable: [], permanent: [] };
+  if (records.length === 0 || !c.createPlan) return outcome;
+  const plan = c.createPlan;
+  const keyOf = (r: SourceRecord): string => creationKey(c.mapping.name, 'local', r.id);
+  const taken = new Map((await c.store.getRecordCouplings(c.mapping.integration, 'integration', records.map(keyOf))).map((x) => [x.integrationId, x]));
+  // A value a transformation rule cannot take fails its record, not the batch.
+  const creatable = records.filter((r) => {
+    const owner = taken.get(keyOf(r));
+    if (owner && owner.localId !== r.id) {
+      outcome.permanent.push({ localId: r.id, message: `The integration record ${keyOf(r)} a create for ${r.id} would write is already coupled in mapping ${owner.mappingName} to local record ${owner.localId}; uncouple it first.` });
+      return false;
+    }
+    try {
+      mapValues(plan, r.values);
+      return true;
+    } catch (error) {
+      if (!(error instanceof TransformationError)) throw error;
+      outcome.permanent.push({ localId: r.id, message: error.message });
+      return false;
+    }
+  });
+  const results = await c.integration.createMany(
+    c.mapping.integration.table,
+    creatable.map((r) => ({ key: keyOf(r), values: mapValues(plan, r.values) })),
+  );
+  results.forEach((result, i) => {
+    const record = creatable[i];
+    if (result.ok) {
+      outcome.couplings.push({
+        localId: record.id, integrationId: result.id, lastSyncedLocalModifiedOn: record.modifiedOn, lastSyncedIntegrationModifiedOn: result.modifiedOn, coupledAction: 'created',
+      });
+      return;
+    }
+    const message = redact(result.error.code ? `${result.error.code}: ${result.error.message}` : result.error.message);
+    if (result.error.kind === 'permanent') outcome.permanent.push({ localId: record.id, message });
+    else outcome.retryable.push({ localId: record.id, message, kind: result.error.kind, code: result.error.code });
+  });
+  return outcome;
+}
+
+export function errorRow(c: Pick<MatchContext, 'jobId' | 'mapping'>, localId: string, destinationId: string | null, message: string, attempts: number): JobErrorRow {
+  return { jobId: c.jobId, mappingName: c.mapping.name, sourceRecordId: localId, destinationRecordId: destinationId, message: redact(message), fullMessage: null, attempts };
+}
+
+/** Directions a never-synced coupling of this mapping is pending in: every one the mapping allows. */
+export function pendingOf(mapping: Pick<StoredMapping, 'direction'>): { toIntegration: boolean; fromIntegration: boolean } {
+  return { toIntegration: mapping.direction !== 'FromIntegrationTable', fromIntegration: mapping.direction !== 'ToIntegrationTable' };
+}

@@ -1,0 +1,151 @@
+/**
+ * Which source records a sync batch works on, read in batches: a keyset range
+ * of the scan, given ids, the couplings and failed uncoupled records the retry
+ * phase visits, or a page of couplings whose source records the deletion sweep
+ * checks. Each read tells the engine which records exist and are within the
+ * source side's table filter, which coupled ones are gone, and which given ids
+ * it must refuse.
+ */
+import type { Side } from '../common/types';
+import type { RecordKey, SourceRecord } from '../connectors/connector';
+import type { Store } from '../store/store';
+import type { BatchRecords } from './sync-engine';
+import type { LoadedPass } from './pass-loader';
+
+/** Which source records a batch covers. */
+export type BatchSelection =
+  | { kind: 'range'; since: string | null; after: RecordKey | null; through: RecordKey }
+  | { kind: 'ids'; ids: string[]; side: Side }
+  /** Couplings that need the pass's direction (failed or pending), after a coupling id. */
+  | { kind: 'retry'; afterId: number; limit: number; includeSkipped: boolean }
+  /** Failed uncoupled records of the source side, after an entry id. */
+  | { kind: 'retryUncoupled'; afterId: number; limit: number; includeSkipped: boolean }
+  /** Couplings whose source records the deletion sweep checks, after a coupling id. */
+  | { kind: 'sweep'; afterId: number; limit: number }
+  /** Couplings a match-based coupling job matched ("synchronize after coupling"), after a coupling id. */
+  | { kind: 'matchedBy'; jobId: string; afterId: number; limit: number };
+
+export interface SelectionRead extends BatchRecords {
+  /** Source records read. */
+  scanned: number;
+  /** For paged selections: where the next page starts, or null at the end. */
+  nextAfterId: number | null;
+}
+
+/** Reads no record contents: one read of a batch is a few hundred keys at most. */
+const KEYSET_READ_LIMIT = 1_000_000;
+
+function sourceOf(pass: LoadedPass): { table: string; filter: LoadedPass['mapping']['tableFilter'] } {
+  const local = pass.plan.sourceSide === 'local';
+  return { table: local ? pass.mapping.local.table : pass.mapping.integration.table, filter: local ? pass.mapping.tableFilter : pass.mapping.integrationTableFilter };
+}
+
+/**
+ * The records of these ids that exist within the source filter, and which of
+ * the others do not exist at all (the rest exist outside the filter).
+ */
+async function readWithin(pass: LoadedPass, ids: readonly string[]): Promise<{ records: SourceRecord[]; missing: Set<string>; outside: Set<string> }> {
+  const { table, filter } = sourceOf(pass);
+  if (ids.length === 0) return { records: [], missing: new Set(), outside: new Set() };
+  const records = await pass.source.getMany({ table, ids: [...ids], fields: pass.plan.sourceFields, filter });
+  const found = new Set(records.map((r) => r.id));
+  const absent = ids.filter((id) => !found.has(id));
+  if (absent.length === 0) return { records, missing: new Set(), outside: new Set() };
+  if (filter.length === 0) return { records, missing: new Set(absent), outside: new Set() };
+  const existing = new Set((await pass.source.getMany({ table, ids: absent, fields: [] })).map((r) => r.id));
+  return { records, missing: new Set(absent.filter((id) => !existing.has(id))), outside: new Set(absent.filter((id) => existing.has(id))) };
+}
+
+function lastId(page: readonly { id: number }[], limit: number): number | null {
+  const last = page[page.length - 1];
+  return page.length < limit || !last ? null : last.id;
+}
+
+/**
+ * Reads a selection. `pendingIds` (source ids) is a retry of the same batch:
+ * only those records are read again, with the selection's meaning (the page
+ * itself was read by the first attempt).
+ */
+export async function readSelection(pass: LoadedPass, store: Store, selection: BatchSelection, pendingIds?: readonly string[]): Promise<SelectionRead> {
+  const { mapping, plan, source } = pass;
+  const { table, filter } = sourceOf(pass);
+  const sourceIdOf = (c: { localId: string; integrationId: string }): string => (plan.sourceSide === 'local' ? c.localId : c.integrationId);
+  switch (selection.kind) {
+    case 'range': {
+      if (pendingIds) {
+        // A record that vanished or left the filter since the first attempt is the sweep's and the next scan's business.
+        const read = await readWithin(pass, pendingIds);
+        return { records: read.records, scanned: 0, nextAfterId: null };
+      }
+      const records = await source.readChanged({
+        table, fields: plan.sourceFields, filter, since: selection.since, after: selection.after, through: selection.through, limit: KEYSET_READ_LIMIT,
+      });
+      return { records, scanned: records.length, nextAfterId: null };
+    }
+    case 'ids': {
+      let ids = [...new Set(pendingIds ?? selection.ids)];
+      // Ids of the other side name their coupled counterparts; an uncoupled one has nothing to carry in this direction.
+      if (!pendingIds && selection.side !== plan.sourceSide) ids = (await store.getCouplings(mapping.name, selection.side, ids)).map(sourceIdOf);
+      const read = await readWithin(pass, ids);
+      const coupled = new Set((await store.getCouplings(mapping.name, plan.sourceSide, [...read.missing])).map(sourceIdOf));
+      const where = `${plan.sourceSide === 'local' ? mapping.local.system : mapping.integration.system}.${table}`;
+      const refusals = [
+        ...[...read.outside].map((id) => ({ sourceId: id, message: `The ${plan.sourceSide} record ${id} is outside the mapping's ${plan.sourceSide === 'local' ? 'table filter' : 'integration table filter'}; it is not synchronized.` })),
+        ...[...read.missing].filter((id) => !coupled.has(id)).map((id) => ({ sourceId: id, message: `The ${plan.sourceSide} record ${id} does not exist in ${where}.` })),
+      ];
+      return { records: read.records, missing: [...coupled], refusals, scanned: pendingIds ? 0 : read.records.length, nextAfterId: null };
+    }
+    case 'retry': {
+      let ids = pendingIds;
+      let nextAfterId: number | null = null;
+      if (!ids) {
+        const page = await store.pageCouplings(mapping.name, {
+          afterId: selection.afterId, limit: selection.limit, needs: plan.direction, includeSkipped: selection.includeSkipped,
+        });
+        const skipped = page.filter((c) => c.skipped).map((c) => c.localId);
+        // The engine reads the couplings again, so it decides over the cleared flags.
+        if (selection.includeSkipped && skipped.length) await store.clearSkipped(mapping.name, skipped);
+        ids = page.map(sourceIdOf);
+        nextAfterId = lastId(page, selection.limit);
+      }
+      // A record outside the filter is out of this mapping's scope: left as it is until it is back.
+      const read = await readWithin(pass, ids);
+      return { records: read.records, missing: [...read.missing], scanned: pendingIds ? 0 : read.records.length, nextAfterId };
+    }
+    case 'retryUncoupled': {
+      let ids = pendingIds;
+      let nextAfterId: number | null = null;
+      if (!ids) {
+        const page = await store.pageUncoupledFailures(mapping.name, plan.sourceSide, { afterId: selection.afterId, limit: selection.limit, includeSkipped: selection.includeSkipped });
+        const skipped = page.filter((u) => u.skipped).map((u) => u.recordId);
+        if (selection.includeSkipped && skipped.length) await store.clearUncoupledSkipped(mapping.name, plan.sourceSide, skipped);
+        ids = page.map((u) => u.recordId);
+        nextAfterId = lastId(page, selection.limit);
+      }
+      const read = await readWithin(pass, ids);
+      return { records: read.records, forget: [...read.missing], scanned: pendingIds ? 0 : read.records.length, nextAfterId };
+    }
+    case 'matchedBy': {
+      let ids = pendingIds;
+      let nextAfterId: number | null = null;
+      if (!ids) {
+        const page = await store.pageCouplings(mapping.name, { afterId: selection.afterId, limit: selection.limit, coupledByJobId: selection.jobId, coupledAction: 'matched' });
+        ids = page.map(sourceIdOf);
+        nextAfterId = lastId(page, selection.limit);
+      }
+      const read = await readWithin(pass, ids);
+      return { records: read.records, missing: [...read.missing], scanned: pendingIds ? 0 : read.records.length, nextAfterId };
+    }
+    case 'sweep': {
+      let ids = pendingIds;
+      let nextAfterId: number | null = null;
+      if (!ids) {
+        const page = await store.pageCouplings(mapping.name, { afterId: selection.afterId, limit: selection.limit, includeSkipped: false });
+        ids = page.map(sourceIdOf);
+        nextAfterId = lastId(page, selection.limit);
+      }
+      const existing = ids.length ? new Set((await source.getMany({ table, ids: [...ids], fields: [] })).map((r) => r.id)) : new Set<string>();
+      return { records: [], missing: ids.filter((id) => !existing.has(id)), scanned: pendingIds ? 0 : ids.length, nextAfterId };
+    }
+  }
+}
