@@ -23,8 +23,6 @@ import { makeTestPki, SERVER_NAME, startTlsProxy, type TestPki } from './tls-pro
 const run = promisify(execFile);
 const TSX = path.resolve('node_modules/.bin/tsx');
 
-Runtime.install({ logger: new DefaultLogger('ERROR') });
-
 let pki: TestPki;
 beforeAll(() => {
   pki = makeTestPki();
@@ -124,6 +122,11 @@ describe('configuration from the environment', () => {
 });
 
 describe('a real mTLS connection through a TLS-terminating front', () => {
+  beforeAll(() => {
+    // Only these tests open native connections; the Runtime shuts down when a test closes its last one.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+  });
+
   test('worker and client configured only from TEMPORAL_* run a workflow; every call carries the client certificate and the API key', async () => {
     const devServer = process.env.TEMPORAL_TEST_ADDRESS;
     const bundlePath = process.env.TEMPORAL_TEST_BUNDLE;
