@@ -14,11 +14,12 @@ import { ThrottledError, type RecordKey, type SourceRecord } from '../connectors
 import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
 import { claimWinners, describeUnmatched, levelResults, outcomeOf, type LevelResult } from '../domain/match-rounds';
 import type { MatchRecord } from '../domain/matching';
+import { nextFailureState } from '../domain/sync-decision';
 import type { JobErrorRow } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { throttledFailure } from './failure-policy';
 import {
-  createRecords, errorRow, fetchCandidates, loadMatchContext, messageOf, ownOrphans, pendingOf, readScope,
+  createRecords, errorRow, fetchCandidates, loadMatchContext, messageOf, pendingOf, readScope,
   type LocalSelection, type MatchContext,
 } from './match-context';
 import { connectorFor, loadMapping } from './pass-loader';
@@ -123,6 +124,21 @@ async function explain(c: MatchContext, records: readonly MatchRecord[]): Promis
   return trails;
 }
 
+/**
+ * A create the run was asked for that failed is remembered as a failed uncoupled
+ * record: the next synchronization runs retry it until it is created or
+ * skipped (the same failure twice).
+ */
+async function rememberFailedCreates(c: MatchContext, failures: readonly { localId: string; message: string }[]): Promise<void> {
+  if (failures.length === 0) return;
+  const entries = new Map((await c.store.getUncoupledFailures(c.mapping.name, 'local', failures.map((f) => f.localId))).map((u) => [u.recordId, u]));
+  await c.store.saveUncoupledFailures(c.mapping.name, 'local', c.jobId, failures.map((f) => {
+    const entry = entries.get(f.localId);
+    const state = nextFailureState(entry ? { failureCount: entry.failureCount, lastError: entry.lastError } : null, f.message);
+    return { recordId: f.localId, failureCount: state.failureCount, lastError: f.message, skipped: state.skipped };
+  }));
+}
+
 export function createMatchActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
@@ -162,9 +178,8 @@ export function createMatchActivities(deps: ActivityDeps) {
       const level = c.levels[input.level];
       try {
         const scope = await readScope(c, input.selection);
-        // A record whose own earlier create survived a crash is created again (the same record), not matched.
-        const orphans = await ownOrphans(c, scope.records);
-        const records = asMatchRecords(scope.records.filter((r) => !orphans.has(r.id)));
+        // Records are created only after the last round, so no round meets one this job created.
+        const records = asMatchRecords(scope.records);
         if (!level || records.length === 0) return { counters: emptyCounters(), scanned: scope.scanned };
         const { candidates, undecidable } = await fetchCandidates(c, level, records);
         const coupled = candidates.length ? await store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
@@ -231,7 +246,8 @@ export function createMatchActivities(deps: ActivityDeps) {
         const records = scope.records.filter((r) => !settled.has(r.id));
         if (c.createNew) {
           const created = await createRecords(c, records);
-          await store.insertCouplings(c.mapping, null, c.jobId, created.couplings);
+          // Created from the local record: synced in that direction, as a sync's create would be.
+          await store.insertCouplings(c.mapping, 'ToIntegrationTable', c.jobId, created.couplings);
           const landed = new Set((await store.getCouplings(c.mapping.name, 'local', created.couplings.map((x) => x.localId)))
             .filter((x) => x.coupledByJobId === c.jobId && x.coupledAction === 'created').map((x) => x.localId));
           const lost = created.couplings.filter((x) => !landed.has(x.localId));
@@ -241,6 +257,8 @@ export function createMatchActivities(deps: ActivityDeps) {
           ];
           progress.counters = addCounters(progress.counters, { inserted: landed.size, coupled: landed.size, unmatched: landed.size });
           progress.settledLocalIds.push(...landed);
+          if (landed.size > 0) await store.deleteUncoupledFailures(c.mapping.name, 'local', [...landed]);
+          await rememberFailedCreates(c, created.permanent);
           await settle(rows, { failed: rows.length, unmatched: rows.length });
           if (created.retryable.length > 0) {
             if (attempt < input.maxAttempts) {
@@ -251,6 +269,7 @@ export function createMatchActivities(deps: ActivityDeps) {
               });
             }
             const failed = created.retryable.map((f) => errorRow(c, f.localId, null, `No matching record, and creating one failed: ${f.message}`, attempt));
+            await rememberFailedCreates(c, created.retryable);
             await settle(failed, { failed: failed.length, unmatched: failed.length });
           }
         } else if (records.length > 0) {

@@ -16,6 +16,7 @@ import type { JobErrorRow, NewCoupling, Store } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { connectorFor, loadMapping, nonRetryable } from './pass-loader';
 import { redact } from './redact';
+import { writeErrorMessage } from './sync-engine';
 
 /** Which local records a match batch covers: a keyset range (as planned) or ids given by the caller. */
 export type LocalSelection = { kind: 'range'; after: RecordKey | null; through: RecordKey } | { kind: 'ids'; ids: string[] };
@@ -130,7 +131,10 @@ export async function readScope(c: MatchContext, selection: LocalSelection): Pro
   if (selection.kind === 'range') {
     read = await local.readChanged({ table, fields: c.localFields, filter, since: null, after: selection.after, through: selection.through, limit: KEYSET_READ_LIMIT });
   } else {
-    const ids = [...new Set(selection.ids)];
+    // Ids coupled in this mapping already are left alone, whether their record still exists or not.
+    const given = [...new Set(selection.ids)];
+    const coupledHere = new Set((await c.store.getCouplings(mapping.name, 'local', given)).map((x) => x.localId));
+    const ids = given.filter((id) => !coupledHere.has(id));
     read = ids.length ? await local.getMany({ table, ids, fields: c.localFields, filter }) : [];
     const found = new Set(read.map((r) => r.id));
     const absent = ids.filter((id) => !found.has(id));
@@ -153,20 +157,6 @@ export async function readScope(c: MatchContext, selection: LocalSelection): Pro
     }
   }
   return { records: read.filter((r) => !coupled.has(r.id)), refusals, scanned: read.length };
-}
-
-/**
- * Local records whose creation-key record already exists uncoupled on the
- * integration side: created by an attempt that crashed before coupling. They
- * are created again (the same key, so the same record) instead of matched.
- */
-export async function ownOrphans(c: MatchContext, records: readonly SourceRecord[]): Promise<Set<string>> {
-  if (!c.createNew || records.length === 0) return new Set();
-  const localIdByKey = new Map(records.map((r) => [creationKey(c.mapping.name, 'local', r.id), r.id]));
-  const existing = await c.integration.getMany({ table: c.mapping.integration.table, ids: [...localIdByKey.keys()], fields: [] });
-  if (existing.length === 0) return new Set();
-  const taken = new Set((await c.store.getRecordCouplings(c.mapping.integration, 'integration', existing.map((e) => e.id))).map((x) => x.integrationId));
-  return new Set(existing.filter((e) => !taken.has(e.id)).map((e) => localIdByKey.get(e.id) as string));
 }
 
 /**
@@ -247,7 +237,7 @@ export async function createRecords(c: MatchContext, records: readonly SourceRec
       });
       return;
     }
-    const message = redact(result.error.code ? `${result.error.code}: ${result.error.message}` : result.error.message);
+    const message = redact(writeErrorMessage(result.error));
     if (result.error.kind === 'permanent') outcome.permanent.push({ localId: record.id, message });
     else outcome.retryable.push({ localId: record.id, message, kind: result.error.kind, code: result.error.code });
   });

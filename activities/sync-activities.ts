@@ -200,22 +200,30 @@ async function chooseDirection(deps: ActivityDeps, input: { mapping: string; rec
   return { direction: natural, sourceId: idOn(input.side), conflict: false };
 }
 
-/** A single sync's source record must exist and be within its table filter; otherwise the run fails, naming it. */
+/**
+ * A single sync's record, and the pass's source record when that is its
+ * counterpart, must exist and be within their table filters; otherwise the run
+ * fails, non-retryable, naming the record, the table and the side.
+ */
 async function requireSource(deps: ActivityDeps, mappingName: string, choice: SingleChoice, input: { recordId: string; side: Side }): Promise<void> {
   const pass = await loadPass(deps, mappingName, choice.direction);
-  const { mapping, plan, source } = pass;
-  const local = plan.sourceSide === 'local';
-  const table = local ? mapping.local.table : mapping.integration.table;
-  const filter = local ? mapping.tableFilter : mapping.integrationTableFilter;
-  const where = `${local ? mapping.local.system : mapping.integration.system}.${table} (${plan.sourceSide} side)`;
-  const [inside] = await source.getMany({ table, ids: [choice.sourceId], fields: [], filter });
-  if (inside) return;
-  const [exists] = filter.length ? await source.getMany({ table, ids: [choice.sourceId], fields: [] }) : [];
-  const which = choice.sourceId === input.recordId && plan.sourceSide === input.side ? '' : ` (the counterpart of ${input.side} record ${input.recordId})`;
-  if (exists) {
-    throw nonRetryable(`Record ${choice.sourceId}${which} in ${where} is outside the mapping's ${local ? 'table filter' : 'integration table filter'}, so it is not synchronized.`, FAILURE_TYPES.invalidInput);
+  const { mapping, plan } = pass;
+  const check = async (side: Side, id: string, which: string): Promise<void> => {
+    const local = side === 'local';
+    const connector = local ? pass.local : pass.integration;
+    const table = local ? mapping.local.table : mapping.integration.table;
+    const filter = local ? mapping.tableFilter : mapping.integrationTableFilter;
+    const where = `${local ? mapping.local.system : mapping.integration.system}.${table} (${side} side)`;
+    const [inside] = await connector.getMany({ table, ids: [id], fields: [], filter });
+    if (inside) return;
+    const [exists] = filter.length ? await connector.getMany({ table, ids: [id], fields: [] }) : [];
+    if (exists) throw nonRetryable(`Record ${id}${which} in ${where} is outside the mapping's ${local ? 'table filter' : 'integration table filter'}, so it is not synchronized.`, FAILURE_TYPES.invalidInput);
+    throw nonRetryable(`Record ${id}${which} does not exist in ${where}.`, FAILURE_TYPES.invalidInput);
+  };
+  await check(input.side, input.recordId, '');
+  if (choice.sourceId !== input.recordId || plan.sourceSide !== input.side) {
+    await check(plan.sourceSide, choice.sourceId, ` (the counterpart of ${input.side} record ${input.recordId})`);
   }
-  throw nonRetryable(`Record ${choice.sourceId}${which} does not exist in ${where}.`, FAILURE_TYPES.invalidInput);
 }
 
 export function createSyncActivities(deps: ActivityDeps) {
@@ -260,6 +268,14 @@ export function createSyncActivities(deps: ActivityDeps) {
       let counters = resume?.counters ?? emptyCounters();
       const read = await readSelection(pass, deps.store, input.selection, resume?.pendingIds)
         .catch((error: unknown) => { throw readFailure(pass.source.name, error); });
+      if (!resume && input.options.includeSkipped && input.selection.kind === 'ids') {
+        // The user chose to retry these: skipped ones start afresh, as the retry phase's do.
+        const ids = [...read.records.map((r) => r.id), ...(read.missing ?? [])];
+        const coupled = await deps.store.getCouplings(pass.mapping.name, pass.plan.sourceSide, ids);
+        const skipped = coupled.filter((c) => c.skipped).map((c) => c.localId);
+        if (skipped.length) await deps.store.clearSkipped(pass.mapping.name, skipped);
+        await deps.store.clearUncoupledSkipped(pass.mapping.name, pass.plan.sourceSide, ids);
+      }
       const scanned = resume ? resume.scanned : read.scanned;
       const nextAfterId = resume ? resume.nextAfterId : read.nextAfterId;
       const batch: BatchRecords = read;

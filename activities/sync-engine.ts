@@ -86,6 +86,11 @@ export interface RecordFailure {
   skip?: boolean;
 }
 
+/** A record's write error as its error row says it: the system's code first, once. */
+export function writeErrorMessage(error: Pick<RecordWriteError, 'code' | 'message'>): string {
+  return error.code && !error.message.startsWith(error.code) ? `${error.code}: ${error.message}` : error.message;
+}
+
 const LOST_RACE = 'The coupling was changed by another run while this batch worked on it; the record is read again.';
 
 function sourceIdOf(plan: FieldPlan, coupling: Coupling): string {
@@ -251,28 +256,30 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   const missing = batch.missing ?? [];
 
   if (batch.forget?.length) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, batch.forget);
-  for (const refusal of batch.refusals ?? []) failures.push({ sourceId: refusal.sourceId, destinationId: null, message: refusal.message, attempts: attempt });
-  if (records.length === 0 && missing.length === 0) {
-    await recordFailures(store, ctx, failures);
-    counters.failed += failures.length;
-    return { counters, retry };
+  // A refusal is about the request, not the record: an error row, and no failure state to retry.
+  const refusals = batch.refusals ?? [];
+  if (refusals.length > 0) {
+    await store.insertErrors(refusals.map((r) => errorRow(ctx, { sourceId: r.sourceId, destinationId: null, message: r.message, attempts: attempt })));
+    counters.failed += refusals.length;
   }
+  if (records.length === 0 && missing.length === 0) return { counters, retry };
 
   const couplings = await store.getCouplings(mapping.name, plan.sourceSide, [...records.map((r) => r.id), ...missing]);
   const couplingBySource = new Map(couplings.map((c) => [sourceIdOf(plan, c), c]));
   const sourceTable = plan.sourceSide === 'local' ? mapping.local : mapping.integration;
   const destinationTable = plan.destinationSide === 'local' ? mapping.local.table : mapping.integration.table;
 
-  // Uncoupled records that would be created: coupled in another mapping of the table, or failed before?
-  const createsUncoupled = !mapping.syncOnlyCoupledRecords || options.createUncoupled === true;
-  const uncoupledIds = createsUncoupled ? records.filter((r) => !couplingBySource.has(r.id)).map((r) => r.id) : [];
+  // Uncoupled records: failed creates to retry, and ones coupled in another mapping of the table.
+  const uncoupledIds = records.filter((r) => !couplingBySource.has(r.id)).map((r) => r.id);
   const elsewhere = new Map<string, string>();
   const entries = new Map<string, { skipped: boolean; lastJobId: string | null }>();
   if (uncoupledIds.length > 0) {
-    for (const c of await store.getRecordCouplings(sourceTable, plan.sourceSide, uncoupledIds)) {
+    for (const u of await store.getUncoupledFailures(mapping.name, plan.sourceSide, uncoupledIds)) entries.set(u.recordId, u);
+    const creates = !mapping.syncOnlyCoupledRecords || options.createUncoupled === true;
+    const toCreate = creates ? uncoupledIds : uncoupledIds.filter((id) => entries.has(id));
+    for (const c of toCreate.length ? await store.getRecordCouplings(sourceTable, plan.sourceSide, toCreate) : []) {
       if (c.mappingName !== mapping.name) elsewhere.set(sourceIdOf(plan, c), c.mappingName);
     }
-    for (const u of await store.getUncoupledFailures(mapping.name, plan.sourceSide, uncoupledIds)) entries.set(u.recordId, u);
   }
 
   const destinationIds = couplings.filter((c) => !c.skipped || options.includeSkipped).map((c) => destinationIdOf(plan, c));
@@ -299,7 +306,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     const coupling = couplingBySource.get(record.id) ?? null;
     if (coupling && alreadyHandled(coupling)) continue;
     const entry = coupling ? undefined : entries.get(record.id);
-    if (entry && entry.lastJobId === jobId && !ctx.batchToken) continue;
+    if (entry && entry.lastJobId === jobId) continue;
     const destinationId = coupling ? destinationIdOf(plan, coupling) : null;
     const destinationRecord = destinationId ? destinationById.get(destinationId) ?? null : null;
     const other = coupling ? undefined : elsewhere.get(record.id);
@@ -309,7 +316,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     }
     const decision = decideRecord({
       plan, mapping, source: record, coupling: coupling && stateOf(plan.direction, coupling), destination: destinationRecord,
-      uncoupledSkipped: entry?.skipped === true, options,
+      uncoupledFailure: entry, options,
     });
     switch (decision.action) {
       case 'ignore': break;
@@ -363,7 +370,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
 
   const handleWriteFailure = (record: SourceRecord, destinationId: string | null, result: Extract<WriteResult, { ok: false }>): void => {
     const { error } = result;
-    const message = error.code ? `${error.code}: ${error.message}` : error.message;
+    const message = writeErrorMessage(error);
     if (error.kind === 'transient' || error.kind === 'conflict' || error.kind === 'notFound') {
       // A conflict or a vanished record is re-read on the retry and then follows the mapping's conflict rules.
       retry.push({ sourceId: record.id, destinationId, message, detail: error.detail, kind: error.kind, code: error.code });
@@ -372,17 +379,31 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     }
   };
 
-  // Creates (new records and restores of deleted counterparts), keyed so a replay names the same record.
-  if (inserts.length > 0) {
+  // Creates (new records and restores of deleted counterparts), keyed so a replay names the same record;
+  // a key whose record is coupled to another record already is never written over.
+  const keyOf = (record: SourceRecord): string => creationKey(mapping.name, plan.sourceSide, record.id);
+  const destinationRef = plan.destinationSide === 'local' ? mapping.local : mapping.integration;
+  const owners = inserts.length ? await store.getRecordCouplings(destinationRef, plan.destinationSide, inserts.map(({ record }) => keyOf(record))) : [];
+  const ownerOf = new Map(owners.map((c) => [destinationIdOf(plan, c), c]));
+  const creatable = inserts.filter(({ record }) => {
+    const owner = ownerOf.get(keyOf(record));
+    if (!owner || (owner.mappingName === mapping.name && sourceIdOf(plan, owner) === record.id)) return true;
+    failures.push({
+      sourceId: record.id, destinationId: keyOf(record), attempts: attempt,
+      message: `The ${plan.destinationSide} record ${keyOf(record)} this record's create would write is already coupled in mapping ${owner.mappingName} to ${sourceIdOf(plan, owner)}; uncouple it first.`,
+    });
+    return false;
+  });
+  if (creatable.length > 0) {
     const results = await destination.createMany(
       destinationTable,
-      inserts.map(({ record, decision }) => ({ key: creationKey(mapping.name, plan.sourceSide, record.id), values: decision.values })),
+      creatable.map(({ record, decision }) => ({ key: keyOf(record), values: decision.values })),
     );
     const created: NewCoupling[] = [];
     const restored: Coupling[] = [];
     const createdIds: string[] = [];
     results.forEach((result, i) => {
-      const { record, decision, coupling } = inserts[i];
+      const { record, decision, coupling } = creatable[i];
       if (!result.ok) return handleWriteFailure(record, coupling ? destinationIdOf(plan, coupling) : null, result);
       counters.inserted++;
       if (decision.action === 'insert') {
@@ -401,6 +422,9 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     if (restored.length > 0) await store.deleteCouplingPairs(mapping.name, restored);
     await store.insertCouplings(mapping, plan.direction, jobId, created);
     if (createdIds.length > 0) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, createdIds);
+    // The destination record is coupled now: a failed create of its own (in the other direction) is settled.
+    const createdDestinations = created.map((c) => (plan.destinationSide === 'local' ? c.localId : c.integrationId));
+    if (createdDestinations.length > 0) await store.deleteUncoupledFailures(mapping.name, plan.destinationSide, createdDestinations);
   }
 
   // Updates of coupled records: only the values that differ, guarded by the version we read.

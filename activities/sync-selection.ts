@@ -84,16 +84,31 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
     }
     case 'ids': {
       let ids = [...new Set(pendingIds ?? selection.ids)];
-      // Ids of the other side name their coupled counterparts; an uncoupled one has nothing to carry in this direction.
-      if (!pendingIds && selection.side !== plan.sourceSide) ids = (await store.getCouplings(mapping.name, selection.side, ids)).map(sourceIdOf);
+      const refusals: { sourceId: string; message: string }[] = [];
+      if (!pendingIds && selection.side !== plan.sourceSide) {
+        // Ids of the other side name their coupled counterparts; an uncoupled one has nothing to carry in this
+        // direction (its own pass carries it), but one that does not exist at all is said so.
+        const given = ids;
+        const couplings = await store.getCouplings(mapping.name, selection.side, given);
+        ids = couplings.map(sourceIdOf);
+        const coupledGiven = new Set(couplings.map((c) => (selection.side === 'local' ? c.localId : c.integrationId)));
+        const uncoupled = given.filter((id) => !coupledGiven.has(id));
+        const other = plan.destinationSide === 'local' ? mapping.local : mapping.integration;
+        const existing = uncoupled.length ? new Set((await pass.destination.getMany({ table: other.table, ids: uncoupled, fields: [] })).map((r) => r.id)) : new Set<string>();
+        for (const id of uncoupled) {
+          if (!existing.has(id)) refusals.push({ sourceId: id, message: `The ${selection.side} record ${id} does not exist in ${other.system}.${other.table}.` });
+        }
+      }
       const read = await readWithin(pass, ids);
       const coupled = new Set((await store.getCouplings(mapping.name, plan.sourceSide, [...read.missing])).map(sourceIdOf));
       const where = `${plan.sourceSide === 'local' ? mapping.local.system : mapping.integration.system}.${table}`;
-      const refusals = [
+      refusals.push(
         ...[...read.outside].map((id) => ({ sourceId: id, message: `The ${plan.sourceSide} record ${id} is outside the mapping's ${plan.sourceSide === 'local' ? 'table filter' : 'integration table filter'}; it is not synchronized.` })),
         ...[...read.missing].filter((id) => !coupled.has(id)).map((id) => ({ sourceId: id, message: `The ${plan.sourceSide} record ${id} does not exist in ${where}.` })),
-      ];
-      return { records: read.records, missing: [...coupled], refusals, scanned: pendingIds ? 0 : read.records.length, nextAfterId: null };
+      );
+      // A failed create whose record is gone has nothing left to create.
+      const forget = [...read.missing].filter((id) => !coupled.has(id));
+      return { records: read.records, missing: [...coupled], refusals, forget, scanned: pendingIds ? 0 : read.records.length, nextAfterId: null };
     }
     case 'retry': {
       let ids = pendingIds;

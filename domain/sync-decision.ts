@@ -16,7 +16,7 @@ export const MESSAGES = {
   sourceDeleted: (side: Side, counterpartId: string): string =>
     `The ${side} record no longer exists; its coupling to ${counterpartId} is kept (source deletion rule KeepCoupling): uncouple it, or set sourceDeletion to RemoveCoupling or DeleteCounterpart.`,
   counterpartChanged: (side: Side, counterpartId: string): string =>
-    `The ${side} record no longer exists, but its counterpart ${counterpartId} changed since the last synchronization, so it was not deleted: delete or uncouple it by hand.`,
+    `The ${side} record no longer exists, but its counterpart changed since the last synchronization, so ${counterpartId} was not deleted: delete or uncouple it by hand.`,
 } as const;
 
 /** What the engine knows of a coupling when deciding, in the pass's direction. */
@@ -77,8 +77,8 @@ export interface DecisionInput {
   coupling: CouplingState | null;
   /** The coupled destination record; null when it no longer exists. Ignored when not coupled. */
   destination: RecordState | null;
-  /** For an uncoupled source: its failed-create entry is skipped. */
-  uncoupledSkipped?: boolean;
+  /** For an uncoupled source: its failed create, if one is remembered (retried even when the mapping syncs only coupled records). */
+  uncoupledFailure?: { skipped: boolean };
   options?: DecisionOptions;
 }
 
@@ -120,8 +120,9 @@ function decide(input: DecisionInput): Decision {
   const { plan, mapping, source, coupling, destination } = input;
   const options = input.options ?? {};
   if (!coupling) {
-    if (mapping.syncOnlyCoupledRecords && !options.createUncoupled) return { action: 'ignore' };
-    if (input.uncoupledSkipped && !options.includeSkipped) return { action: 'skip' };
+    // A failed create is only there because a run was asked to create the record: it is retried until created or skipped.
+    if (mapping.syncOnlyCoupledRecords && !options.createUncoupled && !input.uncoupledFailure) return { action: 'ignore' };
+    if (input.uncoupledFailure?.skipped && !options.includeSkipped) return { action: 'skip' };
     return { action: 'insert', values: mapValues(plan, source.values) };
   }
   if (coupling.skipped && !options.includeSkipped) return { action: 'skip' };

@@ -289,6 +289,15 @@ export class Store {
     for (const part of chunk(rows, rowsPerInsert(this.knex, Object.keys(rows[0]).length + 3))) {
       await this.knex(TABLES.couplings).insert(part).onConflict().ignore();
     }
+    // A coupled record has no failed create left to retry, on either side.
+    for (const side of ['local', 'integration'] as const) {
+      const column = side === 'local' ? 'local_id' : 'integration_id';
+      for (const part of chunk(couplings.map((c) => (side === 'local' ? c.localId : c.integrationId)), this.maxParams - 10)) {
+        await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mapping.name, side })
+          .whereIn('record_id', this.knex(TABLES.couplings).select(column).where('mapping_name', mapping.name).whereIn(column, part))
+          .delete();
+      }
+    }
   }
 
   /**
@@ -329,13 +338,17 @@ export class Store {
   /**
    * Couplings after `afterId` (by coupling id), to page through a mapping.
    * `needs`: only those the next pass of that direction must visit (failed or
-   * pending; skipped ones only with includeSkipped).
+   * pending; with includeSkipped, every skipped one too).
    */
   async pageCouplings(mappingName: string, options: { afterId: number; limit: number; needs?: SyncDirection; includeSkipped?: boolean; onlySkipped?: boolean; coupledByJobId?: string; coupledAction?: 'matched' | 'created' }): Promise<Coupling[]> {
     const query = this.knex(TABLES.couplings).where('mapping_name', mappingName).andWhere('id', '>', options.afterId);
     if (options.needs) {
+      // Retrying skipped records visits every skipped coupling, in each direction of the run.
       const columns = directionColumns(options.needs);
-      query.andWhere((q) => q.where(columns.result, 'Failure').orWhere(columns.pending, true));
+      query.andWhere((q) => {
+        q.where(columns.result, 'Failure').orWhere(columns.pending, true);
+        if (options.includeSkipped) q.orWhere('skipped', true);
+      });
     }
     if (options.coupledByJobId) query.andWhere('coupled_by_job_id', options.coupledByJobId);
     if (options.coupledAction) query.andWhere('coupled_action', options.coupledAction);

@@ -143,7 +143,8 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
       const stop = await pageThrough(phase, (after) => ({ kind: 'retryUncoupled', afterId: after, limit: spec.batchSize, includeSkipped }));
       if (stop) return stop;
     } else if (phase === 'scan' && spec.mode === 'ids') {
-      const ids = spec.recordIds ?? [];
+      // Each record once, however often it was given.
+      const ids = [...new Set(spec.recordIds ?? [])];
       const chunks: string[][] = [];
       for (let i = 0; i < ids.length; i += spec.batchSize) chunks.push(ids.slice(i, i + spec.batchSize));
       await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {

@@ -5,7 +5,7 @@
  * goes to the smallest local id; the rest go on to the next priority. The model
  * has no batches, so this is the outcome for any batch size by construction.
  */
-import type { FieldSetting, MappingSettings, Values } from './world';
+import { compareLocalIds, type FieldSetting, type MappingSettings, type Values } from './world';
 import {
   allows, column, couplingOf, failureKey, fieldsFor, freshDirection, inFilter, transform, type ModelCoupling, type ModelState, type Step,
 } from './model-state';
@@ -113,7 +113,7 @@ export function matchBasedCoupling(m: ModelState, step: Step, request: MatchRequ
     }
     const winners = new Set<string>();
     for (const [candidate, claimants] of claims) {
-      const winner = claimants.reduce((a, b) => (cmp(a, b) <= 0 ? a : b));
+      const winner = claimants.reduce((a, b) => (compareLocalIds(a, b) <= 0 ? a : b));
       couple(m, neverSynced(settings, winner, candidate));
       available.delete(candidate);
       winners.add(winner);

@@ -120,7 +120,8 @@ export function scanSweepAndWatermark(p: Pass, full: boolean): void {
  */
 export function givenIds(p: Pass, side: Side, ids: readonly string[]): void {
   const { m } = p;
-  for (const id of ids) {
+  // SPEC: an id given twice is handled (and refused) once.
+  for (const id of new Set(ids)) {
     const c = couplingOf(m, side, id);
     if (side !== p.S && !c) {
       // SPEC: an uncoupled id of the destination side has nothing to send in this pass: not counted, unless it does not exist at all.

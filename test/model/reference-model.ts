@@ -126,13 +126,19 @@ function run(m: ModelState, op: Operation): Step | typeof REFUSED {
       const local = m.tables.local.get(op.localId);
       const integration = m.tables.integration.get(op.integrationId);
       if (!local || !integration || !inFilter(settings, 'local', local.values) || !inFilter(settings, 'integration', integration.values)) return REFUSED;
-      // SPEC: a pair already coupled to each other is refused too ("already coupled"), like any coupled record.
-      if (couplingOf(m, 'local', op.localId) || couplingOf(m, 'integration', op.integrationId)) return REFUSED;
+      const byLocal = couplingOf(m, 'local', op.localId);
+      // SPEC: a pair already coupled to each other is no refusal: nothing to couple (counted nothing), and syncAfter still syncs it.
+      const already = byLocal !== undefined && byLocal.integrationId === op.integrationId;
+      if (!already && (byLocal || couplingOf(m, 'integration', op.integrationId))) return REFUSED;
       const direction = syncAfterDirection(settings);
       if (op.syncAfter && fieldsFor(settings, direction).length === 0) return REFUSED;
-      couple(m, neverSynced(settings, op.localId, op.integrationId));
-      step.count(step.open('Coupling', null), 'coupled');
-      if (op.syncAfter) givenIds(new Pass(m, step, step.open('Synchronization', direction), { ...PLAIN, direction }), 'local', [op.localId]);
+      const job = step.open('Coupling', null);
+      if (!already) {
+        couple(m, neverSynced(settings, op.localId, op.integrationId));
+        step.count(job, 'coupled');
+      }
+      // SPEC: "synchronize after" a Set Up Coupling is a single-record sync of the pair: it repairs drift (force).
+      if (op.syncAfter) givenIds(new Pass(m, step, step.open('Synchronization', direction), { ...PLAIN, direction, forced: true }), 'local', [op.localId]);
       return step;
     }
     case 'uncouple':

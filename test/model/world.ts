@@ -4,6 +4,7 @@
  * in this module's terms only: the model never imports `domain/`, and the
  * engine adapters translate the engine's state into an `Observed` value.
  */
+import { createHash } from 'node:crypto';
 
 export type Side = 'local' | 'integration';
 export type SyncDirection = 'ToIntegrationTable' | 'FromIntegrationTable';
@@ -129,6 +130,32 @@ export type StepResult = { jobs: ObservedJob[]; errors: ObservedError[] } | { re
  */
 export function createdId(side: Side, sourceId: string): string {
   return side === 'integration' ? `I(${sourceId})` : `L(${sourceId})`;
+}
+
+/**
+ * The id the engine gives a record it creates, written down from the documented
+ * contract (README, "Idempotent creates": a UUID in the version-5 layout over
+ * SHA-1 of "coupling-sync", the mapping, the source side and the source id,
+ * NUL-separated), recursively for created ids. Match-based coupling breaks ties
+ * by the engine's ids, so the model needs them to break ties the same way.
+ */
+export function engineId(side: Side, id: string): string {
+  const created = /^([IL])\((.*)\)$/.exec(id);
+  if (!created || (created[1] === 'I') !== (side === 'integration')) return id;
+  const sourceSide: Side = side === 'integration' ? 'local' : 'integration';
+  const hash = createHash('sha1').update(`coupling-sync\u0000${MAPPING_NAME}\u0000${sourceSide}\u0000${engineId(sourceSide, created[2])}`).digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Code-point order of the engine's ids of two local records: who wins a contested candidate. */
+export function compareLocalIds(a: string, b: string): number {
+  const x = [...engineId('local', a)].map((ch) => ch.codePointAt(0) as number);
+  const y = [...engineId('local', b)].map((ch) => ch.codePointAt(0) as number);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 const ERROR_PATTERNS: readonly [ErrorKind, RegExp][] = [
