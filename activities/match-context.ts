@@ -11,6 +11,7 @@ import { mapValues, mappingAllows, planFields, type FieldPlan } from '../domain/
 import type { StoredMapping } from '../domain/mapping';
 import { levelQueries, matchLevels, type LevelQuery, type MatchLevel, type MatchRecord } from '../domain/matching';
 import { creationKey } from '../domain/record-key';
+import { MESSAGES } from '../domain/sync-decision';
 import { TransformationError } from '../domain/transform';
 import type { JobErrorRow, NewCoupling, Store } from '../store/store';
 import type { ActivityDeps } from './deps';
@@ -213,7 +214,7 @@ export async function createRecords(c: MatchContext, records: readonly SourceRec
   const creatable = records.filter((r) => {
     const owner = taken.get(keyOf(r));
     if (owner && owner.localId !== r.id) {
-      outcome.permanent.push({ localId: r.id, message: `The integration record ${keyOf(r)} a create for ${r.id} would write is already coupled in mapping ${owner.mappingName} to local record ${owner.localId}; uncouple it first.` });
+      outcome.permanent.push({ localId: r.id, message: MESSAGES.createTargetCoupled('integration', keyOf(r), owner.mappingName, owner.localId) });
       return false;
     }
     try {

@@ -387,6 +387,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     /** Closes the job row and moves the watermark of the side that was read. */
     async finishPass(input: FinishPassInput): Promise<void> {
       await deps.store.updateJob(input.jobId, { counters: input.counters, status: input.status, message: input.message, finished: true });
+      await deps.store.forgetUncoupled(input.jobId);
       if (input.watermark && input.status === 'succeeded') {
         const mapping = await deps.store.requireMapping(input.mapping);
         const side = sidesOf(input.direction).sourceSide;

@@ -273,7 +273,9 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   const uncoupledIds = records.filter((r) => !couplingBySource.has(r.id)).map((r) => r.id);
   const elsewhere = new Map<string, string>();
   const entries = new Map<string, { skipped: boolean; lastJobId: string | null }>();
+  const uncoupledHere = new Set<string>();
   if (uncoupledIds.length > 0) {
+    for (const id of await store.uncoupledBy(jobId, plan.sourceSide, uncoupledIds)) uncoupledHere.add(id);
     for (const u of await store.getUncoupledFailures(mapping.name, plan.sourceSide, uncoupledIds)) entries.set(u.recordId, u);
     const creates = !mapping.syncOnlyCoupledRecords || options.createUncoupled === true;
     const toCreate = creates ? uncoupledIds : uncoupledIds.filter((id) => entries.has(id));
@@ -305,6 +307,8 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   for (const record of records) {
     const coupling = couplingBySource.get(record.id) ?? null;
     if (coupling && alreadyHandled(coupling)) continue;
+    // This job removed its coupling (a deletion rule): handled once, not created again in the same job.
+    if (!coupling && uncoupledHere.has(record.id)) continue;
     const entry = coupling ? undefined : entries.get(record.id);
     if (entry && entry.lastJobId === jobId) continue;
     const destinationId = coupling ? destinationIdOf(plan, coupling) : null;
@@ -390,7 +394,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     if (!owner || (owner.mappingName === mapping.name && sourceIdOf(plan, owner) === record.id)) return true;
     failures.push({
       sourceId: record.id, destinationId: keyOf(record), attempts: attempt,
-      message: `The ${plan.destinationSide} record ${keyOf(record)} this record's create would write is already coupled in mapping ${owner.mappingName} to ${sourceIdOf(plan, owner)}; uncouple it first.`,
+      message: MESSAGES.createTargetCoupled(plan.destinationSide, keyOf(record), owner.mappingName, sourceIdOf(plan, owner)),
     });
     return false;
   });
@@ -456,9 +460,13 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       if (!result.ok) failures.push({ sourceId: sourceIdOf(plan, c), destinationId: destinationIdOf(plan, c), message: result.error.message, attempts: attempt });
     });
     counters.deleted += deleted.length;
+    await store.rememberUncoupled(jobId, plan.sourceSide, deleted.map((c) => sourceIdOf(plan, c)));
     counters.uncoupled += await store.deleteCouplingPairs(mapping.name, deleted);
   }
-  if (uncouples.length > 0) counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples);
+  if (uncouples.length > 0) {
+    await store.rememberUncoupled(jobId, plan.sourceSide, uncouples.map((c) => sourceIdOf(plan, c)));
+    counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples);
+  }
 
   await recordFailures(store, ctx, failures);
   counters.failed += failures.length;

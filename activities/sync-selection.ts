@@ -113,31 +113,37 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
     case 'retry': {
       let ids = pendingIds;
       let nextAfterId: number | null = null;
+      let skipped: { localId: string; sourceId: string }[] = [];
       if (!ids) {
         const page = await store.pageCouplings(mapping.name, {
           afterId: selection.afterId, limit: selection.limit, needs: plan.direction, includeSkipped: selection.includeSkipped,
         });
-        const skipped = page.filter((c) => c.skipped).map((c) => c.localId);
-        // The engine reads the couplings again, so it decides over the cleared flags.
-        if (selection.includeSkipped && skipped.length) await store.clearSkipped(mapping.name, skipped);
+        skipped = page.filter((c) => c.skipped).map((c) => ({ localId: c.localId, sourceId: sourceIdOf(c) }));
         ids = page.map(sourceIdOf);
         nextAfterId = lastId(page, selection.limit);
       }
-      // A record outside the filter is out of this mapping's scope: left as it is until it is back.
+      // A record outside the filter is out of this mapping's scope: left as it is (skipped too) until it is back.
       const read = await readWithin(pass, ids);
+      const retried = new Set([...read.records.map((r) => r.id), ...read.missing]);
+      const clear = skipped.filter((c) => retried.has(c.sourceId)).map((c) => c.localId);
+      // The engine reads the couplings again, so it decides over the cleared flags.
+      if (selection.includeSkipped && clear.length) await store.clearSkipped(mapping.name, clear);
       return { records: read.records, missing: [...read.missing], scanned: pendingIds ? 0 : read.records.length, nextAfterId };
     }
     case 'retryUncoupled': {
       let ids = pendingIds;
       let nextAfterId: number | null = null;
+      let skipped: string[] = [];
       if (!ids) {
         const page = await store.pageUncoupledFailures(mapping.name, plan.sourceSide, { afterId: selection.afterId, limit: selection.limit, includeSkipped: selection.includeSkipped });
-        const skipped = page.filter((u) => u.skipped).map((u) => u.recordId);
-        if (selection.includeSkipped && skipped.length) await store.clearUncoupledSkipped(mapping.name, plan.sourceSide, skipped);
+        skipped = page.filter((u) => u.skipped).map((u) => u.recordId);
         ids = page.map((u) => u.recordId);
         nextAfterId = lastId(page, selection.limit);
       }
       const read = await readWithin(pass, ids);
+      const inside = new Set(read.records.map((r) => r.id));
+      const clear = skipped.filter((id) => inside.has(id));
+      if (selection.includeSkipped && clear.length) await store.clearUncoupledSkipped(mapping.name, plan.sourceSide, clear);
       return { records: read.records, forget: [...read.missing], scanned: pendingIds ? 0 : read.records.length, nextAfterId };
     }
     case 'matchedBy': {

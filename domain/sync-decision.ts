@@ -17,6 +17,8 @@ export const MESSAGES = {
     `The ${side} record no longer exists; its coupling to ${counterpartId} is kept (source deletion rule KeepCoupling): uncouple it, or set sourceDeletion to RemoveCoupling or DeleteCounterpart.`,
   counterpartChanged: (side: Side, counterpartId: string): string =>
     `The ${side} record no longer exists, but its counterpart changed since the last synchronization, so ${counterpartId} was not deleted: delete or uncouple it by hand.`,
+  createTargetCoupled: (side: Side, key: string, mapping: string, owner: string): string =>
+    `The ${side} record ${key} this record's create would write is already coupled in mapping ${mapping} to ${owner}; uncouple it first.`,
 } as const;
 
 /** What the engine knows of a coupling when deciding, in the pass's direction. */

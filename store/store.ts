@@ -437,9 +437,31 @@ export class Store {
 
   async clearUncoupledSkipped(mappingName: string, side: Side, ids: readonly string[]): Promise<void> {
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).whereIn('record_id', part)
+      await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side, skipped: true }).whereIn('record_id', part)
         .update({ skipped: false, failure_count: 0, updated_at: this.now() });
     }
+  }
+
+  // --- records a pass uncoupled --------------------------------------------
+
+  /** Notes the source records a pass removed the coupling of, so the same job does not meet them again as uncoupled. */
+  async rememberUncoupled(jobId: string, side: Side, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const rows = [...new Set(ids)].map((id) => ({ job_id: jobId, side, record_id: id }));
+    for (const part of chunk(rows, rowsPerInsert(this.knex, 3))) await this.knex(TABLES.passUncoupled).insert(part).onConflict().ignore();
+  }
+
+  async uncoupledBy(jobId: string, side: Side, ids: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
+      const rows: Row[] = await this.knex(TABLES.passUncoupled).where({ job_id: jobId, side }).whereIn('record_id', part).select('record_id');
+      for (const r of rows) out.add(String(r.record_id));
+    }
+    return out;
+  }
+
+  async forgetUncoupled(jobId: string): Promise<void> {
+    await this.knex(TABLES.passUncoupled).where('job_id', jobId).delete();
   }
 
   // --- match claims --------------------------------------------------------

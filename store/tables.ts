@@ -8,5 +8,6 @@ export const TABLES = {
   runLocks: 'mapping_run_locks',
   uncoupledFailures: 'uncoupled_failures',
   matchClaims: 'match_claims',
+  passUncoupled: 'pass_uncoupled',
   migrations: 'coupling_sync_migrations',
 } as const;

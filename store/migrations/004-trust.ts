@@ -68,6 +68,14 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['mapping_name', 'side', 'record_id']);
   });
 
+  // Records a pass uncoupled: the same job must not meet them again as uncoupled ones (each record once per job).
+  await knex.schema.createTable(TABLES.passUncoupled, (t) => {
+    t.string('job_id', 64).notNullable();
+    t.string('side', 16).notNullable();
+    t.string('record_id', 200).notNullable();
+    t.primary(['job_id', 'side', 'record_id']);
+  });
+
   await knex.schema.createTable(TABLES.matchClaims, (t) => {
     t.string('job_id', 64).notNullable();
     t.integer('level').notNullable();
@@ -80,6 +88,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable(TABLES.mappings, (t) => t.dropColumn('source_deletion'));
   await knex.schema.dropTableIfExists(TABLES.matchClaims);
+  await knex.schema.dropTableIfExists(TABLES.passUncoupled);
   await knex.schema.dropTableIfExists(TABLES.uncoupledFailures);
   await knex.schema.alterTable(TABLES.couplings, (t) => {
     t.dropUnique(['local_system', 'local_table', 'local_id'], 'couplings_local_record_unique');
