@@ -262,3 +262,30 @@ const describeMapping: BadInput[] = [
 export const BAD_INPUTS: BadInput[] = [
   ...perWorkflow(), ...bulkSync, ...singleSync, ...retryFailed, ...matchBasedCoupling, ...setUpCoupling, ...uncouple, ...describeMapping,
 ];
+
+// ---- Hostile input that is not a workflow input -------------------------------------------------
+// What a service answers, what a configuration file or the environment says, what a terminal user
+// types: each list below is run by bad-input.test.ts, and docs/SECURITY.md says what each promises.
+
+/** An @odata.nextLink a service (or something between it and us) might send, given the service's own origin. */
+export interface HostileLink {
+  label: string;
+  link: (origin: URL) => string;
+  /** Text the refusal must contain: the scheme and host the token would have gone to. */
+  names: (origin: URL) => string;
+}
+
+const nextPort = (origin: URL): number => Number(origin.port) + 1;
+
+/** Every one must end the read, non-retryable and naming where it pointed, with no request sent there. */
+export const HOSTILE_LINKS: HostileLink[] = [
+  { label: 'another host', link: () => 'https://collector.evil.example/api/next?$skiptoken=1', names: () => 'https://collector.evil.example' },
+  { label: 'a host that starts like the service', link: (o) => `${o.protocol}//${o.hostname}.evil.example:${o.port}/next`, names: (o) => `${o.hostname}.evil.example` },
+  { label: 'the same host on another scheme', link: (o) => `https://${o.host}/next`, names: (o) => `https://${o.host}` },
+  { label: 'the same host on another port', link: (o) => `${o.protocol}//${o.hostname}:${nextPort(o)}/next`, names: (o) => `${o.hostname}:${nextPort(o)}` },
+  { label: 'the same machine by another name', link: (o) => `${o.protocol}//localhost:${o.port}/next`, names: (o) => `localhost:${o.port}` },
+  { label: 'a protocol-relative link', link: () => '//evil.example/next', names: () => '//evil.example' },
+  { label: 'the service as user info before another host', link: (o) => `${o.protocol}//${o.host}@evil.example/next`, names: () => '//evil.example' },
+  { label: 'a backslash before the host', link: (o) => `${o.protocol}//evil.example\\@${o.host}/next`, names: () => '//evil.example' },
+  { label: 'a file URL', link: () => 'file:///etc/passwd', names: () => 'file://' },
+];

@@ -4,7 +4,9 @@
  * start the way the Web UI sends it (which must end as a non-retryable workflow
  * failure naming the field). Nothing may be written. Injection text that is a
  * well-formed value (a filter value, a record id) must be a plain value on
- * SQLite and on PostgreSQL.
+ * SQLite and on PostgreSQL. Hostile input from elsewhere (a service's links,
+ * configuration, the environment, CLI arguments, codec server requests) is
+ * refused as the corpus's later lists say.
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
@@ -18,7 +20,13 @@ import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import type { MappingDefinition } from '../../domain/mapping';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import type { Store } from '../../store/store';
-import { BAD_INPUTS, FIXTURE_MAPPINGS, INJECTIONS, WORKFLOW_TYPES, type BadInput, type WorkflowKind } from './bad-input-corpus';
+import { BAD_INPUTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS, WORKFLOW_TYPES, type BadInput, type WorkflowKind } from './bad-input-corpus';
+import { isPermanentConfigurationError } from '../../connectors/transient';
+import { DataverseConnector } from '../../connectors/dataverse';
+import { BusinessCentralConnector } from '../../connectors/business-central';
+import type { Connector } from '../../connectors/connector';
+import { startDataverseEmulator } from '../emulators/dataverse/dataverse-emulator';
+import { startBusinessCentralEmulator } from '../emulators/business-central/bc-emulator';
 import { counts, missingTables, snapshot } from './store-snapshot';
 import { availableDialects, POSTGRES_URL, sqliteDialect, type Dialect } from '../helpers/stores';
 import { account, customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
@@ -356,3 +364,60 @@ async function checkInjections(store: Store, sys: DialectSystems): Promise<void>
     expect(after.jobErrors.length).toBe(before.jobErrors.length + 1);
   });
 }
+
+describe('a hostile @odata.nextLink never gets the access token', () => {
+  interface Sent { url: string; authorized: boolean }
+
+  /** A fetch that passes everything on but swaps the first nextLink for `link`, recording where each request went. */
+  function rewriting(link: string, sent: Sent[]): typeof fetch {
+    let swapped = false;
+    return (async (url: string | URL | Request, init?: RequestInit) => {
+      sent.push({ url: String(url), authorized: new Headers(init?.headers).has('authorization') });
+      const response = await fetch(url, init);
+      let text = await response.text();
+      if (!swapped && text.includes('"@odata.nextLink"')) {
+        swapped = true;
+        const body = JSON.parse(text) as Record<string, unknown>;
+        body['@odata.nextLink'] = link;
+        text = JSON.stringify(body);
+      }
+      return new Response(text, { status: response.status, headers: response.headers });
+    }) as typeof fetch;
+  }
+
+  async function check(service: string, origin: URL, connector: (f: typeof fetch) => Connector, table: string): Promise<string[]> {
+    const problems: string[] = [];
+    for (const entry of HOSTILE_LINKS) {
+      const sent: Sent[] = [];
+      const error = await connector(rewriting(entry.link(origin), sent)).scanKeys({ table, filter: [], since: null, after: null, limit: 100 })
+        .then(() => null, (e: unknown) => e);
+      const message = error instanceof Error ? error.message : String(error);
+      const where = `[${service}] ${entry.label}`;
+      if (!isPermanentConfigurationError(error)) problems.push(`${where}: not a permanent failure: ${message}`);
+      if (!message.includes(entry.names(origin))) problems.push(`${where}: message does not name ${entry.names(origin)}: ${message}`);
+      const elsewhere = sent.filter((s) => new URL(s.url).origin !== origin.origin);
+      if (elsewhere.length > 0) problems.push(`${where}: requests went to ${elsewhere.map((s) => s.url).join(', ')}`);
+    }
+    return problems;
+  }
+
+  test('Dataverse and Business Central: each link ends the read, non-retryable, naming where it pointed', async () => {
+    const dataverse = await startDataverseEmulator();
+    const bc = await startBusinessCentralEmulator({ pageSize: 2 });
+    try {
+      dataverse.put('accounts', Array.from({ length: 5 }, (_, i) => ({ name: `Account ${i}` })));
+      bc.seed('customers', Array.from({ length: 5 }, (_, i) => ({ displayName: `Customer ${i}` })));
+      const problems = [
+        ...await check('dataverse', new URL(dataverse.environmentUrl), (f) => new DataverseConnector({
+          name: 'dataverse', environmentUrl: dataverse.environmentUrl, pageSize: 2, fetch: f,
+          credentials: { tokenUrl: dataverse.tokenUrl, clientId: dataverse.clientId, clientSecret: dataverse.clientSecret },
+          tables: { account: { entitySet: 'accounts', idAttribute: 'accountid', columns: ['name'] } },
+        }), 'account'),
+        ...await check('business central', new URL(bc.origin), (f) => new BusinessCentralConnector({ ...bc.connectorOptions(), fetch: f }), 'customers'),
+      ];
+      expect(problems).toEqual([]);
+    } finally {
+      await Promise.all([dataverse.close(), bc.close()]);
+    }
+  });
+});
