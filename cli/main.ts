@@ -44,10 +44,11 @@ let connection: Connection | null = null;
 let store: Store | null = null;
 
 async function temporal(): Promise<{ client: Client; sync: CouplingSyncClient; schedules: SyncSchedules }> {
-  const config = temporalConfigFromEnv();
   const g = globals();
+  // --address is checked as TEMPORAL_ADDRESS is (an API key in clear text only to a loopback address).
+  const config = temporalConfigFromEnv(g.address ? { ...process.env, TEMPORAL_ADDRESS: g.address } : process.env);
   // Lazy: input is validated before the first call reaches the server.
-  connection ??= Connection.lazy({ address: g.address ?? config.address, tls: config.tls, apiKey: config.apiKey });
+  connection ??= Connection.lazy({ address: config.address, tls: config.tls, apiKey: config.apiKey });
   // Results of workers that encrypt payloads are readable only with the same codec.
   const client = new Client({ connection, namespace: g.namespace ?? config.namespace, dataConverter: codecDataConverterFromEnv() });
   const taskQueue = g.taskQueue ?? config.taskQueue;

@@ -5,7 +5,8 @@
  * attempts, so an outage never turns into error rows.
  */
 import { isTransientDbError } from './db-errors';
-import { TransientHttpError, UntrustedUrlError } from './http/http-client';
+import { TransientHttpError } from './http/http-client';
+import { UntrustedUrlError } from './http/url-policy';
 import { AuthenticationError } from './http/token-client';
 
 export function isTransientError(error: unknown): boolean {

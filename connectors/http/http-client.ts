@@ -15,6 +15,9 @@ import { redact } from '../../activities/redact';
 import { retryAfterMs } from './retry-after';
 import { parseODataError } from './odata-error';
 import type { TokenProvider } from './token-client';
+import { requireCredentialSafeUrl, UntrustedUrlError } from './url-policy';
+
+export { UntrustedUrlError };
 
 export interface HttpClientOptions {
   /** Service root every relative path is resolved against, e.g. https://org.crm.dynamics.com/api/data/v9.2/ */
@@ -53,12 +56,12 @@ export class TransientHttpError extends Error {
   }
 }
 
-/**
- * A request to a URL outside the configured origin: the access token would go
- * to a host nobody configured. No retry can fix it, so the run fails at once.
- */
-export class UntrustedUrlError extends Error {
-  override readonly name = 'UntrustedUrlError';
+/** A failed fetch's message and its cause's, e.g. "fetch failed (connect ECONNREFUSED 10.0.0.5:443)". */
+export function fetchErrorText(error: unknown): string {
+  // Duck-typed: fetch's errors may come from another realm (Jest's sandbox), where instanceof Error fails.
+  const messageOf = (e: unknown): string => (typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e));
+  const inner = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
+  return `${messageOf(error)}${inner !== undefined ? ` (${messageOf(inner)})` : ''}`;
 }
 
 export class HttpClient {
@@ -67,7 +70,7 @@ export class HttpClient {
 
   constructor(private readonly options: HttpClientOptions) {
     this.limit = pLimit(Math.max(1, options.maxConcurrency));
-    this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    this.base = requireCredentialSafeUrl(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`, `${options.name}: the service URL`);
   }
 
   resolve(url: string): string {
@@ -104,11 +107,7 @@ export class HttpClient {
         redirect: 'manual',
       });
     } catch (error) {
-      // Duck-typed: fetch's errors may come from another realm (Jest's sandbox), where instanceof Error fails.
-      const messageOf = (e: unknown): string => (typeof e === 'object' && e !== null && 'message' in e ? String(e.message) : String(e));
-      const inner = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
-      const cause = `${messageOf(error)}${inner !== undefined ? ` (${messageOf(inner)})` : ''}`;
-      throw new TransientHttpError(redact(`${this.options.name}: ${request.method} ${new URL(url).pathname} failed: ${cause}`));
+      throw new TransientHttpError(redact(`${this.options.name}: ${request.method} ${new URL(url).pathname} failed: ${fetchErrorText(error)}`));
     }
     const text = await response.text().catch((error: unknown) => {
       throw new TransientHttpError(`${this.options.name}: response to ${request.method} ${new URL(url).pathname} was cut off: ${String(error)}`);

@@ -1,10 +1,13 @@
 /**
  * The shared HTTP layer's credential rules: the access token goes only to the
- * configured origin, whatever URL a service's answer (an @odata.nextLink) names.
+ * configured origin, whatever URL a service's answer (an @odata.nextLink) names;
+ * the client secret only to the token URL, and never waits forever for it.
  * A fake fetch records where each request would have gone, with which headers.
  */
-import { HttpClient } from '../../connectors/http/http-client';
-import type { TokenProvider } from '../../connectors/http/token-client';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpClient, TransientHttpError } from '../../connectors/http/http-client';
+import { ClientCredentialsTokenProvider, type TokenProvider } from '../../connectors/http/token-client';
 import { isPermanentConfigurationError, isTransientError } from '../../connectors/transient';
 import { DataverseConnector } from '../../connectors/dataverse';
 import { startDataverseEmulator } from '../emulators/dataverse/dataverse-emulator';
@@ -101,4 +104,52 @@ test('a Dataverse nextLink that points elsewhere ends the read, naming the host;
   } finally {
     await emulator.close();
   }
+});
+
+describe('the token request', () => {
+  const servers: http.Server[] = [];
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+  async function serve(handler: http.RequestListener): Promise<string> {
+    const server = http.createServer(handler);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const credentials = (tokenUrl: string) => ({ tokenUrl, clientId: 'app-id', clientSecret: 'cs-7f3a9c-secret', scope: 'https://org.crm.dynamics.com/.default' });
+
+  test('a token endpoint that never answers times out: a passing failure naming the host, not a hang', async () => {
+    const origin = await serve(() => { /* accepts the request and never answers */ });
+    const tokens = new ClientCredentialsTokenProvider(credentials(`${origin}/t/oauth2/v2.0/token`), { timeoutMs: 300 });
+    const outcome = await Promise.race([
+      tokens.getToken().then(() => 'a token', (e: unknown) => e),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000)),
+    ]);
+    expect(outcome).toBeInstanceOf(TransientHttpError);
+    expect((outcome as Error).message).toMatch(/token request .*127\.0\.0\.1:\d+ timed out after 300 ms/);
+    expect((outcome as Error).message).not.toContain('cs-7f3a9c-secret');
+  });
+
+  test('a redirect from the token endpoint is not followed with the secret', async () => {
+    const received: string[] = [];
+    const collector = await serve((req, res) => {
+      req.on('data', (c: Buffer) => received.push(c.toString()));
+      req.on('end', () => res.end('{"access_token":"x","expires_in":3600}'));
+    });
+    const origin = await serve((_req, res) => { res.writeHead(307, { Location: `${collector}/steal` }); res.end(); });
+    const tokens = new ClientCredentialsTokenProvider(credentials(`${origin}/t/oauth2/v2.0/token`));
+    const error = await tokens.getToken().then(() => null, (e: unknown) => e);
+    expect(isPermanentConfigurationError(error)).toBe(true);
+    expect((error as Error).message).toContain(collector);
+    expect(received).toEqual([]);
+  });
+
+  test('a plain-http token URL to another machine is refused before any request', () => {
+    expect(() => new ClientCredentialsTokenProvider(credentials('http://login.example.com/t/oauth2/v2.0/token'), { name: 'dataverse' }))
+      .toThrow(/^dataverse: tokenUrl http:\/\/login\.example\.com would carry credentials in clear text/);
+  });
 });

@@ -289,3 +289,82 @@ export const HOSTILE_LINKS: HostileLink[] = [
   { label: 'a backslash before the host', link: (o) => `${o.protocol}//evil.example\\@${o.host}/next`, names: () => '//evil.example' },
   { label: 'a file URL', link: () => 'file:///etc/passwd', names: () => 'file://' },
 ];
+
+/**
+ * Requests to the codec server (which decrypts payloads for whoever it answers), sent whole before the
+ * answer is read, as a simple client does. `$TOKEN` stands for the server's token, `$UI` for the Web UI's origin.
+ */
+export interface CodecServerRequest {
+  label: string;
+  /** The server was started with a token. */
+  token: boolean;
+  headers: Record<string, string>;
+  /** Bytes of body to send instead of a small valid one (over the server's 4 MiB limit). */
+  bodyBytes?: number;
+  chunked?: boolean;
+  status: number;
+}
+
+const OVER_LIMIT = 24 * 1024 * 1024;
+
+export const CODEC_SERVER_REQUESTS: CodecServerRequest[] = [
+  { label: 'no Origin (not a browser) on a server without a token', token: false, headers: {}, status: 403 },
+  { label: "another site's Origin", token: false, headers: { Origin: 'https://evil.example' }, status: 403 },
+  { label: 'Origin "null" (a sandboxed page, a file)', token: false, headers: { Origin: 'null' }, status: 403 },
+  { label: "the UI's origin on another port", token: false, headers: { Origin: 'http://localhost:8234' }, status: 403 },
+  { label: 'no Origin and no token on a server with one', token: true, headers: {}, status: 401 },
+  { label: 'a wrong token', token: true, headers: { Authorization: 'Bearer wrong-token' }, status: 401 },
+  { label: 'the token with a character more', token: true, headers: { Authorization: 'Bearer $TOKENx' }, status: 401 },
+  { label: 'the token under the Basic scheme', token: true, headers: { Authorization: 'Basic $TOKEN' }, status: 401 },
+  { label: 'the token with no scheme', token: true, headers: { Authorization: '$TOKEN' }, status: 401 },
+  { label: "the UI's origin without the token, on a server with one", token: true, headers: { Origin: '$UI' }, status: 401 },
+  { label: 'a body over the limit, announced by Content-Length', token: false, headers: { Origin: '$UI' }, bodyBytes: OVER_LIMIT, status: 413 },
+  { label: 'a body over the limit, chunked', token: false, headers: { Origin: '$UI' }, bodyBytes: OVER_LIMIT, chunked: true, status: 413 },
+  { label: 'a body over the limit with the token', token: true, headers: { Authorization: 'Bearer $TOKEN' }, bodyBytes: OVER_LIMIT, status: 413 },
+  // Accepted: what the UI and the Temporal CLI send.
+  { label: "the UI's origin on a server without a token", token: false, headers: { Origin: '$UI' }, status: 200 },
+  { label: 'the token, no Origin (the Temporal CLI with --codec-auth)', token: true, headers: { Authorization: 'Bearer $TOKEN' }, status: 200 },
+  { label: '"bearer" in lower case', token: true, headers: { Authorization: 'bearer $TOKEN' }, status: 200 },
+  { label: '"BEARER" in upper case', token: true, headers: { Origin: '$UI', Authorization: 'BEARER $TOKEN' }, status: 200 },
+];
+
+/** Where the codec server may listen: without a token, only on a loopback address. */
+export const CODEC_SERVER_HOSTS: { label: string; host: string; token: boolean; refused: boolean }[] = [
+  { label: 'all IPv4 interfaces without a token', host: '0.0.0.0', token: false, refused: true },
+  { label: 'all interfaces (IPv6) without a token', host: '::', token: false, refused: true },
+  { label: 'a LAN address without a token', host: '192.168.1.20', token: false, refused: true },
+  { label: 'a host name without a token', host: 'codec.internal.example', token: false, refused: true },
+  { label: 'all IPv4 interfaces with a token', host: '0.0.0.0', token: true, refused: false },
+  { label: 'localhost without a token', host: 'localhost', token: false, refused: false },
+  { label: '127.0.0.1 without a token', host: '127.0.0.1', token: false, refused: false },
+];
+
+/** Temporal connection settings that would send the API key in clear text; `names` is what the refusal must say. */
+export const CLEAR_TEXT_TEMPORAL: { label: string; env: Record<string, string>; names: string }[] = [
+  { label: 'TLS off, API key, a remote host', env: { TEMPORAL_ADDRESS: 'temporal.example.com:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: 'temporal.example.com:7233' },
+  { label: 'TLS off, API key, a LAN address', env: { TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_TLS: 'no', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: '10.0.0.5:7233' },
+  { label: 'TLS off, API key, an IPv6 address', env: { TEMPORAL_ADDRESS: '[2001:db8::7]:7233', TEMPORAL_TLS: '0', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: '[2001:db8::7]:7233' },
+  { label: 'TLS off, API key, a host named like localhost', env: { TEMPORAL_ADDRESS: 'localhost.evil.example:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: 'localhost.evil.example:7233' },
+  { label: 'TLS off, API key, all interfaces', env: { TEMPORAL_ADDRESS: '0.0.0.0:7233', TEMPORAL_TLS: 'off', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: '0.0.0.0:7233' },
+];
+
+/** Allowed: plain text with an API key to a loopback address (a local TLS-terminating proxy). */
+export const LOOPBACK_TEMPORAL: { label: string; env: Record<string, string> }[] = [
+  { label: 'localhost', env: { TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+  { label: '127.0.0.1', env: { TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+  { label: '[::1]', env: { TEMPORAL_ADDRESS: '[::1]:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+  { label: 'the default address', env: { TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+];
+
+/**
+ * SYSTEMS_CONFIG entries whose service or token URL is plain http to another machine: the bearer token or
+ * the client secret would travel in clear text. Each is refused at start-up, naming the setting and the host.
+ */
+export const CLEAR_TEXT_SYSTEMS: { label: string; entry: Record<string, unknown>; names: string[] }[] = [
+  { label: 'Dataverse environment over http', entry: { type: 'dataverse', environmentUrl: 'http://contoso.crm.dynamics.com' }, names: ['environmentUrl', 'contoso.crm.dynamics.com'] },
+  { label: 'Dataverse token URL over http', entry: { type: 'dataverse', tokenUrl: 'http://login.example.com/t/oauth2/v2.0/token' }, names: ['tokenUrl', 'login.example.com'] },
+  { label: 'Business Central API over http', entry: { type: 'businessCentral', apiUrl: 'http://bc.example.com/v2.0/t/production/api/v2.0' }, names: ['apiUrl', 'bc.example.com'] },
+  { label: 'Business Central token URL over http', entry: { type: 'businessCentral', tokenUrl: 'http://10.1.2.3/t/oauth2/v2.0/token' }, names: ['tokenUrl', '10.1.2.3'] },
+  { label: 'Business Central API on a host named like localhost', entry: { type: 'businessCentral', apiUrl: 'http://localhost.evil.example/api/v2.0' }, names: ['apiUrl', 'localhost.evil.example'] },
+  { label: 'a token URL that is not http at all', entry: { type: 'dataverse', tokenUrl: 'ftp://login.example.com/token' }, names: ['tokenUrl', 'login.example.com'] },
+];

@@ -20,7 +20,18 @@ import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import type { MappingDefinition } from '../../domain/mapping';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import type { Store } from '../../store/store';
-import { BAD_INPUTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS, WORKFLOW_TYPES, type BadInput, type WorkflowKind } from './bad-input-corpus';
+import {
+  BAD_INPUTS, CLEAR_TEXT_SYSTEMS, CLEAR_TEXT_TEMPORAL, CODEC_SERVER_HOSTS, CODEC_SERVER_REQUESTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS,
+  LOOPBACK_TEMPORAL, WORKFLOW_TYPES, type BadInput, type CodecServerRequest, type WorkflowKind,
+} from './bad-input-corpus';
+import net from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
+import { startCodecServer } from '../../codec/codec-server';
+import { ConfigError, temporalConfigFromEnv } from '../../worker/config';
+import { systemsFromFile } from '../../worker/systems-config';
 import { isPermanentConfigurationError } from '../../connectors/transient';
 import { DataverseConnector } from '../../connectors/dataverse';
 import { BusinessCentralConnector } from '../../connectors/business-central';
@@ -419,5 +430,123 @@ describe('a hostile @odata.nextLink never gets the access token', () => {
     } finally {
       await Promise.all([dataverse.close(), bc.close()]);
     }
+  });
+});
+
+describe('the codec server answers only the UI and token holders, and says 413 to an oversized body', () => {
+  const UI = 'http://localhost:8233';
+  const TOKEN = `tok-${randomBytes(12).toString('hex')}`;
+
+  /** Sends the whole request, then reads the answer (as many simple clients do); the status, or how the connection ended. */
+  function sendWhole(url: string, entry: CodecServerRequest, body: Buffer): Promise<string> {
+    const { hostname, port } = new URL(url);
+    const headers = Object.entries(entry.headers).map(([k, v]) => `${k}: ${v.replace('$TOKEN', TOKEN).replace('$UI', UI)}\r\n`).join('');
+    return new Promise((resolve) => {
+      const socket = net.connect(Number(port), hostname);
+      socket.pause();
+      const chunks: Buffer[] = [];
+      const done = (how: string): void => {
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(chunks).toString('latin1'));
+        socket.destroy();
+        resolve(status ? status[1] : `no answer (${how})`);
+      };
+      socket.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (Buffer.concat(chunks).includes('\r\n\r\n')) done('answered');
+      });
+      socket.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'error'));
+      socket.on('end', () => done('closed'));
+      const length = entry.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.length}`;
+      socket.write(`POST /decode HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n${headers}${length}\r\n\r\n`);
+      const rest = entry.chunked ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : body;
+      // Read only once everything is written (or the write failed): what a sequential client sees.
+      socket.write(rest, () => setTimeout(() => socket.resume(), 50));
+    });
+  }
+
+  test('each request gets the status the corpus says', async () => {
+    const codec = new AesGcmPayloadCodec({ key: randomBytes(32) });
+    const [sealed] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"hello"') }]);
+    const valid = Buffer.from(JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(sealed.data ?? []).toString('base64') }] }));
+    const open = await startCodecServer({ codec, port: 0, allowedOrigins: [UI] });
+    const guarded = await startCodecServer({ codec, port: 0, allowedOrigins: [UI], token: TOKEN });
+    try {
+      const problems: string[] = [];
+      for (const entry of CODEC_SERVER_REQUESTS) {
+        const body = entry.bodyBytes ? Buffer.alloc(entry.bodyBytes, 0x20) : valid;
+        const status = await sendWhole((entry.token ? guarded : open).url, entry, body);
+        if (status !== String(entry.status)) problems.push(`${entry.label}: expected ${entry.status}, got ${status}`);
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await Promise.all([open.close(), guarded.close()]);
+    }
+  });
+
+  test('without a token it listens only on a loopback address', async () => {
+    const codec = new AesGcmPayloadCodec({ key: randomBytes(32) });
+    const problems: string[] = [];
+    for (const entry of CODEC_SERVER_HOSTS) {
+      const outcome = await startCodecServer({ codec, port: 0, host: entry.host, token: entry.token ? TOKEN : undefined }).then(
+        async (server) => { await server.close(); return null; },
+        (e: unknown) => e as Error,
+      );
+      if (entry.refused && !(outcome && outcome.message.includes(entry.host) && outcome.message.includes('CODEC_SERVER_TOKEN'))) {
+        problems.push(`${entry.label}: expected a refusal naming ${entry.host} and CODEC_SERVER_TOKEN, got ${outcome ? outcome.message : 'a running server'}`);
+      }
+      if (!entry.refused && outcome) problems.push(`${entry.label}: refused: ${outcome.message}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('credentials are never sent in clear text to another machine', () => {
+  test('Temporal: TLS off with an API key is refused unless the address is a loopback one', () => {
+    const problems: string[] = [];
+    for (const entry of CLEAR_TEXT_TEMPORAL) {
+      const error = (() => { try { temporalConfigFromEnv(entry.env); return null; } catch (e) { return e as Error; } })();
+      if (!(error instanceof ConfigError)) problems.push(`${entry.label}: not refused`);
+      else if (!error.message.includes(entry.names) || !error.message.includes('TEMPORAL_TLS')) problems.push(`${entry.label}: message does not name ${entry.names} and TEMPORAL_TLS: ${error.message}`);
+      else if (error.message.includes(entry.env.TEMPORAL_API_KEY)) problems.push(`${entry.label}: message shows the API key`);
+    }
+    for (const entry of LOOPBACK_TEMPORAL) {
+      try {
+        expect(temporalConfigFromEnv(entry.env)).toMatchObject({ tls: undefined, apiKey: entry.env.TEMPORAL_API_KEY });
+      } catch (e) {
+        problems.push(`${entry.label}: refused: ${(e as Error).message}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('SYSTEMS_CONFIG: plain http service and token URLs to another machine are refused at start-up, naming the setting and host', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clear-text-'));
+    const secret = `Cs-${randomBytes(9).toString('hex')}`;
+    const base: Record<string, Record<string, unknown>> = {
+      dataverse: {
+        type: 'dataverse', environmentUrl: 'https://contoso.crm.dynamics.com', tenantId: 'contoso.onmicrosoft.com', clientId: 'app-id',
+        clientSecretEnv: 'SYNC_SECRET', tables: { account: { entitySet: 'accounts', idAttribute: 'accountid' } },
+      },
+      businessCentral: {
+        type: 'businessCentral', environment: 'production', companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21', tenantId: 'contoso.onmicrosoft.com',
+        clientId: 'app-id', clientSecretEnv: 'SYNC_SECRET',
+      },
+    };
+    const problems: string[] = [];
+    for (const [i, entry] of CLEAR_TEXT_SYSTEMS.entries()) {
+      const file = path.join(dir, `${i}.json`);
+      writeFileSync(file, JSON.stringify({ crm: { ...base[entry.entry.type as string], ...entry.entry } }));
+      let error: Error | null = null;
+      try {
+        const opened = systemsFromFile(file, { SYNC_SECRET: secret });
+        await opened.close();
+      } catch (e) {
+        error = e as Error;
+      }
+      if (!error) problems.push(`${entry.label}: accepted`);
+      else if (!entry.names.every((n) => error.message.includes(n))) problems.push(`${entry.label}: message does not name ${entry.names.join(' and ')}: ${error.message}`);
+      else if (error.message.includes(secret)) problems.push(`${entry.label}: message shows the secret`);
+    }
+    expect(problems).toEqual([]);
   });
 });
