@@ -3,7 +3,6 @@
  * error rows from a terminal or a script. Every command takes --json; failures
  * end with one sentence and a non-zero exit code.
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
@@ -14,8 +13,10 @@ import { InvalidInputError } from '../common/validate';
 import { progressQuery } from '../common/definitions';
 import { Store } from '../store/store';
 import { temporalConfigFromEnv } from '../worker/config';
+import { readJsonFile } from '../worker/json-file';
 import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import { describeFatal } from '../worker/fatal';
+import { visible, visibleJson } from '../common/visible-text';
 
 interface GlobalOptions {
   json?: boolean;
@@ -60,15 +61,24 @@ async function openStore(): Promise<Store> {
   return store;
 }
 
+/**
+ * Prints a result. Ids and messages come from the systems and may hold terminal escape sequences:
+ * human output builds its lines with `line`, JSON has what JSON.stringify leaves raw escaped too.
+ */
 function print(value: unknown, human: () => string): void {
-  console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+  console.log(globals().json ? visibleJson(JSON.stringify(value, null, 2)) : human());
+}
+
+/** One line for the terminal: every interpolated value with its control characters (line feeds too) shown as \uXXXX. */
+function line(strings: TemplateStringsArray, ...values: unknown[]): string {
+  return strings.reduce((out, text, i) => `${out}${visible(String(values[i - 1]))}${text}`);
 }
 
 function summarize(result: RunResult): string {
   return result.jobs
     .map((j) => {
       const counts = Object.entries(j.counters).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing to do';
-      return `${result.mapping} ${j.direction ?? j.type}: ${j.status} (${counts}) job ${j.jobId}`;
+      return line`${result.mapping} ${j.direction ?? j.type}: ${j.status} (${counts}) job ${j.jobId}`;
     })
     .join('\n');
 }
@@ -100,7 +110,7 @@ async function follow(handle: WorkflowHandle): Promise<RunResult> {
 async function runAndReport(start: () => Promise<WorkflowHandle>, wait: boolean): Promise<void> {
   const handle = await start();
   if (!wait) {
-    print({ workflowId: handle.workflowId }, () => `Started ${handle.workflowId}`);
+    print({ workflowId: handle.workflowId }, () => line`Started ${handle.workflowId}`);
     return;
   }
   const result = await follow(handle);
@@ -190,7 +200,7 @@ schedule
   .option('--paused', 'create it paused')
   .action(async (mapping: string, o: { every: string; paused?: boolean }) => {
     const info = await (await temporal()).schedules.create(mapping, { every: o.every, paused: o.paused });
-    print(info, () => `Schedule ${info.scheduleId}: every ${info.every}${info.paused ? ' (paused)' : ''}`);
+    print(info, () => line`Schedule ${info.scheduleId}: every ${info.every}${info.paused ? ' (paused)' : ''}`);
   });
 schedule
   .command('update')
@@ -198,7 +208,7 @@ schedule
   .requiredOption('--every <duration>', 'new interval')
   .action(async (mapping: string, o: { every: string }) => {
     const info = await (await temporal()).schedules.updateInterval(mapping, o.every);
-    print(info, () => `Schedule ${info.scheduleId}: every ${info.every}`);
+    print(info, () => line`Schedule ${info.scheduleId}: every ${info.every}`);
   });
 for (const [name, verb] of [['pause', 'Paused'], ['resume', 'Resumed'], ['trigger', 'Triggered'], ['delete', 'Deleted']] as const) {
   schedule
@@ -207,12 +217,12 @@ for (const [name, verb] of [['pause', 'Paused'], ['resume', 'Resumed'], ['trigge
     .action(async (mapping: string) => {
       const { schedules } = await temporal();
       await schedules[name](mapping);
-      print({ mapping, [name]: true }, () => `${verb} the schedule of ${mapping}`);
+      print({ mapping, [name]: true }, () => line`${verb} the schedule of ${mapping}`);
     });
 }
 schedule.command('list').action(async () => {
   const all = await (await temporal()).schedules.list();
-  print(all, () => (all.length ? all.map((s) => `${s.mapping}\tevery ${s.every}\t${s.paused ? 'paused' : 'active'}\tnext ${s.nextRunAt?.toISOString() ?? '-'}`).join('\n') : 'No schedules.'));
+  print(all, () => (all.length ? all.map((s) => line`${s.mapping}\tevery ${s.every}\t${s.paused ? 'paused' : 'active'}\tnext ${s.nextRunAt?.toISOString() ?? '-'}`).join('\n') : 'No schedules.'));
 });
 
 program
@@ -224,7 +234,7 @@ program
     const jobs = await (await openStore()).listJobs({ mappingName: o.mapping, limit: o.limit });
     print(jobs, () =>
       jobs.length
-        ? jobs.map((j) => `${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`).join('\n')
+        ? jobs.map((j) => line`${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`).join('\n')
         : 'No jobs yet.',
     );
   });
@@ -237,30 +247,25 @@ program
   .option('--limit <n>', 'how many', (v) => Number(v), 50)
   .action(async (o: { mapping?: string; job?: string; limit: number }) => {
     const errors = await (await openStore()).listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
-    print(errors, () => (errors.length ? errors.map((e) => `${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`).join('\n') : 'No errors.'));
+    print(errors, () => (errors.length ? errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`).join('\n') : 'No errors.'));
   });
 
 const mappings = program.command('mappings').description('integration table mappings in the store');
 mappings.command('list', { isDefault: true }).action(async () => {
   const names = await (await openStore()).listMappingNames();
-  print(names, () => (names.length ? names.join('\n') : 'No mappings.'));
+  print(names, () => (names.length ? names.map((n) => line`${n}`).join('\n') : 'No mappings.'));
 });
 mappings
   .command('import')
   .description('validate and store mappings from a JSON file (one mapping or a list)')
   .argument('<file>')
   .action(async (file: string) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new CliError(`Cannot read ${file} as JSON: ${(error as Error).message}.`);
-    }
+    const raw = readJsonFile(file, `Mappings file "${file}"`);
     const s = await openStore();
     await s.migrate();
     const saved: string[] = [];
     for (const definition of Array.isArray(raw) ? raw : [raw]) saved.push((await s.saveMapping(definition)).name);
-    print(saved, () => `Stored mapping(s): ${saved.join(', ')}`);
+    print(saved, () => line`Stored mapping(s): ${saved.join(', ')}`);
   });
 
 function sentence(error: unknown): string {
@@ -274,8 +279,8 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (error) {
     const message = sentence(error);
-    if (globals().json) console.log(JSON.stringify({ error: message }));
-    console.error(`Error: ${message}`);
+    if (globals().json) console.log(visibleJson(JSON.stringify({ error: message })));
+    console.error(line`Error: ${message}`);
     process.exitCode = 1;
   } finally {
     await connection?.close();

@@ -6,7 +6,6 @@
  * file can be committed; they stay in the worker process and never reach a
  * workflow's input or history.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { z } from 'zod';
@@ -18,6 +17,7 @@ import { BusinessCentralConnector } from '../connectors/business-central';
 import { entraTokenUrl } from '../connectors/http/token-client';
 import { knexConfigFromUrl } from '../store/database-url';
 import { ConfigError } from './config';
+import { readJsonFile } from './json-file';
 
 const knexTables = z.record(z.string(), z.strictObject({ idColumn: z.string().optional(), modifiedOnColumn: z.string().optional() }));
 
@@ -136,11 +136,5 @@ export function parseSystemsFile(file: string, raw: unknown): SystemsFile {
 }
 
 export function systemsFromFile(file: string, env: NodeJS.ProcessEnv = process.env): OpenedSystems {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`SYSTEMS_CONFIG "${file}" cannot be read as JSON: ${(error as Error).message}.`);
-  }
-  return openSystems(parseSystemsFile(file, raw), env);
+  return openSystems(parseSystemsFile(file, readJsonFile(file, `SYSTEMS_CONFIG "${file}"`)), env);
 }

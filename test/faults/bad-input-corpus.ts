@@ -368,3 +368,39 @@ export const CLEAR_TEXT_SYSTEMS: { label: string; entry: Record<string, unknown>
   { label: 'Business Central API on a host named like localhost', entry: { type: 'businessCentral', apiUrl: 'http://localhost.evil.example/api/v2.0' }, names: ['apiUrl', 'localhost.evil.example'] },
   { label: 'a token URL that is not http at all', entry: { type: 'dataverse', tokenUrl: 'ftp://login.example.com/token' }, names: ['tokenUrl', 'login.example.com'] },
 ];
+
+/**
+ * Files that are not JSON (SYSTEMS_CONFIG, `mappings import`), each holding an inline secret. Node's own
+ * messages quote the text around the mistake; the refusal must say where (`at`) and quote nothing.
+ */
+export const MALFORMED_JSON: { label: string; text: string; at: string }[] = [
+  { label: 'a stray word after the secret', text: '{"crm": {"type": "dataverse", "clientSecret": "Cs-inline-7f3a9c" x}}', at: 'line 1, column 66' },
+  { label: 'the secret unquoted', text: '{\n  "crm": {\n    "clientSecret": Cs-inline-7f3a9c\n  }\n}', at: 'line 3, column 21' },
+  { label: 'the secret as the only text', text: 'Cs-inline-7f3a9c', at: 'line 1, column 1' },
+  { label: 'a string left open at the secret', text: '{"clientSecret": "Cs-inline-7f3a9c', at: 'line 1, column 18' },
+  { label: 'a control character in the secret', text: '{"clientSecret": "Cs-inline\u00077f3a9c"}', at: 'line 1, column 18' },
+  { label: 'a trailing comma after the secret', text: '{"clientSecret": "Cs-inline-7f3a9c",}', at: 'line 1, column 37' },
+  { label: 'a comment beside the secret', text: '{"clientSecret": "Cs-inline-7f3a9c" // rotate me\n}', at: 'line 1, column 37' },
+  { label: 'text after the JSON', text: '{"clientSecret": "Cs-inline-7f3a9c"} Cs-inline-7f3a9c', at: 'line 1, column 38' },
+  { label: 'an empty file', text: '', at: 'line 1, column 1' },
+];
+/** The secret every MALFORMED_JSON text holds; no part of it may be echoed. */
+export const MALFORMED_JSON_SECRET = 'Cs-inline-7f3a9c';
+
+/**
+ * Text a system of record may hold in a record id or an error message, which the CLI prints: terminal
+ * escape sequences and other control characters must reach the terminal as visible escapes, never as
+ * themselves (and never as a line of their own).
+ */
+export const TERMINAL_ESCAPES: { label: string; text: string }[] = [
+  { label: 'clear the screen (CSI)', text: '\u001b[2J\u001b[H' },
+  { label: 'set the window title (OSC)', text: '\u001b]0;owned\u0007' },
+  { label: 'a hyperlink (OSC 8)', text: '\u001b]8;;https://evil.example\u001b\\click here\u001b]8;;\u001b\\' },
+  { label: 'colours through the 8-bit CSI (C1)', text: '\u009b31mred' },
+  { label: 'a carriage return over the line', text: 'C1\rC2 all fine' },
+  { label: 'a line of its own', text: 'C1\n2026-01-01T00:00:00Z  CUSTOMER  C9 -> -  forged row' },
+  { label: 'backspaces', text: 'C1\b\b\bC9' },
+  { label: 'a right-to-left override', text: '\u202eC1' },
+  { label: 'a NUL byte', text: 'C1\u0000' },
+  { label: 'DEL', text: 'C\u007f1' },
+];

@@ -19,11 +19,12 @@ import type {
 import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import type { MappingDefinition } from '../../domain/mapping';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
-import type { Store } from '../../store/store';
+import { Store } from '../../store/store';
 import {
   BAD_INPUTS, CLEAR_TEXT_SYSTEMS, CLEAR_TEXT_TEMPORAL, CODEC_SERVER_HOSTS, CODEC_SERVER_REQUESTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS,
-  LOOPBACK_TEMPORAL, WORKFLOW_TYPES, type BadInput, type CodecServerRequest, type WorkflowKind,
+  LOOPBACK_TEMPORAL, MALFORMED_JSON, MALFORMED_JSON_SECRET, TERMINAL_ESCAPES, WORKFLOW_TYPES, type BadInput, type CodecServerRequest, type WorkflowKind,
 } from './bad-input-corpus';
+import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -550,3 +551,95 @@ describe('credentials are never sent in clear text to another machine', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('a file that is not JSON is refused saying where, quoting none of it', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'malformed-json-'));
+  const leaks = (message: string): boolean => {
+    // Any six characters of the secret in a row count as echoed.
+    for (let i = 0; i + 6 <= MALFORMED_JSON_SECRET.length; i++) if (message.includes(MALFORMED_JSON_SECRET.slice(i, i + 6))) return true;
+    return false;
+  };
+
+  test('SYSTEMS_CONFIG', () => {
+    const problems: string[] = [];
+    for (const [i, entry] of MALFORMED_JSON.entries()) {
+      const file = path.join(dir, `systems-${i}.json`);
+      writeFileSync(file, entry.text);
+      let message = '';
+      try {
+        systemsFromFile(file, {});
+        problems.push(`${entry.label}: accepted`);
+        continue;
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      if (leaks(message)) problems.push(`${entry.label}: echoes the file: ${message}`);
+      if (!message.includes(`SYSTEMS_CONFIG "${file}" is not valid JSON: ${entry.at}: `)) problems.push(`${entry.label}: does not say where (${entry.at}): ${message}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('mappings import (the CLI)', async () => {
+    const problems: string[] = [];
+    await runGroups(MALFORMED_JSON, 3, async (entry, i) => {
+      const file = path.join(dir, `mappings-${i}.json`);
+      writeFileSync(file, entry.text);
+      const { code, stdout, stderr } = await cli(['mappings', 'import', file], { DATABASE_URL: `sqlite:${path.join(dir, `store-${i}.sqlite`)}` });
+      if (code !== 1) problems.push(`${entry.label}: exit ${code}`);
+      if (leaks(stdout + stderr)) problems.push(`${entry.label}: echoes the file: ${stderr.trim()}`);
+      if (!stderr.includes(`Mappings file "${file}" is not valid JSON: ${entry.at}: `)) problems.push(`${entry.label}: does not say where (${entry.at}): ${stderr.trim()}`);
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the CLI prints what systems wrote without their control characters', () => {
+  /** What must never reach a terminal: C0 controls but the line feed, DEL, C1 controls, bidirectional overrides and isolates. */
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+  test('errors and jobs, human and --json: escapes shown as text, one line per row, JSON that reads back as stored', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'terminal-'));
+    const databaseUrl = `sqlite:${path.join(dir, 'store.sqlite')}`;
+    const store = Store.open({ databaseUrl });
+    try {
+      await store.migrate();
+      await store.saveMapping(testMapping());
+      const jobId = randomUUID();
+      await store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'ToIntegrationTable', workflowId: null, runId: null });
+      await store.createJob({ id: `job${TERMINAL_ESCAPES[0].text}${TERMINAL_ESCAPES[5].text}`, mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
+      await store.insertErrors(TERMINAL_ESCAPES.map((e, i) => ({
+        jobId, mappingName: 'CUSTOMER', sourceRecordId: `S${i}${e.text}`, destinationRecordId: `D${i}${e.text}`, message: `refused: ${e.text}`, fullMessage: null, attempts: 1,
+      })));
+      const env = { DATABASE_URL: databaseUrl };
+      const [errors, errorsJson, jobs, jobsJson] = await Promise.all([
+        cli(['errors'], env), cli(['--json', 'errors'], env), cli(['jobs'], env), cli(['--json', 'jobs'], env),
+      ]);
+      const problems: string[] = [];
+      for (const [name, out] of Object.entries({ errors, errorsJson, jobs, jobsJson })) {
+        if (out.code !== 0) problems.push(`${name}: exit ${out.code}: ${out.stderr.trim()}`);
+        if (CONTROL.test(out.stdout)) problems.push(`${name}: prints a control character: ${JSON.stringify(out.stdout.slice(0, 300))}`);
+      }
+      const lines = errors.stdout.trimEnd().split('\n');
+      if (lines.length !== TERMINAL_ESCAPES.length) problems.push(`errors: ${lines.length} lines for ${TERMINAL_ESCAPES.length} rows`);
+      if (jobs.stdout.trimEnd().split('\n').length !== 2) problems.push(`jobs: ${jobs.stdout.trimEnd().split('\n').length} lines for 2 rows`);
+      if (!errors.stdout.includes('\\u001b[2J')) problems.push('errors: the escape is not shown as text');
+      const readBack = (JSON.parse(errorsJson.stdout) as { sourceRecordId: string; message: string }[]).map((e) => e.sourceRecordId).sort();
+      if (JSON.stringify(readBack) !== JSON.stringify(TERMINAL_ESCAPES.map((e, i) => `S${i}${e.text}`).sort())) problems.push('errors --json: ids do not read back as stored');
+      expect(problems).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** The CLI as a child process, as a terminal user runs it. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.resolve('bin/coupling-sync.js'), ...args],
+      { env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
