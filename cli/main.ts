@@ -9,6 +9,7 @@ import { SingleBar } from 'cli-progress';
 import { CouplingSyncClient } from '../client';
 import { SyncSchedules } from '../client/schedules';
 import { SYNC_DIRECTIONS, type RunResult, type SyncDirection } from '../common/types';
+import { MAX_BATCH_SIZE } from '../common/constants';
 import { InvalidInputError } from '../common/validate';
 import { progressQuery } from '../common/definitions';
 import { Store } from '../store/store';
@@ -40,6 +41,18 @@ const program = new Command('coupling-sync')
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const directionOption = (): Option => new Option('--direction <direction>', 'pass direction').choices([...SYNC_DIRECTIONS]);
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
+
+/** The most rows `jobs` and `errors` list at once. */
+const MAX_LIST_LIMIT = 10_000;
+
+/** An option's value as a whole number from `min` to `max` (digits only: not "1e3", "0x10", "-1" or "10abc"). */
+function wholeNumber(option: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+    if (!(n >= min && n <= max)) throw new CliError(`Option "${option}": ${JSON.stringify(value)} is not a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
 
 let connection: Connection | null = null;
 let store: Store | null = null;
@@ -137,7 +150,7 @@ program
   .addOption(directionOption())
   .option('--full', 'all records, regardless of watermarks')
   .option('--ids <ids>', 'comma-separated record ids', list)
-  .option('--batch-size <n>', 'records per batch', (v) => Number(v))
+  .option('--batch-size <n>', 'records per batch', wholeNumber('batch-size', 1, MAX_BATCH_SIZE))
   .option('--no-wait', 'start and return the workflow id')
   .action(async (mapping: string, o: { direction?: SyncDirection; full?: boolean; ids?: string[]; batchSize?: number; wait: boolean }) => {
     const { sync } = await temporal();
@@ -229,7 +242,7 @@ program
   .command('jobs')
   .description('recent sync jobs from the store (DATABASE_URL)')
   .option('--mapping <name>')
-  .option('--limit <n>', 'how many', (v) => Number(v), 20)
+  .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 20)
   .action(async (o: { mapping?: string; limit: number }) => {
     const jobs = await (await openStore()).listJobs({ mappingName: o.mapping, limit: o.limit });
     print(jobs, () =>
@@ -244,7 +257,7 @@ program
   .description('error rows of failed records, newest first')
   .option('--mapping <name>')
   .option('--job <id>')
-  .option('--limit <n>', 'how many', (v) => Number(v), 50)
+  .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 50)
   .action(async (o: { mapping?: string; job?: string; limit: number }) => {
     const errors = await (await openStore()).listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
     print(errors, () => (errors.length ? errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`).join('\n') : 'No errors.'));

@@ -404,3 +404,19 @@ export const TERMINAL_ESCAPES: { label: string; text: string }[] = [
   { label: 'a NUL byte', text: 'C1\u0000' },
   { label: 'DEL', text: 'C\u007f1' },
 ];
+
+/** CLI arguments a person may mistype: each ends with one sentence naming the option (`names`), exit 1 and nothing listed. */
+export const BAD_CLI_ARGUMENTS: { label: string; args: string[]; names: string }[] = [
+  { label: 'a word for --limit', args: ['jobs', '--limit', 'abc'], names: 'Option "limit"' },
+  { label: 'a negative --limit (would list everything)', args: ['jobs', '--limit', '-1'], names: 'Option "limit"' },
+  { label: '--limit 0', args: ['errors', '--limit', '0'], names: 'Option "limit"' },
+  { label: 'a fraction for --limit', args: ['errors', '--limit', '1.5'], names: 'Option "limit"' },
+  { label: 'digits then a word for --limit', args: ['jobs', '--limit', '10abc'], names: 'Option "limit"' },
+  { label: 'an empty --limit', args: ['jobs', '--limit', ''], names: 'Option "limit"' },
+  { label: '--limit NaN', args: ['errors', '--limit', 'NaN'], names: 'Option "limit"' },
+  { label: '--limit Infinity', args: ['jobs', '--limit', 'Infinity'], names: 'Option "limit"' },
+  { label: '--limit in hex', args: ['jobs', '--limit', '0x10'], names: 'Option "limit"' },
+  { label: 'a --limit over the most a listing shows', args: ['jobs', '--limit', '10001'], names: 'Option "limit"' },
+  { label: 'a word for --batch-size', args: ['bulk', 'CUSTOMER', '--batch-size', 'abc'], names: 'Option "batch-size"' },
+  { label: 'a negative --batch-size', args: ['bulk', 'CUSTOMER', '--batch-size', '-5'], names: 'Option "batch-size"' },
+];

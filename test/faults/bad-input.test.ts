@@ -21,7 +21,7 @@ import type { MappingDefinition } from '../../domain/mapping';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import { Store } from '../../store/store';
 import {
-  BAD_INPUTS, CLEAR_TEXT_SYSTEMS, CLEAR_TEXT_TEMPORAL, CODEC_SERVER_HOSTS, CODEC_SERVER_REQUESTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS,
+  BAD_CLI_ARGUMENTS, BAD_INPUTS, CLEAR_TEXT_SYSTEMS, CLEAR_TEXT_TEMPORAL, CODEC_SERVER_HOSTS, CODEC_SERVER_REQUESTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS,
   LOOPBACK_TEMPORAL, MALFORMED_JSON, MALFORMED_JSON_SECRET, TERMINAL_ESCAPES, WORKFLOW_TYPES, type BadInput, type CodecServerRequest, type WorkflowKind,
 } from './bad-input-corpus';
 import { execFile } from 'node:child_process';
@@ -626,6 +626,37 @@ describe('the CLI prints what systems wrote without their control characters', (
       const readBack = (JSON.parse(errorsJson.stdout) as { sourceRecordId: string; message: string }[]).map((e) => e.sourceRecordId).sort();
       if (JSON.stringify(readBack) !== JSON.stringify(TERMINAL_ESCAPES.map((e, i) => `S${i}${e.text}`).sort())) problems.push('errors --json: ids do not read back as stored');
       expect(problems).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('mistyped CLI arguments', () => {
+  test('each is one sentence naming the option, exit 1, and nothing is listed or started', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-args-'));
+    const databaseUrl = `sqlite:${path.join(dir, 'store.sqlite')}`;
+    const store = Store.open({ databaseUrl });
+    try {
+      await store.migrate();
+      const jobId = randomUUID();
+      await store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
+      await store.insertErrors([{ jobId, mappingName: 'CUSTOMER', sourceRecordId: 'C1', destinationRecordId: null, message: 'seeded', fullMessage: null, attempts: 1 }]);
+      const problems: string[] = [];
+      // A task queue no worker polls: an argument that got through would start a run that never ends.
+      await runGroups(BAD_CLI_ARGUMENTS, 4, async (entry) => {
+        const { code, stdout, stderr } = await cli(entry.args, { DATABASE_URL: databaseUrl, TEMPORAL_TASK_QUEUE: `nobody-${randomUUID()}` });
+        const where = `${entry.label} (${entry.args.join(' ')})`;
+        if (code !== 1) problems.push(`${where}: exit ${code}`);
+        if (stdout.trim() !== '') problems.push(`${where}: printed ${JSON.stringify(stdout.slice(0, 200))}`);
+        const lines = stderr.trim().split('\n');
+        if (lines.length !== 1 || !lines[0].startsWith(`Error: ${entry.names}`)) problems.push(`${where}: ${JSON.stringify(stderr.slice(0, 300))}`);
+      });
+      expect(problems).toEqual([]);
+      // A good limit still limits.
+      await store.createJob({ id: randomUUID(), mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
+      const limited = await cli(['--json', 'jobs', '--limit', '1'], { DATABASE_URL: databaseUrl });
+      expect(JSON.parse(limited.stdout)).toHaveLength(1);
     } finally {
       await store.close();
     }
