@@ -83,6 +83,7 @@ export class HttpClient {
 
   /** The absolute URL of a request, refused unless it is on the configured origin (scheme, host and port). */
   private trusted(url: string): string {
+    if (!URL.canParse(url, this.base.href)) throw new UntrustedUrlError(`${this.options.name}: a link in the service's answer is not a URL.`);
     const resolved = new URL(url, this.base);
     if (resolved.origin !== this.base.origin || resolved.origin === 'null') {
       // Named by scheme and host only: the rest of the link may carry anything.

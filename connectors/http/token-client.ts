@@ -101,7 +101,7 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     }
     if (response.status >= 300 && response.status < 400) {
       const location = response.headers.get('location');
-      const target = location ? new URL(location, this.tokenUrl) : null;
+      const target = location && URL.canParse(location, this.tokenUrl.href) ? new URL(location, this.tokenUrl) : null;
       throw new UntrustedUrlError(`${where} was answered with a redirect${target ? ` to ${target.protocol}//${target.host}` : ''}, which is not followed with the client secret; set tokenUrl to the endpoint itself.`);
     }
     let json: Record<string, unknown> = {};

@@ -288,6 +288,7 @@ export const HOSTILE_LINKS: HostileLink[] = [
   { label: 'the service as user info before another host', link: (o) => `${o.protocol}//${o.host}@evil.example/next`, names: () => '//evil.example' },
   { label: 'a backslash before the host', link: (o) => `${o.protocol}//evil.example\\@${o.host}/next`, names: () => '//evil.example' },
   { label: 'a file URL', link: () => 'file:///etc/passwd', names: () => 'file://' },
+  { label: 'a link that is not a URL', link: () => 'http://[evil.example/next', names: () => 'not a URL' },
 ];
 
 /**
