@@ -125,10 +125,11 @@ describe('the token request', () => {
   test('a token endpoint that never answers times out: a passing failure naming the host, not a hang', async () => {
     const origin = await serve(() => { /* accepts the request and never answers */ });
     const tokens = new ClientCredentialsTokenProvider(credentials(`${origin}/t/oauth2/v2.0/token`), { timeoutMs: 300 });
+    let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
       tokens.getToken().then(() => 'a token', (e: unknown) => e),
-      new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000)),
-    ]);
+      new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting after 5 s'), 5000); }),
+    ]).finally(() => clearTimeout(timer));
     expect(outcome).toBeInstanceOf(TransientHttpError);
     expect((outcome as Error).message).toMatch(/token request .*127\.0\.0\.1:\d+ timed out after 300 ms/);
     expect((outcome as Error).message).not.toContain('cs-7f3a9c-secret');
