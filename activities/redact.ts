@@ -40,8 +40,13 @@ function looksGenerated(value: string): boolean {
   return classes >= 2;
 }
 
-/** Environment variables whose values are credentials by their name (the name ends with the word: not PASSWORD_FILE). */
-const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIALS?|PRIVATE_KEY)$/i;
+/**
+ * Environment variables whose values are credentials by their name (the name ends with the word: not PASSWORD_FILE),
+ * and the payload codec's keys (COUPLING_SYNC_CODEC_KEY, and ..._PREVIOUS_KEYS, a comma-separated list).
+ */
+const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIALS?|PRIVATE_KEY|CODEC_KEY|CODEC_PREVIOUS_KEYS)$/i;
+/** Of those, the ones holding a list: each item is registered too. */
+const SECRET_LIST_ENV = /_KEYS$/i;
 
 /**
  * Registers the worker's secrets from its environment: variables named like a
@@ -51,7 +56,10 @@ const SECRET_ENV = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|CREDENTIALS?|PRIVATE_
 export function registerSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): void {
   for (const [name, value] of Object.entries(env)) {
     if (!value) continue;
-    if (SECRET_ENV.test(name) && looksGenerated(value.trim())) registerSecret(value.trim());
+    if (SECRET_ENV.test(name)) {
+      const values = SECRET_LIST_ENV.test(name) ? [value, ...value.split(',')] : [value];
+      for (const v of values) if (looksGenerated(v.trim())) registerSecret(v.trim());
+    }
     const userinfo = /^[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:([^\s/]*)@/i.exec(value.trim());
     if (userinfo?.[1] && looksGenerated(userinfo[1])) {
       registerSecret(userinfo[1]);

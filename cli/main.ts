@@ -3,21 +3,23 @@
  * error rows from a terminal or a script. Every command takes --json; failures
  * end with one sentence and a non-zero exit code.
  */
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { SingleBar } from 'cli-progress';
 import { CouplingSyncClient } from '../client';
 import { SyncSchedules } from '../client/schedules';
 import { SYNC_DIRECTIONS, type RunResult, type SyncDirection } from '../common/types';
+import { MAX_BATCH_SIZE } from '../common/constants';
 import { InvalidInputError } from '../common/validate';
 import { progressQuery } from '../common/definitions';
 import { Store } from '../store/store';
 import { temporalConfigFromEnv } from '../worker/config';
 import { checkMappingAgainstSystems, readSystemsFile } from '../worker/systems-config';
 import { parseMappingDefinition } from '../domain/mapping';
+import { readJsonFile } from '../worker/json-file';
 import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import { describeFatal } from '../worker/fatal';
+import { visible, visibleJson } from '../common/visible-text';
 
 interface GlobalOptions {
   json?: boolean;
@@ -42,14 +44,27 @@ const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const directionOption = (): Option => new Option('--direction <direction>', 'pass direction').choices([...SYNC_DIRECTIONS]);
 const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
 
+/** The most rows `jobs` and `errors` list at once. */
+const MAX_LIST_LIMIT = 10_000;
+
+/** An option's value as a whole number from `min` to `max` (digits only: not "1e3", "0x10", "-1" or "10abc"). */
+function wholeNumber(option: string, min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+    if (!(n >= min && n <= max)) throw new CliError(`Option "${option}": ${JSON.stringify(value)} is not a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
 let connection: Connection | null = null;
 let store: Store | null = null;
 
 async function temporal(): Promise<{ client: Client; sync: CouplingSyncClient; schedules: SyncSchedules }> {
-  const config = temporalConfigFromEnv();
   const g = globals();
+  // --address is checked as TEMPORAL_ADDRESS is (an API key in clear text only to a loopback address).
+  const config = temporalConfigFromEnv(g.address ? { ...process.env, TEMPORAL_ADDRESS: g.address } : process.env);
   // Lazy: input is validated before the first call reaches the server.
-  connection ??= Connection.lazy({ address: g.address ?? config.address, tls: config.tls, apiKey: config.apiKey });
+  connection ??= Connection.lazy({ address: config.address, tls: config.tls, apiKey: config.apiKey });
   // Results of workers that encrypt payloads are readable only with the same codec.
   const client = new Client({ connection, namespace: g.namespace ?? config.namespace, dataConverter: codecDataConverterFromEnv() });
   const taskQueue = g.taskQueue ?? config.taskQueue;
@@ -61,15 +76,24 @@ async function openStore(): Promise<Store> {
   return store;
 }
 
+/**
+ * Prints a result. Ids and messages come from the systems and may hold terminal escape sequences:
+ * human output builds its lines with `line`, JSON has what JSON.stringify leaves raw escaped too.
+ */
 function print(value: unknown, human: () => string): void {
-  console.log(globals().json ? JSON.stringify(value, null, 2) : human());
+  console.log(globals().json ? visibleJson(JSON.stringify(value, null, 2)) : human());
+}
+
+/** One line for the terminal: every interpolated value with its control characters (line feeds too) shown as \uXXXX. */
+function line(strings: TemplateStringsArray, ...values: unknown[]): string {
+  return strings.reduce((out, text, i) => `${out}${visible(String(values[i - 1]))}${text}`);
 }
 
 function summarize(result: RunResult): string {
   return result.jobs
     .map((j) => {
       const counts = Object.entries(j.counters).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing to do';
-      return `${result.mapping} ${j.direction ?? j.type}: ${j.status} (${counts}) job ${j.jobId}`;
+      return line`${result.mapping} ${j.direction ?? j.type}: ${j.status} (${counts}) job ${j.jobId}`;
     })
     .join('\n');
 }
@@ -101,7 +125,7 @@ async function follow(handle: WorkflowHandle): Promise<RunResult> {
 async function runAndReport(start: () => Promise<WorkflowHandle>, wait: boolean): Promise<void> {
   const handle = await start();
   if (!wait) {
-    print({ workflowId: handle.workflowId }, () => `Started ${handle.workflowId}`);
+    print({ workflowId: handle.workflowId }, () => line`Started ${handle.workflowId}`);
     return;
   }
   const result = await follow(handle);
@@ -128,7 +152,7 @@ program
   .addOption(directionOption())
   .option('--full', 'all records, regardless of watermarks')
   .option('--ids <ids>', 'comma-separated record ids', list)
-  .option('--batch-size <n>', 'records per batch', (v) => Number(v))
+  .option('--batch-size <n>', 'records per batch', wholeNumber('batch-size', 1, MAX_BATCH_SIZE))
   .option('--no-wait', 'start and return the workflow id')
   .action(async (mapping: string, o: { direction?: SyncDirection; full?: boolean; ids?: string[]; batchSize?: number; wait: boolean }) => {
     const { sync } = await temporal();
@@ -191,7 +215,7 @@ schedule
   .option('--paused', 'create it paused')
   .action(async (mapping: string, o: { every: string; paused?: boolean }) => {
     const info = await (await temporal()).schedules.create(mapping, { every: o.every, paused: o.paused });
-    print(info, () => `Schedule ${info.scheduleId}: every ${info.every}${info.paused ? ' (paused)' : ''}`);
+    print(info, () => line`Schedule ${info.scheduleId}: every ${info.every}${info.paused ? ' (paused)' : ''}`);
   });
 schedule
   .command('update')
@@ -199,7 +223,7 @@ schedule
   .requiredOption('--every <duration>', 'new interval')
   .action(async (mapping: string, o: { every: string }) => {
     const info = await (await temporal()).schedules.updateInterval(mapping, o.every);
-    print(info, () => `Schedule ${info.scheduleId}: every ${info.every}`);
+    print(info, () => line`Schedule ${info.scheduleId}: every ${info.every}`);
   });
 for (const [name, verb] of [['pause', 'Paused'], ['resume', 'Resumed'], ['trigger', 'Triggered'], ['delete', 'Deleted']] as const) {
   schedule
@@ -208,24 +232,24 @@ for (const [name, verb] of [['pause', 'Paused'], ['resume', 'Resumed'], ['trigge
     .action(async (mapping: string) => {
       const { schedules } = await temporal();
       await schedules[name](mapping);
-      print({ mapping, [name]: true }, () => `${verb} the schedule of ${mapping}`);
+      print({ mapping, [name]: true }, () => line`${verb} the schedule of ${mapping}`);
     });
 }
 schedule.command('list').action(async () => {
   const all = await (await temporal()).schedules.list();
-  print(all, () => (all.length ? all.map((s) => `${s.mapping}\tevery ${s.every}\t${s.paused ? 'paused' : 'active'}\tnext ${s.nextRunAt?.toISOString() ?? '-'}`).join('\n') : 'No schedules.'));
+  print(all, () => (all.length ? all.map((s) => line`${s.mapping}\tevery ${s.every}\t${s.paused ? 'paused' : 'active'}\tnext ${s.nextRunAt?.toISOString() ?? '-'}`).join('\n') : 'No schedules.'));
 });
 
 program
   .command('jobs')
   .description('recent sync jobs from the store (DATABASE_URL)')
   .option('--mapping <name>')
-  .option('--limit <n>', 'how many', (v) => Number(v), 20)
+  .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 20)
   .action(async (o: { mapping?: string; limit: number }) => {
     const jobs = await (await openStore()).listJobs({ mappingName: o.mapping, limit: o.limit });
     print(jobs, () =>
       jobs.length
-        ? jobs.map((j) => `${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`).join('\n')
+        ? jobs.map((j) => line`${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`).join('\n')
         : 'No jobs yet.',
     );
   });
@@ -235,16 +259,16 @@ program
   .description('error rows of failed records, newest first')
   .option('--mapping <name>')
   .option('--job <id>')
-  .option('--limit <n>', 'how many', (v) => Number(v), 50)
+  .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 50)
   .action(async (o: { mapping?: string; job?: string; limit: number }) => {
     const errors = await (await openStore()).listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
-    print(errors, () => (errors.length ? errors.map((e) => `${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`).join('\n') : 'No errors.'));
+    print(errors, () => (errors.length ? errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`).join('\n') : 'No errors.'));
   });
 
 const mappings = program.command('mappings').description('integration table mappings in the store');
 mappings.command('list', { isDefault: true }).action(async () => {
   const names = await (await openStore()).listMappingNames();
-  print(names, () => (names.length ? names.join('\n') : 'No mappings.'));
+  print(names, () => (names.length ? names.map((n) => line`${n}`).join('\n') : 'No mappings.'));
 });
 mappings
   .command('import')
@@ -252,12 +276,7 @@ mappings
   .argument('<file>')
   .option('--systems <file>', "the worker's systems file, to check the mappings against (default SYSTEMS_CONFIG)")
   .action(async (file: string, o: { systems?: string }) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new CliError(`Cannot read ${file} as JSON: ${(error as Error).message}.`);
-    }
+    const raw = readJsonFile(file, `Mappings file "${file}"`);
     const definitions: unknown[] = Array.isArray(raw) ? raw : [raw];
     // With the worker's systems known, what a run would refuse is refused now, before anything is stored.
     const systemsFile = o.systems ?? process.env.SYSTEMS_CONFIG;
@@ -270,7 +289,7 @@ mappings
     await s.migrate();
     const saved: string[] = [];
     for (const definition of definitions) saved.push((await s.saveMapping(definition as never)).name);
-    print(saved, () => `Stored mapping(s): ${saved.join(', ')}`);
+    print(saved, () => line`Stored mapping(s): ${saved.join(', ')}`);
   });
 
 function sentence(error: unknown): string {
@@ -284,8 +303,8 @@ async function main(): Promise<void> {
     await program.parseAsync(process.argv);
   } catch (error) {
     const message = sentence(error);
-    if (globals().json) console.log(JSON.stringify({ error: message }));
-    console.error(`Error: ${message}`);
+    if (globals().json) console.log(visibleJson(JSON.stringify({ error: message })));
+    console.error(line`Error: ${message}`);
     process.exitCode = 1;
   } finally {
     await connection?.close();

@@ -16,6 +16,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { registerSecret } from '../activities/redact';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -73,6 +74,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     for (const k of [options.key, ...(options.previousKeys ?? [])]) {
       if (k.length !== 32) throw new CodecKeyError('An AES-256-GCM key must be 32 bytes.');
       this.keys.set(codecKeyId(k), k);
+      // Masked in every log line and failure message, in each form a key may be written in.
+      for (const encoding of ['hex', 'base64', 'base64url'] as const) registerSecret(k.toString(encoding));
     }
     this.key = options.key;
     this.keyId = codecKeyId(options.key);

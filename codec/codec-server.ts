@@ -4,13 +4,16 @@
  * (Temporal's codec server protocol), answered the same way. The UI calls it
  * from the browser, so it answers CORS for the UI's origin only. Decoding
  * shows plaintext to whoever can reach it: it listens on 127.0.0.1 unless told
- * otherwise, and with a token set it requires `Authorization: Bearer <token>`
- * (the UI can pass the user's access token; see README).
+ * otherwise, and on any other address only with a token. With a token set,
+ * every request needs `Authorization: Bearer <token>` (the UI can pass the
+ * user's access token; see README); without one, only the UI's origin is
+ * answered (a request with no Origin header is not a browser's, and is refused).
  */
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { isLoopbackHost } from '../common/loopback';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
@@ -38,6 +41,11 @@ interface JsonPayload {
 
 class BadRequest extends Error {}
 
+/** The codec server would answer other machines without asking for a token. */
+export class CodecServerConfigError extends Error {
+  override readonly name = 'CodecServerConfigError';
+}
+
 function fromJson(body: unknown): Payload[] {
   const payloads = (body as { payloads?: unknown } | null)?.payloads;
   if (!Array.isArray(payloads)) throw new BadRequest('expected {"payloads": [...]}');
@@ -62,6 +70,11 @@ function toJson(payloads: Payload[]): { payloads: JsonPayload[] } {
   };
 }
 
+/** The credential of an `Authorization: Bearer <token>` header; the scheme's name is case-insensitive (RFC 9110). */
+function bearerToken(header: string | undefined): string {
+  return /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '')?.[1] ?? '';
+}
+
 function sameToken(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -71,6 +84,12 @@ function sameToken(given: string, expected: string): boolean {
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   const allowed = new Set((options.allowedOrigins ?? ['http://localhost:8233']).map((o) => o.replace(/\/+$/, '')));
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const host = options.host ?? '127.0.0.1';
+  if (!options.token && !isLoopbackHost(host)) {
+    throw new CodecServerConfigError(
+      `The codec server would listen on ${host}, which other machines can reach, with no token: anyone reaching it could read every payload. Set a token (CODEC_SERVER_TOKEN) or listen on 127.0.0.1 (CODEC_SERVER_HOST).`,
+    );
+  }
 
   const server = http.createServer((req, res) => {
     const origin = req.headers.origin;
@@ -101,26 +120,32 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       return;
     }
     if (options.token) {
-      const auth = req.headers.authorization ?? '';
-      const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!sameToken(given, options.token)) {
+      if (!sameToken(bearerToken(req.headers.authorization), options.token)) {
         send(401, { error: 'missing or wrong bearer token' });
         return;
       }
+    } else if (!origin) {
+      // Without a token, the UI's origin is the only credential: a caller that sends none is not the UI.
+      send(403, { error: 'a request without an Origin header needs the bearer token; start the codec server with CODEC_SERVER_TOKEN' });
+      return;
     }
+    // Too large: answered 413 while the rest of the body is read and dropped. Closing with the body
+    // unread would reset the connection, and a client still sending would never see the answer.
     const chunks: Buffer[] = [];
     let size = 0;
+    const tooLarge = (): void => {
+      if (res.headersSent) return;
+      chunks.length = 0;
+      send(413, { error: `request body over ${maxBody} bytes` });
+    };
+    if (Number(req.headers['content-length']) > maxBody) tooLarge();
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBody) {
-        send(413, { error: `request body over ${maxBody} bytes` });
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size > maxBody) tooLarge();
+      else chunks.push(chunk);
     });
     req.on('end', () => {
-      if (res.writableEnded) return;
+      if (res.headersSent) return;
       void (async () => {
         try {
           let body: unknown;
@@ -142,7 +167,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 8888, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 8888, host, () => resolve());
   });
   const { address, port } = server.address() as AddressInfo;
   return {

@@ -2,4 +2,4 @@ export {
   AesGcmPayloadCodec, codecDataConverterFromEnv, codecKeyId, parseCodecKey, CodecKeyError, PayloadDecryptionError,
   CODEC_ENV, ENCRYPTED_ENCODING, type AesGcmPayloadCodecOptions,
 } from './aes-gcm-codec';
-export { startCodecServer, type CodecServer, type CodecServerOptions } from './codec-server';
+export { startCodecServer, CodecServerConfigError, type CodecServer, type CodecServerOptions } from './codec-server';

@@ -3,6 +3,7 @@
  * there is a fixed set, the accepted values. Pure: used by client and workflows.
  */
 import type { z } from 'zod';
+import { visible } from './visible-text';
 
 export class InvalidInputError extends Error {
   override readonly name = 'InvalidInputError';
@@ -13,17 +14,6 @@ export class InvalidInputError extends Error {
   ) {
     super(message);
   }
-}
-
-/**
- * Control characters, bidirectional-text controls (U+202A-U+202E, U+2066-U+2069,
- * marks) and other invisible format characters would make an echoed value reorder or hide the
- * rest of the message in the Web UI and in logs; JSON.stringify leaves them as they are.
- */
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
-
-function visible(text: string): string {
-  return text.replace(INVISIBLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function describePath(path: readonly PropertyKey[]): string {

@@ -6,6 +6,7 @@
  */
 import { isTransientDbError } from './db-errors';
 import { TransientHttpError } from './http/http-client';
+import { UntrustedUrlError } from './http/url-policy';
 import { AuthenticationError } from './http/token-client';
 
 export function isTransientError(error: unknown): boolean {
@@ -13,7 +14,8 @@ export function isTransientError(error: unknown): boolean {
   return error instanceof TransientHttpError || (error instanceof Error && error.name === 'TransientHttpError') || isTransientDbError(error);
 }
 
-/** Failures no retry can fix: the system refused our credentials. */
+/** Failures no retry can fix: the system refused our credentials, or would have them sent to a host nobody configured. */
 export function isPermanentConfigurationError(error: unknown): boolean {
-  return error instanceof AuthenticationError || (error instanceof Error && error.name === 'AuthenticationError');
+  return error instanceof AuthenticationError || error instanceof UntrustedUrlError
+    || (error instanceof Error && (error.name === 'AuthenticationError' || error.name === 'UntrustedUrlError'));
 }

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/constants';
 import { registerSecret } from '../activities/redact';
+import { hostOfAddress, isLoopbackHost } from '../common/loopback';
 
 export interface TemporalConfig {
   /** @default 'localhost:7233' */
@@ -115,6 +116,13 @@ export function temporalConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Tem
   if (requested === false && (cert || ca || serverName)) {
     throw new ConfigError('TEMPORAL_TLS is false, but TLS certificates or a server name are set; remove them or set TEMPORAL_TLS=true.');
   }
+  const address = env.TEMPORAL_ADDRESS?.trim() || 'localhost:7233';
+  // Plain text carries the key as it is: only to this machine (a local TLS-terminating proxy).
+  if (requested === false && apiKey && !isLoopbackHost(hostOfAddress(address))) {
+    throw new ConfigError(
+      `TEMPORAL_TLS is false, so TEMPORAL_API_KEY would travel in clear text to ${address}; turn TLS on, or use a loopback address (a local TLS-terminating proxy).`,
+    );
+  }
   const wantsTls = requested ?? (!!cert || !!ca || !!apiKey || !!serverName);
   const tls: NativeConnectionOptions['tls'] = wantsTls
     ? {
@@ -124,7 +132,7 @@ export function temporalConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Tem
       }
     : undefined;
   return {
-    address: env.TEMPORAL_ADDRESS?.trim() || 'localhost:7233',
+    address,
     namespace: env.TEMPORAL_NAMESPACE?.trim() || 'default',
     taskQueue: env.TEMPORAL_TASK_QUEUE?.trim() || TASK_QUEUE,
     tls,

@@ -6,7 +6,6 @@
  * file can be committed; they stay in the worker process and never reach a
  * workflow's input or history.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { z } from 'zod';
@@ -22,6 +21,7 @@ import type { IntegrationTableMapping } from '../domain/mapping';
 import { entraTokenUrl } from '../connectors/http/token-client';
 import { knexConfigFromUrl } from '../store/database-url';
 import { ConfigError } from './config';
+import { readJsonFile } from './json-file';
 
 const knexTables = z.record(z.string(), z.strictObject({ idColumn: z.string().optional(), modifiedOnColumn: z.string().optional() }));
 
@@ -140,13 +140,7 @@ export function parseSystemsFile(file: string, raw: unknown): SystemsFile {
 }
 
 export function readSystemsFile(file: string): SystemsFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigError(`SYSTEMS_CONFIG "${file}" cannot be read as JSON: ${(error as Error).message}.`);
-  }
-  return parseSystemsFile(file, raw);
+  return parseSystemsFile(file, readJsonFile(file, `SYSTEMS_CONFIG "${file}"`));
 }
 
 export function systemsFromFile(file: string, env: NodeJS.ProcessEnv = process.env): OpenedSystems {

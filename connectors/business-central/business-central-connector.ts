@@ -18,6 +18,7 @@ import type {
 import { ThrottledError } from '../connector';
 import { HttpClient, TransientHttpError, type HttpResponse } from '../http/http-client';
 import { ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
+import { requireCredentialSafeUrl } from '../http/url-policy';
 import { parseODataError } from '../http/odata-error';
 import { redact } from '../../activities/redact';
 import { diffValues, fieldValue } from '../../domain/field-plan';
@@ -128,13 +129,15 @@ export class BusinessCentralConnector implements Connector {
     this.numberPrefix = checkNumberPrefix(options.numberPrefix ?? DEFAULT_NUMBER_PREFIX);
     this.caseInsensitive = options.caseInsensitiveTextFilters ?? false;
     this.tables = options.tables ?? {};
+    const apiUrl = options.apiUrl ?? defaultApiUrl(options.tenantId, options.environment);
+    requireCredentialSafeUrl(apiUrl, `${options.name}: apiUrl`);
     const tokens = options.tokens ?? new ClientCredentialsTokenProvider(
       { ...options.credentials, scope: options.credentials.scope ?? BUSINESS_CENTRAL_SCOPE },
-      { fetch: options.fetch },
+      { fetch: options.fetch, name: options.name },
     );
     this.http = new HttpClient({
       name: options.name,
-      baseUrl: options.apiUrl ?? defaultApiUrl(options.tenantId, options.environment),
+      baseUrl: apiUrl,
       tokens,
       maxConcurrency: options.maxConcurrency ?? 5,
       timeoutMs: options.timeoutMs,

@@ -75,7 +75,7 @@ export class DataverseConnector implements Connector {
     this.name = options.name;
     const tokens = deps.tokens ?? new ClientCredentialsTokenProvider(
       { tokenUrl: options.credentials.tokenUrl, clientId: options.credentials.clientId, clientSecret: options.credentials.clientSecret, scope: this.settings.scope },
-      { fetch: options.fetch },
+      { fetch: options.fetch, name: options.name },
     );
     this.http = new HttpClient({
       name: options.name,

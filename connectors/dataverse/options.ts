@@ -3,6 +3,7 @@
  * mappings and workflow inputs name a system and a table, never a URL or a
  * secret, so credentials never reach Temporal's history.
  */
+import { isLoopbackHost } from '../../common/loopback';
 
 /** One Dataverse table (entity) a mapping may name by its logical name, e.g. "account". */
 export interface DataverseTableOptions {
@@ -97,10 +98,9 @@ export function resolveDataverseOptions(options: DataverseConnectorOptions): Res
   } catch {
     throw new DataverseConfigurationError(`${label}: environmentUrl ${JSON.stringify(options.environmentUrl)} is not a URL`);
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
   // Plain HTTP would send the bearer token in clear; only a local emulator may use it.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new DataverseConfigurationError(`${label}: environmentUrl must use https`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw new DataverseConfigurationError(`${label}: environmentUrl ${url.protocol}//${url.host} must use https (plain http only to a loopback address, such as an emulator)`);
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new DataverseConfigurationError(`${label}: environmentUrl must be just the environment's origin, e.g. https://org.crm.dynamics.com`);

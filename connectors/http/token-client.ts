@@ -2,9 +2,13 @@
  * OAuth 2.0 client-credentials tokens (Microsoft Entra ID v2 endpoint), cached
  * and refreshed before they expire. A small client rather than msal-node because
  * the token URL must be plain configuration: tests point it at an emulator.
- * The secret lives in the worker's process only and is registered for redaction.
+ * The secret lives in the worker's process only and is registered for redaction;
+ * it goes to the token URL only (https, or http to a loopback address), never
+ * on through a redirect, and a request that gets no answer times out.
  */
-import { registerSecret } from '../../activities/redact';
+import { redact, registerSecret } from '../../activities/redact';
+import { fetchErrorText, TransientHttpError } from './http-client';
+import { requireCredentialSafeUrl, UntrustedUrlError } from './url-policy';
 
 export interface ClientCredentials {
   /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token */
@@ -31,15 +35,29 @@ export function entraTokenUrl(tenantId: string): string {
 
 interface CachedToken { value: string; expiresAt: number }
 
+export interface TokenProviderOptions {
+  fetch?: typeof fetch;
+  now?: () => number;
+  /** @default 300000 (five minutes) */
+  refreshBeforeExpiryMs?: number;
+  /** How long a token request may go unanswered. @default 30000 */
+  timeoutMs?: number;
+  /** The connector's name, for messages. */
+  name?: string;
+}
+
 export class ClientCredentialsTokenProvider implements TokenProvider {
   private cached: CachedToken | null = null;
   private pending: Promise<CachedToken> | null = null;
 
+  private readonly tokenUrl: URL;
+
   constructor(
     private readonly credentials: ClientCredentials,
-    private readonly options: { fetch?: typeof fetch; now?: () => number; refreshBeforeExpiryMs?: number } = {},
+    private readonly options: TokenProviderOptions = {},
   ) {
     registerSecret(credentials.clientSecret);
+    this.tokenUrl = requireCredentialSafeUrl(credentials.tokenUrl, `${options.name ? `${options.name}: ` : ''}tokenUrl`);
   }
 
   async getToken(forceRefresh = false): Promise<string> {
@@ -60,12 +78,32 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
       client_secret: this.credentials.clientSecret,
       scope: this.credentials.scope,
     });
-    const response = await (this.options.fetch ?? fetch)(this.credentials.tokenUrl, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body,
-    });
-    const text = await response.text();
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const where = `token request for client ${this.credentials.clientId} to ${this.tokenUrl.host}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await (this.options.fetch ?? fetch)(this.tokenUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+        // A redirect would re-send the form, secret and all, wherever it points.
+        redirect: 'manual',
+      });
+      text = await response.text();
+    } catch (error) {
+      // By name: fetch's errors may come from another realm (Jest's sandbox).
+      if (typeof error === 'object' && error !== null && 'name' in error && error.name === 'TimeoutError') {
+        throw new TransientHttpError(`${where} timed out after ${timeoutMs} ms`);
+      }
+      throw new TransientHttpError(redact(`${where} failed: ${fetchErrorText(error)}`));
+    }
+    if (response.status >= 300 && response.status < 400) {
+      const location = response.headers.get('location');
+      const target = location && URL.canParse(location, this.tokenUrl.href) ? new URL(location, this.tokenUrl) : null;
+      throw new UntrustedUrlError(`${where} was answered with a redirect${target ? ` to ${target.protocol}//${target.host}` : ''}, which is not followed with the client secret; set tokenUrl to the endpoint itself.`);
+    }
     let json: Record<string, unknown> = {};
     try { json = JSON.parse(text) as Record<string, unknown>; } catch { /* reported below */ }
     if (!response.ok || typeof json.access_token !== 'string') {

@@ -5,6 +5,7 @@
  * throttling, a dropped connection after a create batch, one token.
  */
 import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import knexFactory, { type Knex } from 'knex';
 import { createActivities, type Systems } from '../../activities';
 import { KnexTableConnector } from '../../connectors/knex-table-connector';
@@ -254,6 +255,36 @@ test('a batch that gives up writes error rows for exactly its range of Dataverse
     expect(counters.failed).toBe(100);
     const errors = await ctx.store.listErrors({ jobId, limit: 1000 });
     expect(new Set(errors.map((e) => e.sourceRecordId))).toEqual(new Set(keys.slice(100, 200).map((k) => k.id)));
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a nextLink to another host fails the run at once, non-retryable, naming the host; the token is not sent there', async () => {
+  const sent: string[] = [];
+  // A service (or something in between) whose answer points the next page at a host of its choosing.
+  const hostile = (async (url: string | URL | Request, init?: RequestInit) => {
+    sent.push(String(url));
+    const response = await fetch(url, init);
+    const text = (await response.text()).replace(/"@odata\.nextLink":"http:\/\/127\.0\.0\.1:\d+/, '"@odata.nextLink":"https://collector.evil.example');
+    return new Response(text, { status: response.status, headers: response.headers });
+  }) as typeof fetch;
+  const ctx = await setup({ direction: 'FromIntegrationTable' }, { pageSize: 5, fetch: hostile });
+  try {
+    ctx.emulator.put('accounts', Array.from({ length: 20 }, (_, i) => ({ name: `Account ${i}`, emailaddress1: `a${i}@example.com` })));
+    await ctx.run(async ({ sync }) => {
+      const started = Date.now();
+      const error = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY }).then(() => null, (e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      const cause = (error as WorkflowFailedError).cause;
+      expect(cause).toBeInstanceOf(ApplicationFailure);
+      expect((cause as ApplicationFailure).nonRetryable).toBe(true);
+      expect(cause?.message).toMatch(/refused to send the access token to https:\/\/collector\.evil\.example/);
+      // Not retried into its retry policy: one planning attempt.
+      expect(Date.now() - started).toBeLessThan(15_000);
+    });
+    expect(sent.filter((u) => u.includes('evil.example'))).toEqual([]);
+    expect(Number((await ctx.local('customer').count({ n: '*' }).first())?.n)).toBe(0);
   } finally {
     await ctx.close();
   }

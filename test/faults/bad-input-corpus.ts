@@ -300,3 +300,162 @@ export const BAD_INPUTS: BadInput[] = [
   ...perWorkflow(), ...bulkSync, ...singleSync, ...retryFailed, ...matchBasedCoupling, ...filterGrammar, ...refusedMappings, ...setUpCoupling, ...uncouple,
   ...describeMapping,
 ];
+
+// ---- Hostile input that is not a workflow input -------------------------------------------------
+// What a service answers, what a configuration file or the environment says, what a terminal user
+// types: each list below is run by bad-input.test.ts, and docs/SECURITY.md says what each promises.
+
+/** An @odata.nextLink a service (or something between it and us) might send, given the service's own origin. */
+export interface HostileLink {
+  label: string;
+  link: (origin: URL) => string;
+  /** Text the refusal must contain: the scheme and host the token would have gone to. */
+  names: (origin: URL) => string;
+}
+
+const nextPort = (origin: URL): number => Number(origin.port) + 1;
+
+/** Every one must end the read, non-retryable and naming where it pointed, with no request sent there. */
+export const HOSTILE_LINKS: HostileLink[] = [
+  { label: 'another host', link: () => 'https://collector.evil.example/api/next?$skiptoken=1', names: () => 'https://collector.evil.example' },
+  { label: 'a host that starts like the service', link: (o) => `${o.protocol}//${o.hostname}.evil.example:${o.port}/next`, names: (o) => `${o.hostname}.evil.example` },
+  { label: 'the same host on another scheme', link: (o) => `https://${o.host}/next`, names: (o) => `https://${o.host}` },
+  { label: 'the same host on another port', link: (o) => `${o.protocol}//${o.hostname}:${nextPort(o)}/next`, names: (o) => `${o.hostname}:${nextPort(o)}` },
+  { label: 'the same machine by another name', link: (o) => `${o.protocol}//localhost:${o.port}/next`, names: (o) => `localhost:${o.port}` },
+  { label: 'a protocol-relative link', link: () => '//evil.example/next', names: () => '//evil.example' },
+  { label: 'the service as user info before another host', link: (o) => `${o.protocol}//${o.host}@evil.example/next`, names: () => '//evil.example' },
+  { label: 'a backslash before the host', link: (o) => `${o.protocol}//evil.example\\@${o.host}/next`, names: () => '//evil.example' },
+  { label: 'a file URL', link: () => 'file:///etc/passwd', names: () => 'file://' },
+  { label: 'a link that is not a URL', link: () => 'http://[evil.example/next', names: () => 'not a URL' },
+];
+
+/**
+ * Requests to the codec server (which decrypts payloads for whoever it answers), sent whole before the
+ * answer is read, as a simple client does. `$TOKEN` stands for the server's token, `$UI` for the Web UI's origin.
+ */
+export interface CodecServerRequest {
+  label: string;
+  /** The server was started with a token. */
+  token: boolean;
+  headers: Record<string, string>;
+  /** Bytes of body to send instead of a small valid one (over the server's 4 MiB limit). */
+  bodyBytes?: number;
+  chunked?: boolean;
+  status: number;
+}
+
+const OVER_LIMIT = 24 * 1024 * 1024;
+
+export const CODEC_SERVER_REQUESTS: CodecServerRequest[] = [
+  { label: 'no Origin (not a browser) on a server without a token', token: false, headers: {}, status: 403 },
+  { label: "another site's Origin", token: false, headers: { Origin: 'https://evil.example' }, status: 403 },
+  { label: 'Origin "null" (a sandboxed page, a file)', token: false, headers: { Origin: 'null' }, status: 403 },
+  { label: "the UI's origin on another port", token: false, headers: { Origin: 'http://localhost:8234' }, status: 403 },
+  { label: 'no Origin and no token on a server with one', token: true, headers: {}, status: 401 },
+  { label: 'a wrong token', token: true, headers: { Authorization: 'Bearer wrong-token' }, status: 401 },
+  { label: 'the token with a character more', token: true, headers: { Authorization: 'Bearer $TOKENx' }, status: 401 },
+  { label: 'the token under the Basic scheme', token: true, headers: { Authorization: 'Basic $TOKEN' }, status: 401 },
+  { label: 'the token with no scheme', token: true, headers: { Authorization: '$TOKEN' }, status: 401 },
+  { label: "the UI's origin without the token, on a server with one", token: true, headers: { Origin: '$UI' }, status: 401 },
+  { label: 'a body over the limit, announced by Content-Length', token: false, headers: { Origin: '$UI' }, bodyBytes: OVER_LIMIT, status: 413 },
+  { label: 'a body over the limit, chunked', token: false, headers: { Origin: '$UI' }, bodyBytes: OVER_LIMIT, chunked: true, status: 413 },
+  { label: 'a body over the limit with the token', token: true, headers: { Authorization: 'Bearer $TOKEN' }, bodyBytes: OVER_LIMIT, status: 413 },
+  // Accepted: what the UI and the Temporal CLI send.
+  { label: "the UI's origin on a server without a token", token: false, headers: { Origin: '$UI' }, status: 200 },
+  { label: 'the token, no Origin (the Temporal CLI with --codec-auth)', token: true, headers: { Authorization: 'Bearer $TOKEN' }, status: 200 },
+  { label: '"bearer" in lower case', token: true, headers: { Authorization: 'bearer $TOKEN' }, status: 200 },
+  { label: '"BEARER" in upper case', token: true, headers: { Origin: '$UI', Authorization: 'BEARER $TOKEN' }, status: 200 },
+];
+
+/** Where the codec server may listen: without a token, only on a loopback address. */
+export const CODEC_SERVER_HOSTS: { label: string; host: string; token: boolean; refused: boolean }[] = [
+  { label: 'all IPv4 interfaces without a token', host: '0.0.0.0', token: false, refused: true },
+  { label: 'all interfaces (IPv6) without a token', host: '::', token: false, refused: true },
+  { label: 'a LAN address without a token', host: '192.168.1.20', token: false, refused: true },
+  { label: 'a host name without a token', host: 'codec.internal.example', token: false, refused: true },
+  { label: 'all IPv4 interfaces with a token', host: '0.0.0.0', token: true, refused: false },
+  { label: 'localhost without a token', host: 'localhost', token: false, refused: false },
+  { label: '127.0.0.1 without a token', host: '127.0.0.1', token: false, refused: false },
+];
+
+/** Temporal connection settings that would send the API key in clear text; `names` is what the refusal must say. */
+export const CLEAR_TEXT_TEMPORAL: { label: string; env: Record<string, string>; names: string }[] = [
+  { label: 'TLS off, API key, a remote host', env: { TEMPORAL_ADDRESS: 'temporal.example.com:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: 'temporal.example.com:7233' },
+  { label: 'TLS off, API key, a LAN address', env: { TEMPORAL_ADDRESS: '10.0.0.5:7233', TEMPORAL_TLS: 'no', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: '10.0.0.5:7233' },
+  { label: 'TLS off, API key, an IPv6 address', env: { TEMPORAL_ADDRESS: '[2001:db8::7]:7233', TEMPORAL_TLS: '0', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: '[2001:db8::7]:7233' },
+  { label: 'TLS off, API key, a host named like localhost', env: { TEMPORAL_ADDRESS: 'localhost.evil.example:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: 'localhost.evil.example:7233' },
+  { label: 'TLS off, API key, all interfaces', env: { TEMPORAL_ADDRESS: '0.0.0.0:7233', TEMPORAL_TLS: 'off', TEMPORAL_API_KEY: 'Ak-clear-7f3a9c' }, names: '0.0.0.0:7233' },
+];
+
+/** Allowed: plain text with an API key to a loopback address (a local TLS-terminating proxy). */
+export const LOOPBACK_TEMPORAL: { label: string; env: Record<string, string> }[] = [
+  { label: 'localhost', env: { TEMPORAL_ADDRESS: 'localhost:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+  { label: '127.0.0.1', env: { TEMPORAL_ADDRESS: '127.0.0.1:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+  { label: '[::1]', env: { TEMPORAL_ADDRESS: '[::1]:7233', TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+  { label: 'the default address', env: { TEMPORAL_TLS: 'false', TEMPORAL_API_KEY: 'Ak-proxy-7f3a9c' } },
+];
+
+/**
+ * SYSTEMS_CONFIG entries whose service or token URL is plain http to another machine: the bearer token or
+ * the client secret would travel in clear text. Each is refused at start-up, naming the setting and the host.
+ */
+export const CLEAR_TEXT_SYSTEMS: { label: string; entry: Record<string, unknown>; names: string[] }[] = [
+  { label: 'Dataverse environment over http', entry: { type: 'dataverse', environmentUrl: 'http://contoso.crm.dynamics.com' }, names: ['environmentUrl', 'contoso.crm.dynamics.com'] },
+  { label: 'Dataverse token URL over http', entry: { type: 'dataverse', tokenUrl: 'http://login.example.com/t/oauth2/v2.0/token' }, names: ['tokenUrl', 'login.example.com'] },
+  { label: 'Business Central API over http', entry: { type: 'businessCentral', apiUrl: 'http://bc.example.com/v2.0/t/production/api/v2.0' }, names: ['apiUrl', 'bc.example.com'] },
+  { label: 'Business Central token URL over http', entry: { type: 'businessCentral', tokenUrl: 'http://10.1.2.3/t/oauth2/v2.0/token' }, names: ['tokenUrl', '10.1.2.3'] },
+  { label: 'Business Central API on a host named like localhost', entry: { type: 'businessCentral', apiUrl: 'http://localhost.evil.example/api/v2.0' }, names: ['apiUrl', 'localhost.evil.example'] },
+  { label: 'a token URL that is not http at all', entry: { type: 'dataverse', tokenUrl: 'ftp://login.example.com/token' }, names: ['tokenUrl', 'login.example.com'] },
+];
+
+/**
+ * Files that are not JSON (SYSTEMS_CONFIG, `mappings import`), each holding an inline secret. Node's own
+ * messages quote the text around the mistake; the refusal must say where (`at`) and quote nothing.
+ */
+export const MALFORMED_JSON: { label: string; text: string; at: string }[] = [
+  { label: 'a stray word after the secret', text: '{"crm": {"type": "dataverse", "clientSecret": "Cs-inline-7f3a9c" x}}', at: 'line 1, column 66' },
+  { label: 'the secret unquoted', text: '{\n  "crm": {\n    "clientSecret": Cs-inline-7f3a9c\n  }\n}', at: 'line 3, column 21' },
+  { label: 'the secret as the only text', text: 'Cs-inline-7f3a9c', at: 'line 1, column 1' },
+  { label: 'a string left open at the secret', text: '{"clientSecret": "Cs-inline-7f3a9c', at: 'line 1, column 18' },
+  { label: 'a control character in the secret', text: '{"clientSecret": "Cs-inline\u00077f3a9c"}', at: 'line 1, column 18' },
+  { label: 'a trailing comma after the secret', text: '{"clientSecret": "Cs-inline-7f3a9c",}', at: 'line 1, column 37' },
+  { label: 'a comment beside the secret', text: '{"clientSecret": "Cs-inline-7f3a9c" // rotate me\n}', at: 'line 1, column 37' },
+  { label: 'text after the JSON', text: '{"clientSecret": "Cs-inline-7f3a9c"} Cs-inline-7f3a9c', at: 'line 1, column 38' },
+  { label: 'an empty file', text: '', at: 'line 1, column 1' },
+];
+/** The secret every MALFORMED_JSON text holds; no part of it may be echoed. */
+export const MALFORMED_JSON_SECRET = 'Cs-inline-7f3a9c';
+
+/**
+ * Text a system of record may hold in a record id or an error message, which the CLI prints: terminal
+ * escape sequences and other control characters must reach the terminal as visible escapes, never as
+ * themselves (and never as a line of their own).
+ */
+export const TERMINAL_ESCAPES: { label: string; text: string }[] = [
+  { label: 'clear the screen (CSI)', text: '\u001b[2J\u001b[H' },
+  { label: 'set the window title (OSC)', text: '\u001b]0;owned\u0007' },
+  { label: 'a hyperlink (OSC 8)', text: '\u001b]8;;https://evil.example\u001b\\click here\u001b]8;;\u001b\\' },
+  { label: 'colours through the 8-bit CSI (C1)', text: '\u009b31mred' },
+  { label: 'a carriage return over the line', text: 'C1\rC2 all fine' },
+  { label: 'a line of its own', text: 'C1\n2026-01-01T00:00:00Z  CUSTOMER  C9 -> -  forged row' },
+  { label: 'backspaces', text: 'C1\b\b\bC9' },
+  { label: 'a right-to-left override', text: '\u202eC1' },
+  { label: 'a NUL byte', text: 'C1\u0000' },
+  { label: 'DEL', text: 'C\u007f1' },
+];
+
+/** CLI arguments a person may mistype: each ends with one sentence naming the option (`names`), exit 1 and nothing listed. */
+export const BAD_CLI_ARGUMENTS: { label: string; args: string[]; names: string }[] = [
+  { label: 'a word for --limit', args: ['jobs', '--limit', 'abc'], names: 'Option "limit"' },
+  { label: 'a negative --limit (would list everything)', args: ['jobs', '--limit', '-1'], names: 'Option "limit"' },
+  { label: '--limit 0', args: ['errors', '--limit', '0'], names: 'Option "limit"' },
+  { label: 'a fraction for --limit', args: ['errors', '--limit', '1.5'], names: 'Option "limit"' },
+  { label: 'digits then a word for --limit', args: ['jobs', '--limit', '10abc'], names: 'Option "limit"' },
+  { label: 'an empty --limit', args: ['jobs', '--limit', ''], names: 'Option "limit"' },
+  { label: '--limit NaN', args: ['errors', '--limit', 'NaN'], names: 'Option "limit"' },
+  { label: '--limit Infinity', args: ['jobs', '--limit', 'Infinity'], names: 'Option "limit"' },
+  { label: '--limit in hex', args: ['jobs', '--limit', '0x10'], names: 'Option "limit"' },
+  { label: 'a --limit over the most a listing shows', args: ['jobs', '--limit', '10001'], names: 'Option "limit"' },
+  { label: 'a word for --batch-size', args: ['bulk', 'CUSTOMER', '--batch-size', 'abc'], names: 'Option "batch-size"' },
+  { label: 'a negative --batch-size', args: ['bulk', 'CUSTOMER', '--batch-size', '-5'], names: 'Option "batch-size"' },
+];

@@ -4,7 +4,9 @@
  * start the way the Web UI sends it (which must end as a non-retryable workflow
  * failure naming the field). Nothing may be written. Injection text that is a
  * well-formed value (a filter value, a record id) must be a plain value on
- * SQLite and on PostgreSQL.
+ * SQLite and on PostgreSQL. Hostile input from elsewhere (a service's links,
+ * configuration, the environment, CLI arguments, codec server requests) is
+ * refused as the corpus's later lists say.
  */
 import { randomUUID, randomBytes } from 'node:crypto';
 import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
@@ -17,8 +19,26 @@ import type {
 import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import type { MappingDefinition } from '../../domain/mapping';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
-import type { Store } from '../../store/store';
-import { BAD_INPUTS, FIXTURE_MAPPINGS, INJECTIONS, WORKFLOW_TYPES, type BadInput, type WorkflowKind } from './bad-input-corpus';
+import { Store } from '../../store/store';
+import {
+  BAD_CLI_ARGUMENTS, BAD_INPUTS, CLEAR_TEXT_SYSTEMS, CLEAR_TEXT_TEMPORAL, CODEC_SERVER_HOSTS, CODEC_SERVER_REQUESTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS,
+  LOOPBACK_TEMPORAL, MALFORMED_JSON, MALFORMED_JSON_SECRET, TERMINAL_ESCAPES, WORKFLOW_TYPES, type BadInput, type CodecServerRequest, type WorkflowKind,
+} from './bad-input-corpus';
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
+import { startCodecServer } from '../../codec/codec-server';
+import { ConfigError, temporalConfigFromEnv } from '../../worker/config';
+import { systemsFromFile } from '../../worker/systems-config';
+import { isPermanentConfigurationError } from '../../connectors/transient';
+import { DataverseConnector } from '../../connectors/dataverse';
+import { BusinessCentralConnector } from '../../connectors/business-central';
+import type { Connector } from '../../connectors/connector';
+import { startDataverseEmulator } from '../emulators/dataverse/dataverse-emulator';
+import { startBusinessCentralEmulator } from '../emulators/business-central/bc-emulator';
 import { counts, missingTables, snapshot } from './store-snapshot';
 import { availableDialects, POSTGRES_URL, sqliteDialect, type Dialect } from '../helpers/stores';
 import { account, customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
@@ -367,5 +387,303 @@ async function checkInjections(store: Store, sys: DialectSystems): Promise<void>
     expect(after.couplings).toEqual(before.couplings);
     expect(after.mappings.length).toBe(before.mappings.length);
     expect(after.jobErrors.length).toBe(before.jobErrors.length + 1);
+  });
+}
+
+describe('a hostile @odata.nextLink never gets the access token', () => {
+  interface Sent { url: string; authorized: boolean }
+
+  /** A fetch that passes everything on but swaps the first nextLink for `link`, recording where each request went. */
+  function rewriting(link: string, sent: Sent[]): typeof fetch {
+    let swapped = false;
+    return (async (url: string | URL | Request, init?: RequestInit) => {
+      sent.push({ url: String(url), authorized: new Headers(init?.headers).has('authorization') });
+      const response = await fetch(url, init);
+      let text = await response.text();
+      if (!swapped && text.includes('"@odata.nextLink"')) {
+        swapped = true;
+        const body = JSON.parse(text) as Record<string, unknown>;
+        body['@odata.nextLink'] = link;
+        text = JSON.stringify(body);
+      }
+      return new Response(text, { status: response.status, headers: response.headers });
+    }) as typeof fetch;
+  }
+
+  async function check(service: string, origin: URL, connector: (f: typeof fetch) => Connector, table: string): Promise<string[]> {
+    const problems: string[] = [];
+    for (const entry of HOSTILE_LINKS) {
+      const sent: Sent[] = [];
+      const error = await connector(rewriting(entry.link(origin), sent)).scanKeys({ table, filter: [], since: null, after: null, limit: 100 })
+        .then(() => null, (e: unknown) => e);
+      const message = error instanceof Error ? error.message : String(error);
+      const where = `[${service}] ${entry.label}`;
+      if (!isPermanentConfigurationError(error)) problems.push(`${where}: not a permanent failure: ${message}`);
+      if (!message.includes(entry.names(origin))) problems.push(`${where}: message does not name ${entry.names(origin)}: ${message}`);
+      const elsewhere = sent.filter((s) => new URL(s.url).origin !== origin.origin);
+      if (elsewhere.length > 0) problems.push(`${where}: requests went to ${elsewhere.map((s) => s.url).join(', ')}`);
+    }
+    return problems;
+  }
+
+  test('Dataverse and Business Central: each link ends the read, non-retryable, naming where it pointed', async () => {
+    const dataverse = await startDataverseEmulator();
+    const bc = await startBusinessCentralEmulator({ pageSize: 2 });
+    try {
+      dataverse.put('accounts', Array.from({ length: 5 }, (_, i) => ({ name: `Account ${i}` })));
+      bc.seed('customers', Array.from({ length: 5 }, (_, i) => ({ displayName: `Customer ${i}` })));
+      const problems = [
+        ...await check('dataverse', new URL(dataverse.environmentUrl), (f) => new DataverseConnector({
+          name: 'dataverse', environmentUrl: dataverse.environmentUrl, pageSize: 2, fetch: f,
+          credentials: { tokenUrl: dataverse.tokenUrl, clientId: dataverse.clientId, clientSecret: dataverse.clientSecret },
+          tables: { account: { entitySet: 'accounts', idAttribute: 'accountid', columns: ['name'] } },
+        }), 'account'),
+        ...await check('business central', new URL(bc.origin), (f) => new BusinessCentralConnector({ ...bc.connectorOptions(), fetch: f }), 'customers'),
+      ];
+      expect(problems).toEqual([]);
+    } finally {
+      await Promise.all([dataverse.close(), bc.close()]);
+    }
+  });
+});
+
+describe('the codec server answers only the UI and token holders, and says 413 to an oversized body', () => {
+  const UI = 'http://localhost:8233';
+  const TOKEN = `tok-${randomBytes(12).toString('hex')}`;
+
+  /** Sends the whole request, then reads the answer (as many simple clients do); the status, or how the connection ended. */
+  function sendWhole(url: string, entry: CodecServerRequest, body: Buffer): Promise<string> {
+    const { hostname, port } = new URL(url);
+    const headers = Object.entries(entry.headers).map(([k, v]) => `${k}: ${v.replace('$TOKEN', TOKEN).replace('$UI', UI)}\r\n`).join('');
+    return new Promise((resolve) => {
+      const socket = net.connect(Number(port), hostname);
+      socket.pause();
+      const chunks: Buffer[] = [];
+      const done = (how: string): void => {
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(Buffer.concat(chunks).toString('latin1'));
+        socket.destroy();
+        resolve(status ? status[1] : `no answer (${how})`);
+      };
+      socket.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (Buffer.concat(chunks).includes('\r\n\r\n')) done('answered');
+      });
+      socket.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'error'));
+      socket.on('end', () => done('closed'));
+      const length = entry.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.length}`;
+      socket.write(`POST /decode HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\n${headers}${length}\r\n\r\n`);
+      const rest = entry.chunked ? Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from('\r\n0\r\n\r\n')]) : body;
+      // Read only once everything is written (or the write failed): what a sequential client sees.
+      socket.write(rest, () => setTimeout(() => socket.resume(), 50));
+    });
+  }
+
+  test('each request gets the status the corpus says', async () => {
+    const codec = new AesGcmPayloadCodec({ key: randomBytes(32) });
+    const [sealed] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"hello"') }]);
+    const valid = Buffer.from(JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(sealed.data ?? []).toString('base64') }] }));
+    const open = await startCodecServer({ codec, port: 0, allowedOrigins: [UI] });
+    const guarded = await startCodecServer({ codec, port: 0, allowedOrigins: [UI], token: TOKEN });
+    try {
+      const problems: string[] = [];
+      for (const entry of CODEC_SERVER_REQUESTS) {
+        const body = entry.bodyBytes ? Buffer.alloc(entry.bodyBytes, 0x20) : valid;
+        const status = await sendWhole((entry.token ? guarded : open).url, entry, body);
+        if (status !== String(entry.status)) problems.push(`${entry.label}: expected ${entry.status}, got ${status}`);
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await Promise.all([open.close(), guarded.close()]);
+    }
+  });
+
+  test('without a token it listens only on a loopback address', async () => {
+    const codec = new AesGcmPayloadCodec({ key: randomBytes(32) });
+    const problems: string[] = [];
+    for (const entry of CODEC_SERVER_HOSTS) {
+      const outcome = await startCodecServer({ codec, port: 0, host: entry.host, token: entry.token ? TOKEN : undefined }).then(
+        async (server) => { await server.close(); return null; },
+        (e: unknown) => e as Error,
+      );
+      if (entry.refused && !(outcome && outcome.message.includes(entry.host) && outcome.message.includes('CODEC_SERVER_TOKEN'))) {
+        problems.push(`${entry.label}: expected a refusal naming ${entry.host} and CODEC_SERVER_TOKEN, got ${outcome ? outcome.message : 'a running server'}`);
+      }
+      if (!entry.refused && outcome) problems.push(`${entry.label}: refused: ${outcome.message}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('credentials are never sent in clear text to another machine', () => {
+  test('Temporal: TLS off with an API key is refused unless the address is a loopback one', () => {
+    const problems: string[] = [];
+    for (const entry of CLEAR_TEXT_TEMPORAL) {
+      const error = (() => { try { temporalConfigFromEnv(entry.env); return null; } catch (e) { return e as Error; } })();
+      if (!(error instanceof ConfigError)) problems.push(`${entry.label}: not refused`);
+      else if (!error.message.includes(entry.names) || !error.message.includes('TEMPORAL_TLS')) problems.push(`${entry.label}: message does not name ${entry.names} and TEMPORAL_TLS: ${error.message}`);
+      else if (error.message.includes(entry.env.TEMPORAL_API_KEY)) problems.push(`${entry.label}: message shows the API key`);
+    }
+    for (const entry of LOOPBACK_TEMPORAL) {
+      try {
+        expect(temporalConfigFromEnv(entry.env)).toMatchObject({ tls: undefined, apiKey: entry.env.TEMPORAL_API_KEY });
+      } catch (e) {
+        problems.push(`${entry.label}: refused: ${(e as Error).message}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('SYSTEMS_CONFIG: plain http service and token URLs to another machine are refused at start-up, naming the setting and host', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'clear-text-'));
+    const secret = `Cs-${randomBytes(9).toString('hex')}`;
+    const base: Record<string, Record<string, unknown>> = {
+      dataverse: {
+        type: 'dataverse', environmentUrl: 'https://contoso.crm.dynamics.com', tenantId: 'contoso.onmicrosoft.com', clientId: 'app-id',
+        clientSecretEnv: 'SYNC_SECRET', tables: { account: { entitySet: 'accounts', idAttribute: 'accountid' } },
+      },
+      businessCentral: {
+        type: 'businessCentral', environment: 'production', companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21', tenantId: 'contoso.onmicrosoft.com',
+        clientId: 'app-id', clientSecretEnv: 'SYNC_SECRET',
+      },
+    };
+    const problems: string[] = [];
+    for (const [i, entry] of CLEAR_TEXT_SYSTEMS.entries()) {
+      const file = path.join(dir, `${i}.json`);
+      writeFileSync(file, JSON.stringify({ crm: { ...base[entry.entry.type as string], ...entry.entry } }));
+      let error: Error | null = null;
+      try {
+        const opened = systemsFromFile(file, { SYNC_SECRET: secret });
+        await opened.close();
+      } catch (e) {
+        error = e as Error;
+      }
+      if (!error) problems.push(`${entry.label}: accepted`);
+      else if (!entry.names.every((n) => error.message.includes(n))) problems.push(`${entry.label}: message does not name ${entry.names.join(' and ')}: ${error.message}`);
+      else if (error.message.includes(secret)) problems.push(`${entry.label}: message shows the secret`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('a file that is not JSON is refused saying where, quoting none of it', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'malformed-json-'));
+  const leaks = (message: string): boolean => {
+    // Any six characters of the secret in a row count as echoed.
+    for (let i = 0; i + 6 <= MALFORMED_JSON_SECRET.length; i++) if (message.includes(MALFORMED_JSON_SECRET.slice(i, i + 6))) return true;
+    return false;
+  };
+
+  test('SYSTEMS_CONFIG', () => {
+    const problems: string[] = [];
+    for (const [i, entry] of MALFORMED_JSON.entries()) {
+      const file = path.join(dir, `systems-${i}.json`);
+      writeFileSync(file, entry.text);
+      let message = '';
+      try {
+        systemsFromFile(file, {});
+        problems.push(`${entry.label}: accepted`);
+        continue;
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      if (leaks(message)) problems.push(`${entry.label}: echoes the file: ${message}`);
+      if (!message.includes(`SYSTEMS_CONFIG "${file}" is not valid JSON: ${entry.at}: `)) problems.push(`${entry.label}: does not say where (${entry.at}): ${message}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('mappings import (the CLI)', async () => {
+    const problems: string[] = [];
+    await runGroups(MALFORMED_JSON, 3, async (entry, i) => {
+      const file = path.join(dir, `mappings-${i}.json`);
+      writeFileSync(file, entry.text);
+      const { code, stdout, stderr } = await cli(['mappings', 'import', file], { DATABASE_URL: `sqlite:${path.join(dir, `store-${i}.sqlite`)}` });
+      if (code !== 1) problems.push(`${entry.label}: exit ${code}`);
+      if (leaks(stdout + stderr)) problems.push(`${entry.label}: echoes the file: ${stderr.trim()}`);
+      if (!stderr.includes(`Mappings file "${file}" is not valid JSON: ${entry.at}: `)) problems.push(`${entry.label}: does not say where (${entry.at}): ${stderr.trim()}`);
+    });
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('the CLI prints what systems wrote without their control characters', () => {
+  /** What must never reach a terminal: C0 controls but the line feed, DEL, C1 controls, bidirectional overrides and isolates. */
+  const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+  test('errors and jobs, human and --json: escapes shown as text, one line per row, JSON that reads back as stored', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'terminal-'));
+    const databaseUrl = `sqlite:${path.join(dir, 'store.sqlite')}`;
+    const store = Store.open({ databaseUrl });
+    try {
+      await store.migrate();
+      await store.saveMapping(testMapping());
+      const jobId = randomUUID();
+      await store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'ToIntegrationTable', workflowId: null, runId: null });
+      await store.createJob({ id: `job${TERMINAL_ESCAPES[0].text}${TERMINAL_ESCAPES[5].text}`, mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
+      await store.insertErrors(TERMINAL_ESCAPES.map((e, i) => ({
+        jobId, mappingName: 'CUSTOMER', sourceRecordId: `S${i}${e.text}`, destinationRecordId: `D${i}${e.text}`, message: `refused: ${e.text}`, fullMessage: null, attempts: 1,
+      })));
+      const env = { DATABASE_URL: databaseUrl };
+      const [errors, errorsJson, jobs, jobsJson] = await Promise.all([
+        cli(['errors'], env), cli(['--json', 'errors'], env), cli(['jobs'], env), cli(['--json', 'jobs'], env),
+      ]);
+      const problems: string[] = [];
+      for (const [name, out] of Object.entries({ errors, errorsJson, jobs, jobsJson })) {
+        if (out.code !== 0) problems.push(`${name}: exit ${out.code}: ${out.stderr.trim()}`);
+        if (CONTROL.test(out.stdout)) problems.push(`${name}: prints a control character: ${JSON.stringify(out.stdout.slice(0, 300))}`);
+      }
+      const lines = errors.stdout.trimEnd().split('\n');
+      if (lines.length !== TERMINAL_ESCAPES.length) problems.push(`errors: ${lines.length} lines for ${TERMINAL_ESCAPES.length} rows`);
+      if (jobs.stdout.trimEnd().split('\n').length !== 2) problems.push(`jobs: ${jobs.stdout.trimEnd().split('\n').length} lines for 2 rows`);
+      if (!errors.stdout.includes('\\u001b[2J')) problems.push('errors: the escape is not shown as text');
+      const readBack = (JSON.parse(errorsJson.stdout) as { sourceRecordId: string; message: string }[]).map((e) => e.sourceRecordId).sort();
+      if (JSON.stringify(readBack) !== JSON.stringify(TERMINAL_ESCAPES.map((e, i) => `S${i}${e.text}`).sort())) problems.push('errors --json: ids do not read back as stored');
+      expect(problems).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('mistyped CLI arguments', () => {
+  test('each is one sentence naming the option, exit 1, and nothing is listed or started', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-args-'));
+    const databaseUrl = `sqlite:${path.join(dir, 'store.sqlite')}`;
+    const store = Store.open({ databaseUrl });
+    try {
+      await store.migrate();
+      const jobId = randomUUID();
+      await store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
+      await store.insertErrors([{ jobId, mappingName: 'CUSTOMER', sourceRecordId: 'C1', destinationRecordId: null, message: 'seeded', fullMessage: null, attempts: 1 }]);
+      const problems: string[] = [];
+      // A task queue no worker polls: an argument that got through would start a run that never ends.
+      await runGroups(BAD_CLI_ARGUMENTS, 4, async (entry) => {
+        const { code, stdout, stderr } = await cli(entry.args, { DATABASE_URL: databaseUrl, TEMPORAL_TASK_QUEUE: `nobody-${randomUUID()}` });
+        const where = `${entry.label} (${entry.args.join(' ')})`;
+        if (code !== 1) problems.push(`${where}: exit ${code}`);
+        if (stdout.trim() !== '') problems.push(`${where}: printed ${JSON.stringify(stdout.slice(0, 200))}`);
+        const lines = stderr.trim().split('\n');
+        if (lines.length !== 1 || !lines[0].startsWith(`Error: ${entry.names}`)) problems.push(`${where}: ${JSON.stringify(stderr.slice(0, 300))}`);
+      });
+      expect(problems).toEqual([]);
+      // A good limit still limits.
+      await store.createJob({ id: randomUUID(), mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
+      const limited = await cli(['--json', 'jobs', '--limit', '1'], { DATABASE_URL: databaseUrl });
+      expect(JSON.parse(limited.stdout)).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+/** The CLI as a child process, as a terminal user runs it. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.resolve('bin/coupling-sync.js'), ...args],
+      { env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }

@@ -14,6 +14,7 @@ import { CouplingSyncClient } from '../../client';
 import { creationKey } from '../../domain/record-key';
 import { redact, registerSecret, registerSecretsFromEnv } from '../../activities/redact';
 import { describeFatal } from '../../worker/fatal';
+import { AesGcmPayloadCodec } from '../../codec/aes-gcm-codec';
 import { createWorker } from '../../worker/create-worker';
 import { sqliteDialect } from '../helpers/stores';
 import { customer, openTestSystems, testMapping } from '../helpers/systems';
@@ -91,6 +92,17 @@ describe('redact()', () => {
     });
     expect(redact(`echo ${apiKey} and ${urlPassword}`)).toBe('echo [redacted] and [redacted]');
     expect(redact('postgres is up; flag true; /run/secrets/Pw-file-9')).toBe('postgres is up; flag true; /run/secrets/Pw-file-9');
+  });
+
+  test('payload codec keys are masked: from the environment, once a codec holds them, in any of their encodings', () => {
+    const [k1, k2, k3] = [randomBytes(32), randomBytes(32), randomBytes(32)];
+    registerSecretsFromEnv({ COUPLING_SYNC_CODEC_KEY: k1.toString('base64'), COUPLING_SYNC_CODEC_PREVIOUS_KEYS: `${k2.toString('hex')}, ${k3.toString('base64url')}` });
+    expect(redact(`keys ${k1.toString('base64')} / ${k2.toString('hex')} / ${k3.toString('base64url')}`)).toBe('keys [redacted] / [redacted] / [redacted]');
+    const [k4, k5] = [randomBytes(32), randomBytes(32)];
+    AesGcmPayloadCodec.fromEnv({ COUPLING_SYNC_CODEC_KEY: k4.toString('hex'), COUPLING_SYNC_CODEC_PREVIOUS_KEYS: k5.toString('base64') });
+    for (const key of [k4, k5]) {
+      for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(redact(`key ${key.toString(encoding)}`)).toBe('key [redacted]');
+    }
   });
 
   test('entry points print a failure as one redacted sentence', () => {
