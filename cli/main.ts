@@ -256,13 +256,22 @@ program
 
 program
   .command('errors')
-  .description('error rows of failed records, newest first')
+  .description('error rows of failed records, newest first, then the failed creates waiting to be retried')
   .option('--mapping <name>')
   .option('--job <id>')
+  .option('--pending', 'only the failed creates waiting to be retried (records not coupled yet)')
   .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 50)
-  .action(async (o: { mapping?: string; job?: string; limit: number }) => {
-    const errors = await (await openStore()).listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
-    print(errors, () => (errors.length ? errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`).join('\n') : 'No errors.'));
+  .action(async (o: { mapping?: string; job?: string; pending?: boolean; limit: number }) => {
+    const store = await openStore();
+    const pending = o.job ? [] : await store.listUncoupledFailures(o.mapping, { limit: o.limit });
+    const pendingLines = pending.map((p) => line`pending  ${p.mappingName}  ${p.side} ${p.recordId}  not coupled: its create failed ${p.failureCount} time(s)${p.skipped ? ', skipped (retryFailed --include-skipped)' : ', retried by the next run'}  ${p.lastError ?? ''}`);
+    if (o.pending) {
+      print(pending, () => (pending.length ? pendingLines.join('\n') : 'No failed creates waiting.'));
+      return;
+    }
+    const errors = await store.listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
+    const errorLines = errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`);
+    print(errors, () => (errors.length || pending.length ? [...errorLines, ...pendingLines].join('\n') : 'No errors.'));
   });
 
 const mappings = program.command('mappings').description('integration table mappings in the store');

@@ -18,7 +18,7 @@ import { parseInput } from '../common/validate';
 import type { MappingOverview } from '../activities/store-activities';
 import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
-import type { JobErrorRow, JobRow, Store } from '../store/store';
+import type { JobErrorRow, JobRow, Store, UncoupledFailure } from '../store/store';
 
 /** The shape of every run workflow: one JSON input, a RunResult. */
 type RunWorkflow<I> = (input: I) => Promise<RunResult>;
@@ -63,6 +63,15 @@ export class CouplingSyncClient {
   /** Sync jobs, newest first, with their counters. */
   async listJobs(options: { mapping?: string; limit?: number } = {}): Promise<JobRow[]> {
     return this.requireStore().listJobs({ mappingName: options.mapping, limit: options.limit });
+  }
+
+  /**
+   * Records whose create failed and that are not coupled yet: each is retried at
+   * the start of every run of its direction (and by retryFailed) until it is
+   * created or, after the same failure twice, skipped.
+   */
+  async listPendingCreates(options: { mapping?: string; limit?: number } = {}): Promise<UncoupledFailure[]> {
+    return this.requireStore().listUncoupledFailures(options.mapping, { limit: options.limit });
   }
 
   /** Error rows of failed records, newest first. */

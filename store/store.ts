@@ -409,10 +409,11 @@ export class Store {
     return rows.map(toUncoupledFailure);
   }
 
-  /** Every failed uncoupled record of a mapping, for the errors view. */
-  async listUncoupledFailures(mappingName: string, options: { limit?: number } = {}): Promise<UncoupledFailure[]> {
-    const rows: Row[] = await this.knex(TABLES.uncoupledFailures).where('mapping_name', mappingName).orderBy('id').limit(options.limit ?? 1000);
-    return rows.map(toUncoupledFailure);
+  /** The failed uncoupled records of a mapping (or of all), waiting to be retried: for the errors view. */
+  async listUncoupledFailures(mappingName?: string, options: { limit?: number } = {}): Promise<UncoupledFailure[]> {
+    const query = this.knex(TABLES.uncoupledFailures).orderBy('id').limit(options.limit ?? 1000);
+    if (mappingName) query.where('mapping_name', mappingName);
+    return (await query).map(toUncoupledFailure);
   }
 
   /** Records the latest failure of each record (insert or replace). */

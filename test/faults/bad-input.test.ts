@@ -368,12 +368,17 @@ async function checkInjections(store: Store, sys: DialectSystems): Promise<void>
     const errors = await store.listErrors({ jobId: exact.jobs[0].jobId });
     expect(errors.map((e) => e.sourceRecordId)).toEqual(['INJ']);
 
-    // Ids: looked up as values, never found, nothing created or uncoupled.
+    // Ids: looked up as values, never found (each one said so in an error row), nothing created or uncoupled.
     const ids = [...INJECTIONS, `C1' OR '1'='1`, 'C1" OR "1"="1', 'C1) OR (1=1'];
+    const distinct = new Set(ids).size;
     const bulk = await sync.bulkSync({ mapping: 'CUSTOMER', recordIds: ids, fullSync: true });
-    expect(bulk.jobs[0].counters).toMatchObject({ inserted: 0, modified: 0, failed: 0 });
-    const single = await sync.singleSync({ mapping: 'CUSTOMER', recordId: "C1' OR '1'='1" });
-    expect(single.jobs[0].counters).toMatchObject({ inserted: 0, modified: 0 });
+    expect(bulk.jobs[0].counters).toMatchObject({ inserted: 0, modified: 0, failed: distinct });
+    const notFound = await store.listErrors({ jobId: bulk.jobs[0].jobId, limit: 1000 });
+    expect(notFound.map((e) => e.sourceRecordId).sort()).toEqual([...new Set(ids)].sort());
+    expect(notFound.every((e) => /does not exist in local\.customer/.test(e.message))).toBe(true);
+    const single = await sync.singleSync({ mapping: 'CUSTOMER', recordId: "C1' OR '1'='1" }).then(() => null, (e: unknown) => e);
+    expect(single).toBeInstanceOf(WorkflowFailedError);
+    expect((single as WorkflowFailedError).cause?.message).toMatch(/does not exist in local\.customer \(local side\)/);
     const uncoupled = await sync.uncouple({ mapping: 'CUSTOMER', recordIds: ids });
     expect(uncoupled.jobs[0].counters.uncoupled).toBe(0);
     const refused = await sync.setUpCoupling({ mapping: 'CUSTOMER', localId: "C1' OR '1'='1", integrationId: "' OR 1=1 --" }).then(() => null, (e: unknown) => e);
@@ -386,7 +391,7 @@ async function checkInjections(store: Store, sys: DialectSystems): Promise<void>
     expect(after.account).toEqual(before.account);
     expect(after.couplings).toEqual(before.couplings);
     expect(after.mappings.length).toBe(before.mappings.length);
-    expect(after.jobErrors.length).toBe(before.jobErrors.length + 1);
+    expect(after.jobErrors.length).toBe(before.jobErrors.length + 1 + distinct);
   });
 }
 

@@ -4,6 +4,7 @@
  * command reaches it.
  */
 import { WorkflowFailedError } from '@temporalio/client';
+import { CouplingSyncClient } from '../../client';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { account, customer, testMapping, tick } from '../helpers/systems';
 import { createCustomerTable } from '../../worker/demo/demo-data';
@@ -155,7 +156,9 @@ test('a failed create is retried at the start of every run and by retryFailed, a
     await ctx.run(async ({ sync }) => {
       const first = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY });
       expect(first.jobs[0].counters).toMatchObject({ inserted: 1, failed: 1 });
-      expect(await ctx.store.listUncoupledFailures('CUSTOMER')).toEqual([expect.objectContaining({ side: 'local', recordId: 'C1', skipped: false })]);
+      // The typed client lists it as pending.
+      const client = new CouplingSyncClient({ client: temporal.client, store: ctx.store });
+      expect(await client.listPendingCreates({ mapping: 'CUSTOMER' })).toEqual([expect.objectContaining({ side: 'local', recordId: 'C1', failureCount: 1, skipped: false })]);
       // The cause goes away; the record did not change, yet the next run creates it.
       faults.rejectValues = undefined;
       const second = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY });
