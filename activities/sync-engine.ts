@@ -423,8 +423,9 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
         action: stamp(decision.action, ctx.batchToken),
       });
     });
-    if (restored.length > 0) await store.deleteCouplingPairs(mapping.name, restored);
-    await store.insertCouplings(mapping, plan.direction, jobId, created);
+    // A restore swaps the couplings in one transaction: never a moment with the record uncoupled.
+    if (restored.length > 0) await store.replaceCouplings(mapping, plan.direction, jobId, restored, created);
+    else await store.insertCouplings(mapping, plan.direction, jobId, created);
     if (createdIds.length > 0) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, createdIds);
     // The destination record is coupled now: a failed create of its own (in the other direction) is settled.
     const createdDestinations = created.map((c) => (plan.destinationSide === 'local' ? c.localId : c.integrationId));

@@ -19,7 +19,7 @@
  * is never a comparison value (use `isNull`), a list never stands where one
  * value belongs, and an empty list or empty `contains` text is refused rather
  * than given a meaning. Where a service genuinely differs it is documented
- * (docs/SECURITY-input.md): Dataverse compares text without regard to case or
+ * (docs/SECURITY.md ("Mapping definitions, filters and transformations")): Dataverse compares text without regard to case or
  * accents; Business Central text is never null (blank instead).
  *
  * Used by the zod schema (mapping save and workflow inputs) and again when a

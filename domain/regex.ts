@@ -12,7 +12,7 @@
  * String.prototype.replace expands it (`$1`, `$<name>`, `$&`, `` $` ``, `$'`,
  * `$$`). What RE2 cannot do in linear time is refused when the mapping is
  * saved: backreferences, lookahead, lookbehind, the sticky flag. Documented
- * differences (docs/SECURITY-input.md): characters outside the BMP and
+ * differences (docs/SECURITY.md ("Mapping definitions, filters and transformations")): characters outside the BMP and
  * case-insensitive folding behave as with the `u` flag; in multiline mode `^`
  * and `$` see only `\n` as a line end.
  */

@@ -284,17 +284,35 @@ export class Store {
    */
   async insertCouplings(mapping: MappingRef, direction: SyncDirection | null, jobId: string, couplings: readonly NewCoupling[]): Promise<void> {
     if (couplings.length === 0) return;
+    await this.insertCouplingRows(this.knex, mapping, direction, jobId, couplings);
+  }
+
+  /**
+   * Replaces couplings in one transaction (a restore: the deleted counterpart's
+   * coupling gives way to the restored record's), so a failure in between can
+   * never leave the record uncoupled.
+   */
+  async replaceCouplings(mapping: MappingRef, direction: SyncDirection, jobId: string, replaced: readonly { localId: string; integrationId: string }[], couplings: readonly NewCoupling[]): Promise<void> {
+    await this.knex.transaction(async (trx) => {
+      for (const part of chunk(replaced, Math.floor((this.maxParams - 10) / 2))) {
+        await trx(TABLES.couplings).where('mapping_name', mapping.name).whereIn(['local_id', 'integration_id'], part.map((p) => [p.localId, p.integrationId])).delete();
+      }
+      if (couplings.length > 0) await this.insertCouplingRows(trx, mapping, direction, jobId, couplings);
+    });
+  }
+
+  private async insertCouplingRows(db: Knex | Knex.Transaction, mapping: MappingRef, direction: SyncDirection | null, jobId: string, couplings: readonly NewCoupling[]): Promise<void> {
     const now = this.now();
     const rows = couplings.map((c) => newCouplingRow(mapping, direction, jobId, c, now));
     for (const part of chunk(rows, rowsPerInsert(this.knex, Object.keys(rows[0]).length + 3))) {
-      await this.knex(TABLES.couplings).insert(part).onConflict().ignore();
+      await db(TABLES.couplings).insert(part).onConflict().ignore();
     }
     // A coupled record has no failed create left to retry, on either side.
     for (const side of ['local', 'integration'] as const) {
       const column = side === 'local' ? 'local_id' : 'integration_id';
       for (const part of chunk(couplings.map((c) => (side === 'local' ? c.localId : c.integrationId)), this.maxParams - 10)) {
-        await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mapping.name, side })
-          .whereIn('record_id', this.knex(TABLES.couplings).select(column).where('mapping_name', mapping.name).whereIn(column, part))
+        await db(TABLES.uncoupledFailures).where({ mapping_name: mapping.name, side })
+          .whereIn('record_id', db(TABLES.couplings).select(column).where('mapping_name', mapping.name).whereIn(column, part))
           .delete();
       }
     }
