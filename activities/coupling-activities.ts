@@ -216,8 +216,10 @@ export function createCouplingActivities(deps: ActivityDeps) {
     async finishCouplingJob(input: FinishCouplingJobInput): Promise<JobCounters> {
       let counters = input.counters;
       if (input.recount) {
+        // A batch killed after its writes and before its heartbeat counted nothing; the couplings say what it did.
         const made = await store.countCoupledBy(input.mapping, input.jobId);
-        counters = { ...counters, coupled: made.matched + made.created, inserted: made.created };
+        const failedUnmatched = Math.max(0, counters.unmatched - counters.inserted);
+        counters = { ...counters, coupled: made.matched + made.created, inserted: made.created, unmatched: failedUnmatched + made.created };
       }
       await store.updateJob(input.jobId, { counters, status: input.status, message: input.message, finished: true });
       deps.log?.(`job ${input.jobId} ${input.mapping} ${input.status} ${JSON.stringify(counters)}`);
