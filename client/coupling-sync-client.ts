@@ -3,7 +3,10 @@
  * validated here with the same schemas the workflows use, so a bad call fails
  * before anything is started.
  */
-import { WorkflowIdConflictPolicy, type Client, type WorkflowHandleWithFirstExecutionRunId, type WorkflowHandleWithStartDetails } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy,
+  type Client, type Workflow, type WorkflowHandleWithFirstExecutionRunId, type WorkflowHandleWithStartDetails, type WorkflowStartOptions,
+} from '@temporalio/client';
 import { TASK_QUEUE } from '../common/constants';
 import { progressQuery } from '../common/definitions';
 import {
@@ -18,6 +21,7 @@ import { parseInput } from '../common/validate';
 import type { MappingOverview } from '../activities/store-activities';
 import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
+import { REQUEST_MEMO, requestFingerprint } from './request-fingerprint';
 import type { JobErrorRow, JobRow, Store, UncoupledFailure } from '../store/store';
 
 /** The shape of every run workflow: one JSON input, a RunResult. */
@@ -41,6 +45,11 @@ export interface CouplingSyncClientOptions {
 }
 
 
+
+/** A start refused because the run it would join is doing something else. */
+export class RunBusyError extends Error {
+  override readonly name = 'RunBusyError';
+}
 
 export class CouplingSyncClient {
   readonly client: Client;
@@ -79,26 +88,53 @@ export class CouplingSyncClient {
     return this.requireStore().listErrors({ mappingName: options.mapping, jobId: options.jobId, limit: options.limit });
   }
 
-  private startOptions(kind: RunKind, mapping: string, workflowId: string, summary: string) {
+  private startOptions(kind: RunKind, mapping: string, workflowId: string, summary: string, input: object) {
     return {
       taskQueue: this.taskQueue,
       workflowId,
-      // A second caller joins the running run: never two bulk runs of one mapping at once.
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      // A start that finds the run going joins it only for the same request (see startOrJoin).
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       typedSearchAttributes: [
         { key: MAPPING_SEARCH_ATTRIBUTE, value: mapping },
         { key: RUN_KIND_SEARCH_ATTRIBUTE, value: kind },
       ],
+      // What was asked, as a fingerprint the run keeps across continue-as-new: a later start compares it.
+      memo: { [REQUEST_MEMO]: requestFingerprint(input) },
       staticSummary: summary,
     };
+  }
+
+  /**
+   * Starts the run, or joins the one going under the same id when it was asked
+   * the same thing (a second caller waits for the same result). A run going with
+   * another request is no answer to this one: refused, naming it, instead of
+   * reporting its result as this request's.
+   */
+  private async startOrJoin<W extends Workflow>(type: string, options: WorkflowStartOptions<W> & { memo: Record<string, unknown> }): Promise<WorkflowHandleWithStartDetails<W>> {
+    try {
+      return await this.client.workflow.start<W>(type, options);
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const handle = this.client.workflow.getHandle<W>(options.workflowId);
+      const running = await handle.describe();
+      const asked = options.memo[REQUEST_MEMO];
+      if (running.memo?.[REQUEST_MEMO] !== asked) {
+        throw new RunBusyError(
+          `Workflow ${options.workflowId} is already running another request (${running.type}, started ${running.startTime.toISOString()}); `
+          + `wait for it to finish, or cancel it (coupling-sync cancel ${options.workflowId}), and start again.`,
+        );
+      }
+      const firstExecutionRunId = running.raw.workflowExecutionInfo?.firstRunId || running.runId;
+      return Object.assign(this.client.workflow.getHandle<W>(options.workflowId, undefined, { firstExecutionRunId }), { firstExecutionRunId, eagerlyStarted: false });
+    }
   }
 
   async startBulkSync(input: BulkSyncInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof bulkSyncWorkflow>> {
     const valid = parseInput('bulkSync', bulkSyncInputSchema, input);
     const what = valid.recordIds ? `${valid.recordIds.length} records` : valid.fullSync ? 'all records' : 'changed records';
-    return this.client.workflow.start<typeof bulkSyncWorkflow>('bulkSyncWorkflow', {
+    return this.startOrJoin<typeof bulkSyncWorkflow>('bulkSyncWorkflow', {
       args: [valid],
-      ...this.startOptions('bulkSync', valid.mapping, workflowIds.bulkSync(valid.mapping), `Bulk sync of ${valid.mapping}: ${what}${valid.direction ? `, ${valid.direction}` : ''}`),
+      ...this.startOptions('bulkSync', valid.mapping, workflowIds.bulkSync(valid.mapping), `Bulk sync of ${valid.mapping}: ${what}${valid.direction ? `, ${valid.direction}` : ''}`, valid),
     });
   }
 
@@ -110,9 +146,9 @@ export class CouplingSyncClient {
   async startSingleSync(input: SingleSyncInput): Promise<WorkflowHandleWithStartDetails<typeof singleSyncWorkflow>> {
     const valid = parseInput('singleSync', singleSyncInputSchema, input);
     const side = valid.side ?? 'local';
-    return this.client.workflow.start<typeof singleSyncWorkflow>('singleSyncWorkflow', {
+    return this.startOrJoin<typeof singleSyncWorkflow>('singleSyncWorkflow', {
       args: [valid],
-      ...this.startOptions('singleSync', valid.mapping, workflowIds.singleSync(valid.mapping, side, valid.recordId), `Sync ${valid.mapping} ${side} record ${valid.recordId}`),
+      ...this.startOptions('singleSync', valid.mapping, workflowIds.singleSync(valid.mapping, side, valid.recordId), `Sync ${valid.mapping} ${side} record ${valid.recordId}`, valid),
       ...(this.eagerStart ? { requestEagerStart: true } : {}),
     });
   }
@@ -123,9 +159,9 @@ export class CouplingSyncClient {
 
   async startRetryFailed(input: RetryFailedInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof retryFailedWorkflow>> {
     const valid = parseInput('retryFailed', retryFailedInputSchema, input);
-    return this.client.workflow.start<typeof retryFailedWorkflow>('retryFailedWorkflow', {
+    return this.startOrJoin<typeof retryFailedWorkflow>('retryFailedWorkflow', {
       args: [valid],
-      ...this.startOptions('retryFailed', valid.mapping, workflowIds.retryFailed(valid.mapping), `Retry failed records of ${valid.mapping}`),
+      ...this.startOptions('retryFailed', valid.mapping, workflowIds.retryFailed(valid.mapping), `Retry failed records of ${valid.mapping}`, valid),
     });
   }
 
@@ -135,9 +171,9 @@ export class CouplingSyncClient {
 
   async startMatchBasedCoupling(input: MatchBasedCouplingInput): Promise<WorkflowHandleWithFirstExecutionRunId<RunWorkflow<MatchBasedCouplingInput>>> {
     const valid = parseInput('matchBasedCoupling', matchBasedCouplingInputSchema, input);
-    return this.client.workflow.start<RunWorkflow<MatchBasedCouplingInput>>('matchBasedCouplingWorkflow', {
+    return this.startOrJoin<RunWorkflow<MatchBasedCouplingInput>>('matchBasedCouplingWorkflow', {
       args: [valid],
-      ...this.startOptions('matchBasedCoupling', valid.mapping, workflowIds.matchBasedCoupling(valid.mapping), `Match-based coupling of ${valid.mapping}${valid.createNewIfNoMatch ? ', creating unmatched records' : ''}`),
+      ...this.startOptions('matchBasedCoupling', valid.mapping, workflowIds.matchBasedCoupling(valid.mapping), `Match-based coupling of ${valid.mapping}${valid.createNewIfNoMatch ? ', creating unmatched records' : ''}`, valid),
     });
   }
 
@@ -147,9 +183,9 @@ export class CouplingSyncClient {
 
   async startSetUpCoupling(input: SetUpCouplingInput): Promise<WorkflowHandleWithFirstExecutionRunId<RunWorkflow<SetUpCouplingInput>>> {
     const valid = parseInput('setUpCoupling', setUpCouplingInputSchema, input);
-    return this.client.workflow.start<RunWorkflow<SetUpCouplingInput>>('setUpCouplingWorkflow', {
+    return this.startOrJoin<RunWorkflow<SetUpCouplingInput>>('setUpCouplingWorkflow', {
       args: [valid],
-      ...this.startOptions('setUpCoupling', valid.mapping, workflowIds.setUpCoupling(valid.mapping, valid.localId), `Couple ${valid.mapping} ${valid.localId} to ${valid.integrationId}`),
+      ...this.startOptions('setUpCoupling', valid.mapping, workflowIds.setUpCoupling(valid.mapping, valid.localId), `Couple ${valid.mapping} ${valid.localId} to ${valid.integrationId}`, valid),
     });
   }
 
@@ -159,9 +195,9 @@ export class CouplingSyncClient {
 
   async startUncouple(input: UncoupleInput): Promise<WorkflowHandleWithFirstExecutionRunId<RunWorkflow<UncoupleInput>>> {
     const valid = parseInput('uncouple', uncoupleInputSchema, input);
-    return this.client.workflow.start<RunWorkflow<UncoupleInput>>('uncoupleWorkflow', {
+    return this.startOrJoin<RunWorkflow<UncoupleInput>>('uncoupleWorkflow', {
       args: [valid],
-      ...this.startOptions('uncouple', valid.mapping, workflowIds.uncouple(valid.mapping), `Uncouple ${valid.all ? 'all records' : `${valid.recordIds?.length ?? 0} records`} of ${valid.mapping}`),
+      ...this.startOptions('uncouple', valid.mapping, workflowIds.uncouple(valid.mapping), `Uncouple ${valid.all ? 'all records' : `${valid.recordIds?.length ?? 0} records`} of ${valid.mapping}`, valid),
     });
   }
 

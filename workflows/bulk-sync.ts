@@ -5,12 +5,12 @@
  * bounded history; cancelling finishes the batches in flight and closes the job
  * as cancelled.
  */
-import { CancellationScope, CancelledFailure, continueAsNew, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
 import type { BulkSyncInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
 
 export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResult> {
@@ -49,7 +49,7 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
       if (!outcome.done) {
         await acts.control.acquireRunLock(lock);
         continuing = true;
-        return await continueAsNew<typeof bulkSyncWorkflow>({ ...input, continuation: outcome.continuation });
+        return await continueKeepingMemo<typeof bulkSyncWorkflow>({ ...input, continuation: outcome.continuation });
       }
       progress.finishedJobs = [...progress.finishedJobs, outcome.job];
       if (outcome.job.status === 'cancelled') {

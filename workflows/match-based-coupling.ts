@@ -10,7 +10,7 @@
  * as new between rounds of batches so a long run keeps a bounded history.
  */
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, continueAsNew, isCancellation, uuid4, workflowInfo,
+  ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo,
 } from '@temporalio/workflow';
 import type { LocalSelection, StartCouplingJobResult } from '../activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
@@ -18,7 +18,7 @@ import type { MatchBasedCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
 
 type RecordKey = { modifiedOn: string; id: string };
 
@@ -235,5 +235,5 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
     throw clear;
   }
   // Outside the try: continuing as new is not a failure to record.
-  return await continueAsNew<typeof matchBasedCouplingWorkflow>({ ...input, continuation });
+  return await continueKeepingMemo<typeof matchBasedCouplingWorkflow>({ ...input, continuation });
 }

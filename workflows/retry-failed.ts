@@ -5,12 +5,12 @@
  * flag cleared; a given direction wins any conflict). Continues as new
  * between pages, so a long list keeps a bounded history.
  */
-import { continueAsNew, uuid4 } from '@temporalio/workflow';
+import { uuid4 } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN } from '../common/constants';
 import type { RetryFailedInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
 import { runPass } from './sync-pass';
 
 export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<RunResult> {
@@ -33,7 +33,7 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
         { progress, newJobId: uuid4, batchesThisRun },
         resume && resume.passIndex === passIndex ? resume : null,
       );
-      if (!outcome.done) return await continueAsNew<typeof retryFailedWorkflow>({ ...input, continuation: outcome.continuation });
+      if (!outcome.done) return await continueKeepingMemo<typeof retryFailedWorkflow>({ ...input, continuation: outcome.continuation });
       progress.finishedJobs = [...progress.finishedJobs, outcome.job];
     }
     progress.phase = 'done';

@@ -3,7 +3,7 @@
  * the Web UI, and surface a non-retryable activity failure as the run's own
  * clear failure.
  */
-import { ActivityFailure, ApplicationFailure, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, makeContinueAsNewFunc, setHandler, upsertSearchAttributes, workflowInfo, type Workflow } from '@temporalio/workflow';
 import { progressQuery } from '../common/definitions';
 import type { z } from 'zod';
 import type { INPUT_SCHEMAS } from '../common/inputs';
@@ -61,4 +61,12 @@ export function trackProgress(mapping: string, initial: Partial<RunProgress> = {
   };
   setHandler(progressQuery, () => progress);
   return progress;
+}
+
+/**
+ * Continues as new keeping the run's memo (the fingerprint of what it was
+ * asked), so a later start can still tell whether it asks the same thing.
+ */
+export function continueKeepingMemo<W extends Workflow>(...args: Parameters<W>): Promise<never> {
+  return makeContinueAsNewFunc<W>({ memo: workflowInfo().memo })(...args);
 }

@@ -143,13 +143,20 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
       const stop = await pageThrough(phase, (after) => ({ kind: 'retryUncoupled', afterId: after, limit: spec.batchSize, includeSkipped }));
       if (stop) return stop;
     } else if (phase === 'scan' && spec.mode === 'ids') {
-      // Each record once, however often it was given.
+      // Each record once, however often it was given; a round of batches at a time, `afterId` the offset reached.
       const ids = [...new Set(spec.recordIds ?? [])];
-      const chunks: string[][] = [];
-      for (let i = 0; i < ids.length; i += spec.batchSize) chunks.push(ids.slice(i, i + spec.batchSize));
-      await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {
-        if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side: spec.idsSide ?? 'local' });
-      });
+      while (afterId < ids.length) {
+        if (rootCancelled()) return { done: true, job: await finish('cancelled', null) };
+        const end = Math.min(ids.length, afterId + spec.batchSize * spec.maxBatchesInFlight * 2);
+        const chunks: string[][] = [];
+        for (let i = afterId; i < end; i += spec.batchSize) chunks.push(ids.slice(i, Math.min(end, i + spec.batchSize)));
+        await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {
+          if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side: spec.idsSide ?? 'local' });
+        });
+        afterId = end;
+        if (afterId < ids.length && mustContinue()) return continuation('scan');
+      }
+      afterId = 0;
     } else if (phase === 'scan' && spec.mode !== 'retryOnly') {
       for (;;) {
         if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };

@@ -19,6 +19,14 @@ afterAll(async () => {
 
 type Ctx = SyncContext;
 
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const setup = (mapping: Partial<MappingDefinition> = {}, faults: { integration?: Faults; local?: Faults } = {}): Promise<SyncContext> =>
   openSyncContext(temporal, mapping, faults);
 
@@ -310,6 +318,29 @@ test('one bulk run per mapping: two starts at once get the same run', async () =
       await a.result();
       expect(await ctx.store.listJobs({ mappingName: 'CUSTOMER' })).toHaveLength(1);
       expect(await ctx.rows('integration')).toHaveLength(10);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a start that finds its run already going joins it only for the same request; another request is refused, naming the run', async () => {
+  const ctx = await setup({}, { integration: { delayMs: 300 } });
+  try {
+    await ctx.sys.local('customer').insert(Array.from({ length: 10 }, (_, i) => customer(i)));
+    await ctx.run(async ({ sync }) => {
+      const request = { mapping: 'CUSTOMER', recordIds: ['C1', 'C2', 'C3', 'C4'], batchSize: 1, maxBatchesInFlight: 1, batchesPerRun: 2 };
+      const running = await sync.startBulkSync(request);
+      // All records is another request: joining would report the four-record run as if it had synced everything.
+      const other = await sync.startBulkSync({ mapping: 'CUSTOMER' }).catch((e: unknown) => e);
+      expect(other).toBeInstanceOf(Error);
+      expect((other as Error).message).toMatch(/bulk-sync\/CUSTOMER is already running another request/);
+      // The same request joins, also once the run has continued as new.
+      await waitFor(async () => (await running.describe()).runId !== running.firstExecutionRunId);
+      const again = await sync.startBulkSync({ ...request, retry: { maximumAttempts: 2 } });
+      expect(again.firstExecutionRunId).toBe(running.firstExecutionRunId);
+      await running.result();
+      expect(await ctx.rows('integration')).toHaveLength(4);
     });
   } finally {
     await ctx.close();
