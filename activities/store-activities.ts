@@ -2,7 +2,8 @@
 import { FAILURE_TYPES } from '../common/constants';
 import type { JobCounters } from '../common/types';
 import type { ActivityDeps } from './deps';
-import type { SyncDirection } from '../common/types';
+import type { JobCounters as Counters, SyncDirection } from '../common/types';
+import { matchStateSchema, passStateSchema, type BulkContinuation, type MatchState } from '../common/inputs';
 import { passDirections } from '../domain/field-plan';
 import { loadMapping, loadPass, nonRetryable } from './pass-loader';
 
@@ -24,8 +25,54 @@ export interface MappingOverview {
   lastJob: { jobId: string; status: string; counters: JobCounters } | null;
 }
 
+export interface SuspendRunInput {
+  jobId: string;
+  counters: Counters;
+  /** Where the run stands: a pass's or a match-based coupling's state. */
+  state: BulkContinuation | MatchState;
+}
+
+export interface ResumeRunInput {
+  /** The job the continuation names. */
+  jobId: string;
+  workflowId: string;
+  /** The first run of this workflow's continue-as-new chain: the run that opened the job. */
+  firstRunId: string;
+  kind: 'pass' | 'match';
+}
+
+function notOurs(jobId: string, why: string): Error {
+  return nonRetryable(
+    `Field "continuation": job ${jobId} ${why}; a continuation is set only by a run continuing as new, and only that run's next run can resume it.`,
+    FAILURE_TYPES.invalidInput,
+  );
+}
+
 export function createStoreActivities(deps: ActivityDeps) {
   return {
+    /** Saves where a run stands before it continues as new, on its job row. */
+    async suspendRun(input: SuspendRunInput): Promise<void> {
+      await deps.store.updateJob(input.jobId, { counters: input.counters, continuation: input.state });
+    },
+
+    /**
+     * Where a continued run stands, from the store: only for a job this very
+     * workflow chain opened and is still running, so a start from outside can
+     * neither resume another run nor forge a cursor, counters or results.
+     */
+    async resumeRun(input: ResumeRunInput): Promise<{ counters: Counters; pass: BulkContinuation | null; match: MatchState | null }> {
+      const job = await deps.store.getJob(input.jobId);
+      if (!job) throw notOurs(input.jobId, 'does not exist');
+      if (job.workflowId !== input.workflowId || job.runId !== input.firstRunId) throw notOurs(input.jobId, 'belongs to another run');
+      if (job.status !== 'running') throw notOurs(input.jobId, `is ${job.status}, not running`);
+      const raw = await deps.store.getJobContinuation(input.jobId);
+      const parsed = (input.kind === 'pass' ? passStateSchema : matchStateSchema).safeParse(raw);
+      if (!parsed.success) throw notOurs(input.jobId, 'holds no state to continue from');
+      return input.kind === 'pass'
+        ? { counters: job.counters, pass: { ...(parsed.data as BulkContinuation), counters: job.counters }, match: null }
+        : { counters: job.counters, pass: null, match: parsed.data as MatchState };
+    },
+
     /** Takes the mapping's lease or fails, non-retryable, naming the run that holds it. */
     async acquireRunLock(input: RunLockInput): Promise<void> {
       const current = await deps.store.acquireRunLock(input.mapping, input.holder, RUN_LOCK_TTL_MS);

@@ -64,8 +64,11 @@ const jobSummary = z.strictObject({
   counters,
 });
 
-/** State a long run carries into its next run when it continues as new; never set by hand. */
-export const continuationSchema = z.strictObject({
+/**
+ * Where a pass stands when its run continues as new. Kept on the pass's job
+ * row, never in a workflow input: a start cannot forge a cursor or counters.
+ */
+export const passStateSchema = z.strictObject({
   passIndex: z.number().int().min(0),
   jobId: z.string(),
   phase: z.enum(['retry', 'retryUncoupled', 'scan', 'sweep']),
@@ -77,6 +80,16 @@ export const continuationSchema = z.strictObject({
   batchesCompleted: z.number().int(),
   finishedJobs: z.array(jobSummary),
 });
+
+/** Where a match-based coupling stands when its run continues as new; kept on its job row. */
+export const matchStateSchema = z.strictObject({ cursor: z.string(), batchesCompleted: z.number().int().min(0) });
+
+/**
+ * What a run that continues as new passes to its next run: the job whose row
+ * holds where it stands. Set only by the run itself; a start with one is
+ * refused unless the job is this workflow's own, still running.
+ */
+export const continuationSchema = z.strictObject({ jobId: z.string().min(1).max(64) });
 
 export const singleSyncInputSchema = z.strictObject({
   mapping: mappingName,
@@ -117,7 +130,7 @@ export const matchBasedCouplingInputSchema = z.strictObject({
   maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
   batchesPerRun: z.number().int().min(1).max(1000).optional(),
   retry: retryOverride.optional(),
-  continuation: z.strictObject({ cursor: z.string().nullable(), jobId: z.string(), counters, batchesCompleted: z.number().int() }).optional(),
+  continuation: continuationSchema.optional(),
 });
 
 export const setUpCouplingInputSchema = z.strictObject({
@@ -145,7 +158,9 @@ export const describeMappingInputSchema = z.strictObject({ mapping: mappingName 
 
 export type DescribeMappingInput = z.infer<typeof describeMappingInputSchema>;
 export type RetryOverride = z.infer<typeof retryOverride>;
-export type BulkContinuation = z.infer<typeof continuationSchema>;
+export type BulkContinuation = z.infer<typeof passStateSchema>;
+export type MatchState = z.infer<typeof matchStateSchema>;
+export type Continuation = z.infer<typeof continuationSchema>;
 export type SingleSyncInput = z.infer<typeof singleSyncInputSchema>;
 export type BulkSyncInput = z.infer<typeof bulkSyncInputSchema>;
 export type RetryFailedInput = z.infer<typeof retryFailedInputSchema>;

@@ -562,8 +562,15 @@ export class Store {
     return row ? toJob(row) : null;
   }
 
-  async updateJob(id: string, update: { counters?: JobCounters; status?: JobStatus; message?: string | null; finished?: boolean }): Promise<void> {
+  /** Where a running job's run stands when it continues as new (JSON), read back by the next run only. */
+  async getJobContinuation(id: string): Promise<unknown> {
+    const row: Row | undefined = await this.knex(TABLES.jobs).where('id', id).select('continuation').first();
+    return row?.continuation ? JSON.parse(String(row.continuation)) : null;
+  }
+
+  async updateJob(id: string, update: { counters?: JobCounters; status?: JobStatus; message?: string | null; finished?: boolean; continuation?: unknown }): Promise<void> {
     const patch: Row = {};
+    if (update.continuation !== undefined) patch.continuation = JSON.stringify(update.continuation);
     if (update.counters) for (const name of COUNTER_NAMES) patch[name] = update.counters[name];
     if (update.status) patch.status = update.status;
     if (update.message !== undefined) patch.message = update.message;

@@ -11,19 +11,21 @@ import type { BulkSyncInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
-import { runPass } from './sync-pass';
+import { resumedPass, runPass } from './sync-pass';
 
 export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResult> {
   const input = validateInput('bulkSync', rawInput);
   tagRun('bulkSync', input.mapping);
   const acts = proxiesFor(input.retry);
-  const resume = input.continuation ?? null;
-  const progress = trackProgress(input.mapping, { finishedJobs: resume?.finishedJobs ?? [] });
+  const progress = trackProgress(input.mapping);
   const info = workflowInfo();
   const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
   let continuing = false;
   try {
     const { directions } = await acts.control.planRun({ mapping: input.mapping, direction: input.direction });
+    // Where a continued run stands comes from the store, never from the input.
+    const resume = await resumedPass(acts, input.continuation);
+    progress.finishedJobs = resume?.finishedJobs ?? [];
     // One bulk run per mapping, however it was started (client, Web UI, schedule).
     await acts.control.acquireRunLock(lock);
     const batchesThisRun = { count: 0 };
@@ -49,7 +51,8 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
       if (!outcome.done) {
         await acts.control.acquireRunLock(lock);
         continuing = true;
-        return await continueKeepingMemo<typeof bulkSyncWorkflow>({ ...input, continuation: outcome.continuation });
+        await acts.control.suspendRun({ jobId: outcome.continuation.jobId, counters: outcome.continuation.counters, state: outcome.continuation });
+        return await continueKeepingMemo<typeof bulkSyncWorkflow>({ ...input, continuation: { jobId: outcome.continuation.jobId } });
       }
       progress.finishedJobs = [...progress.finishedJobs, outcome.job];
       if (outcome.job.status === 'cancelled') {

@@ -75,17 +75,15 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   tagRun('matchBasedCoupling', input.mapping);
   const acts: Proxies = proxiesFor(input.retry);
   const info = workflowInfo();
-  const resume = input.continuation ?? null;
-  // Decoded before the job is opened: a cursor this workflow did not write must fail the run without writing a row.
-  let cursor = decodeCursor(resume?.cursor);
-  const jobId = resume?.jobId ?? uuid4();
+  let cursor = START;
+  const jobId = input.continuation?.jobId ?? uuid4();
   const filter = input.filter ?? [];
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxInFlight = input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT;
   const batchesPerRun = input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN;
   const ids = input.recordIds ? [...new Set(input.recordIds)] : null;
-  let counters: JobCounters = resume?.counters ?? emptyCounters();
-  const progress = trackProgress(input.mapping, { jobId, counters, batchesCompleted: resume?.batchesCompleted ?? 0 });
+  let counters: JobCounters = emptyCounters();
+  const progress = trackProgress(input.mapping, { jobId, counters });
   let start: StartCouplingJobResult | null = null;
   let syncCounters = emptyCounters();
   let continuation: MatchBasedCouplingInput['continuation'];
@@ -107,6 +105,14 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   };
 
   try {
+    if (input.continuation) {
+      // Where a continued run stands comes from its job row, checked to be this workflow's own and still
+      // running, before anything is opened: a start from outside can resume, forge or skip nothing.
+      const resumed = await acts.control.resumeRun({ jobId, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, kind: 'match' });
+      cursor = decodeCursor(resumed.match?.cursor);
+      counters = resumed.counters;
+      Object.assign(progress, { counters, batchesCompleted: resumed.match?.batchesCompleted ?? 0 });
+    }
     start = await acts.control.startCouplingJob({
       mapping: input.mapping, jobId, type: 'Coupling', workflowId: info.workflowId, runId: info.firstExecutionRunId,
       matchBased: { filter, createNewIfNoMatch: input.createNewIfNoMatch }, syncAfter: input.syncAfterCoupling,
@@ -208,9 +214,9 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
       }
     }
     if (!finished) {
-      await acts.control.saveJobCounters({ jobId, counters });
+      await acts.control.suspendRun({ jobId, counters, state: { cursor: JSON.stringify(cursor), batchesCompleted: progress.batchesCompleted } });
       if (sync) await acts.control.saveJobCounters({ jobId: sync.jobId, counters: syncCounters });
-      continuation = { cursor: JSON.stringify(cursor), jobId, counters, batchesCompleted: progress.batchesCompleted };
+      continuation = { jobId };
     } else {
       if (rootCancelled()) {
         await closeJobs('cancelled', 'Cancelled; batches in flight were completed.');

@@ -11,16 +11,18 @@ import type { RetryFailedInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
-import { runPass } from './sync-pass';
+import { resumedPass, runPass } from './sync-pass';
 
 export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<RunResult> {
   const input = validateInput('retryFailed', rawInput);
   tagRun('retryFailed', input.mapping);
   const acts = proxiesFor(input.retry);
-  const resume = input.continuation ?? null;
-  const progress = trackProgress(input.mapping, { finishedJobs: resume?.finishedJobs ?? [] });
+  const progress = trackProgress(input.mapping);
   try {
     const { directions } = await acts.control.planRun({ mapping: input.mapping, direction: input.direction });
+    // Where a continued run stands comes from the store, never from the input.
+    const resume = await resumedPass(acts, input.continuation);
+    progress.finishedJobs = resume?.finishedJobs ?? [];
     const batchesThisRun = { count: 0 };
     for (let passIndex = resume?.passIndex ?? 0; passIndex < directions.length; passIndex++) {
       const outcome = await runPass(
@@ -33,7 +35,10 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
         { progress, newJobId: uuid4, batchesThisRun },
         resume && resume.passIndex === passIndex ? resume : null,
       );
-      if (!outcome.done) return await continueKeepingMemo<typeof retryFailedWorkflow>({ ...input, continuation: outcome.continuation });
+      if (!outcome.done) {
+        await acts.control.suspendRun({ jobId: outcome.continuation.jobId, counters: outcome.continuation.counters, state: outcome.continuation });
+        return await continueKeepingMemo<typeof retryFailedWorkflow>({ ...input, continuation: { jobId: outcome.continuation.jobId } });
+      }
       progress.finishedJobs = [...progress.finishedJobs, outcome.job];
     }
     progress.phase = 'done';

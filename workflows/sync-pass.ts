@@ -7,7 +7,7 @@
  */
 import { ActivityFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
 import type { BatchSelection } from '../activities';
-import type { BulkContinuation } from '../common/inputs';
+import type { BulkContinuation, Continuation } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type SyncDirection } from '../common/types';
 import type { DecisionOptions } from '../domain/sync-decision';
 import type { Proxies } from './activity-proxies';
@@ -42,6 +42,14 @@ export interface PassHooks {
   newJobId: () => string;
   /** Batches run so far in this workflow run, across passes. */
   batchesThisRun: { count: number };
+}
+
+/** Where a continued pass stands, read from its job row (checked to be this workflow's own, still running). */
+export async function resumedPass(acts: Proxies, continuation: Continuation | undefined): Promise<BulkContinuation | null> {
+  if (!continuation) return null;
+  const info = workflowInfo();
+  const resumed = await acts.control.resumeRun({ jobId: continuation.jobId, workflowId: info.workflowId, firstRunId: info.firstExecutionRunId, kind: 'pass' });
+  return resumed.pass;
 }
 
 function rootCancelled(): boolean {

@@ -7,6 +7,7 @@ import * as initial from './001-initial';
 import * as runLocks from './002-run-locks';
 import * as couplingActions from './003-coupling-actions';
 import * as trust from './004-trust';
+import * as jobContinuation from './005-job-continuation';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-run-locks': runLocks,
   '003-coupling-actions': couplingActions,
   '004-trust': trust,
+  '005-job-continuation': jobContinuation,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

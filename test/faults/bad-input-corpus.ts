@@ -167,6 +167,9 @@ const bulkSync: BadInput[] = [
   { label: 'own "__proto__" field', workflow: 'bulkSync', input: JSON.parse('{"mapping":"CUSTOMER","__proto__":{"fullSync":true}}') as unknown, field: '"__proto__"', stage: 'schema', category: 'injection' },
   { label: '"constructor" field', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', constructor: { name: 'x' } }, field: '"constructor"', stage: 'schema', category: 'injection' },
   { label: 'hand-made continuation', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', continuation: { passIndex: -1 } }, field: '"continuation.passIndex"', stage: 'schema', category: 'wrong type' },
+  { label: 'a continuation with counters and a cursor', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', continuation: { jobId: 'j', cursor: { modifiedOn: '9999', id: 'z' } } }, field: '"continuation.cursor"', stage: 'schema', category: 'injection' },
+  { label: 'a continuation of a job that does not exist', workflow: 'bulkSync', input: { mapping: 'CUSTOMER', continuation: { jobId: 'no-such-job' } }, field: 'Field "continuation"', stage: 'worker', category: 'injection' },
+  { label: 'retryFailed continuing a job that does not exist', workflow: 'retryFailed', input: { mapping: 'CUSTOMER', continuation: { jobId: 'no-such-job' } }, field: 'Field "continuation"', stage: 'worker', category: 'injection' },
   { label: 'direction the mapping forbids', workflow: 'bulkSync', input: { mapping: FIXTURE_MAPPINGS.fromOnly, direction: 'ToIntegrationTable' }, field: 'Field "direction"', stage: 'worker', category: 'unknown name' },
 ];
 
@@ -253,13 +256,16 @@ const matchBasedCoupling: BadInput[] = [
   { label: '100,000 record ids', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', recordIds: manyIds(100_000) }, field: '"recordIds"', stage: 'schema', category: 'size' },
   { label: 'batchSize NaN', workflow: 'matchBasedCoupling', input: { mapping: 'CUSTOMER', batchSize: Number.NaN }, field: '"batchSize"', stage: 'schema', category: 'number' },
   {
-    label: 'continuation cursor that is not JSON', workflow: 'matchBasedCoupling',
-    input: {
-      mapping: 'CUSTOMER',
-      continuation: { cursor: "'; DROP TABLE couplings; --", jobId: 'j', batchesCompleted: 0, counters: { inserted: 0, modified: 0, deleted: 0, unchanged: 0, skipped: 0, failed: 0, coupled: 0, uncoupled: 0, unmatched: 0 } },
-    },
-    // Well-formed for the schema (any string): the workflow itself decodes the cursor and must refuse it.
-    field: '"continuation.cursor"', stage: 'worker', category: 'injection',
+    label: 'continuation cursor in the input', workflow: 'matchBasedCoupling',
+    input: { mapping: 'CUSTOMER', continuation: { cursor: "'; DROP TABLE couplings; --", jobId: 'j' } },
+    // A cursor is kept on the job row by the run itself: the input may only name the job.
+    field: '"continuation.cursor"', stage: 'schema', category: 'injection',
+  },
+  {
+    label: 'continuation naming a job id that is SQL', workflow: 'matchBasedCoupling',
+    input: { mapping: 'CUSTOMER', continuation: { jobId: "'; DROP TABLE couplings; --" } },
+    // Well-formed for the schema (any short string): the store says it is no job of this run.
+    field: 'Field "continuation"', stage: 'worker', category: 'injection',
   },
   { label: 'createNewIfNoMatch on a mapping that cannot create', workflow: 'matchBasedCoupling', input: { mapping: FIXTURE_MAPPINGS.fromOnly, createNewIfNoMatch: true }, field: 'Field "createNewIfNoMatch"', stage: 'worker', category: 'unknown name' },
 ];

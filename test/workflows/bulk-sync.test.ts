@@ -347,6 +347,35 @@ test('a start that finds its run already going joins it only for the same reques
   }
 });
 
+test('a start cannot resume, forge or skip anything through a continuation: only the run that wrote it may continue its job', async () => {
+  const ctx = await setup({}, { integration: { delayMs: 200 } });
+  try {
+    await ctx.sys.local('customer').insert(Array.from({ length: 6 }, (_, i) => customer(i)));
+    await ctx.run(async ({ sync, taskQueue }) => {
+      const running = await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 1, maxBatchesInFlight: 1, batchesPerRun: 2 });
+      await waitFor(async () => (await ctx.store.listJobs({ mappingName: 'CUSTOMER' })).length > 0);
+      const [job] = await ctx.store.listJobs({ mappingName: 'CUSTOMER' });
+      // Another workflow (a Web UI start) naming the running job.
+      const forged = await temporal.client.workflow.start('bulkSyncWorkflow', {
+        taskQueue, workflowId: `forged-${job.id}`, args: [{ mapping: 'CUSTOMER', continuation: { jobId: job.id } }],
+      });
+      const error = await forged.result().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowFailedError);
+      expect((error as WorkflowFailedError).cause?.message).toMatch(new RegExp(`Field "continuation": job ${job.id} belongs to another run`));
+      const result = await running.result();
+      expect(result.jobs[0].counters).toMatchObject({ inserted: 6, coupled: 6, failed: 0 });
+      // Once finished, not even its own workflow id can continue it.
+      const late = await temporal.client.workflow.start('bulkSyncWorkflow', {
+        taskQueue, workflowId: running.workflowId, args: [{ mapping: 'CUSTOMER', continuation: { jobId: job.id } }],
+      });
+      expect(((await late.result().catch((e: unknown) => e)) as WorkflowFailedError).cause?.message).toMatch(/belongs to another run|is succeeded, not running/);
+      expect(await ctx.store.getJob(job.id)).toMatchObject({ status: 'succeeded', counters: { inserted: 6 } });
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('10,000 records in batches, continuing as new, with no field values in any history', async () => {
   const ctx = await setup();
   try {
