@@ -14,6 +14,7 @@ import type { Coupling } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { checkLocalFilter, pendingOf, requireCreatePlan, requireMatchLevels } from './match-context';
 import { connectorFor, loadMapping, loadPass, nonRetryable } from './pass-loader';
+import { requireLease, type RunLease } from './run-lease';
 
 /** Which couplings an uncouple batch removes. */
 export type UncoupleSelection = { kind: 'ids'; ids: string[]; side: Side } | { kind: 'all'; maxCouplings: number };
@@ -67,6 +68,8 @@ export interface UncoupleBatchInput {
   mapping: string;
   jobId: string;
   selection: UncoupleSelection;
+  /** Uncoupling a whole mapping holds its lease: nothing is removed once another run took it. */
+  lease?: RunLease;
 }
 
 export interface UncoupleBatchResult {
@@ -191,6 +194,7 @@ export function createCouplingActivities(deps: ActivityDeps) {
       const done = (finished: boolean): UncoupleBatchResult => ({ counters: { ...emptyCounters(), uncoupled }, done: finished });
       if (isCountResume(details) && details.done) return done(true);
       const { selection } = input;
+      await requireLease(store, input.mapping, input.lease);
       if (selection.kind === 'ids') {
         uncoupled += await store.deleteCouplings(mapping.name, selection.side, selection.ids);
         ctx.heartbeat({ uncoupled, done: true });

@@ -8,11 +8,13 @@ import { createSyncActivities } from './sync-activities';
 import { createStoreActivities } from './store-activities';
 import { createCouplingActivities } from './coupling-activities';
 import { createMatchActivities } from './match-activities';
+import { createLeaseActivities } from './run-lease';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
   return {
     ...createStoreActivities(deps),
+    ...createLeaseActivities(deps),
     ...createSyncActivities(deps),
     ...createCouplingActivities(deps),
     ...createMatchActivities(deps),
@@ -24,3 +26,4 @@ export type { ActivityDeps, Systems } from './deps';
 export type * from './sync-activities';
 export type * from './coupling-activities';
 export type * from './match-activities';
+export type { RunLease, RunLockInput } from './run-lease';

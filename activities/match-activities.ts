@@ -24,6 +24,7 @@ import {
 } from './match-context';
 import { connectorFor, loadMapping } from './pass-loader';
 import { redact } from './redact';
+import { requireLease, type RunLease } from './run-lease';
 import { retrySummary } from './sync-engine';
 
 export type { LocalSelection } from './match-context';
@@ -39,6 +40,8 @@ export interface PlanLocalBatchesInput {
   count: number;
   /** Counters so far, saved on the job row so the store shows progress. */
   counters: JobCounters;
+  /** The run's lease on the mapping: checked and renewed with every round. */
+  lease?: RunLease;
 }
 
 export interface LocalRange {
@@ -61,6 +64,8 @@ interface MatchBatchBase {
   selection: LocalSelection;
   filter: FilterCondition[];
   createNewIfNoMatch: boolean;
+  /** The run's lease on the mapping: a batch writes nothing once another run took it. */
+  lease?: RunLease;
 }
 
 export interface ClaimBatchInput extends MatchBatchBase {
@@ -150,6 +155,7 @@ export function createMatchActivities(deps: ActivityDeps) {
     async planLocalBatches(input: PlanLocalBatchesInput): Promise<PlanLocalBatchesResult> {
       const mapping = await loadMapping(deps, input.mapping);
       const local = connectorFor(deps, mapping, mapping.local.system);
+      await requireLease(store, input.mapping, input.lease);
       await store.updateJob(input.jobId, { counters: input.counters });
       const limit = input.batchSize * input.count;
       const keys = await local.scanKeys({ table: mapping.local.table, filter: [...mapping.tableFilter, ...input.filter], since: null, after: input.after, limit });
@@ -185,6 +191,7 @@ export function createMatchActivities(deps: ActivityDeps) {
         const coupled = candidates.length ? await store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
         const results = levelResults({ level, locals: records, candidates, unavailable: new Set(coupled.map((x) => x.integrationId)), undecidable });
         const claims = [...results].flatMap(([localId, r]) => (r.result === 'claim' ? [{ integrationId: r.candidateId, localId }] : []));
+        await requireLease(store, input.mapping, input.lease);
         // Winners within the batch first: one row per candidate, and the store keeps the smallest id across batches.
         const winners = claimWinners(results);
         await store.claimCandidates(c.jobId, level.priority, claims.filter((x) => winners.get(x.integrationId) === x.localId));
@@ -196,9 +203,10 @@ export function createMatchActivities(deps: ActivityDeps) {
     },
 
     /** Turns a round's winning claims into couplings, pending in every direction the mapping allows. */
-    async resolveMatchLevel(input: { mapping: string; jobId: string; level: number }): Promise<{ coupled: number }> {
+    async resolveMatchLevel(input: { mapping: string; jobId: string; level: number; lease?: RunLease }): Promise<{ coupled: number }> {
       const ctx = Context.current();
       const c = await loadMatchContext(deps, { ...input, filter: [], createNewIfNoMatch: false });
+      await requireLease(store, input.mapping, input.lease);
       const level = c.levels[input.level];
       if (!level) return { coupled: 0 };
       let after = typeof ctx.info.heartbeatDetails === 'string' ? ctx.info.heartbeatDetails : null;
@@ -239,6 +247,7 @@ export function createMatchActivities(deps: ActivityDeps) {
       };
       try {
         const scope = await readScope(c, input.selection);
+        await requireLease(store, input.mapping, input.lease);
         if (progress.scanned === 0) progress.scanned = scope.scanned;
         const settled = new Set(progress.settledLocalIds);
         const refusals = scope.refusals.filter((r) => !settled.has(r.localId));

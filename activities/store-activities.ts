@@ -7,15 +7,6 @@ import { matchStateSchema, passStateSchema, type BulkContinuation, type MatchSta
 import { passDirections } from '../domain/field-plan';
 import { loadMapping, loadPass, nonRetryable } from './pass-loader';
 
-/** How long a run's lease on its mapping lasts without renewal. @default 10 minutes */
-export const RUN_LOCK_TTL_MS = 10 * 60_000;
-
-export interface RunLockInput {
-  mapping: string;
-  /** The run chain holding the lease: workflow id and first run id. */
-  holder: string;
-}
-
 export interface MappingOverview {
   name: string;
   direction: string;
@@ -71,21 +62,6 @@ export function createStoreActivities(deps: ActivityDeps) {
       return input.kind === 'pass'
         ? { counters: job.counters, pass: { ...(parsed.data as BulkContinuation), counters: job.counters }, match: null }
         : { counters: job.counters, pass: null, match: parsed.data as MatchState };
-    },
-
-    /** Takes the mapping's lease or fails, non-retryable, naming the run that holds it. */
-    async acquireRunLock(input: RunLockInput): Promise<void> {
-      const current = await deps.store.acquireRunLock(input.mapping, input.holder, RUN_LOCK_TTL_MS);
-      if (current !== input.holder) {
-        throw nonRetryable(
-          `Mapping ${input.mapping} is already being synchronized by workflow ${current.split('#')[0]}; wait for it to finish or cancel it.`,
-          FAILURE_TYPES.mappingBusy,
-        );
-      }
-    },
-
-    async releaseRunLock(input: RunLockInput): Promise<void> {
-      await deps.store.releaseRunLock(input.mapping, input.holder);
     },
 
     /**

@@ -21,7 +21,7 @@ import { readSelection, type BatchSelection } from './sync-selection';
 import { directionState, otherDirection } from '../store/store';
 import { redact } from './redact';
 import { readFailure, throttledFailure } from './failure-policy';
-import { RUN_LOCK_TTL_MS } from './store-activities';
+import { requireLease, RUN_LOCK_TTL_MS, type RunLease } from './run-lease';
 import type { JobRow } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { loadMapping, loadPass, nonRetryable, type LoadedPass } from './pass-loader';
@@ -58,8 +58,8 @@ export interface PlanBatchesInput {
   count: number;
   /** Counters so far, saved on the job row so the store shows progress. */
   counters: JobCounters;
-  /** The run's lease on the mapping, renewed with every round. */
-  lockHolder?: string;
+  /** The run's lease on the mapping: checked and renewed with every round. */
+  lease?: RunLease;
 }
 
 export interface BatchRange {
@@ -82,6 +82,8 @@ export interface SyncBatchInput {
   options: DecisionOptions;
   /** Attempts after which a record that keeps failing gets an error row. */
   maxAttempts: number;
+  /** The run's lease on the mapping, when it holds one: the batch writes nothing once another run took it. */
+  lease?: RunLease;
 }
 
 export interface SyncBatchResult {
@@ -98,6 +100,7 @@ export interface FailBatchInput {
   jobId: string;
   selection: BatchSelection;
   message: string;
+  lease?: RunLease;
 }
 
 export interface FinishPassInput {
@@ -109,6 +112,8 @@ export interface FinishPassInput {
   message: string | null;
   /** Move the source side's watermark: the largest modified-on scanned and the job's start. */
   watermark: { largestScanned: string | null; startedAt: string } | null;
+  /** Moving the watermark needs the run's lease still held. */
+  lease?: RunLease;
 }
 
 /** What a batch activity remembers between attempts, through heartbeat details. */
@@ -241,7 +246,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     async planBatches(input: PlanBatchesInput): Promise<PlanBatchesResult> {
       const { mapping, plan, source } = await loadPass(deps, input.mapping, input.direction);
       await deps.store.updateJob(input.jobId, { counters: input.counters });
-      if (input.lockHolder) await deps.store.acquireRunLock(input.mapping, input.lockHolder, RUN_LOCK_TTL_MS);
+      await requireLease(deps.store, input.mapping, input.lease);
       const keys = await waitOutThrottling(() => source.scanKeys({
         table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
         filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,
@@ -268,17 +273,18 @@ export function createSyncActivities(deps: ActivityDeps) {
       let counters = resume?.counters ?? emptyCounters();
       const read = await readSelection(pass, deps.store, input.selection, resume?.pendingIds)
         .catch((error: unknown) => { throw readFailure(pass.source.name, error); });
+      let unskipped = read.unskipped ?? [];
       if (!resume && input.options.includeSkipped && input.selection.kind === 'ids') {
         // The user chose to retry these: skipped ones start afresh, as the retry phase's do.
         const ids = [...read.records.map((r) => r.id), ...(read.missing ?? [])];
-        const coupled = await deps.store.getCouplings(pass.mapping.name, pass.plan.sourceSide, ids);
-        const skipped = coupled.filter((c) => c.skipped).map((c) => c.localId);
-        if (skipped.length) await deps.store.clearSkipped(pass.mapping.name, skipped);
+        const coupled = (await deps.store.getCouplings(pass.mapping.name, pass.plan.sourceSide, ids)).filter((c) => c.skipped);
+        if (coupled.length) await deps.store.clearSkipped(pass.mapping.name, coupled.map((c) => c.localId));
         await deps.store.clearUncoupledSkipped(pass.mapping.name, pass.plan.sourceSide, ids);
+        unskipped = coupled.map((c) => (pass.plan.sourceSide === 'local' ? c.localId : c.integrationId));
       }
       const scanned = resume ? resume.scanned : read.scanned;
       const nextAfterId = resume ? resume.nextAfterId : read.nextAfterId;
-      const batch: BatchRecords = read;
+      const batch: BatchRecords = { ...read, unskipped };
       const batchIds = [...batch.records.map((r) => r.id), ...(batch.missing ?? []), ...(batch.refusals ?? []).map((r) => r.sourceId)];
       const throttledAttempts = resume?.throttledAttempts ?? 0;
       const effectiveAttempt = ctx.info.attempt - throttledAttempts;
@@ -287,6 +293,8 @@ export function createSyncActivities(deps: ActivityDeps) {
         if (!ctx.info.isLocal) ctx.heartbeat({ counters, pendingIds, scanned, nextAfterId, throttledAttempts: throttled } satisfies BatchResume);
       };
 
+      // A run that lost the mapping's lease stops here, before it writes anything.
+      await requireLease(deps.store, input.mapping, input.lease);
       // Stable across this batch's retries, distinct from every other batch of the job (also across continue-as-new).
       const batchToken = `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}`;
       let result;
@@ -342,6 +350,7 @@ export function createSyncActivities(deps: ActivityDeps) {
      */
     async failBatch(input: FailBatchInput): Promise<JobCounters> {
       const pass = await loadPass(deps, input.mapping, input.direction);
+      await requireLease(deps.store, input.mapping, input.lease);
       const { mapping, plan } = pass;
       const sourceIdOf = (c: { localId: string; integrationId: string }): string => (plan.sourceSide === 'local' ? c.localId : c.integrationId);
       const { selection } = input;
@@ -385,17 +394,25 @@ export function createSyncActivities(deps: ActivityDeps) {
     },
 
     /** Closes the job row and moves the watermark of the side that was read. */
-    async finishPass(input: FinishPassInput): Promise<void> {
-      await deps.store.updateJob(input.jobId, { counters: input.counters, status: input.status, message: input.message, finished: true });
+    async finishPass(input: FinishPassInput): Promise<{ status: JobStatus }> {
+      let { status, message } = input;
+      const moves = input.watermark !== null && status === 'succeeded';
+      // A run that lost the lease must not move the watermark past what the new holder reads: its job fails, saying so.
+      if (moves && input.lease && !(await deps.store.renewRunLock(input.mapping, input.lease, RUN_LOCK_TTL_MS))) {
+        status = 'failed';
+        message = `Another run took mapping ${input.mapping} before this pass ended; its watermark was left for that run.`;
+      }
+      await deps.store.updateJob(input.jobId, { counters: input.counters, status, message, finished: true });
       await deps.store.forgetUncoupled(input.jobId);
-      if (input.watermark && input.status === 'succeeded') {
+      if (input.watermark && status === 'succeeded') {
         const mapping = await deps.store.requireMapping(input.mapping);
         const side = sidesOf(input.direction).sourceSide;
         const previous = side === 'local' ? mapping.localWatermark : mapping.integrationWatermark;
         const next = nextWatermark(previous, input.watermark.largestScanned, input.watermark.startedAt);
         if (next !== previous) await deps.store.setWatermark(input.mapping, side, next);
       }
-      deps.log?.(`job ${input.jobId} ${input.mapping} ${input.direction} ${input.status} ${JSON.stringify(input.counters)}`);
+      deps.log?.(`job ${input.jobId} ${input.mapping} ${input.direction} ${status} ${JSON.stringify(input.counters)}`);
+      return { status };
     },
 
     /**

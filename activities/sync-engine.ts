@@ -49,6 +49,8 @@ export interface BatchRecords {
   refusals?: readonly { sourceId: string; message: string }[];
   /** Failed uncoupled records whose source is gone: nothing is left to create. */
   forget?: readonly string[];
+  /** Source ids whose skipped flag this batch cleared to retry them: decided as changed, as skipped ones being retried are. */
+  unskipped?: readonly string[];
 }
 
 /** A record whose write failed for a reason that may pass; the activity retries it. */
@@ -254,6 +256,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   const failures: RecordFailure[] = [];
   const { records } = batch;
   const missing = batch.missing ?? [];
+  const unskipped = new Set(batch.unskipped ?? []);
 
   if (batch.forget?.length) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, batch.forget);
   // A refusal is about the request, not the record: an error row, and no failure state to retry.
@@ -318,8 +321,9 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       failures.push({ sourceId: record.id, destinationId: null, message: `The ${plan.sourceSide} record ${record.id} is already coupled in mapping ${other}; a record is coupled at most once per table.`, attempts: attempt });
       continue;
     }
+    const state = coupling && { ...stateOf(plan.direction, coupling), skipped: coupling.skipped || unskipped.has(record.id) };
     const decision = decideRecord({
-      plan, mapping, source: record, coupling: coupling && stateOf(plan.direction, coupling), destination: destinationRecord,
+      plan, mapping, source: record, coupling: state, destination: destinationRecord,
       uncoupledFailure: entry, options,
     });
     switch (decision.action) {

@@ -125,10 +125,10 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
       // A record outside the filter is out of this mapping's scope: left as it is (skipped too) until it is back.
       const read = await readWithin(pass, ids);
       const retried = new Set([...read.records.map((r) => r.id), ...read.missing]);
-      const clear = skipped.filter((c) => retried.has(c.sourceId)).map((c) => c.localId);
-      // The engine reads the couplings again, so it decides over the cleared flags.
-      if (selection.includeSkipped && clear.length) await store.clearSkipped(mapping.name, clear);
-      return { records: read.records, missing: [...read.missing], scanned: pendingIds ? 0 : read.records.length, nextAfterId };
+      const clear = selection.includeSkipped ? skipped.filter((c) => retried.has(c.sourceId)) : [];
+      // The engine reads the couplings again (flags and counts cleared), and decides these as skipped ones being retried.
+      if (clear.length) await store.clearSkipped(mapping.name, clear.map((c) => c.localId));
+      return { records: read.records, missing: [...read.missing], unskipped: clear.map((c) => c.sourceId), scanned: pendingIds ? 0 : read.records.length, nextAfterId };
     }
     case 'retryUncoupled': {
       let ids = pendingIds;

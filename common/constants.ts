@@ -38,5 +38,6 @@ export const FAILURE_TYPES = {
   throttled: 'Throttled',
   recordsFailed: 'RecordsFailed',
   mappingBusy: 'MappingBusy',
+  leaseLost: 'LeaseLost',
   authentication: 'AuthenticationFailed',
 } as const;

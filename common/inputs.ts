@@ -60,7 +60,7 @@ const jobSummary = z.strictObject({
   jobId: z.string(),
   type: z.enum(['Synchronization', 'Coupling', 'Uncoupling']),
   direction: syncDirection.nullable(),
-  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'abandoned']),
   counters,
 });
 

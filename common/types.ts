@@ -52,7 +52,8 @@ export type RunKind = 'singleSync' | 'bulkSync' | 'retryFailed' | 'matchBasedCou
 export type JobType = 'Synchronization' | 'Coupling' | 'Uncoupling';
 
 /** Status of a sync job row. */
-export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `abandoned`: the run that opened it ended without closing it (terminated); closed by the next run of the mapping. */
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
 
 /** Counters of a job; every run adds to the ones that apply to it. */
 export interface JobCounters {

@@ -9,6 +9,9 @@ import { COUNTER_NAMES, emptyCounters } from '../common/types';
 import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
+import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './leases';
+
+export type { Lease } from './leases';
 import { InvalidMappingError, parseMappingDefinition, type FieldMapping, type MappingDefinition, type StoredMapping } from '../domain/mapping';
 import {
   directionColumns, newCouplingRow, toCoupling, toUncoupledFailure, updateCouplingsWhereUnchanged,
@@ -512,27 +515,24 @@ export class Store {
     await this.knex(TABLES.matchClaims).where('job_id', jobId).delete();
   }
 
-  // --- run locks ----------------------------------------------------------
+  // --- run leases ---------------------------------------------------------
 
-  /**
-   * Takes (or renews) the lease on a mapping for `holder`. Returns the current
-   * holder: `holder` itself when taken, another run's id when it is busy. An
-   * expired lease (a run that died without releasing it) can be taken over.
-   */
-  async acquireRunLock(mappingName: string, holder: string, ttlMs: number): Promise<string> {
-    const now = new Date();
-    const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
-    await this.knex(TABLES.runLocks).insert({ mapping_name: mappingName, holder, expires_at: expiresAt }).onConflict('mapping_name').ignore();
-    await this.knex(TABLES.runLocks)
-      .where('mapping_name', mappingName)
-      .andWhere((q) => q.where('holder', holder).orWhere('expires_at', '<', now.toISOString()))
-      .update({ holder, expires_at: expiresAt });
-    const row: Row | undefined = await this.knex(TABLES.runLocks).where('mapping_name', mappingName).first();
-    return row ? String(row.holder) : holder;
+  /** Takes or renews a mapping's lease (see store/leases.ts); returns who holds it now and the holding's token. */
+  async acquireRunLock(mappingName: string, holder: string, ttlMs: number, replaces?: string): Promise<Lease> {
+    return acquireLease(this.knex, mappingName, holder, ttlMs, replaces);
+  }
+
+  /** Renews the lease while this holding still has it; false when another run took it. */
+  async renewRunLock(mappingName: string, lease: Lease, ttlMs: number): Promise<boolean> {
+    return renewLease(this.knex, mappingName, lease, ttlMs);
   }
 
   async releaseRunLock(mappingName: string, holder: string): Promise<void> {
-    await this.knex(TABLES.runLocks).where({ mapping_name: mappingName, holder }).delete();
+    await releaseLease(this.knex, mappingName, holder);
+  }
+
+  async runLockOf(mappingName: string): Promise<Lease | null> {
+    return leaseOf(this.knex, mappingName);
   }
 
   // --- jobs ---------------------------------------------------------------
@@ -578,9 +578,10 @@ export class Store {
     await this.knex(TABLES.jobs).where('id', id).update(patch);
   }
 
-  async listJobs(options: { mappingName?: string; limit?: number } = {}): Promise<JobRow[]> {
+  async listJobs(options: { mappingName?: string; status?: JobStatus; limit?: number } = {}): Promise<JobRow[]> {
     const query = this.knex(TABLES.jobs).orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit ?? 50);
     if (options.mappingName) query.where('mapping_name', options.mappingName);
+    if (options.status) query.where('status', options.status);
     return (await query).map(toJob);
   }
 

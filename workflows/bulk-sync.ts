@@ -26,8 +26,8 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
     // Where a continued run stands comes from the store, never from the input.
     const resume = await resumedPass(acts, input.continuation);
     progress.finishedJobs = resume?.finishedJobs ?? [];
-    // One bulk run per mapping, however it was started (client, Web UI, schedule).
-    await acts.control.acquireRunLock(lock);
+    // One run per mapping, however it was started (client, Web UI, schedule): every batch carries the lease's token.
+    const lease = await acts.control.acquireRunLock(lock);
     const batchesThisRun = { count: 0 };
     for (let passIndex = resume?.passIndex ?? 0; passIndex < directions.length; passIndex++) {
       const outcome = await runPass(
@@ -43,7 +43,7 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
           batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
           maxBatchesInFlight: input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT,
           batchesPerRun: input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN,
-          lockHolder: lock.holder,
+          lease,
         },
         { progress, newJobId: uuid4, batchesThisRun },
         resume && resume.passIndex === passIndex ? resume : null,

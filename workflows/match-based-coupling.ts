@@ -12,13 +12,13 @@
 import {
   ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo,
 } from '@temporalio/workflow';
-import type { LocalSelection, StartCouplingJobResult } from '../activities';
+import type { LocalSelection, RunLease, StartCouplingJobResult } from '../activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
 import type { MatchBasedCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, continueKeepingMemo, leaseLost, tagRun, trackProgress, validateInput } from './run-support';
 
 type RecordKey = { modifiedOn: string; id: string };
 
@@ -87,10 +87,13 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   let start: StartCouplingJobResult | null = null;
   let syncCounters = emptyCounters();
   let continuation: MatchBasedCouplingInput['continuation'];
+  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  let lease: RunLease | undefined;
 
   const closeJobs = async (status: JobStatus, message: string | null): Promise<JobSummary[]> => {
     const jobs: JobSummary[] = [];
     await CancellationScope.nonCancellable(async () => {
+      if (lease) await acts.control.releaseRunLock(lock);
       await acts.control.clearMatchClaims({ jobId });
       counters = await acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters, status, message: message ?? failedMessage(counters), recount: true });
       jobs.push({ jobId, type: 'Coupling', direction: null, status, counters });
@@ -113,6 +116,8 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
       counters = resumed.counters;
       Object.assign(progress, { counters, batchesCompleted: resumed.match?.batchesCompleted ?? 0 });
     }
+    // One run per mapping at a time for runs over a whole mapping; every batch carries the lease's token.
+    lease = await acts.control.acquireRunLock(lock);
     start = await acts.control.startCouplingJob({
       mapping: input.mapping, jobId, type: 'Coupling', workflowId: info.workflowId, runId: info.firstExecutionRunId,
       matchBased: { filter, createNewIfNoMatch: input.createNewIfNoMatch }, syncAfter: input.syncAfterCoupling,
@@ -149,7 +154,7 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
           cursor = { ...cursor, offset: end };
           exhausted = end >= ids.length;
         } else {
-          const plan = await acts.control.planLocalBatches({ mapping: input.mapping, jobId, filter, after: cursor.after, batchSize, count, counters });
+          const plan = await acts.control.planLocalBatches({ mapping: input.mapping, jobId, filter, after: cursor.after, batchSize, count, counters, lease });
           selections = plan.ranges.map((r): LocalSelection => ({ kind: 'range', after: r.after, through: r.through }));
           cursor = { ...cursor, after: plan.next };
           exhausted = plan.exhausted;
@@ -167,11 +172,11 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
     while (cursor.phase === 'claim' && cursor.level < levels && finished) {
       const level = cursor.level;
       finished = await overScope(async (selection) => {
-        const result = await acts.batch.claimMatchBatch({ mapping: input.mapping, jobId, level, selection, filter, createNewIfNoMatch });
+        const result = await acts.batch.claimMatchBatch({ mapping: input.mapping, jobId, level, selection, filter, createNewIfNoMatch, lease });
         if (level === 0) progress.recordsScanned += result.scanned;
       });
       if (!finished || rootCancelled()) break;
-      const round = await CancellationScope.nonCancellable(() => acts.batch.resolveMatchLevel({ mapping: input.mapping, jobId, level }));
+      const round = await CancellationScope.nonCancellable(() => acts.batch.resolveMatchLevel({ mapping: input.mapping, jobId, level, lease }));
       counters = addCounters(counters, { coupled: round.coupled });
       nextPhase(level + 1 < levels ? 'claim' : 'finish', level + 1);
     }
@@ -179,7 +184,7 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
     if (finished && !rootCancelled() && cursor.phase === 'finish') {
       finished = await overScope(async (selection) => {
         try {
-          const result = await acts.batch.finishMatchBatch({ mapping: input.mapping, jobId, selection, filter, createNewIfNoMatch, maxAttempts: acts.maxAttempts });
+          const result = await acts.batch.finishMatchBatch({ mapping: input.mapping, jobId, selection, filter, createNewIfNoMatch, maxAttempts: acts.maxAttempts, lease });
           counters = addCounters(counters, result.counters);
         } catch (error) {
           if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
@@ -196,12 +201,12 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
         let next: number | null = null;
         await inBatch(async () => {
           try {
-            const result = await acts.batch.syncBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: {}, maxAttempts: acts.maxAttempts });
+            const result = await acts.batch.syncBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: {}, maxAttempts: acts.maxAttempts, lease });
             syncCounters = addCounters(syncCounters, result.counters);
             next = result.nextAfterId;
           } catch (error) {
-            if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
-            const failed = await acts.control.failBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, message: error.cause?.message ?? error.message });
+            if (!(error instanceof ActivityFailure) || isCancellation(error) || leaseLost(error)) throw error;
+            const failed = await acts.control.failBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, message: error.cause?.message ?? error.message, lease });
             syncCounters = addCounters(syncCounters, failed);
           }
         });
@@ -238,8 +243,9 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
     progress.phase = 'failed';
     const clear = clarify(error);
     if (start) await closeJobs('failed', clear instanceof Error ? clear.message : String(clear));
+    else if (lease) await CancellationScope.nonCancellable(() => acts.control.releaseRunLock(lock));
     throw clear;
   }
-  // Outside the try: continuing as new is not a failure to record.
+  // Outside the try: continuing as new is not a failure to record. The next run renews the lease.
   return await continueKeepingMemo<typeof matchBasedCouplingWorkflow>({ ...input, continuation });
 }

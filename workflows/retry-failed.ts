@@ -5,7 +5,7 @@
  * flag cleared; a given direction wins any conflict). Continues as new
  * between pages, so a long list keeps a bounded history.
  */
-import { uuid4 } from '@temporalio/workflow';
+import { CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN } from '../common/constants';
 import type { RetryFailedInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
@@ -18,11 +18,16 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
   tagRun('retryFailed', input.mapping);
   const acts = proxiesFor(input.retry);
   const progress = trackProgress(input.mapping);
+  const info = workflowInfo();
+  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  let continuing = false;
   try {
     const { directions } = await acts.control.planRun({ mapping: input.mapping, direction: input.direction });
     // Where a continued run stands comes from the store, never from the input.
     const resume = await resumedPass(acts, input.continuation);
     progress.finishedJobs = resume?.finishedJobs ?? [];
+    // A retry of a whole mapping's failures holds its lease, as a bulk run does.
+    const lease = await acts.control.acquireRunLock(lock);
     const batchesThisRun = { count: 0 };
     for (let passIndex = resume?.passIndex ?? 0; passIndex < directions.length; passIndex++) {
       const outcome = await runPass(
@@ -30,12 +35,13 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
         {
           mapping: input.mapping, direction: directions[passIndex], passIndex, mode: 'retryOnly', includeSkipped: input.includeSkipped === true,
           options: { includeSkipped: input.includeSkipped === true, winner: input.includeSkipped ? input.direction : undefined },
-          batchSize: DEFAULT_BATCH_SIZE, maxBatchesInFlight: 1, batchesPerRun: DEFAULT_BATCHES_PER_RUN,
+          batchSize: DEFAULT_BATCH_SIZE, maxBatchesInFlight: 1, batchesPerRun: DEFAULT_BATCHES_PER_RUN, lease,
         },
         { progress, newJobId: uuid4, batchesThisRun },
         resume && resume.passIndex === passIndex ? resume : null,
       );
       if (!outcome.done) {
+        continuing = true;
         await acts.control.suspendRun({ jobId: outcome.continuation.jobId, counters: outcome.continuation.counters, state: outcome.continuation });
         return await continueKeepingMemo<typeof retryFailedWorkflow>({ ...input, continuation: { jobId: outcome.continuation.jobId } });
       }
@@ -46,5 +52,7 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
   } catch (error) {
     progress.phase = 'failed';
     throw clarify(error);
+  } finally {
+    if (!continuing) await CancellationScope.nonCancellable(() => acts.control.releaseRunLock(lock));
   }
 }

@@ -70,3 +70,8 @@ export function trackProgress(mapping: string, initial: Partial<RunProgress> = {
 export function continueKeepingMemo<W extends Workflow>(...args: Parameters<W>): Promise<never> {
   return makeContinueAsNewFunc<W>({ memo: workflowInfo().memo })(...args);
 }
+
+/** The run's lease was taken by another run: it stops, its job closed as failed, writing nothing more. */
+export function leaseLost(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FAILURE_TYPES.leaseLost;
+}

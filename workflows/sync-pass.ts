@@ -6,12 +6,13 @@
  * a few at a time, and the caller continues as new between rounds of batches.
  */
 import { ActivityFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { BatchSelection } from '../activities';
+import type { BatchSelection, RunLease } from '../activities';
 import type { BulkContinuation, Continuation } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type SyncDirection } from '../common/types';
 import type { DecisionOptions } from '../domain/sync-decision';
 import type { Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
+import { leaseLost } from './run-support';
 
 type RecordKey = { modifiedOn: string; id: string };
 type Phase = BulkContinuation['phase'];
@@ -29,8 +30,8 @@ export interface PassSpec {
   batchSize: number;
   maxBatchesInFlight: number;
   batchesPerRun: number;
-  /** The run's lease on the mapping, renewed each round. */
-  lockHolder?: string;
+  /** The run's lease on the mapping: every batch checks and renews it before it writes. */
+  lease?: RunLease;
 }
 
 /** Where a pass stopped when the run must continue as new. */
@@ -84,16 +85,16 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
     progress.batchesInFlight++;
     try {
       const result = await CancellationScope.nonCancellable(() =>
-        acts.batch.syncBatch({ mapping: spec.mapping, direction: spec.direction, jobId, selection, options: spec.options, maxAttempts: acts.maxAttempts }),
+        acts.batch.syncBatch({ mapping: spec.mapping, direction: spec.direction, jobId, selection, options: spec.options, maxAttempts: acts.maxAttempts, lease: spec.lease }),
       );
       counters = addCounters(counters, result.counters);
       progress.recordsScanned += result.scanned;
       return result.nextAfterId;
     } catch (error) {
-      if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
+      if (!(error instanceof ActivityFailure) || isCancellation(error) || leaseLost(error)) throw error;
       // Retries exhausted for the whole batch: error rows for its records, and the run goes on.
       const failed = await CancellationScope.nonCancellable(() =>
-        acts.control.failBatch({ mapping: spec.mapping, direction: spec.direction, jobId, selection, message: error.cause?.message ?? error.message }),
+        acts.control.failBatch({ mapping: spec.mapping, direction: spec.direction, jobId, selection, message: error.cause?.message ?? error.message, lease: spec.lease }),
       );
       counters = addCounters(counters, failed);
       // A page that could not be read cannot say where the next one starts: the next run retries it.
@@ -106,15 +107,15 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
     }
   };
 
-  const finish = async (status: 'succeeded' | 'cancelled', largestScanned: string | null): Promise<JobSummary> => {
+  const finish = async (status: 'succeeded' | 'cancelled' | 'failed', largestScanned: string | null, message: string | null = null): Promise<JobSummary> => {
     const watermark = status === 'succeeded' && (spec.mode === 'incremental' || spec.mode === 'full') ? { largestScanned, startedAt: start.startedAt } : null;
-    await CancellationScope.nonCancellable(() =>
+    const closed = await CancellationScope.nonCancellable(() =>
       acts.control.finishPass({
         mapping: spec.mapping, direction: spec.direction, jobId, counters, status,
-        message: status === 'cancelled' ? 'Cancelled; batches in flight were completed.' : null, watermark,
+        message: message ?? (status === 'cancelled' ? 'Cancelled; batches in flight were completed.' : null), watermark, lease: spec.lease,
       }),
     );
-    return { jobId, type: 'Synchronization', direction: spec.direction, status, counters };
+    return { jobId, type: 'Synchronization', direction: spec.direction, status: closed.status, counters };
   };
 
   const continuation = (phase: Phase): PassOutcome => ({
@@ -139,53 +140,60 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
     return null;
   };
 
-  const phases = spec.mode === 'ids' ? ['scan', 'sweep'] as const : PHASES;
-  const from = Math.max(0, phases.indexOf(resume?.phase ?? phases[0]));
-  for (const phase of phases.slice(from)) {
-    const includeSkipped = spec.includeSkipped === true;
-    if (phase === 'retry') {
-      // Records whose last sync failed, or that a pass left pending, are retried at the start of every run.
-      const stop = await pageThrough(phase, (after) => ({ kind: 'retry', afterId: after, limit: spec.batchSize, includeSkipped }));
-      if (stop) return stop;
-    } else if (phase === 'retryUncoupled') {
-      const stop = await pageThrough(phase, (after) => ({ kind: 'retryUncoupled', afterId: after, limit: spec.batchSize, includeSkipped }));
-      if (stop) return stop;
-    } else if (phase === 'scan' && spec.mode === 'ids') {
-      // Each record once, however often it was given; a round of batches at a time, `afterId` the offset reached.
-      const ids = [...new Set(spec.recordIds ?? [])];
-      while (afterId < ids.length) {
-        if (rootCancelled()) return { done: true, job: await finish('cancelled', null) };
-        const end = Math.min(ids.length, afterId + spec.batchSize * spec.maxBatchesInFlight * 2);
-        const chunks: string[][] = [];
-        for (let i = afterId; i < end; i += spec.batchSize) chunks.push(ids.slice(i, Math.min(end, i + spec.batchSize)));
-        await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {
-          if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side: spec.idsSide ?? 'local' });
-        });
-        afterId = end;
-        if (afterId < ids.length && mustContinue()) return continuation('scan');
+  try {
+    const phases = spec.mode === 'ids' ? ['scan', 'sweep'] as const : PHASES;
+    const from = Math.max(0, phases.indexOf(resume?.phase ?? phases[0]));
+    for (const phase of phases.slice(from)) {
+      const includeSkipped = spec.includeSkipped === true;
+      if (phase === 'retry') {
+        // Records whose last sync failed, or that a pass left pending, are retried at the start of every run.
+        const stop = await pageThrough(phase, (after) => ({ kind: 'retry', afterId: after, limit: spec.batchSize, includeSkipped }));
+        if (stop) return stop;
+      } else if (phase === 'retryUncoupled') {
+        const stop = await pageThrough(phase, (after) => ({ kind: 'retryUncoupled', afterId: after, limit: spec.batchSize, includeSkipped }));
+        if (stop) return stop;
+      } else if (phase === 'scan' && spec.mode === 'ids') {
+        // Each record once, however often it was given; a round of batches at a time, `afterId` the offset reached.
+        const ids = [...new Set(spec.recordIds ?? [])];
+        while (afterId < ids.length) {
+          if (rootCancelled()) return { done: true, job: await finish('cancelled', null) };
+          const end = Math.min(ids.length, afterId + spec.batchSize * spec.maxBatchesInFlight * 2);
+          const chunks: string[][] = [];
+          for (let i = afterId; i < end; i += spec.batchSize) chunks.push(ids.slice(i, Math.min(end, i + spec.batchSize)));
+          await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {
+            if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side: spec.idsSide ?? 'local' });
+          });
+          afterId = end;
+          if (afterId < ids.length && mustContinue()) return continuation('scan');
+        }
+        afterId = 0;
+      } else if (phase === 'scan' && spec.mode !== 'retryOnly') {
+        for (;;) {
+          if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
+          const plan = await CancellationScope.nonCancellable(() => acts.control.planBatches({
+            mapping: spec.mapping, direction: spec.direction, jobId, since: start.since, after: cursor,
+            batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters, lease: spec.lease,
+          }));
+          await runPool(plan.ranges, spec.maxBatchesInFlight, async (range) => {
+            await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });
+          });
+          const last = plan.ranges[plan.ranges.length - 1];
+          if (last) cursor = last.through;
+          if (plan.exhausted) break;
+          if (mustContinue()) return continuation('scan');
+        }
+      } else if (phase === 'sweep' && start.sweep && (spec.mode === 'incremental' || spec.mode === 'full')) {
+        // Deleted source records: every coupling's source is checked, a page at a time.
+        const stop = await pageThrough(phase, (after) => ({ kind: 'sweep', afterId: after, limit: spec.batchSize }));
+        if (stop) return stop;
       }
-      afterId = 0;
-    } else if (phase === 'scan' && spec.mode !== 'retryOnly') {
-      for (;;) {
-        if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
-        const plan = await CancellationScope.nonCancellable(() => acts.control.planBatches({
-          mapping: spec.mapping, direction: spec.direction, jobId, since: start.since, after: cursor,
-          batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters, lockHolder: spec.lockHolder,
-        }));
-        await runPool(plan.ranges, spec.maxBatchesInFlight, async (range) => {
-          await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });
-        });
-        const last = plan.ranges[plan.ranges.length - 1];
-        if (last) cursor = last.through;
-        if (plan.exhausted) break;
-        if (mustContinue()) return continuation('scan');
-      }
-    } else if (phase === 'sweep' && start.sweep && (spec.mode === 'incremental' || spec.mode === 'full')) {
-      // Deleted source records: every coupling's source is checked, a page at a time.
-      const stop = await pageThrough(phase, (after) => ({ kind: 'sweep', afterId: after, limit: spec.batchSize }));
-      if (stop) return stop;
     }
+    if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
+    return { done: true, job: await finish('succeeded', cursor?.modifiedOn ?? null) };
+  } catch (error) {
+    if (!leaseLost(error)) throw error;
+    // Closed as failed, saying why; the error still fails the run, which must not go on writing.
+    await finish('failed', null, (error as ActivityFailure).cause?.message ?? 'The mapping was taken over by another run.');
+    throw error;
   }
-  if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
-  return { done: true, job: await finish('succeeded', cursor?.modifiedOn ?? null) };
 }

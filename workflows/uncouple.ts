@@ -4,7 +4,7 @@
  * job of type Uncoupling. Cancelling finishes the batches in flight.
  */
 import { CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { UncoupleSelection } from '../activities/coupling-activities';
+import type { RunLease, UncoupleSelection } from '../activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
 import type { UncoupleInput } from '../common/inputs';
 import { addCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
@@ -38,7 +38,7 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
   const runBatch = async (selection: UncoupleSelection): Promise<boolean> => {
     progress.batchesInFlight++;
     try {
-      const result = await CancellationScope.nonCancellable(() => acts.batch.uncoupleBatch({ mapping: input.mapping, jobId, selection }));
+      const result = await CancellationScope.nonCancellable(() => acts.batch.uncoupleBatch({ mapping: input.mapping, jobId, selection, lease }));
       progress.counters = addCounters(progress.counters, result.counters);
       return result.done;
     } finally {
@@ -47,7 +47,11 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
     }
   };
 
+  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  let lease: RunLease | undefined;
   try {
+    // Uncoupling a whole mapping holds its lease: no bulk run or match writes couplings under it meanwhile.
+    if (input.all) lease = await acts.control.acquireRunLock(lock);
     await acts.control.startCouplingJob({ mapping: input.mapping, jobId, type: 'Uncoupling', workflowId: info.workflowId, runId: info.firstExecutionRunId });
     started = true;
     progress.phase = 'running';
@@ -80,5 +84,7 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
     const clear = clarify(error);
     if (started) await close(cancelled ? 'cancelled' : 'failed', clear instanceof Error ? clear.message : String(clear));
     throw clear;
+  } finally {
+    if (lease) await CancellationScope.nonCancellable(() => acts.control.releaseRunLock(lock));
   }
 }

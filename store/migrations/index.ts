@@ -8,6 +8,7 @@ import * as runLocks from './002-run-locks';
 import * as couplingActions from './003-coupling-actions';
 import * as trust from './004-trust';
 import * as jobContinuation from './005-job-continuation';
+import * as leaseToken from './006-lease-token';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-coupling-actions': couplingActions,
   '004-trust': trust,
   '005-job-continuation': jobContinuation,
+  '006-lease-token': leaseToken,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

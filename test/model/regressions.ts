@@ -102,4 +102,18 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  {
+    name: 'retrying skipped records decides them as changed: a skipped coupling retried in its other direction records the agreeing values and leaves the failing one pending',
+    scenario: {
+      settings: settings({ fields: [{ column: 3, direction: 'FromIntegrationTable' }, { column: 0, direction: 'Bidirectional' }] }),
+      seed: { local: [], integration: [{ id: 'A2', values: { name: 'Ann', emailaddress1: 'a@x', telephone1: '1', address1_city: 'Oslo' } }] },
+      operations: [
+        { op: 'bulkSync', batchSize: 1, maxBatchesInFlight: 1 },
+        { op: 'edit', side: 'integration', id: 'A2', values: { name: 'Ann', emailaddress1: 'a@x', telephone1: '1', address1_city: 'Oslo!' } },
+        { op: 'bulkSync', batchSize: 500, maxBatchesInFlight: 1 },
+        { op: 'retryFailed' },
+        { op: 'retryFailed', includeSkipped: true },
+      ],
+    },
+  },
 ];

@@ -72,7 +72,7 @@ test('a run started another way while one is going fails at once naming the runn
     const error = await other.result().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause?.message).toBe(
-      'Mapping CUSTOMER is already being synchronized by workflow bulk-sync/CUSTOMER; wait for it to finish or cancel it.',
+      'Mapping CUSTOMER is already being worked on by workflow bulk-sync/CUSTOMER; wait for it to finish or cancel it.',
     );
     await first.result();
     expect(await store.listJobs({ mappingName: 'CUSTOMER' })).toHaveLength(1);
