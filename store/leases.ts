@@ -23,27 +23,38 @@ function storeTime(knex: Knex, seconds: number): Knex.Raw {
   return knex.raw(`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)`, [`${seconds >= 0 ? '+' : ''}${seconds} seconds`]);
 }
 
+/** A released lease keeps its row (and token, so tokens only rise); no holder, and long expired. */
+const RELEASED = { holder: '', expiresAt: '1970-01-01T00:00:00.000Z' };
+
 async function current(knex: Knex, mappingName: string): Promise<Lease | null> {
   const row: { holder: string; token: number } | undefined = await knex(TABLES.runLocks).where('mapping_name', mappingName).select('holder', 'token').first();
-  return row ? { holder: String(row.holder), token: Number(row.token) } : null;
+  return row && row.holder !== RELEASED.holder ? { holder: String(row.holder), token: Number(row.token) } : null;
 }
 
 /**
- * Takes or renews the lease for `holder`: renewed when it holds it, taken over
- * (token raised) when it has expired by the store's clock or `replaces` names
- * the current holder (a run found to have ended). Returns who holds it now.
+ * Takes or renews the lease for `holder` in one statement (so a release or
+ * another acquire cannot fall between taking and reading): renewed when it
+ * holds it, taken over (token raised) when it is released or expired by the
+ * store's clock, or when `replaces` names the current holder (a run found to
+ * have ended). Returns who holds it now.
  */
 export async function acquireLease(knex: Knex, mappingName: string, holder: string, ttlMs: number, replaces?: string): Promise<Lease> {
-  const ttl = ttlMs / 1000;
-  await knex(TABLES.runLocks).insert({ mapping_name: mappingName, holder, token: 1, expires_at: storeTime(knex, ttl) }).onConflict('mapping_name').ignore();
-  await knex(TABLES.runLocks)
-    .where('mapping_name', mappingName)
-    .andWhere((q) => {
-      q.where('holder', holder).orWhere('expires_at', '<', storeTime(knex, 0));
-      if (replaces) q.orWhere('holder', replaces);
+  const table = TABLES.runLocks;
+  const taken: { holder: string; token: number }[] = await knex(table)
+    .insert({ mapping_name: mappingName, holder, token: 1, expires_at: storeTime(knex, ttlMs / 1000) })
+    .onConflict('mapping_name')
+    .merge({
+      token: knex.raw(`case when ??.holder = excluded.holder then ??.token else ??.token + 1 end`, [table, table, table]),
+      holder: knex.raw('excluded.holder'),
+      expires_at: knex.raw('excluded.expires_at'),
     })
-    .update({ token: knex.raw('case when holder = ? then token else token + 1 end', [holder]), holder, expires_at: storeTime(knex, ttl) });
-  return (await current(knex, mappingName)) ?? { holder, token: 1 };
+    .where((q) => {
+      q.where(`${table}.holder`, holder).orWhere(`${table}.expires_at`, '<', storeTime(knex, 0));
+      if (replaces) q.orWhere(`${table}.holder`, replaces);
+    })
+    .returning(['holder', 'token']);
+  if (taken.length > 0) return { holder: String(taken[0].holder), token: Number(taken[0].token) };
+  return (await current(knex, mappingName)) ?? acquireLease(knex, mappingName, holder, ttlMs, replaces);
 }
 
 /** Renews the lease while `lease` is still the holding: false when another run has taken it since. */
@@ -55,7 +66,7 @@ export async function renewLease(knex: Knex, mappingName: string, lease: Lease, 
 }
 
 export async function releaseLease(knex: Knex, mappingName: string, holder: string): Promise<void> {
-  await knex(TABLES.runLocks).where({ mapping_name: mappingName, holder }).delete();
+  await knex(TABLES.runLocks).where({ mapping_name: mappingName, holder }).update({ holder: RELEASED.holder, expires_at: RELEASED.expiresAt });
 }
 
 export async function leaseOf(knex: Knex, mappingName: string): Promise<Lease | null> {
