@@ -18,7 +18,7 @@ import { nextWatermark } from '../domain/modified-on';
 import { sideChanged, type DecisionOptions } from '../domain/sync-decision';
 import { recordFailures, retrySummary, syncRecords, type BatchRecords, type RecordFailure } from './sync-engine';
 import { readSelection, type BatchSelection } from './sync-selection';
-import { directionState, otherDirection } from '../store/store';
+import { directionState } from '../store/store';
 import { redact } from './redact';
 import { readFailure, throttledFailure } from './failure-policy';
 import { requireLease, RUN_LOCK_TTL_MS, type RunLease } from './run-lease';
@@ -190,10 +190,14 @@ async function chooseDirection(deps: ActivityDeps, input: { mapping: string; rec
     pass.local.getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] }),
     pass.integration.getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] }),
   ]);
-  const toIntegration = directionState(coupling, 'ToIntegrationTable');
-  const fromIntegration = directionState(coupling, otherDirection('ToIntegrationTable'));
-  const localChanged = !!localRecord && sideChanged(localRecord.modifiedOn, coupling.lastSyncedLocalModifiedOn, toIntegration.pending);
-  const integrationChanged = !!integrationRecord && sideChanged(integrationRecord.modifiedOn, coupling.lastSyncedIntegrationModifiedOn, fromIntegration.pending);
+  // A side changed: its record differs from what was synced, or its direction still needs the record (failed or
+  // pending; not while the coupling is skipped, which only a chosen direction lifts).
+  const needs = (direction: SyncDirection): boolean => {
+    const state = directionState(coupling, direction);
+    return !coupling.skipped && (state.pending || state.result === 'Failure');
+  };
+  const localChanged = !!localRecord && sideChanged(localRecord.modifiedOn, coupling.lastSyncedLocalModifiedOn, needs('ToIntegrationTable'));
+  const integrationChanged = !!integrationRecord && sideChanged(integrationRecord.modifiedOn, coupling.lastSyncedIntegrationModifiedOn, needs('FromIntegrationTable'));
   if (localChanged && integrationChanged) {
     if (mapping.updateConflictResolution === 'SendToIntegration') return { direction: 'ToIntegrationTable', sourceId: coupling.localId, conflict: false };
     if (mapping.updateConflictResolution === 'GetFromIntegration') return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
@@ -440,10 +444,13 @@ export function createSyncActivities(deps: ActivityDeps) {
         options: { createUncoupled: true, force: true, includeSkipped: input.direction !== null, winner: input.direction ?? undefined, skipOnConflict: choice.conflict },
         maxAttempts: input.maxAttempts,
       });
+      // An attempt cut short (a killed worker) may have coupled the record, and another run removed that
+      // coupling before this attempt ran again: the couplings the job made say how many it really made.
+      const counters = { ...result.counters, coupled: Math.max(result.counters.coupled, await deps.store.countCouplingsMadeBy(input.mapping, input.jobId)) };
       const status: JobStatus = 'succeeded';
-      const message = result.counters.failed > 0 ? 'The record failed; see the error rows of this job.' : null;
-      await activities.finishPass({ mapping: input.mapping, direction: choice.direction, jobId: input.jobId, counters: result.counters, status, message, watermark: null });
-      return { jobId: input.jobId, type: 'Synchronization', direction: choice.direction, status, counters: result.counters };
+      const message = counters.failed > 0 ? 'The record failed; see the error rows of this job.' : null;
+      await activities.finishPass({ mapping: input.mapping, direction: choice.direction, jobId: input.jobId, counters, status, message, watermark: null });
+      return { jobId: input.jobId, type: 'Synchronization', direction: choice.direction, status, counters };
     },
   };
   return activities;

@@ -407,33 +407,43 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       destinationTable,
       creatable.map(({ record, decision }) => ({ key: keyOf(record), values: decision.values })),
     );
-    const created: NewCoupling[] = [];
+    const created: { record: SourceRecord; destinationId: string; restore: boolean; coupling: NewCoupling }[] = [];
     const restored: Coupling[] = [];
-    const createdIds: string[] = [];
     results.forEach((result, i) => {
       const { record, decision, coupling } = creatable[i];
       if (!result.ok) return handleWriteFailure(record, coupling ? destinationIdOf(plan, coupling) : null, result);
-      counters.inserted++;
-      if (decision.action === 'insert') {
-        counters.coupled++;
-        createdIds.push(record.id);
-      } else if (coupling) restored.push(coupling);
+      if (decision.action === 'restore' && coupling) restored.push(coupling);
       const local = plan.sourceSide === 'local';
       created.push({
-        localId: local ? record.id : result.id,
-        integrationId: local ? result.id : record.id,
-        lastSyncedLocalModifiedOn: local ? record.modifiedOn : result.modifiedOn,
-        lastSyncedIntegrationModifiedOn: local ? result.modifiedOn : record.modifiedOn,
-        action: stamp(decision.action, ctx.batchToken),
+        record, destinationId: result.id, restore: decision.action === 'restore',
+        coupling: {
+          localId: local ? record.id : result.id,
+          integrationId: local ? result.id : record.id,
+          lastSyncedLocalModifiedOn: local ? record.modifiedOn : result.modifiedOn,
+          lastSyncedIntegrationModifiedOn: local ? result.modifiedOn : record.modifiedOn,
+          action: stamp(decision.action, ctx.batchToken),
+        },
       });
     });
     // A restore swaps the couplings in one transaction: never a moment with the record uncoupled.
-    if (restored.length > 0) await store.replaceCouplings(mapping, plan.direction, jobId, restored, created);
-    else await store.insertCouplings(mapping, plan.direction, jobId, created);
-    if (createdIds.length > 0) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, createdIds);
-    // The destination record is coupled now: a failed create of its own (in the other direction) is settled.
-    const createdDestinations = created.map((c) => (plan.destinationSide === 'local' ? c.localId : c.integrationId));
-    if (createdDestinations.length > 0) await store.deleteUncoupledFailures(mapping.name, plan.destinationSide, createdDestinations);
+    if (restored.length > 0) await store.replaceCouplings(mapping, plan.direction, jobId, restored, created.map((c) => c.coupling));
+    else await store.insertCouplings(mapping, plan.direction, jobId, created.map((c) => c.coupling));
+    // Only the couplings that landed count. Another run creating the same record (the same key) counted it;
+    // one that coupled the source to another record meanwhile (a match) leaves ours an orphan, removed again.
+    const now = new Map((await store.getCouplings(mapping.name, plan.sourceSide, created.map((c) => c.record.id))).map((c) => [sourceIdOf(plan, c), c]));
+    const orphans: string[] = [];
+    for (const c of created) {
+      const coupling = now.get(c.record.id);
+      if (coupling && destinationIdOf(plan, coupling) === c.destinationId && directionState(coupling, plan.direction).jobId === jobId) {
+        counters.inserted++;
+        if (!c.restore) counters.coupled++;
+      } else if (coupling && destinationIdOf(plan, coupling) !== c.destinationId) {
+        orphans.push(c.destinationId);
+      } else if (!coupling) {
+        retry.push({ sourceId: c.record.id, destinationId: c.destinationId, message: LOST_RACE, kind: 'conflict' });
+      }
+    }
+    if (orphans.length > 0) await destination.deleteMany(destinationTable, orphans);
   }
 
   // Updates of coupled records: only the values that differ, guarded by the version we read.

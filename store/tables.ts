@@ -9,5 +9,6 @@ export const TABLES = {
   uncoupledFailures: 'uncoupled_failures',
   matchClaims: 'match_claims',
   passUncoupled: 'pass_uncoupled',
+  couplingRemovals: 'coupling_removals',
   migrations: 'coupling_sync_migrations',
 } as const;

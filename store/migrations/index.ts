@@ -9,6 +9,7 @@ import * as couplingActions from './003-coupling-actions';
 import * as trust from './004-trust';
 import * as jobContinuation from './005-job-continuation';
 import * as leaseToken from './006-lease-token';
+import * as couplingRemovals from './007-coupling-removals';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-trust': trust,
   '005-job-continuation': jobContinuation,
   '006-lease-token': leaseToken,
+  '007-coupling-removals': couplingRemovals,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,6 +6,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type SyncBatchInput } from '../../activities';
+import type { SyncBatchResult } from '../../activities/sync-activities';
 import type { Coupling, Store } from '../../store/store';
 import { sqliteDialect } from '../helpers/stores';
 import { account, customer, openTestSystems, testMapping, tick } from '../helpers/systems';
@@ -81,5 +82,39 @@ test('a coupling re-pointed (uncoupled, then matched to another record) meanwhil
     expect(await t.sys.integration('account').where('id', 'A2').first()).toMatchObject({ name: 'Edited' });
   } finally {
     await t.close();
+  }
+});
+
+test('a record coupled by a match while the batch created its counterpart keeps the match: the created record is removed and not counted', async () => {
+  const { store, cleanup } = await sqliteDialect.open();
+  const sys = await openTestSystems();
+  try {
+    await store.saveMapping(testMapping({}));
+    const mapping = await store.requireMapping('CUSTOMER');
+    await sys.local('customer').insert([customer(2, { name: 'Second' })]);
+    await sys.integration('account').insert([account('A2', { name: 'Second' })]);
+    await store.createJob({ id: 'job', mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'ToIntegrationTable', workflowId: 'w', runId: 'r' });
+    // The match lands after the batch created the account and before it writes the coupling.
+    const insert = store.insertCouplings.bind(store);
+    let matched = false;
+    jest.spyOn(store, 'insertCouplings').mockImplementation(async (...args) => {
+      if (!matched) {
+        matched = true;
+        await insert(mapping, null, 'match', [{ localId: 'C2', integrationId: 'A2', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, coupledAction: 'matched' }]);
+      }
+      return insert(...args);
+    });
+    const acts = createActivities({ store, systems: sys.systems });
+    const env = new MockActivityEnvironment({ attempt: 1 });
+    const input: SyncBatchInput = { mapping: 'CUSTOMER', direction: 'ToIntegrationTable', jobId: 'job', selection: { kind: 'ids', ids: ['C2'], side: 'local' }, options: {}, maxAttempts: 3 };
+    const result: SyncBatchResult = await env.run(acts.syncBatch, input);
+    const [coupling] = await store.getCouplings('CUSTOMER', 'local', ['C2']);
+    expect(coupling).toMatchObject({ integrationId: 'A2', coupledByJobId: 'match' });
+    expect((await sys.integration('account').select('id')).map((r: { id: string }) => r.id)).toEqual(['A2']);
+    expect(result.counters).toMatchObject({ inserted: 0, coupled: 0 });
+  } finally {
+    jest.restoreAllMocks();
+    await sys.close();
+    await cleanup();
   }
 });

@@ -17,7 +17,7 @@ export interface InvariantTally {
 
 export interface SectionResult {
   /** Stable id; also the order in the document. */
-  id: 'worker-kill' | 'server-restart' | 'store-outage' | 'connector-faults' | 'load';
+  id: 'worker-kill' | 'overlap' | 'server-restart' | 'store-outage' | 'connector-faults' | 'load';
   title: string;
   /** What was done to the system, in one or two sentences. */
   fault: string;
@@ -43,7 +43,7 @@ export interface SuiteResults {
   sections: SectionResult[];
 }
 
-export const SECTION_ORDER: SectionResult['id'][] = ['worker-kill', 'server-restart', 'store-outage', 'connector-faults', 'load'];
+export const SECTION_ORDER: SectionResult['id'][] = ['worker-kill', 'overlap', 'server-restart', 'store-outage', 'connector-faults', 'load'];
 export const LATEST_RESULTS = path.resolve(__dirname, 'results', 'latest.json');
 
 /** Adds the checks of one report to running tallies (a check missing from a report counts as not held). */

@@ -116,4 +116,19 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  {
+    name: 'a single sync of a skipped coupling infers its direction from what changed: a pending flag of a skipped coupling does not count',
+    scenario: {
+      settings: settings({}),
+      seed: { local: [local('C1', 'Ann')], integration: [account('A3', 'Ann')] },
+      operations: [
+        { op: 'setUpCoupling', localId: 'C1', integrationId: 'A3' },
+        { op: 'bulkSync', direction: 'ToIntegrationTable', batchSize: 500, maxBatchesInFlight: 1 },
+        { op: 'edit', side: 'local', id: 'C1', values: { name: 'ann' } },
+        { op: 'bulkSync', batchSize: 1, maxBatchesInFlight: 1 },
+        { op: 'bulkSync', batchSize: 1, maxBatchesInFlight: 1 },
+        { op: 'singleSync', recordId: 'A3', side: 'integration' },
+      ],
+    },
+  },
 ];

@@ -102,6 +102,17 @@ describe('store', () => {
     });
   });
 
+  test('a job\'s couplings are counted exactly, those another run removed since included', async () => {
+    await each(async (store) => {
+      const w = (localId: string) => ({ localId, integrationId: `I-${localId}`, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null });
+      await store.insertCouplings(CUSTOMER, 'ToIntegrationTable', 'job-a', [w('L1'), w('L2'), w('L3')]);
+      expect(await store.deleteCouplings('CUSTOMER', 'local', ['L1'])).toBe(1);
+      expect(await store.deleteCouplingPairs('CUSTOMER', [{ localId: 'L2', integrationId: 'I-L2' }, { localId: 'L3', integrationId: 'other' }])).toBe(1);
+      expect(await store.countCouplingsMadeBy('CUSTOMER', 'job-a')).toBe(3);
+      expect(await store.countCouplings('CUSTOMER')).toBe(1);
+    });
+  });
+
   test('a mapping with couplings cannot be pointed at other tables', async () => {
     await each(async (store) => {
       await store.saveMapping(testMapping());
