@@ -44,8 +44,6 @@ export interface CouplingSyncClientOptions {
   eagerStart?: boolean;
 }
 
-
-
 /** A start refused because the run it would join is doing something else. */
 export class RunBusyError extends Error {
   override readonly name = 'RunBusyError';
