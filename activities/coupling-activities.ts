@@ -194,7 +194,7 @@ export function createCouplingActivities(deps: ActivityDeps) {
       const done = (finished: boolean): UncoupleBatchResult => ({ counters: { ...emptyCounters(), uncoupled }, done: finished });
       if (isCountResume(details) && details.done) return done(true);
       const { selection } = input;
-      await requireLease(store, input.mapping, input.lease);
+      await requireLease(deps, input.mapping, input.lease);
       if (selection.kind === 'ids') {
         uncoupled += await store.deleteCouplings(mapping.name, selection.side, selection.ids);
         ctx.heartbeat({ uncoupled, done: true });

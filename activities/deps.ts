@@ -8,6 +8,8 @@ export type Systems = Record<string, Connector>;
 export interface ActivityDeps {
   store: Store;
   systems: Systems;
+  /** How long a run's lease on its mapping lasts without renewal. @default RUN_LOCK_TTL_MS (10 minutes) */
+  leaseTtlMs?: number;
   /** Where activities write one-line progress notes. @default none */
   log?: (line: string) => void;
 }

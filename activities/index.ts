@@ -8,16 +8,16 @@ import { createSyncActivities } from './sync-activities';
 import { createStoreActivities } from './store-activities';
 import { createCouplingActivities } from './coupling-activities';
 import { createMatchActivities } from './match-activities';
-import { createLeaseActivities } from './run-lease';
+import { createLeaseActivities, keepingLeases } from './run-lease';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
   return {
     ...createStoreActivities(deps),
     ...createLeaseActivities(deps),
-    ...createSyncActivities(deps),
-    ...createCouplingActivities(deps),
-    ...createMatchActivities(deps),
+    ...keepingLeases(deps, createSyncActivities(deps)),
+    ...keepingLeases(deps, createCouplingActivities(deps)),
+    ...keepingLeases(deps, createMatchActivities(deps)),
   };
 }
 

@@ -155,7 +155,7 @@ export function createMatchActivities(deps: ActivityDeps) {
     async planLocalBatches(input: PlanLocalBatchesInput): Promise<PlanLocalBatchesResult> {
       const mapping = await loadMapping(deps, input.mapping);
       const local = connectorFor(deps, mapping, mapping.local.system);
-      await requireLease(store, input.mapping, input.lease);
+      await requireLease(deps, input.mapping, input.lease);
       await store.updateJob(input.jobId, { counters: input.counters });
       const limit = input.batchSize * input.count;
       const keys = await local.scanKeys({ table: mapping.local.table, filter: [...mapping.tableFilter, ...input.filter], since: null, after: input.after, limit });
@@ -191,7 +191,7 @@ export function createMatchActivities(deps: ActivityDeps) {
         const coupled = candidates.length ? await store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
         const results = levelResults({ level, locals: records, candidates, unavailable: new Set(coupled.map((x) => x.integrationId)), undecidable });
         const claims = [...results].flatMap(([localId, r]) => (r.result === 'claim' ? [{ integrationId: r.candidateId, localId }] : []));
-        await requireLease(store, input.mapping, input.lease);
+        await requireLease(deps, input.mapping, input.lease);
         // Winners within the batch first: one row per candidate, and the store keeps the smallest id across batches.
         const winners = claimWinners(results);
         await store.claimCandidates(c.jobId, level.priority, claims.filter((x) => winners.get(x.integrationId) === x.localId));
@@ -206,7 +206,7 @@ export function createMatchActivities(deps: ActivityDeps) {
     async resolveMatchLevel(input: { mapping: string; jobId: string; level: number; lease?: RunLease }): Promise<{ coupled: number }> {
       const ctx = Context.current();
       const c = await loadMatchContext(deps, { ...input, filter: [], createNewIfNoMatch: false });
-      await requireLease(store, input.mapping, input.lease);
+      await requireLease(deps, input.mapping, input.lease);
       const level = c.levels[input.level];
       if (!level) return { coupled: 0 };
       let after = typeof ctx.info.heartbeatDetails === 'string' ? ctx.info.heartbeatDetails : null;
@@ -247,7 +247,7 @@ export function createMatchActivities(deps: ActivityDeps) {
       };
       try {
         const scope = await readScope(c, input.selection);
-        await requireLease(store, input.mapping, input.lease);
+        await requireLease(deps, input.mapping, input.lease);
         if (progress.scanned === 0) progress.scanned = scope.scanned;
         const settled = new Set(progress.settledLocalIds);
         const refusals = scope.refusals.filter((r) => !settled.has(r.localId));

@@ -1,8 +1,9 @@
 /**
  * The mapping's lease, as the runs that page through a whole mapping hold it
  * (bulk sync, retryFailed, match-based coupling, uncouple-all): taken at the
- * start, renewed by every batch before it writes (a batch whose run lost the
- * lease stops before writing anything), released at the end. A holder whose
+ * start, kept alive while any of the run's activities works, checked by every
+ * batch before it writes (a batch whose run lost the lease stops before
+ * writing anything), released at the end. A holder whose
  * workflow has ended (terminated, failed) is replaced at once, checked against
  * Temporal rather than waiting for the lease to expire, and the job rows that
  * run left open are closed as abandoned.
@@ -67,15 +68,51 @@ async function closeAbandonedJobs(store: Store, mapping: string, holder: string)
   }
 }
 
+export const leaseTtl = (deps: ActivityDeps): number => deps.leaseTtlMs ?? RUN_LOCK_TTL_MS;
+
 /** Renews the run's lease before a batch writes; a run that lost it stops here, non-retryable, having written nothing. */
-export async function requireLease(store: Store, mapping: string, lease: RunLease | undefined): Promise<void> {
+export async function requireLease(deps: ActivityDeps, mapping: string, lease: RunLease | undefined): Promise<void> {
   if (!lease) return;
-  if (await store.renewRunLock(mapping, lease, RUN_LOCK_TTL_MS)) return;
+  const { store } = deps;
+  if (await store.renewRunLock(mapping, lease, leaseTtl(deps))) return;
   const now = await store.runLockOf(mapping);
   throw nonRetryable(
     `Mapping ${mapping} was taken over by workflow ${now ? workflowOf(now.holder).workflowId : '(none)'} while this run's lease had lapsed; this run stopped before writing. Start it again when that run is done.`,
     FAILURE_TYPES.leaseLost,
   );
+}
+
+type AnyActivity = (input: never) => Promise<unknown>;
+
+function leaseIn(input: unknown): { mapping: string; lease: RunLease } | null {
+  if (typeof input !== 'object' || input === null) return null;
+  const { mapping, lease } = input as { mapping?: unknown; lease?: RunLease };
+  return typeof mapping === 'string' && lease && typeof lease.holder === 'string' ? { mapping, lease } : null;
+}
+
+/**
+ * Every activity that carries a lease keeps it alive while it works, renewed
+ * every quarter of its lifetime, so however long a batch takes (a slow read,
+ * a long Retry-After) no other run can take the mapping from a live batch. A
+ * renewal never takes the lease back from a run that took it over; a batch
+ * whose worker died stops renewing, and its lease lapses.
+ */
+export function keepingLeases<T extends Record<string, AnyActivity>>(deps: ActivityDeps, activities: T): T {
+  const ttl = leaseTtl(deps);
+  const wrapped = Object.entries(activities).map(([name, activity]) => [name, async (input: never): Promise<unknown> => {
+    const held = leaseIn(input);
+    if (!held) return activity(input);
+    const timer = setInterval(() => {
+      deps.store.renewRunLock(held.mapping, held.lease, ttl).catch(() => undefined);
+    }, Math.max(10, Math.floor(ttl / 4)));
+    timer.unref();
+    try {
+      return await activity(input);
+    } finally {
+      clearInterval(timer);
+    }
+  }]);
+  return Object.fromEntries(wrapped) as T;
 }
 
 export function createLeaseActivities(deps: ActivityDeps) {
@@ -87,11 +124,11 @@ export function createLeaseActivities(deps: ActivityDeps) {
      * Returns the holding's fencing token, which every batch carries.
      */
     async acquireRunLock(input: RunLockInput): Promise<RunLease> {
-      let lease = await store.acquireRunLock(input.mapping, input.holder, RUN_LOCK_TTL_MS);
+      let lease = await store.acquireRunLock(input.mapping, input.holder, leaseTtl(deps));
       if (lease.holder !== input.holder) {
         const holder = workflowOf(lease.holder);
         if ((await stillRunning(holder.workflowId, holder.firstRunId)) === false) {
-          lease = await store.acquireRunLock(input.mapping, input.holder, RUN_LOCK_TTL_MS, lease.holder);
+          lease = await store.acquireRunLock(input.mapping, input.holder, leaseTtl(deps), lease.holder);
         }
       }
       if (lease.holder !== input.holder) {

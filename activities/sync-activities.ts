@@ -21,7 +21,7 @@ import { readSelection, type BatchSelection } from './sync-selection';
 import { directionState } from '../store/store';
 import { redact } from './redact';
 import { readFailure, throttledFailure } from './failure-policy';
-import { requireLease, RUN_LOCK_TTL_MS, type RunLease } from './run-lease';
+import { leaseTtl, requireLease, type RunLease } from './run-lease';
 import type { JobRow } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { loadMapping, loadPass, nonRetryable, type LoadedPass } from './pass-loader';
@@ -250,7 +250,7 @@ export function createSyncActivities(deps: ActivityDeps) {
     async planBatches(input: PlanBatchesInput): Promise<PlanBatchesResult> {
       const { mapping, plan, source } = await loadPass(deps, input.mapping, input.direction);
       await deps.store.updateJob(input.jobId, { counters: input.counters });
-      await requireLease(deps.store, input.mapping, input.lease);
+      await requireLease(deps, input.mapping, input.lease);
       const keys = await waitOutThrottling(() => source.scanKeys({
         table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
         filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,
@@ -298,7 +298,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       };
 
       // A run that lost the mapping's lease stops here, before it writes anything.
-      await requireLease(deps.store, input.mapping, input.lease);
+      await requireLease(deps, input.mapping, input.lease);
       // Stable across this batch's retries, distinct from every other batch of the job (also across continue-as-new).
       const batchToken = `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}`;
       let result;
@@ -354,7 +354,7 @@ export function createSyncActivities(deps: ActivityDeps) {
      */
     async failBatch(input: FailBatchInput): Promise<JobCounters> {
       const pass = await loadPass(deps, input.mapping, input.direction);
-      await requireLease(deps.store, input.mapping, input.lease);
+      await requireLease(deps, input.mapping, input.lease);
       const { mapping, plan } = pass;
       const sourceIdOf = (c: { localId: string; integrationId: string }): string => (plan.sourceSide === 'local' ? c.localId : c.integrationId);
       const { selection } = input;
@@ -402,7 +402,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       let { status, message } = input;
       const moves = input.watermark !== null && status === 'succeeded';
       // A run that lost the lease must not move the watermark past what the new holder reads: its job fails, saying so.
-      if (moves && input.lease && !(await deps.store.renewRunLock(input.mapping, input.lease, RUN_LOCK_TTL_MS))) {
+      if (moves && input.lease && !(await deps.store.renewRunLock(input.mapping, input.lease, leaseTtl(deps)))) {
         status = 'failed';
         message = `Another run took mapping ${input.mapping} before this pass ended; its watermark was left for that run.`;
       }
