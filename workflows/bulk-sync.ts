@@ -5,12 +5,12 @@
  * bounded history; cancelling finishes the batches in flight and closes the job
  * as cancelled.
  */
-import { CancellationScope, CancelledFailure, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, CancelledFailure, uuid4 } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
 import type { BulkSyncInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput, runLock } from './run-support';
 import { resumedPass, runPass } from './sync-pass';
 
 export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResult> {
@@ -18,8 +18,7 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
   tagRun('bulkSync', input.mapping);
   const acts = proxiesFor(input.retry);
   const progress = trackProgress(input.mapping);
-  const info = workflowInfo();
-  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  const lock = runLock(input.mapping);
   let continuing = false;
   try {
     const { directions } = await acts.control.planRun({ mapping: input.mapping, direction: input.direction });

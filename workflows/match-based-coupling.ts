@@ -18,7 +18,7 @@ import type { MatchBasedCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, continueKeepingMemo, leaseLost, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, continueKeepingMemo, leaseLost, tagRun, trackProgress, validateInput, runLock } from './run-support';
 
 type RecordKey = { modifiedOn: string; id: string };
 
@@ -87,7 +87,7 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
   let start: StartCouplingJobResult | null = null;
   let syncCounters = emptyCounters();
   let continuation: MatchBasedCouplingInput['continuation'];
-  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  const lock = runLock(input.mapping);
   let lease: RunLease | undefined;
 
   const closeJobs = async (status: JobStatus, message: string | null): Promise<JobSummary[]> => {

@@ -5,12 +5,12 @@
  * flag cleared; a given direction wins any conflict). Continues as new
  * between pages, so a long list keeps a bounded history.
  */
-import { CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, uuid4 } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN } from '../common/constants';
 import type { RetryFailedInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
-import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput, runLock } from './run-support';
 import { resumedPass, runPass } from './sync-pass';
 
 export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<RunResult> {
@@ -18,8 +18,7 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
   tagRun('retryFailed', input.mapping);
   const acts = proxiesFor(input.retry);
   const progress = trackProgress(input.mapping);
-  const info = workflowInfo();
-  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  const lock = runLock(input.mapping);
   let continuing = false;
   try {
     const { directions } = await acts.control.planRun({ mapping: input.mapping, direction: input.direction });

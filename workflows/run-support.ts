@@ -75,3 +75,9 @@ export function continueKeepingMemo<W extends Workflow>(...args: Parameters<W>):
 export function leaseLost(error: unknown): boolean {
   return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === FAILURE_TYPES.leaseLost;
 }
+
+/** The lease request of this run chain on a mapping: held by workflow id and first run id, so it survives continue-as-new. */
+export function runLock(mapping: string): { mapping: string; holder: string } {
+  const info = workflowInfo();
+  return { mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+}

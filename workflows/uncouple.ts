@@ -10,7 +10,7 @@ import type { UncoupleInput } from '../common/inputs';
 import { addCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput, runLock } from './run-support';
 
 /** Couplings one activity removes when uncoupling a whole mapping; it heartbeats after each page. */
 const COUPLINGS_PER_ACTIVITY = 20_000;
@@ -47,7 +47,7 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
     }
   };
 
-  const lock = { mapping: input.mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+  const lock = runLock(input.mapping);
   let lease: RunLease | undefined;
   try {
     // Uncoupling a whole mapping holds its lease: no bulk run or match writes couplings under it meanwhile.
