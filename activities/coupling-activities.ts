@@ -196,14 +196,14 @@ export function createCouplingActivities(deps: ActivityDeps) {
       const { selection } = input;
       await requireLease(deps, input.mapping, input.lease);
       if (selection.kind === 'ids') {
-        uncoupled += await store.deleteCouplings(mapping.name, selection.side, selection.ids);
+        uncoupled += await store.deleteCouplings(mapping.name, selection.side, selection.ids, input.jobId);
         ctx.heartbeat({ uncoupled, done: true });
         return done(true);
       }
       let afterId = 0;
       for (;;) {
         const page = await store.pageCouplings(mapping.name, { afterId, limit: UNCOUPLE_PAGE });
-        if (page.length > 0) uncoupled += await store.deleteCouplings(mapping.name, 'local', page.map((x) => x.localId));
+        if (page.length > 0) uncoupled += await store.deleteCouplings(mapping.name, 'local', page.map((x) => x.localId), input.jobId);
         ctx.heartbeat({ uncoupled, done: page.length < UNCOUPLE_PAGE });
         if (page.length < UNCOUPLE_PAGE) return done(true);
         if (uncoupled >= selection.maxCouplings) return done(false);
@@ -218,7 +218,8 @@ export function createCouplingActivities(deps: ActivityDeps) {
 
     /** Closes a job row with its counters; returns them as stored. */
     async finishCouplingJob(input: FinishCouplingJobInput): Promise<JobCounters> {
-      let counters = input.counters;
+      // Couplings removed by an attempt killed before its heartbeat are counted by the store's tally.
+      let counters = { ...input.counters, uncoupled: Math.max(input.counters.uncoupled, await store.countUncoupledBy(input.jobId)) };
       if (input.recount) {
         // A batch killed after its writes and before its heartbeat counted nothing; the couplings say what it did.
         const made = await store.countCoupledBy(input.mapping, input.jobId);

@@ -398,15 +398,17 @@ export function createSyncActivities(deps: ActivityDeps) {
     },
 
     /** Closes the job row and moves the watermark of the side that was read. */
-    async finishPass(input: FinishPassInput): Promise<{ status: JobStatus }> {
+    async finishPass(input: FinishPassInput): Promise<{ status: JobStatus; counters: JobCounters }> {
       let { status, message } = input;
+      // A batch killed after removing couplings and before its heartbeat counted none of them; the store's tally did.
+      const counters = { ...input.counters, uncoupled: Math.max(input.counters.uncoupled, await deps.store.countUncoupledBy(input.jobId)) };
       const moves = input.watermark !== null && status === 'succeeded';
       // A run that lost the lease must not move the watermark past what the new holder reads: its job fails, saying so.
       if (moves && input.lease && !(await deps.store.renewRunLock(input.mapping, input.lease, leaseTtl(deps)))) {
         status = 'failed';
         message = `Another run took mapping ${input.mapping} before this pass ended; its watermark was left for that run.`;
       }
-      await deps.store.updateJob(input.jobId, { counters: input.counters, status, message, finished: true });
+      await deps.store.updateJob(input.jobId, { counters, status, message, finished: true });
       await deps.store.forgetUncoupled(input.jobId);
       if (input.watermark && status === 'succeeded') {
         const mapping = await deps.store.requireMapping(input.mapping);
@@ -415,8 +417,8 @@ export function createSyncActivities(deps: ActivityDeps) {
         const next = nextWatermark(previous, input.watermark.largestScanned, input.watermark.startedAt);
         if (next !== previous) await deps.store.setWatermark(input.mapping, side, next);
       }
-      deps.log?.(`job ${input.jobId} ${input.mapping} ${input.direction} ${status} ${JSON.stringify(input.counters)}`);
-      return { status };
+      deps.log?.(`job ${input.jobId} ${input.mapping} ${input.direction} ${status} ${JSON.stringify(counters)}`);
+      return { status, counters };
     },
 
     /**
@@ -449,8 +451,8 @@ export function createSyncActivities(deps: ActivityDeps) {
       const counters = { ...result.counters, coupled: Math.max(result.counters.coupled, await deps.store.countCouplingsMadeBy(input.mapping, input.jobId)) };
       const status: JobStatus = 'succeeded';
       const message = counters.failed > 0 ? 'The record failed; see the error rows of this job.' : null;
-      await activities.finishPass({ mapping: input.mapping, direction: choice.direction, jobId: input.jobId, counters, status, message, watermark: null });
-      return { jobId: input.jobId, type: 'Synchronization', direction: choice.direction, status, counters };
+      const closed = await activities.finishPass({ mapping: input.mapping, direction: choice.direction, jobId: input.jobId, counters, status, message, watermark: null });
+      return { jobId: input.jobId, type: 'Synchronization', direction: choice.direction, status, counters: closed.counters };
     },
   };
   return activities;

@@ -476,11 +476,11 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     });
     counters.deleted += deleted.length;
     await store.rememberUncoupled(jobId, plan.sourceSide, deleted.map((c) => sourceIdOf(plan, c)));
-    counters.uncoupled += await store.deleteCouplingPairs(mapping.name, deleted);
+    counters.uncoupled += await store.deleteCouplingPairs(mapping.name, deleted, jobId);
   }
   if (uncouples.length > 0) {
     await store.rememberUncoupled(jobId, plan.sourceSide, uncouples.map((c) => sourceIdOf(plan, c)));
-    counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples);
+    counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples, jobId);
   }
 
   await recordFailures(store, ctx, failures);

@@ -9,6 +9,7 @@ import { COUNTER_NAMES, emptyCounters } from '../common/types';
 import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
+import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
 import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './leases';
 
 export type { Lease } from './leases';
@@ -333,12 +334,12 @@ export class Store {
     return updates.filter((u) => !updated.has(u.localId)).map((u) => u.localId);
   }
 
-  /** Deletes couplings by ids on one side; returns how many were removed. */
-  async deleteCouplings(mappingName: string, side: Side, ids: readonly string[]): Promise<number> {
+  /** Deletes couplings by ids on one side; returns how many were removed. `byJobId`: the job removing them, which counts them. */
+  async deleteCouplings(mappingName: string, side: Side, ids: readonly string[], byJobId: string | null = null): Promise<number> {
     const column = side === 'local' ? 'local_id' : 'integration_id';
     let removed = 0;
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      removed += await this.removeCouplings(this.knex(TABLES.couplings).where('mapping_name', mappingName).whereIn(column, part));
+      removed += await removeCouplings(this.knex, (q) => q.where('mapping_name', mappingName).whereIn(column, part), byJobId);
     }
     return removed;
   }
@@ -347,38 +348,23 @@ export class Store {
    * Deletes these couplings only where they still pair the same two records
    * (a coupling re-pointed meanwhile stays); returns how many were removed.
    */
-  async deleteCouplingPairs(mappingName: string, pairs: readonly { localId: string; integrationId: string }[]): Promise<number> {
+  async deleteCouplingPairs(mappingName: string, pairs: readonly { localId: string; integrationId: string }[], byJobId: string | null = null): Promise<number> {
     let removed = 0;
     for (const part of chunk(pairs, Math.floor((this.maxParams - 10) / 2))) {
-      removed += await this.removeCouplings(this.knex(TABLES.couplings).where('mapping_name', mappingName)
-        .whereIn(['local_id', 'integration_id'], part.map((p) => [p.localId, p.integrationId])));
+      removed += await removeCouplings(this.knex, (q) => q.where('mapping_name', mappingName)
+        .whereIn(['local_id', 'integration_id'], part.map((p) => [p.localId, p.integrationId])), byJobId);
     }
     return removed;
   }
 
-  /** Deletes the couplings a query selects and notes, per job that made them, how many went. */
-  private async removeCouplings(query: Knex.QueryBuilder): Promise<number> {
-    const ids: number[] = (await query.clone().select('id')).map((r: Row) => Number(r.id));
-    if (ids.length === 0) return 0;
-    // What this very statement removed (a concurrent delete may have taken some): RETURNING, in both dialects.
-    const result: unknown = await this.knex.raw(`delete from ?? where id in (${ids.map(() => '?').join(', ')}) returning coupled_by_job_id`, [TABLES.couplings, ...ids]);
-    const rows = (isPostgres(this.knex) ? (result as { rows: Row[] }).rows : (result as Row[])) ?? [];
-    const byJob = new Map<string, number>();
-    for (const r of rows) if (r.coupled_by_job_id) byJob.set(String(r.coupled_by_job_id), (byJob.get(String(r.coupled_by_job_id)) ?? 0) + 1);
-    for (const [jobId, n] of byJob) {
-      await this.knex(TABLES.couplingRemovals).insert({ job_id: jobId, removed: n }).onConflict('job_id')
-        .merge({ removed: this.knex.raw('?? + ?', [`${TABLES.couplingRemovals}.removed`, n]) });
-    }
-    return rows.length;
-  }
-
   /** The couplings a job made, counted exactly: those still there and those removed since. */
   async countCouplingsMadeBy(mappingName: string, jobId: string): Promise<number> {
-    const [here, gone] = await Promise.all([
-      this.knex(TABLES.couplings).where({ mapping_name: mappingName, coupled_by_job_id: jobId }).count({ n: '*' }).first(),
-      this.knex(TABLES.couplingRemovals).where('job_id', jobId).first(),
-    ]);
-    return Number((here as Row | undefined)?.n ?? 0) + Number((gone as Row | undefined)?.removed ?? 0);
+    return countCouplingsMadeBy(this.knex, mappingName, jobId);
+  }
+
+  /** How many couplings a job removed, counted in the transactions that removed them. */
+  async countUncoupledBy(jobId: string): Promise<number> {
+    return countUncoupledBy(this.knex, jobId);
   }
 
   /**

@@ -115,7 +115,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
         message: message ?? (status === 'cancelled' ? 'Cancelled; batches in flight were completed.' : null), watermark, lease: spec.lease,
       }),
     );
-    return { jobId, type: 'Synchronization', direction: spec.direction, status: closed.status, counters };
+    return { jobId, type: 'Synchronization', direction: spec.direction, status: closed.status, counters: closed.counters };
   };
 
   const continuation = (phase: Phase): PassOutcome => ({

@@ -10,6 +10,7 @@ import * as trust from './004-trust';
 import * as jobContinuation from './005-job-continuation';
 import * as leaseToken from './006-lease-token';
 import * as couplingRemovals from './007-coupling-removals';
+import * as uncoupledTally from './008-uncoupled-tally';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-job-continuation': jobContinuation,
   '006-lease-token': leaseToken,
   '007-coupling-removals': couplingRemovals,
+  '008-uncoupled-tally': uncoupledTally,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -172,7 +172,8 @@ async function check(t: Trial, outcomes: Outcome[]): Promise<Finding[]> {
   const customers = new Map((await local(customerTable(t)).select('id', 'name')).map((r: { id: string; name: string }) => [r.id, r.name]));
   const accounts: { id: string; name: string }[] = await integration(accountTable(t)).select('id', 'name');
   const accountName = new Map(accounts.map((a) => [a.id, a.name]));
-  const couplings: { local_id: string; integration_id: string; created_at: string }[] = await store.knex(TABLES.couplings).where('mapping_name', mapping).select('local_id', 'integration_id', 'created_at');
+  const couplings: { local_id: string; integration_id: string; created_at: string; coupled_action: string | null }[] = await store.knex(TABLES.couplings)
+    .where('mapping_name', mapping).select('local_id', 'integration_id', 'created_at', 'coupled_action');
   const jobs = await store.listJobs({ mappingName: mapping, limit: 1000 });
   const norm = (s: string | undefined): string => (s ?? '').trim().toLowerCase();
   const findings: Finding[] = [];
@@ -198,10 +199,14 @@ async function check(t: Trial, outcomes: Outcome[]): Promise<Finding[]> {
   const sum = (name: 'coupled' | 'uncoupled' | 'inserted' | 'deleted'): number => jobs.reduce((n, j) => n + j.counters[name], 0);
   const expectedCouplings = t.coupled.length + sum('coupled') - sum('uncoupled');
   const expectedAccounts = t.coupled.length + t.matching.length + sum('inserted') - sum('deleted');
+  // The one create no job can count (docs/SEMANTICS.md, "Counters"): an attempt killed between creating a record and
+  // coupling it, whose record a match then coupled by its fields. Such records are engine-keyed and not coupled as created.
+  const createdCoupling = new Set(couplings.filter((c) => c.coupled_action === 'created').map((c) => c.integration_id));
+  const uncountable = accounts.filter((a) => keyOf.has(a.id) && !createdCoupling.has(a.id)).length;
   findings.push({
     name: 'job counters add up to the rows',
-    ok: expectedCouplings === couplings.length && expectedAccounts === accounts.length,
-    detail: `couplings ${couplings.length} (counters say ${expectedCouplings}), accounts ${accounts.length} (counters say ${expectedAccounts})`,
+    ok: expectedCouplings === couplings.length && accounts.length >= expectedAccounts && accounts.length <= expectedAccounts + uncountable,
+    detail: `couplings ${couplings.length} (counters say ${expectedCouplings}), accounts ${accounts.length} (counters say ${expectedAccounts}, up to ${uncountable} more uncountable)`,
   });
 
   // Runs over the whole mapping took turns: no two of their spans overlap.

@@ -1,0 +1,79 @@
+/**
+ * A job's counters say what the job did, even when an attempt that did it was
+ * cut short (a killed worker) before it could count: the overlap fault test
+ * found a single sync that created and coupled a record, was killed, and
+ * counted nothing inserted on its retry; and an uncouple-all killed after
+ * removing a page of couplings and before its heartbeat, whose retry counted
+ * that page as never removed.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type SyncSingleRecordInput, type UncoupleBatchInput, type UncoupleBatchResult } from '../../activities';
+import type { JobSummary } from '../../common/types';
+import type { Store } from '../../store/store';
+import { sqliteDialect } from '../helpers/stores';
+import { customer, openTestSystems, testMapping } from '../helpers/systems';
+
+class Killed extends Error {}
+
+/** Makes the first call of `method` fail after it ran, as a worker killed right after the write would. */
+function killAfterFirst<K extends 'updateJob' | 'deleteCouplings'>(store: Store, method: K): void {
+  const real = (store[method] as (...args: unknown[]) => Promise<unknown>).bind(store);
+  let calls = 0;
+  jest.spyOn(store, method).mockImplementation((async (...args: unknown[]) => {
+    const result = await real(...args);
+    if (++calls === 1) throw new Killed('worker killed');
+    return result;
+  }) as never);
+}
+
+test('a single sync that created and coupled the record, then was cut short, counts the create on its retry', async () => {
+  const { store, cleanup } = await sqliteDialect.open();
+  const sys = await openTestSystems();
+  try {
+    await store.saveMapping(testMapping({}));
+    await sys.local('customer').insert([customer(1)]);
+    const acts = createActivities({ store, systems: sys.systems });
+    const input: SyncSingleRecordInput = { mapping: 'CUSTOMER', recordId: 'C1', side: 'local', direction: null, jobId: 'job', workflowId: 'single', runId: '1', maxAttempts: 3 };
+    // The close of the job is the last write: the attempt dies having created and coupled the record.
+    const updateJob = store.updateJob.bind(store);
+    let closes = 0;
+    jest.spyOn(store, 'updateJob').mockImplementation(async (id, patch) => {
+      await updateJob(id, patch);
+      if (patch.finished && ++closes === 1) throw new Killed('worker killed');
+    });
+    await expect(new MockActivityEnvironment({ attempt: 1 }).run(acts.syncSingleRecord, input)).rejects.toThrow(Killed);
+    const summary: JobSummary = await new MockActivityEnvironment({ attempt: 2 }).run(acts.syncSingleRecord, input);
+    expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(summary.counters).toMatchObject({ inserted: 1, coupled: 1, unchanged: 0, modified: 0 });
+    expect((await store.getJob('job'))?.counters).toMatchObject({ inserted: 1, coupled: 1, unchanged: 0, modified: 0 });
+  } finally {
+    jest.restoreAllMocks();
+    await sys.close();
+    await cleanup();
+  }
+});
+
+test('an uncouple-all cut short after removing couplings counts them on its retry', async () => {
+  const { store, cleanup } = await sqliteDialect.open();
+  const sys = await openTestSystems();
+  try {
+    await store.saveMapping(testMapping({}));
+    const mapping = await store.requireMapping('CUSTOMER');
+    await store.insertCouplings(mapping, null, 'seed', Array.from({ length: 5 }, (_, i) => ({
+      localId: `C${i}`, integrationId: `A${i}`, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null,
+    })));
+    await store.createJob({ id: 'uncouple', mappingName: 'CUSTOMER', type: 'Uncoupling', direction: null, workflowId: 'uncouple', runId: '1' });
+    const acts = createActivities({ store, systems: sys.systems });
+    const input: UncoupleBatchInput = { mapping: 'CUSTOMER', jobId: 'uncouple', selection: { kind: 'all', maxCouplings: 1000 } };
+    killAfterFirst(store, 'deleteCouplings');
+    await expect(new MockActivityEnvironment({ attempt: 1 }).run(acts.uncoupleBatch, input)).rejects.toThrow(Killed);
+    const retried: UncoupleBatchResult = await new MockActivityEnvironment({ attempt: 2 }).run(acts.uncoupleBatch, input);
+    const counters = await acts.finishCouplingJob({ mapping: 'CUSTOMER', jobId: 'uncouple', counters: retried.counters, status: 'succeeded', message: null });
+    expect(await store.countCouplings('CUSTOMER')).toBe(0);
+    expect(counters.uncoupled).toBe(5);
+  } finally {
+    jest.restoreAllMocks();
+    await sys.close();
+    await cleanup();
+  }
+});
