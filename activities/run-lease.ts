@@ -10,21 +10,13 @@
  */
 import { Context } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../common/constants';
-import type { Lease, Store } from '../store/store';
+import type { Store } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { nonRetryable } from './pass-loader';
+import type { RunLease, RunLockInput } from '../common/protocol';
 
 /** How long a run's lease on its mapping lasts without renewal (every batch renews it). @default 10 minutes */
 export const RUN_LOCK_TTL_MS = 10 * 60_000;
-
-export interface RunLockInput {
-  mapping: string;
-  /** The run chain holding the lease: workflow id and first run id. */
-  holder: string;
-}
-
-/** What a batch of a leased run carries: checked, and renewed, before it writes. */
-export type RunLease = Lease;
 
 function workflowOf(holder: string): { workflowId: string; firstRunId: string } {
   const at = holder.lastIndexOf('#');

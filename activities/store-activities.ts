@@ -1,36 +1,11 @@
 /** Activities that only read the store: what a person sees before starting a run. */
 import { FAILURE_TYPES } from '../common/constants';
-import type { JobCounters } from '../common/types';
 import type { ActivityDeps } from './deps';
 import type { JobCounters as Counters, SyncDirection } from '../common/types';
 import { matchStateSchema, passStateSchema, type BulkContinuation, type MatchState } from '../common/inputs';
 import { passDirections } from '../domain/field-plan';
 import { loadMapping, loadPass, nonRetryable } from './pass-loader';
-
-export interface MappingOverview {
-  name: string;
-  direction: string;
-  localTable: string;
-  integrationTable: string;
-  couplings: number;
-  lastJob: { jobId: string; status: string; counters: JobCounters } | null;
-}
-
-export interface SuspendRunInput {
-  jobId: string;
-  counters: Counters;
-  /** Where the run stands: a pass's or a match-based coupling's state. */
-  state: BulkContinuation | MatchState;
-}
-
-export interface ResumeRunInput {
-  /** The job the continuation names. */
-  jobId: string;
-  workflowId: string;
-  /** The first run of this workflow's continue-as-new chain: the run that opened the job. */
-  firstRunId: string;
-  kind: 'pass' | 'match';
-}
+import type { MappingOverview, ResumeRunInput, SuspendRunInput } from '../common/protocol';
 
 function notOurs(jobId: string, why: string): Error {
   return nonRetryable(

@@ -1,7 +1,7 @@
 /** Activities of the naive baseline: each handles exactly one record with its own queries. */
 import type { ActivityDeps } from '../activities';
 import { loadPass } from '../activities/pass-loader';
-import { syncRecords } from '../activities/sync-engine';
+import { syncRecords } from '../activities/sync/engine';
 
 export function createNaiveActivities(deps: ActivityDeps) {
   return {

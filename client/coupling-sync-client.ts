@@ -3,26 +3,18 @@
  * validated here with the same schemas the workflows use, so a bad call fails
  * before anything is started.
  */
-import {
-  WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy,
-  type Client, type Workflow, type WorkflowHandleWithFirstExecutionRunId, type WorkflowHandleWithStartDetails, type WorkflowStartOptions,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client, type Workflow, type WorkflowHandleWithFirstExecutionRunId, type WorkflowHandleWithStartDetails, type WorkflowStartOptions } from '@temporalio/client';
 import { TASK_QUEUE } from '../common/constants';
 import { progressQuery } from '../common/definitions';
-import {
-  bulkSyncInputSchema, retryFailedInputSchema, singleSyncInputSchema, describeMappingInputSchema,
-  matchBasedCouplingInputSchema, setUpCouplingInputSchema, uncoupleInputSchema,
-  type BulkSyncInput, type RetryFailedInput, type SingleSyncInput,
-  type MatchBasedCouplingInput, type SetUpCouplingInput, type UncoupleInput,
-} from '../common/inputs';
+import { bulkSyncInputSchema, retryFailedInputSchema, singleSyncInputSchema, describeMappingInputSchema, matchBasedCouplingInputSchema, setUpCouplingInputSchema, uncoupleInputSchema, type BulkSyncInput, type RetryFailedInput, type SingleSyncInput, type MatchBasedCouplingInput, type SetUpCouplingInput, type UncoupleInput } from '../common/inputs';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
 import type { RunKind, RunProgress, RunResult } from '../common/types';
 import { parseInput } from '../common/validate';
-import type { MappingOverview } from '../activities/store-activities';
 import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
 import { REQUEST_MEMO, requestFingerprint } from './request-fingerprint';
 import type { JobErrorRow, JobRow, Store, UncoupledFailure } from '../store/store';
+import type { MappingOverview } from '../common/protocol';
 
 /** The shape of every run workflow: one JSON input, a RunResult. */
 type RunWorkflow<I> = (input: I) => Promise<RunResult>;

@@ -6,6 +6,12 @@
 /** A side of a table mapping: local = the table side (BC), integration = the integration table side (Dataverse). */
 export type Side = 'local' | 'integration';
 
+/** Position of a record in the (modifiedOn, id) order used for keyset paging. */
+export interface RecordKey {
+  modifiedOn: string;
+  id: string;
+}
+
 /** Direction of a table mapping, as in BC's "Integration Table Mapping". */
 export type MappingDirection = 'ToIntegrationTable' | 'FromIntegrationTable' | 'Bidirectional';
 export const MAPPING_DIRECTIONS = ['ToIntegrationTable', 'FromIntegrationTable', 'Bidirectional'] as const;

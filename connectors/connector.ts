@@ -4,13 +4,9 @@
  * per-record round trips. Modified-on values and ids travel as strings, exactly
  * as the system reports them (no rounding), and must sort in the system's order.
  */
-import type { FilterCondition } from '../common/types';
+import type { FilterCondition, RecordKey } from '../common/types';
 
-/** Position of a record in the (modifiedOn, id) order used for keyset paging. */
-export interface RecordKey {
-  modifiedOn: string;
-  id: string;
-}
+export type { RecordKey } from '../common/types';
 
 /** A record as read from a system: its id, modified-on, optional concurrency token and the requested fields. */
 export interface SourceRecord {

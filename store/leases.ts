@@ -8,12 +8,10 @@
 import type { Knex } from 'knex';
 import { isPostgres } from './database-url';
 import { TABLES } from './tables';
+import type { RunLease } from '../common/protocol';
 
-/** Who holds a mapping's lease, and the token of that holding. */
-export interface Lease {
-  holder: string;
-  token: number;
-}
+/** Who holds a mapping's lease, and the token of that holding (the protocol's RunLease). */
+export type Lease = RunLease;
 
 /** The store's clock, `seconds` from now, as ISO-8601 UTC text (the column's format). */
 function storeTime(knex: Knex, seconds: number): Knex.Raw {

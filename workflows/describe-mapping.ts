@@ -1,8 +1,8 @@
 /** describeMapping: a mapping's coupling count and last job, read from the store through an activity. */
 import type { DescribeMappingInput } from '../common/inputs';
-import type { MappingOverview } from '../activities/store-activities';
 import { proxiesFor } from './activity-proxies';
 import { clarify, validateInput } from './run-support';
+import type { MappingOverview } from '../common/protocol';
 
 export async function describeMappingWorkflow(rawInput: DescribeMappingInput): Promise<MappingOverview> {
   const input = validateInput('describeMapping', rawInput);

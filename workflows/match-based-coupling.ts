@@ -9,16 +9,14 @@
  * their own. The workflow carries keys, ids and counters only, and continues
  * as new between rounds of batches so a long run keeps a bounded history.
  */
-import {
-  ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo,
-} from '@temporalio/workflow';
-import type { LocalSelection, RunLease, StartCouplingJobResult } from '../activities';
+import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
 import type { MatchBasedCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
 import { clarify, continueKeepingMemo, leaseLost, tagRun, trackProgress, validateInput, runLock } from './run-support';
+import type { LocalSelection, RunLease, StartCouplingJobResult } from '../common/protocol';
 
 type RecordKey = { modifiedOn: string; id: string };
 

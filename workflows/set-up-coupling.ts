@@ -5,11 +5,11 @@
  * own (direction: the mapping's, or the conflict rule's winner).
  */
 import { ActivityFailure, CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { StartCouplingJobResult } from '../activities/coupling-activities';
 import type { SetUpCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
+import type { StartCouplingJobResult } from '../common/protocol';
 
 export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promise<RunResult> {
   const input = validateInput('setUpCoupling', rawInput);

@@ -6,13 +6,12 @@
  * a few at a time, and the caller continues as new between rounds of batches.
  */
 import { ActivityFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { BatchSelection, RunLease } from '../activities';
 import type { BulkContinuation, Continuation } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type SyncDirection } from '../common/types';
-import type { DecisionOptions } from '../domain/sync-decision';
 import type { Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
 import { leaseLost } from './run-support';
+import type { BatchSelection, DecisionOptions, RunLease } from '../common/protocol';
 
 type RecordKey = { modifiedOn: string; id: string };
 type Phase = BulkContinuation['phase'];

@@ -4,13 +4,13 @@
  * job of type Uncoupling. Cancelling finishes the batches in flight.
  */
 import { CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { RunLease, UncoupleSelection } from '../activities';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCHES_IN_FLIGHT } from '../common/constants';
 import type { UncoupleInput } from '../common/inputs';
 import { addCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { runPool } from './run-pool';
 import { clarify, tagRun, trackProgress, validateInput, runLock } from './run-support';
+import type { RunLease, UncoupleSelection } from '../common/protocol';
 
 /** Couplings one activity removes when uncoupling a whole mapping; it heartbeats after each page. */
 const COUPLINGS_PER_ACTIVITY = 20_000;

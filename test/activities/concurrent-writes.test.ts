@@ -6,7 +6,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type SyncBatchInput } from '../../activities';
-import type { SyncBatchResult } from '../../activities/sync-activities';
+import type { SyncBatchResult } from '../../common/protocol';
 import type { Coupling, Store } from '../../store/store';
 import { sqliteDialect } from '../helpers/stores';
 import { account, customer, openTestSystems, testMapping, tick } from '../helpers/systems';

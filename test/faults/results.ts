@@ -62,7 +62,7 @@ export function tally(tallies: Map<string, InvariantTally>, report: ConsistencyR
  * report of issue #8): added to a section's notes only when it happened there.
  */
 export const SHORT_COUNTERS_NOTE =
-  'When "job counters add up" did not hold, the job row disagreed with the rows: a batch activity whose writes were committed but whose completion never reached the server is retried, and the retry must count what its earlier attempt did. Couplings record each batch\'s action and batch (store migration 003; activities/sync-engine.ts countEarlierAttempt) and match batches recount their couplings from the store; a failure here means a path that bypasses those.';
+  'When "job counters add up" did not hold, the job row disagreed with the rows: a batch activity whose writes were committed but whose completion never reached the server is retried, and the retry must count what its earlier attempt did. Couplings record each batch\'s action and batch (store migration 003; activities/sync/engine.ts countEarlierAttempt) and match batches recount their couplings from the store; a failure here means a path that bypasses those.';
 
 /** The notes of a section, plus the explanation of short counters when that check failed in it. */
 export function withFindings(notes: string[], tallies: Map<string, InvariantTally>, countersCheck: string): string[] {

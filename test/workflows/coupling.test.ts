@@ -9,8 +9,9 @@ import { FaultyConnector, type Faults } from '../helpers/faulty-connector';
 import type { Store } from '../../store/store';
 import type { FieldMappingDefinition, MappingDefinition } from '../../domain/mapping';
 import type { Systems } from '../../activities';
-import { createCouplingActivities, type StartCouplingJobInput } from '../../activities/coupling-activities';
-import { createMatchActivities } from '../../activities/match-activities';
+import type { StartCouplingJobInput } from '../../common/protocol';
+import { createCouplingJobActivities } from '../../activities/coupling/jobs';
+import { createMatchRoundActivities } from '../../activities/coupling/match-rounds';
 import { creationKey } from '../../domain/record-key';
 import { progressQuery } from '../../common/definitions';
 import type { RunResult } from '../../common/types';
@@ -420,8 +421,8 @@ test('two batches claiming one candidate at once: the smallest id holds the clai
       account('R3', { emailaddress1: 'r3@x.example', name: 'Rival Three' }),
     ]);
     const deps = { store: ctx.store, systems: ctx.sys.systems };
-    const { startCouplingJob } = createCouplingActivities(deps);
-    const { claimMatchBatch, resolveMatchLevel } = createMatchActivities(deps);
+    const { startCouplingJob } = createCouplingJobActivities(deps);
+    const { claimMatchBatch, resolveMatchLevel } = createMatchRoundActivities(deps);
     const jobId = randomUUID();
     const job: StartCouplingJobInput = { mapping: 'CUSTOMER', jobId, type: 'Coupling', workflowId: 'test', runId: 'test', matchBased: { filter: [] } };
     await new MockActivityEnvironment().run(startCouplingJob, job);

@@ -169,8 +169,12 @@ test('cancelling a bulk run finishes the batches in flight and closes the job as
     await ctx.sys.local('customer').insert(Array.from({ length: 200 }, (_, i) => customer(i)));
     await ctx.run(async ({ sync }) => {
       const handle = await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 10, maxBatchesInFlight: 2 });
-      await new Promise((r) => setTimeout(r, 800));
-      const progress = await sync.progress(handle.workflowId);
+      // Cancel once some batches are done (polled, not timed: a loaded machine takes longer to get there).
+      let progress = await sync.progress(handle.workflowId);
+      for (let waited = 0; progress.counters.inserted === 0 && waited < 60_000; waited += 100) {
+        await new Promise((r) => setTimeout(r, 100));
+        progress = await sync.progress(handle.workflowId);
+      }
       expect(progress.phase).toBe('running');
       expect(progress.counters.inserted).toBeGreaterThan(0);
       await sync.cancel(handle.workflowId);

@@ -6,19 +6,15 @@
  * I/O around them. Coupling writes are conditional on the version read: a
  * record whose coupling changed meanwhile is retried, never overwritten.
  */
-import type { Connector, RecordWriteError, SourceRecord, WriteResult } from '../connectors/connector';
-import { emptyCounters, type JobCounters, type SyncDirection } from '../common/types';
-import type { StoredMapping } from '../domain/mapping';
-import type { FieldPlan } from '../domain/field-plan';
-import {
-  decideMissingSource, decideRecord, MESSAGES, nextFailureState,
-  type CouplingState, type Decision, type DecisionOptions, type RecordState,
-} from '../domain/sync-decision';
-import { creationKey } from '../domain/record-key';
-import {
-  directionState, otherDirection, type Coupling, type CouplingAction, type CouplingUpdate, type JobErrorRow, type NewCoupling, type Store,
-} from '../store/store';
-import { redact } from './redact';
+import type { Connector, RecordWriteError, SourceRecord, WriteResult } from '../../connectors/connector';
+import { emptyCounters, type JobCounters, type SyncDirection } from '../../common/types';
+import type { StoredMapping } from '../../domain/mapping';
+import type { FieldPlan } from '../../domain/field-plan';
+import { decideMissingSource, decideRecord, MESSAGES, nextFailureState, type CouplingState, type Decision, type RecordState } from '../../domain/sync-decision';
+import { creationKey } from '../../domain/record-key';
+import { directionState, otherDirection, type Coupling, type CouplingAction, type CouplingUpdate, type JobErrorRow, type NewCoupling, type Store } from '../../store/store';
+import { redact } from '../redact';
+import type { DecisionOptions } from '../../common/protocol';
 
 export interface EngineDeps {
   store: Store;

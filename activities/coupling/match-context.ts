@@ -4,23 +4,21 @@
  * selection covers (within the filters, uncoupled); the candidates of a level
  * in one query per combination of fields; and creating unmatched records.
  */
-import { FAILURE_TYPES } from '../common/constants';
-import type { FilterCondition } from '../common/types';
-import type { Connector, RecordKey, SourceRecord } from '../connectors/connector';
-import { mapValues, mappingAllows, planFields, type FieldPlan } from '../domain/field-plan';
-import type { StoredMapping } from '../domain/mapping';
-import { levelQueries, matchLevels, type LevelQuery, type MatchLevel, type MatchRecord } from '../domain/matching';
-import { creationKey } from '../domain/record-key';
-import { MESSAGES } from '../domain/sync-decision';
-import { TransformationError } from '../domain/transform';
-import type { JobErrorRow, NewCoupling, Store } from '../store/store';
-import type { ActivityDeps } from './deps';
-import { connectorFor, loadMapping, nonRetryable } from './pass-loader';
-import { redact } from './redact';
-import { writeErrorMessage } from './sync-engine';
-
-/** Which local records a match batch covers: a keyset range (as planned) or ids given by the caller. */
-export type LocalSelection = { kind: 'range'; after: RecordKey | null; through: RecordKey } | { kind: 'ids'; ids: string[] };
+import { FAILURE_TYPES } from '../../common/constants';
+import type { FilterCondition } from '../../common/types';
+import type { Connector, SourceRecord } from '../../connectors/connector';
+import { mapValues, mappingAllows, planFields, type FieldPlan } from '../../domain/field-plan';
+import type { StoredMapping } from '../../domain/mapping';
+import { levelQueries, matchLevels, type LevelQuery, type MatchLevel, type MatchRecord } from '../../domain/matching';
+import { creationKey } from '../../domain/record-key';
+import { MESSAGES } from '../../domain/sync-decision';
+import { TransformationError } from '../../domain/transform';
+import type { JobErrorRow, NewCoupling, Store } from '../../store/store';
+import type { ActivityDeps } from '../deps';
+import { connectorFor, loadMapping, nonRetryable } from '../pass-loader';
+import { redact } from '../redact';
+import { writeErrorMessage } from '../sync/engine';
+import type { LocalSelection } from '../../common/protocol';
 
 /** Candidate rows asked for per local record before a query is split (a superset may be larger than the matches). */
 const CANDIDATES_PER_RECORD = 20;
@@ -252,4 +250,9 @@ export function errorRow(c: Pick<MatchContext, 'jobId' | 'mapping'>, localId: st
 /** Directions a never-synced coupling of this mapping is pending in: every one the mapping allows. */
 export function pendingOf(mapping: Pick<StoredMapping, 'direction'>): { toIntegration: boolean; fromIntegration: boolean } {
   return { toIntegration: mapping.direction !== 'FromIntegrationTable', fromIntegration: mapping.direction !== 'ToIntegrationTable' };
+}
+
+/** The fields matching reads of a source record. */
+export function asMatchRecords(records: readonly SourceRecord[]): MatchRecord[] {
+  return records.map((r) => ({ id: r.id, values: r.values }));
 }

@@ -1,91 +1,26 @@
 /**
- * Match-based coupling by rounds, one per match priority (see
- * domain/match-rounds): batches claim candidates into the claims table (the
- * smallest local id holds a claim, whatever order batches run in), the round
- * is resolved into couplings, and a last pass over the records still
- * uncoupled creates them (create-new) or writes an error row saying why. Each
- * activity reads and writes in batches and is safe to repeat.
+ * The last step of match-based coupling for one batch: the records still
+ * uncoupled after every round are created (create-new) or get an error row
+ * saying why, round by round. Resumable through heartbeats: error rows are
+ * written before the heartbeat that counts them.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FAILURE_TYPES } from '../common/constants';
-import { addCounters, emptyCounters, type FilterCondition, type JobCounters } from '../common/types';
-import { ThrottledError, type RecordKey, type SourceRecord } from '../connectors/connector';
-import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
-import { claimWinners, describeUnmatched, levelResults, outcomeOf, type LevelResult } from '../domain/match-rounds';
-import type { MatchRecord } from '../domain/matching';
-import { nextFailureState } from '../domain/sync-decision';
-import type { JobErrorRow } from '../store/store';
-import type { ActivityDeps } from './deps';
-import { throttledFailure } from './failure-policy';
-import {
-  createRecords, errorRow, fetchCandidates, loadMatchContext, messageOf, pendingOf, readScope,
-  type LocalSelection, type MatchContext,
-} from './match-context';
-import { connectorFor, loadMapping } from './pass-loader';
-import { redact } from './redact';
-import { requireLease, type RunLease } from './run-lease';
-import { retrySummary } from './sync-engine';
-
-export type { LocalSelection } from './match-context';
-
-export interface PlanLocalBatchesInput {
-  mapping: string;
-  jobId: string;
-  /** The caller's filter, on top of the mapping's table filter. */
-  filter: FilterCondition[];
-  after: RecordKey | null;
-  batchSize: number;
-  /** Ranges wanted; at most batchSize * count keys are scanned per call. */
-  count: number;
-  /** Counters so far, saved on the job row so the store shows progress. */
-  counters: JobCounters;
-  /** The run's lease on the mapping: checked and renewed with every round. */
-  lease?: RunLease;
-}
-
-export interface LocalRange {
-  after: RecordKey | null;
-  through: RecordKey;
-  /** Uncoupled records in the range when it was planned. */
-  size: number;
-}
-
-export interface PlanLocalBatchesResult {
-  ranges: LocalRange[];
-  /** Where the next plan starts: the last key scanned. */
-  next: RecordKey | null;
-  exhausted: boolean;
-}
-
-interface MatchBatchBase {
-  mapping: string;
-  jobId: string;
-  selection: LocalSelection;
-  filter: FilterCondition[];
-  createNewIfNoMatch: boolean;
-  /** The run's lease on the mapping: a batch writes nothing once another run took it. */
-  lease?: RunLease;
-}
-
-export interface ClaimBatchInput extends MatchBatchBase {
-  /** Index of the round (into the mapping's match priorities, ascending). */
-  level: number;
-}
-
-export interface FinishMatchBatchInput extends MatchBatchBase {
-  /** Attempts after which the batch's remaining records get error rows. */
-  maxAttempts: number;
-}
-
-export interface MatchBatchResult {
-  counters: JobCounters;
-  /** Local records read (coupled ones included). */
-  scanned: number;
-}
-
-/** Claims resolved into couplings per statement. */
-const RESOLVE_PAGE = 1000;
+import { FAILURE_TYPES } from '../../common/constants';
+import { addCounters, emptyCounters, type JobCounters } from '../../common/types';
+import { ThrottledError } from '../../connectors/connector';
+import { isPermanentConfigurationError, isTransientError } from '../../connectors/transient';
+import { describeUnmatched, levelResults, outcomeOf, type LevelResult } from '../../domain/match-rounds';
+import type { MatchRecord } from '../../domain/matching';
+import { nextFailureState } from '../../domain/sync-decision';
+import type { JobErrorRow } from '../../store/store';
+import type { ActivityDeps } from '../deps';
+import { throttledFailure } from '../failure-policy';
+import { asMatchRecords, createRecords, errorRow, fetchCandidates, loadMatchContext, messageOf, readScope, type MatchContext } from './match-context';
+import { redact } from '../redact';
+import { requireLease } from '../run-lease';
+import { retrySummary } from '../sync/engine';
+import type { FinishMatchBatchInput, MatchBatchResult } from '../../common/protocol';
 
 /** What a finishing batch remembers between attempts: error rows are written before the heartbeat that counts them. */
 interface FinishResume {
@@ -98,10 +33,6 @@ interface FinishResume {
 
 function isFinishResume(value: unknown): value is FinishResume {
   return typeof value === 'object' && value !== null && Array.isArray((value as FinishResume).settledLocalIds);
-}
-
-function asMatchRecords(records: readonly SourceRecord[]): MatchRecord[] {
-  return records.map((r) => ({ id: r.id, values: r.values }));
 }
 
 /**
@@ -144,85 +75,9 @@ async function rememberFailedCreates(c: MatchContext, failures: readonly { local
   }));
 }
 
-export function createMatchActivities(deps: ActivityDeps) {
+export function createMatchFinishActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
-    /**
-     * Plans the next match batches: keyset ranges of local records within the
-     * filters, each holding up to batchSize uncoupled ones. Keys only, so the
-     * workflow carries no record contents; coupled records cost no batch.
-     */
-    async planLocalBatches(input: PlanLocalBatchesInput): Promise<PlanLocalBatchesResult> {
-      const mapping = await loadMapping(deps, input.mapping);
-      const local = connectorFor(deps, mapping, mapping.local.system);
-      await requireLease(deps, input.mapping, input.lease);
-      await store.updateJob(input.jobId, { counters: input.counters });
-      const limit = input.batchSize * input.count;
-      const keys = await local.scanKeys({ table: mapping.local.table, filter: [...mapping.tableFilter, ...input.filter], since: null, after: input.after, limit });
-      const coupled = new Set((await store.getCouplings(mapping.name, 'local', keys.map((k) => k.id))).map((x) => x.localId));
-      const ranges: LocalRange[] = [];
-      let after = input.after;
-      let size = 0;
-      let last: RecordKey | null = null;
-      for (const key of keys) {
-        if (coupled.has(key.id)) continue;
-        size++;
-        last = key;
-        if (size === input.batchSize) {
-          ranges.push({ after, through: key, size });
-          after = key;
-          size = 0;
-        }
-      }
-      if (size > 0 && last) ranges.push({ after, through: last, size });
-      return { ranges, next: keys.length > 0 ? keys[keys.length - 1] : input.after, exhausted: keys.length < limit };
-    },
-
-    /** One round for one batch: each uncoupled record with exactly one candidate free at the round's start claims it. */
-    async claimMatchBatch(input: ClaimBatchInput): Promise<MatchBatchResult> {
-      const c = await loadMatchContext(deps, input);
-      const level = c.levels[input.level];
-      try {
-        const scope = await readScope(c, input.selection);
-        // Records are created only after the last round, so no round meets one this job created.
-        const records = asMatchRecords(scope.records);
-        if (!level || records.length === 0) return { counters: emptyCounters(), scanned: scope.scanned };
-        const { candidates, undecidable } = await fetchCandidates(c, level, records);
-        const coupled = candidates.length ? await store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
-        const results = levelResults({ level, locals: records, candidates, unavailable: new Set(coupled.map((x) => x.integrationId)), undecidable });
-        const claims = [...results].flatMap(([localId, r]) => (r.result === 'claim' ? [{ integrationId: r.candidateId, localId }] : []));
-        await requireLease(deps, input.mapping, input.lease);
-        // Winners within the batch first: one row per candidate, and the store keeps the smallest id across batches.
-        const winners = claimWinners(results);
-        await store.claimCandidates(c.jobId, level.priority, claims.filter((x) => winners.get(x.integrationId) === x.localId));
-        return { counters: emptyCounters(), scanned: scope.scanned };
-      } catch (error) {
-        if (error instanceof ThrottledError) throw throttledFailure(c.integration.name, error, 'the batch');
-        throw error;
-      }
-    },
-
-    /** Turns a round's winning claims into couplings, pending in every direction the mapping allows. */
-    async resolveMatchLevel(input: { mapping: string; jobId: string; level: number; lease?: RunLease }): Promise<{ coupled: number }> {
-      const ctx = Context.current();
-      const c = await loadMatchContext(deps, { ...input, filter: [], createNewIfNoMatch: false });
-      await requireLease(deps, input.mapping, input.lease);
-      const level = c.levels[input.level];
-      if (!level) return { coupled: 0 };
-      let after = typeof ctx.info.heartbeatDetails === 'string' ? ctx.info.heartbeatDetails : null;
-      for (;;) {
-        const claims = await store.pageClaims(c.jobId, level.priority, { afterIntegrationId: after, limit: RESOLVE_PAGE });
-        await store.insertCouplings(c.mapping, null, c.jobId, claims.map((x) => ({
-          localId: x.localId, integrationId: x.integrationId, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null,
-          coupledAction: 'matched' as const, level: level.priority, pending: pendingOf(c.mapping),
-        })));
-        if (claims.length < RESOLVE_PAGE) break;
-        after = claims[claims.length - 1].integrationId;
-        ctx.heartbeat(after);
-      }
-      return { coupled: (await store.countCoupledBy(c.mapping.name, c.jobId)).byLevel.get(level.priority) ?? 0 };
-    },
-
     /**
      * After the last round: creates the batch's records still uncoupled
      * (create-new) or writes an error row for each saying why, round by round;
@@ -313,12 +168,5 @@ export function createMatchActivities(deps: ActivityDeps) {
         return result();
       }
     },
-
-    /** Ends a round or a run: the claims this job made are no longer needed. */
-    async clearMatchClaims(input: { jobId: string }): Promise<void> {
-      await store.deleteClaims(input.jobId);
-    },
   };
 }
-
-export type MatchActivities = ReturnType<typeof createMatchActivities>;

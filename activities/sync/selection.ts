@@ -6,24 +6,11 @@
  * source side's table filter, which coupled ones are gone, and which given ids
  * it must refuse.
  */
-import type { Side } from '../common/types';
-import type { RecordKey, SourceRecord } from '../connectors/connector';
-import type { Store } from '../store/store';
-import type { BatchRecords } from './sync-engine';
-import type { LoadedPass } from './pass-loader';
-
-/** Which source records a batch covers. */
-export type BatchSelection =
-  | { kind: 'range'; since: string | null; after: RecordKey | null; through: RecordKey }
-  | { kind: 'ids'; ids: string[]; side: Side }
-  /** Couplings that need the pass's direction (failed or pending), after a coupling id. */
-  | { kind: 'retry'; afterId: number; limit: number; includeSkipped: boolean }
-  /** Failed uncoupled records of the source side, after an entry id. */
-  | { kind: 'retryUncoupled'; afterId: number; limit: number; includeSkipped: boolean }
-  /** Couplings whose source records the deletion sweep checks, after a coupling id. */
-  | { kind: 'sweep'; afterId: number; limit: number }
-  /** Couplings a match-based coupling job matched ("synchronize after coupling"), after a coupling id. */
-  | { kind: 'matchedBy'; jobId: string; afterId: number; limit: number };
+import type { SourceRecord } from '../../connectors/connector';
+import type { Store } from '../../store/store';
+import type { BatchRecords } from './engine';
+import type { LoadedPass } from '../pass-loader';
+import type { BatchSelection } from '../../common/protocol';
 
 export interface SelectionRead extends BatchRecords {
   /** Source records read. */
