@@ -1,24 +1,40 @@
 /**
- * Activity proxies with explicit timeouts and retry policies. Batch activities
- * retry without a fixed attempt limit (throttling and outages must not turn into
- * error records); the activity itself writes error rows once a record has
- * failed `maxAttempts` times, and the schedule-to-close timeout bounds the rest.
+ * Activity proxies, one per group, each with its own timeouts and retry
+ * policy, and typed to the activities of that group only, so an activity
+ * cannot be called with another group's options by mistake.
  */
 import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { DEFAULT_RETRY } from '../common/constants';
 import type { RetryOverride } from '../common/inputs';
 
+/** Short bookkeeping (job rows, leases, planning): a minute each, ten attempts. */
+export type ControlActivities = Pick<Activities,
+  | 'planRun' | 'describeMapping' | 'suspendRun' | 'resumeRun' | 'acquireRunLock' | 'releaseRunLock'
+  | 'startPass' | 'planBatches' | 'failBatch' | 'finishPass'
+  | 'startCouplingJob' | 'setUpCoupling' | 'saveJobCounters' | 'finishCouplingJob' | 'planLocalBatches' | 'clearMatchClaims'>;
+
+/** Work on a batch of records: long, heartbeating, resumable. */
+export type BatchActivities = Pick<Activities, 'syncBatch' | 'uncoupleBatch' | 'claimMatchBatch' | 'resolveMatchLevel' | 'finishMatchBatch'>;
+
+/** Single-record work, run as a local activity. */
+export type SingleActivities = Pick<Activities, 'syncSingleRecord'>;
+
 const control: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { ...DEFAULT_RETRY, maximumAttempts: 10 },
 };
 
+/**
+ * Batch activities retry without a fixed attempt limit (throttling and outages
+ * must not turn into error records); the activity itself writes error rows once
+ * a record has failed `maxAttempts` times, and the schedule-to-close timeout
+ * bounds the rest.
+ */
 const batch: ActivityOptions = {
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '2 minutes',
   scheduleToCloseTimeout: '1 hour',
-  // No maximumAttempts: unlimited, bounded by scheduleToCloseTimeout.
   retry: { initialInterval: DEFAULT_RETRY.initialInterval, backoffCoefficient: 2, maximumInterval: '30 seconds' },
 };
 
@@ -33,16 +49,15 @@ const single: LocalActivityOptions = {
 };
 
 const defaults = {
-  control: proxyActivities<Activities>(control),
-  batch: proxyActivities<Activities>(batch),
-  single: proxyLocalActivities<Activities>(single),
+  control: proxyActivities<ControlActivities>(control),
+  batch: proxyActivities<BatchActivities>(batch),
+  single: proxyLocalActivities<SingleActivities>(single),
 };
 
 export interface Proxies {
-  control: Activities;
-  batch: Activities;
-  /** Local activities for single-record work. */
-  single: Activities;
+  control: ControlActivities;
+  batch: BatchActivities;
+  single: SingleActivities;
   /** Attempts after which a failing record gets an error row. */
   maxAttempts: number;
 }
@@ -51,14 +66,15 @@ export interface Proxies {
 export function proxiesFor(retry: RetryOverride | undefined): Proxies {
   if (!retry) return { ...defaults, maxAttempts: DEFAULT_RETRY.maximumAttempts };
   const initialInterval = retry.initialIntervalMs ?? 1000;
+  const maximumInterval = Math.max(initialInterval * 8, 1000);
   return {
-    control: proxyActivities<Activities>({ ...control, retry: { ...control.retry, initialInterval, maximumInterval: Math.max(initialInterval * 8, 1000) } }),
-    batch: proxyActivities<Activities>({
+    control: proxyActivities<ControlActivities>({ ...control, retry: { ...control.retry, initialInterval, maximumInterval } }),
+    batch: proxyActivities<BatchActivities>({
       ...batch,
       heartbeatTimeout: retry.heartbeatTimeoutMs ?? batch.heartbeatTimeout,
-      retry: { ...batch.retry, initialInterval, maximumInterval: Math.max(initialInterval * 8, 1000) },
+      retry: { ...batch.retry, initialInterval, maximumInterval },
     }),
-    single: proxyLocalActivities<Activities>({ ...single, retry: { ...single.retry, initialInterval, maximumInterval: Math.max(initialInterval * 8, 1000) } }),
+    single: proxyLocalActivities<SingleActivities>({ ...single, retry: { ...single.retry, initialInterval, maximumInterval } }),
     maxAttempts: retry.maximumAttempts ?? DEFAULT_RETRY.maximumAttempts,
   };
 }

@@ -13,12 +13,11 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailur
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
 import type { MatchBasedCouplingInput } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
+import { syncBatchOrErrorRows } from './batch-step';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, continueKeepingMemo, leaseLost, tagRun, trackProgress, validateInput, runLock } from './run-support';
-import type { LocalSelection, RunLease, StartCouplingJobResult } from '../common/protocol';
-
-type RecordKey = { modifiedOn: string; id: string };
+import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput, runLock, rootCancelled } from './run-support';
+import type { LocalSelection, RunLease, StartCouplingJobResult, RecordKey } from '../common/protocol';
 
 /** Where the run stands, as the continuation's `cursor` string: the phase, the round, and the position within it. */
 interface Cursor {
@@ -58,10 +57,6 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-function rootCancelled(): boolean {
-  return CancellationScope.current().consideredCancelled;
 }
 
 function failedMessage(counters: JobCounters): string | null {
@@ -198,15 +193,9 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
         const selection = { kind: 'matchedBy' as const, jobId, afterId: cursor.afterId, limit: batchSize };
         let next: number | null = null;
         await inBatch(async () => {
-          try {
-            const result = await acts.batch.syncBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: {}, maxAttempts: acts.maxAttempts, lease });
-            syncCounters = addCounters(syncCounters, result.counters);
-            next = result.nextAfterId;
-          } catch (error) {
-            if (!(error instanceof ActivityFailure) || isCancellation(error) || leaseLost(error)) throw error;
-            const failed = await acts.control.failBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, message: error.cause?.message ?? error.message, lease });
-            syncCounters = addCounters(syncCounters, failed);
-          }
+          const result = await syncBatchOrErrorRows(acts, { mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: {}, lease });
+          syncCounters = addCounters(syncCounters, result.counters);
+          next = result.nextAfterId;
         });
         if (next === null) break;
         cursor = { ...cursor, afterId: next };

@@ -3,7 +3,7 @@
  * the Web UI, and surface a non-retryable activity failure as the run's own
  * clear failure.
  */
-import { ActivityFailure, ApplicationFailure, makeContinueAsNewFunc, setHandler, upsertSearchAttributes, workflowInfo, type Workflow } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, makeContinueAsNewFunc, setHandler, upsertSearchAttributes, workflowInfo, type Workflow } from '@temporalio/workflow';
 import { progressQuery } from '../common/definitions';
 import type { z } from 'zod';
 import type { INPUT_SCHEMAS } from '../common/inputs';
@@ -80,4 +80,9 @@ export function leaseLost(error: unknown): boolean {
 export function runLock(mapping: string): { mapping: string; holder: string } {
   const info = workflowInfo();
   return { mapping, holder: `${info.workflowId}#${info.firstExecutionRunId}` };
+}
+
+/** The run itself was cancelled (not only an inner scope): stop starting batches and close the job as cancelled. */
+export function rootCancelled(): boolean {
+  return CancellationScope.current().consideredCancelled;
 }

@@ -4,9 +4,10 @@
  * does not exist; with syncAfter, synchronizes the pair at once in a job of its
  * own (direction: the mapping's, or the conflict rule's winner).
  */
-import { ActivityFailure, CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { SetUpCouplingInput } from '../common/inputs';
-import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type RunResult } from '../common/types';
+import { emptyCounters, type JobSummary, type RunProgress, type RunResult } from '../common/types';
+import { syncBatchOrErrorRows } from './batch-step';
 import { proxiesFor } from './activity-proxies';
 import { clarify, tagRun, trackProgress, validateInput } from './run-support';
 import type { StartCouplingJobResult } from '../common/protocol';
@@ -38,15 +39,7 @@ export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promi
       progress.direction = sync.direction;
       progress.jobId = sync.jobId;
       const selection = { kind: 'ids' as const, ids: [input.localId], side: 'local' as const };
-      let counters: JobCounters = emptyCounters();
-      try {
-        const result = await acts.batch.syncBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: { force: true }, maxAttempts: acts.maxAttempts });
-        counters = result.counters;
-      } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        const failed = await acts.control.failBatch({ mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, message: error.cause?.message ?? error.message });
-        counters = addCounters(counters, failed);
-      }
+      const { counters } = await syncBatchOrErrorRows(acts, { mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: { force: true } });
       const message = counters.failed > 0 ? 'The coupled record failed to synchronize; see the error rows of this job.' : null;
       await acts.control.finishCouplingJob({ mapping: input.mapping, jobId: sync.jobId, counters, status: 'succeeded', message });
       jobs.push({ jobId: sync.jobId, type: 'Synchronization', direction: sync.direction, status: 'succeeded', counters });

@@ -5,15 +5,15 @@
  * deletion sweep. It carries keys, counters and ids only; batch activities run
  * a few at a time, and the caller continues as new between rounds of batches.
  */
-import { ActivityFailure, CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { BulkContinuation, Continuation } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type SyncDirection } from '../common/types';
 import type { Proxies } from './activity-proxies';
+import { syncBatchOrErrorRows } from './batch-step';
 import { runPool } from './run-pool';
-import { leaseLost } from './run-support';
-import type { BatchSelection, DecisionOptions, RunLease } from '../common/protocol';
+import { leaseLost, rootCancelled } from './run-support';
+import type { BatchSelection, DecisionOptions, RunLease, RecordKey } from '../common/protocol';
 
-type RecordKey = { modifiedOn: string; id: string };
 type Phase = BulkContinuation['phase'];
 
 export interface PassSpec {
@@ -52,10 +52,6 @@ export async function resumedPass(acts: Proxies, continuation: Continuation | un
   return resumed.pass;
 }
 
-function rootCancelled(): boolean {
-  return CancellationScope.current().consideredCancelled;
-}
-
 const PHASES: readonly Phase[] = ['retry', 'retryUncoupled', 'scan', 'sweep'];
 
 export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, resume: BulkContinuation | null): Promise<PassOutcome> {
@@ -83,21 +79,14 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
   const runBatch = async (selection: BatchSelection): Promise<number | null> => {
     progress.batchesInFlight++;
     try {
+      // Batches in flight complete even when the run is cancelled: what they wrote is counted.
       const result = await CancellationScope.nonCancellable(() =>
-        acts.batch.syncBatch({ mapping: spec.mapping, direction: spec.direction, jobId, selection, options: spec.options, maxAttempts: acts.maxAttempts, lease: spec.lease }),
+        syncBatchOrErrorRows(acts, { mapping: spec.mapping, direction: spec.direction, jobId, selection, options: spec.options, lease: spec.lease }),
       );
       counters = addCounters(counters, result.counters);
       progress.recordsScanned += result.scanned;
-      return result.nextAfterId;
-    } catch (error) {
-      if (!(error instanceof ActivityFailure) || isCancellation(error) || leaseLost(error)) throw error;
-      // Retries exhausted for the whole batch: error rows for its records, and the run goes on.
-      const failed = await CancellationScope.nonCancellable(() =>
-        acts.control.failBatch({ mapping: spec.mapping, direction: spec.direction, jobId, selection, message: error.cause?.message ?? error.message, lease: spec.lease }),
-      );
-      counters = addCounters(counters, failed);
       // A page that could not be read cannot say where the next one starts: the next run retries it.
-      return null;
+      return result.nextAfterId;
     } finally {
       progress.batchesInFlight--;
       progress.batchesCompleted++;

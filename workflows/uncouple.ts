@@ -9,15 +9,11 @@ import type { UncoupleInput } from '../common/inputs';
 import { addCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, tagRun, trackProgress, validateInput, runLock } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput, runLock, rootCancelled } from './run-support';
 import type { RunLease, UncoupleSelection } from '../common/protocol';
 
 /** Couplings one activity removes when uncoupling a whole mapping; it heartbeats after each page. */
 const COUPLINGS_PER_ACTIVITY = 20_000;
-
-function rootCancelled(): boolean {
-  return CancellationScope.current().consideredCancelled;
-}
 
 export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResult> {
   const input = validateInput('uncouple', rawInput);
