@@ -4,7 +4,7 @@
  * failures whose message names the field. Checked mappings are cached briefly:
  * every batch needs them and they rarely change.
  */
-import { ApplicationFailure } from '@temporalio/common';
+
 import { FAILURE_TYPES } from '../common/constants';
 import { checkFilter } from '../common/filter-grammar';
 import type { SyncDirection } from '../common/types';
@@ -14,6 +14,7 @@ import type { StoredMapping } from '../domain/mapping';
 import { checkTransformations } from '../domain/transform';
 import { UnknownMappingError } from '../store/store';
 import type { ActivityDeps } from './deps';
+import { nonRetryable } from './failure-policy';
 
 export interface LoadedPass {
   mapping: StoredMapping;
@@ -26,10 +27,6 @@ export interface LoadedPass {
 
 /** How long a checked mapping is reused. @default 2000 ms */
 export const MAPPING_CACHE_MS = 2000;
-
-export function nonRetryable(message: string, type: string): ApplicationFailure {
-  return ApplicationFailure.create({ message, type, nonRetryable: true });
-}
 
 /**
  * The worker's connector for a system the mapping names. Only the systems'

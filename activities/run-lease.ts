@@ -12,7 +12,7 @@ import { Context } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../common/constants';
 import type { Store } from '../store/store';
 import type { ActivityDeps } from './deps';
-import { nonRetryable } from './pass-loader';
+import { nonRetryable } from './failure-policy';
 import type { RunLease, RunLockInput } from '../common/protocol';
 
 /** How long a run's lease on its mapping lasts without renewal (every batch renews it). @default 10 minutes */

@@ -4,7 +4,8 @@ import type { ActivityDeps } from './deps';
 import type { JobCounters as Counters, SyncDirection } from '../common/types';
 import { matchStateSchema, passStateSchema, type BulkContinuation, type MatchState } from '../common/inputs';
 import { passDirections } from '../domain/field-plan';
-import { loadMapping, loadPass, nonRetryable } from './pass-loader';
+import { loadMapping, loadPass } from './pass-loader';
+import { nonRetryable } from './failure-policy';
 import type { MappingOverview, ResumeRunInput, SuspendRunInput } from '../common/protocol';
 
 function notOurs(jobId: string, why: string): Error {

@@ -6,18 +6,18 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { FAILURE_TYPES } from '../../common/constants';
+
 import { addCounters, emptyCounters, type JobCounters } from '../../common/types';
 import { ThrottledError } from '../../connectors/connector';
-import { isPermanentConfigurationError, isTransientError } from '../../connectors/transient';
+
 import { describeUnmatched, levelResults, outcomeOf, type LevelResult } from '../../domain/match-rounds';
 import type { MatchRecord } from '../../domain/matching';
 import { nextFailureState } from '../../domain/sync-decision';
 import type { JobErrorRow } from '../../store/store';
 import type { ActivityDeps } from '../deps';
-import { throttledFailure } from '../failure-policy';
+import { givesUp, recordsFailed, throttledFailure } from '../failure-policy';
 import { asMatchRecords, createRecords, errorRow, fetchCandidates, loadMatchContext, messageOf, readScope, type MatchContext } from './match-context';
-import { redact } from '../redact';
+
 import { requireLease } from '../run-lease';
 import { retrySummary } from '../sync/engine';
 import type { FinishMatchBatchInput, MatchBatchResult } from '../../common/protocol';
@@ -127,10 +127,7 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
           if (created.retryable.length > 0) {
             if (attempt < input.maxAttempts) {
               const first = created.retryable[0];
-              throw ApplicationFailure.create({
-                message: redact(retrySummary(created.retryable.length, records.length, { id: first.localId, kind: first.kind, code: first.code }, 'records could not be created')),
-                type: FAILURE_TYPES.recordsFailed,
-              });
+              throw recordsFailed(retrySummary(created.retryable.length, records.length, { id: first.localId, kind: first.kind, code: first.code }, 'records could not be created'));
             }
             const failed = created.retryable.map((f) => errorRow(c, f.localId, null, `No matching record, and creating one failed: ${f.message}`, attempt));
             await rememberFailedCreates(c, created.retryable);
@@ -157,8 +154,7 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
           throw throttledFailure(c.integration.name, error, 'the batch');
         }
         // Passing outages retry for as long as the batch may run; refused credentials settle the records at once.
-        const giveUp = isPermanentConfigurationError(error) || (!isTransientError(error) && attempt >= input.maxAttempts);
-        if (error instanceof ApplicationFailure || !giveUp) throw error;
+        if (error instanceof ApplicationFailure || !givesUp(error, attempt, input.maxAttempts)) throw error;
         const scope = await readScope(c, input.selection).catch(() => null);
         const settled = new Set(progress.settledLocalIds);
         const open = (scope?.records ?? []).filter((r) => !settled.has(r.id));

@@ -10,7 +10,8 @@ import type { Connector } from '../../connectors/connector';
 import type { Coupling } from '../../store/store';
 import type { ActivityDeps } from '../deps';
 import { pendingOf } from './match-context';
-import { connectorFor, loadMapping, nonRetryable } from '../pass-loader';
+import { connectorFor, loadMapping } from '../pass-loader';
+import { nonRetryable } from '../failure-policy';
 import type { SetUpCouplingActivityInput, SetUpCouplingResult } from '../../common/protocol';
 
 function refusal(mapping: string, byLocal: Coupling | undefined, byIntegration: Coupling | undefined): string {

@@ -4,17 +4,17 @@
  * a record's retries are exhausted). Resumable through heartbeat details.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { FAILURE_TYPES } from '../../common/constants';
+
+
 import { emptyCounters, addCounters, type JobCounters } from '../../common/types';
 import { ThrottledError } from '../../connectors/connector';
-import { dbErrorMessage } from '../../connectors/db-errors';
-import { isPermanentConfigurationError, isTransientError } from '../../connectors/transient';
+
+
 import { recordFailures, retrySummary, syncRecords, type BatchRecords, type RecordFailure } from './engine';
 import { readSelection } from './selection';
 import { directionState } from '../../store/store';
 import { redact } from '../redact';
-import { readFailure, throttledFailure } from '../failure-policy';
+import { batchFailure, readFailure, recordsFailed, throttledFailure } from '../failure-policy';
 import { requireLease } from '../run-lease';
 import type { ActivityDeps } from '../deps';
 import { loadPass } from '../pass-loader';
@@ -81,24 +81,15 @@ export function createBatchActivities(deps: ActivityDeps) {
           remember(batchIds, throttledAttempts + 1);
           throw throttledFailure(pass.destination.name, error, 'the batch');
         }
-        // Only the driver's message travels on: the SQL it quotes would carry record values into the history.
-        const message = redact(dbErrorMessage(error));
-        const type = error instanceof Error ? error.name : 'Error';
         remember(batchIds, throttledAttempts);
-        if (isPermanentConfigurationError(error) || (!isTransientError(error) && effectiveAttempt >= input.maxAttempts)) {
-          throw ApplicationFailure.create({ message, type: 'BatchFailed', nonRetryable: true });
-        }
-        throw ApplicationFailure.create({ message, type });
+        throw batchFailure(error, effectiveAttempt, input.maxAttempts);
       }
       counters = addCounters(counters, result.counters);
       if (result.retry.length > 0) {
         if (effectiveAttempt < input.maxAttempts) {
           remember(result.retry.map((f) => f.sourceId), throttledAttempts);
           const first = result.retry[0];
-          throw ApplicationFailure.create({
-            message: redact(retrySummary(result.retry.length, batchIds.length, { id: first.sourceId, kind: first.kind, code: first.code })),
-            type: FAILURE_TYPES.recordsFailed,
-          });
+          throw recordsFailed(retrySummary(result.retry.length, batchIds.length, { id: first.sourceId, kind: first.kind, code: first.code }));
         }
         const failures: RecordFailure[] = result.retry.map((f) => ({
           sourceId: f.sourceId,

@@ -8,7 +8,8 @@ import { directionFrom, mappingAllows, sidesOf } from '../../domain/field-plan';
 import { sideChanged } from '../../domain/sync-decision';
 import { directionState } from '../../store/store';
 import type { ActivityDeps } from '../deps';
-import { loadMapping, loadPass, nonRetryable } from '../pass-loader';
+import { loadMapping, loadPass } from '../pass-loader';
+import { nonRetryable } from '../failure-policy';
 import type { SingleDirection } from '../../common/protocol';
 
 /**
