@@ -15,6 +15,7 @@ import { checkTransformations } from '../domain/transform';
 import { UnknownMappingError } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { nonRetryable } from './failure-policy';
+import { MAPPING_CACHE_MS } from './defaults';
 
 export interface LoadedPass {
   mapping: StoredMapping;
@@ -25,8 +26,6 @@ export interface LoadedPass {
   integration: Connector;
 }
 
-/** How long a checked mapping is reused. @default 2000 ms */
-export const MAPPING_CACHE_MS = 2000;
 
 /**
  * The worker's connector for a system the mapping names. Only the systems'

@@ -14,9 +14,8 @@ import type { Store } from '../store/store';
 import type { ActivityDeps } from './deps';
 import { nonRetryable } from './failure-policy';
 import type { RunLease, RunLockInput } from '../common/protocol';
+import { RUN_LOCK_TTL_MS } from './defaults';
 
-/** How long a run's lease on its mapping lasts without renewal (every batch renews it). @default 10 minutes */
-export const RUN_LOCK_TTL_MS = 10 * 60_000;
 
 function workflowOf(holder: string): { workflowId: string; firstRunId: string } {
   const at = holder.lastIndexOf('#');
@@ -138,3 +137,4 @@ export function createLeaseActivities(deps: ActivityDeps) {
     },
   };
 }
+

@@ -20,11 +20,8 @@ import { nonRetryable } from '../failure-policy';
 import { redact } from '../redact';
 import { writeErrorMessage } from '../sync/engine';
 import type { LocalSelection } from '../../common/protocol';
+import { CANDIDATES_PER_RECORD, KEYSET_READ_LIMIT, MIN_CANDIDATE_LIMIT } from '../defaults';
 
-/** Candidate rows asked for per local record before a query is split (a superset may be larger than the matches). */
-const CANDIDATES_PER_RECORD = 20;
-const MIN_CANDIDATE_LIMIT = 1000;
-const KEYSET_READ_LIMIT = 1_000_000;
 
 export interface MatchContext {
   store: Store;

@@ -16,9 +16,8 @@ import { asMatchRecords, fetchCandidates, loadMatchContext, pendingOf, readScope
 import { connectorFor, loadMapping } from '../pass-loader';
 import { requireLease } from '../run-lease';
 import type { ClaimBatchInput, KeyRange, MatchBatchResult, PlanLocalBatchesInput, PlanLocalBatchesResult, RecordKey, RunLease } from '../../common/protocol';
+import { RESOLVE_PAGE } from '../defaults';
 
-/** Claims resolved into couplings per statement. */
-const RESOLVE_PAGE = 1000;
 
 export function createMatchRoundActivities(deps: ActivityDeps) {
   const { store } = deps;

@@ -9,9 +9,8 @@ import type { ActivityDeps } from '../deps';
 import { loadMapping } from '../pass-loader';
 import { requireLease } from '../run-lease';
 import type { UncoupleBatchInput, UncoupleBatchResult } from '../../common/protocol';
+import { UNCOUPLE_PAGE } from '../defaults';
 
-/** Couplings removed per statement when uncoupling a whole mapping. */
-const UNCOUPLE_PAGE = 1000;
 
 function isCountResume(value: unknown): value is { uncoupled: number; done: boolean } {
   return typeof value === 'object' && value !== null && typeof (value as { uncoupled?: unknown }).uncoupled === 'number';

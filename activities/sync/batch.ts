@@ -19,6 +19,7 @@ import { requireLease } from '../run-lease';
 import type { ActivityDeps } from '../deps';
 import { loadPass } from '../pass-loader';
 import type { FailBatchInput, SyncBatchInput, SyncBatchResult } from '../../common/protocol';
+import { KEYSET_READ_LIMIT } from '../defaults';
 
 /** What a batch activity remembers between attempts, through heartbeat details. */
 interface BatchResume {
@@ -127,7 +128,7 @@ export function createBatchActivities(deps: ActivityDeps) {
           since: selection.since,
           after: selection.after,
           through: selection.through,
-          limit: 1_000_000,
+          limit: KEYSET_READ_LIMIT,
         });
         ids = keys.map((k) => k.id);
       } else if (selection.kind === 'retry') {

@@ -13,9 +13,8 @@ import type { JobRow } from '../../store/store';
 import type { ActivityDeps } from '../deps';
 import { loadPass, type LoadedPass } from '../pass-loader';
 import type { FinishPassInput, KeyRange, PlanBatchesInput, PlanBatchesResult, StartPassInput, StartPassResult } from '../../common/protocol';
+import { PLAN_THROTTLE_BUDGET_MS } from '../defaults';
 
-/** Retry-After waited inside one planning attempt (its start-to-close timeout is a minute). */
-const PLAN_THROTTLE_BUDGET_MS = 30_000;
 
 /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
 export async function openPassJob(deps: ActivityDeps, input: Omit<StartPassInput, 'fullSync'>): Promise<{ pass: LoadedPass; job: JobRow }> {

@@ -11,6 +11,7 @@ import type { Store } from '../../store/store';
 import type { BatchRecords } from './engine';
 import type { LoadedPass } from '../pass-loader';
 import type { BatchSelection } from '../../common/protocol';
+import { KEYSET_READ_LIMIT } from '../defaults';
 
 export interface SelectionRead extends BatchRecords {
   /** Source records read. */
@@ -19,8 +20,6 @@ export interface SelectionRead extends BatchRecords {
   nextAfterId: number | null;
 }
 
-/** Reads no record contents: one read of a batch is a few hundred keys at most. */
-const KEYSET_READ_LIMIT = 1_000_000;
 
 function sourceOf(pass: LoadedPass): { table: string; filter: LoadedPass['mapping']['tableFilter'] } {
   const local = pass.plan.sourceSide === 'local';
