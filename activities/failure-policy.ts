@@ -14,7 +14,7 @@ import { FAILURE_TYPES } from '../common/constants';
 import { ThrottledError } from '../connectors/connector';
 import { dbErrorMessage } from '../connectors/db-errors';
 import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
-import { redact } from './redact';
+import { redact } from '../support/redact';
 
 /** A failure no retry can fix: the run fails with this message. */
 export function nonRetryable(message: string, type: string): ApplicationFailure {

@@ -10,7 +10,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { dbErrorMessage } from '../connectors/db-errors';
-import { redact } from './redact';
+import { redact } from '../support/redact';
 
 /** Errors the SDK itself must see as they are. */
 const PASS_THROUGH = new Set(['CompleteAsyncError']);

@@ -18,7 +18,7 @@ import { checkMappingAgainstSystems, readSystemsFile } from '../worker/systems-c
 import { parseMappingDefinition } from '../domain/mapping';
 import { readJsonFile } from '../worker/json-file';
 import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
-import { describeFatal } from '../worker/fatal';
+import { describeFatal } from '../support/fatal';
 import { visible, visibleJson } from '../common/visible-text';
 
 interface GlobalOptions {

@@ -5,7 +5,7 @@
  * origins of the Web UI, http://localhost:8233), CODEC_SERVER_TOKEN (optional
  * bearer token every request must carry).
  */
-import { runMain } from '../worker/fatal';
+import { runMain } from '../support/fatal';
 import { AesGcmPayloadCodec, CODEC_ENV } from './aes-gcm-codec';
 import { startCodecServer } from './codec-server';
 

@@ -12,7 +12,7 @@ import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { failureRedaction } from '../activities/failure-redaction';
-import { registerSecretsFromEnv } from '../activities/redact';
+import { registerSecretsFromEnv } from '../support/redact';
 
 /** Path of the workflow-only entry point. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');

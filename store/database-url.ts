@@ -5,12 +5,13 @@
  */
 import path from 'node:path';
 import type { Knex } from 'knex';
+import { UserFacingError } from '../support/user-facing-error';
 
 /** Where the embedded SQLite store lives unless DATABASE_URL says otherwise. @default './data/coupling-sync.sqlite' */
 export const DEFAULT_SQLITE_PATH = path.join('data', 'coupling-sync.sqlite');
 
-export class DatabaseUrlError extends Error {
-  override readonly name = 'DatabaseUrlError';
+export class DatabaseUrlError extends UserFacingError {
+  override readonly name: string = 'DatabaseUrlError';
 }
 
 export interface StoreConnectionOptions {

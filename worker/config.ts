@@ -9,8 +9,9 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/constants';
-import { registerSecret } from '../activities/redact';
+import { registerSecret } from '../support/redact';
 import { hostOfAddress, isLoopbackHost } from '../common/loopback';
+import { UserFacingError } from '../support/user-facing-error';
 
 export interface TemporalConfig {
   /** @default 'localhost:7233' */
@@ -26,8 +27,8 @@ export interface TemporalConfig {
 /** What Connection.connect and NativeConnection.connect both take. */
 export type TemporalConnectionOptions = Pick<NativeConnectionOptions, 'address' | 'tls' | 'apiKey'>;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export class ConfigError extends UserFacingError {
+  override readonly name: string = 'ConfigError';
 }
 
 type PemKind = 'certificate' | 'private key';

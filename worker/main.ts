@@ -8,7 +8,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { Store } from '../store/store';
 import { temporalConfigFromEnv } from './config';
 import { createWorker } from './create-worker';
-import { runMain } from './fatal';
+import { runMain } from '../support/fatal';
 import { demoSystems, systemsFromFile } from './systems-config';
 
 async function main(): Promise<void> {

@@ -13,7 +13,7 @@ import { TASK_QUEUE } from '../common/constants';
 import { createWorker } from './create-worker';
 import { startDevServer } from './dev-server';
 import { demoMapping, DEMO_MAPPING_NAME, seedDemo } from './demo/demo-data';
-import { runMain } from './fatal';
+import { runMain } from '../support/fatal';
 import { demoSystems, type OpenedSystems } from './systems-config';
 import { emulatedMapping, startEmulatedSystems } from './demo/emulated-systems';
 import type { MappingDefinition } from '../domain/mapping';

@@ -1,6 +1,6 @@
 /** `npm run temporal-cli`: finds or builds the Temporal CLI and prints its path (used by .ci/run). */
 import { resolveTemporalCli } from './temporal-cli';
-import { runMain } from './fatal';
+import { runMain } from '../support/fatal';
 
 runMain(async () => {
   const cli = await resolveTemporalCli({ log: (l) => console.log(l) });

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
+import { UserFacingError } from '../support/user-facing-error';
 
 const execFileAsync = promisify(execFile);
 
@@ -19,8 +20,8 @@ const execFileAsync = promisify(execFile);
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
 
-export class TemporalCliNotFoundError extends Error {
-  override readonly name = 'TemporalCliNotFoundError';
+export class TemporalCliNotFoundError extends UserFacingError {
+  override readonly name: string = 'TemporalCliNotFoundError';
 }
 
 /** The project's cache folder, shared by every clone on the machine. @default ~/.cache/temporal-coupling-sync */

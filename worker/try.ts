@@ -1,7 +1,7 @@
 /** `npm run try -- <workflowType> '<json input>'`: starts a run on the local server and prints its result. */
 import { Client, Connection } from '@temporalio/client';
 import { TASK_QUEUE } from '../common/constants';
-import { runMain } from './fatal';
+import { runMain } from '../support/fatal';
 
 async function main(): Promise<void> {
   const [type = 'bulkSyncWorkflow', json = '{"mapping":"CUSTOMER"}'] = process.argv.slice(2);

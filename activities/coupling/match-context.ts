@@ -17,7 +17,7 @@ import type { JobErrorRow, NewCoupling, Store } from '../../store/store';
 import type { ActivityDeps } from '../deps';
 import { connectorFor, loadMapping } from '../pass-loader';
 import { nonRetryable } from '../failure-policy';
-import { redact } from '../redact';
+import { redact } from '../../support/redact';
 import { writeErrorMessage } from '../sync/engine';
 import type { LocalSelection } from '../../common/protocol';
 import { CANDIDATES_PER_RECORD, KEYSET_READ_LIMIT, MIN_CANDIDATE_LIMIT } from '../defaults';

@@ -13,7 +13,7 @@ import { ThrottledError } from '../../connectors/connector';
 import { recordFailures, retrySummary, syncRecords, type BatchRecords, type RecordFailure } from './engine';
 import { readSelection } from './selection';
 import { directionState } from '../../store/store';
-import { redact } from '../redact';
+import { redact } from '../../support/redact';
 import { batchFailure, readFailure, recordsFailed, throttledFailure } from '../failure-policy';
 import { requireLease } from '../run-lease';
 import type { ActivityDeps } from '../deps';

@@ -13,7 +13,7 @@ import type { FieldPlan } from '../../domain/field-plan';
 import { decideMissingSource, decideRecord, MESSAGES, nextFailureState, type CouplingState, type Decision, type RecordState } from '../../domain/sync-decision';
 import { creationKey } from '../../domain/record-key';
 import { directionState, otherDirection, type Coupling, type CouplingAction, type CouplingUpdate, type JobErrorRow, type NewCoupling, type Store } from '../../store/store';
-import { redact } from '../redact';
+import { redact } from '../../support/redact';
 import type { DecisionOptions } from '../../common/protocol';
 
 export interface EngineDeps {

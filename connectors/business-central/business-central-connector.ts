@@ -20,7 +20,7 @@ import { HttpClient, TransientHttpError, type HttpResponse } from '../http/http-
 import { ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
 import { requireCredentialSafeUrl } from '../http/url-policy';
 import { parseODataError } from '../http/odata-error';
-import { redact } from '../../activities/redact';
+import { redact } from '../../support/redact';
 import { diffValues, fieldValue } from '../../domain/field-plan';
 import { normalizeMatchValue } from '../../domain/matching';
 import {

@@ -16,7 +16,7 @@ import {
   type RecordWriteError, type ScanKeysRequest, type SourceRecord, type UpdateRecord, type WriteResult,
 } from '../connector';
 import type { FilterCondition } from '../../common/types';
-import { redact } from '../../activities/redact';
+import { redact } from '../../support/redact';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../http/http-client';
 import { AuthenticationError, ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
 import { parseODataError } from '../http/odata-error';

@@ -11,7 +11,7 @@
  */
 import pLimit from 'p-limit';
 import { ThrottledError } from '../connector';
-import { redact } from '../../activities/redact';
+import { redact } from '../../support/redact';
 import { retryAfterMs } from './retry-after';
 import { parseODataError } from './odata-error';
 import type { TokenProvider } from './token-client';

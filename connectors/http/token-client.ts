@@ -6,7 +6,7 @@
  * it goes to the token URL only (https, or http to a loopback address), never
  * on through a redirect, and a request that gets no answer times out.
  */
-import { redact, registerSecret } from '../../activities/redact';
+import { redact, registerSecret } from '../../support/redact';
 import { fetchErrorText, TransientHttpError } from './http-client';
 import { requireCredentialSafeUrl, UntrustedUrlError } from './url-policy';
 

@@ -5,7 +5,7 @@
  * proxy), since plain http would carry them in clear text.
  */
 import { isLoopbackHost } from '../../common/loopback';
-import { redact } from '../../activities/redact';
+import { redact } from '../../support/redact';
 
 /**
  * A credential would go somewhere it must not: a URL outside the configured

@@ -1,13 +1,9 @@
 /** The one place an entry point turns an error into a clear sentence and an exit code. */
-import { ConfigError } from './config';
-import { DatabaseUrlError } from '../store/database-url';
-import { TemporalCliNotFoundError } from './temporal-cli';
-import { redact } from '../activities/redact';
-
-const KNOWN = [ConfigError, DatabaseUrlError, TemporalCliNotFoundError];
+import { redact } from './redact';
+import { UserFacingError } from './user-facing-error';
 
 export function describeFatal(error: unknown, context: { temporalAddress?: string; databaseUrl?: string } = {}): string {
-  if (KNOWN.some((k) => error instanceof k)) return (error as Error).message;
+  if (error instanceof UserFacingError) return error.message;
   const message = error instanceof Error ? error.message : String(error);
   if (context.temporalAddress && /connect|transport|unavailable|ECONNREFUSED|dns|timed? ?out|deadline/i.test(message) && /temporal|grpc|tonic|transport|Failed to connect/i.test(message + (error as Error)?.name)) {
     return `Cannot reach Temporal at ${context.temporalAddress}: start a server (npm start runs a dev server) or set TEMPORAL_ADDRESS to a reachable one.`;
