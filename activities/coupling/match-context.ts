@@ -18,7 +18,7 @@ import type { ActivityDeps } from '../deps';
 import { connectorFor, loadMapping } from '../pass-loader';
 import { nonRetryable } from '../failure-policy';
 import { redact } from '../../support/redact';
-import { writeErrorMessage } from '../sync/engine';
+import { writeErrorMessage } from '../sync/failures';
 import type { LocalSelection } from '../../common/protocol';
 import { CANDIDATES_PER_RECORD, KEYSET_READ_LIMIT, MIN_CANDIDATE_LIMIT } from '../defaults';
 

@@ -19,7 +19,7 @@ import { givesUp, recordsFailed, throttledFailure } from '../failure-policy';
 import { asMatchRecords, createRecords, errorRow, fetchCandidates, loadMatchContext, messageOf, readScope, type MatchContext } from './match-context';
 
 import { requireLease } from '../run-lease';
-import { retrySummary } from '../sync/engine';
+import { retrySummary } from '../sync/failures';
 import type { FinishMatchBatchInput, MatchBatchResult } from '../../common/protocol';
 
 /** What a finishing batch remembers between attempts: error rows are written before the heartbeat that counts them. */

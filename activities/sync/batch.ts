@@ -10,7 +10,8 @@ import { emptyCounters, addCounters, type JobCounters } from '../../common/types
 import { ThrottledError } from '../../connectors/connector';
 
 
-import { recordFailures, retrySummary, syncRecords, type BatchRecords, type RecordFailure } from './engine';
+import { syncRecords, type BatchRecords } from './engine';
+import { recordFailures, retrySummary, type RecordFailure } from './failures';
 import { readSelection } from './selection';
 import { directionState } from '../../store/store';
 import { redact } from '../../support/redact';
