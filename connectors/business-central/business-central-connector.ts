@@ -21,6 +21,7 @@ import { ClientCredentialsTokenProvider, type TokenProvider } from '../http/toke
 import { requireCredentialSafeUrl } from '../http/url-policy';
 import { parseODataError } from '../http/odata-error';
 import { redact } from '../../activities/redact';
+import { chunk, isObject } from '../../common/collections';
 import { diffValues, fieldValue } from '../../domain/field-plan';
 import { normalizeMatchValue } from '../../domain/matching';
 import {
@@ -29,7 +30,7 @@ import {
 } from './odata-query';
 import { canonicalModifiedOn, firstInOrder, hasEnough, withinBounds } from './keyset';
 import {
-  batchBody, chunked, classifyOperation, ENTITY_EXISTS_CODE, MAX_BATCH_OPERATIONS, parseBatchResponse, type BatchOperation,
+  batchBody, classifyOperation, ENTITY_EXISTS_CODE, MAX_BATCH_OPERATIONS, parseBatchResponse, type BatchOperation,
   type BatchOperationResult,
 } from './batch';
 import { checkNumberPrefix, DEFAULT_NUMBER_PREFIX, NUMBER_LENGTH, recordNumberFor } from './record-number';
@@ -100,10 +101,6 @@ export function defaultApiUrl(tenantId: string, environment: string): string {
 type Row = Record<string, unknown>;
 
 interface TableSettings { entitySet: string; numberField: string; fields?: string[] }
-
-function isRow(value: unknown): value is Row {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
@@ -176,7 +173,7 @@ export class BusinessCentralConnector implements Connector {
     } catch {
       throw new TransientHttpError(`${this.name}: the answer to GET ${url.split('?')[0]} is not JSON`);
     }
-    if (!isRow(body)) throw new Error(`${this.name}: the answer to GET ${url.split('?')[0]} is not an object`);
+    if (!isObject(body)) throw new Error(`${this.name}: the answer to GET ${url.split('?')[0]} is not an object`);
     return body;
   }
 
@@ -188,7 +185,7 @@ export class BusinessCentralConnector implements Connector {
     let next: string | null = url;
     while (next) {
       const body = await this.getJson(next);
-      const rows = Array.isArray(body.value) ? body.value.filter(isRow) : [];
+      const rows = Array.isArray(body.value) ? body.value.filter(isObject) : [];
       if (onPage(rows) === true) return;
       next = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : null;
     }
@@ -242,8 +239,8 @@ export class BusinessCentralConnector implements Connector {
     const ids = unique(request.ids.filter(isGuid).map((id) => id.toLowerCase()));
     if (ids.length === 0) return [];
     const select = selectList(request.fields);
-    const pages = await Promise.all(chunkLiterals(ids.map(guidLiteral)).map(async (chunk) => {
-      const filter = allOf(request.filter ?? [], [anyOf(ID_FIELD, chunk)]);
+    const pages = await Promise.all(chunkLiterals(ids.map(guidLiteral)).map(async (literals) => {
+      const filter = allOf(request.filter ?? [], [anyOf(ID_FIELD, literals)]);
       const rows: Row[] = [];
       if (filter.kind === 'none') return rows;
       await this.eachPage(this.collection(request.table) + queryString({ $filter: filter.kind === 'where' ? filter.text : undefined, $select: select }), (page) => { rows.push(...page); });
@@ -310,7 +307,7 @@ export class BusinessCentralConnector implements Connector {
     const results: BatchOperationResult[] = [];
     // One batch after the other: a batch already holds up to 100 writes, and the
     // engine runs several batches of records at once.
-    for (const part of chunked(operations, this.batchSize)) {
+    for (const part of chunk(operations, this.batchSize)) {
       const ops: BatchOperation[] = part.map((op, i) => ({ ...op, id: String(i + 1) }));
       const response = await this.http.send({ method: 'POST', url: '$batch', headers: { 'Content-Type': 'application/json' }, body: batchBody(ops) });
       if (response.status !== 200) throw this.failure('POST', '$batch', response);
@@ -332,7 +329,7 @@ export class BusinessCentralConnector implements Connector {
 
   /** The result of a write from the record BC answered with; null when the answer carried none. */
   private writeResult(body: unknown): WriteResult | null {
-    if (!isRow(body) || typeof body[ID_FIELD] !== 'string' || typeof body[MODIFIED_FIELD] !== 'string') return null;
+    if (!isObject(body) || typeof body[ID_FIELD] !== 'string' || typeof body[MODIFIED_FIELD] !== 'string') return null;
     const record = this.toRecord(body);
     return { ok: true, id: record.id, modifiedOn: record.modifiedOn, ...(record.version ? { version: record.version } : {}) };
   }
@@ -356,8 +353,8 @@ export class BusinessCentralConnector implements Connector {
     const found = new Map<string, SourceRecord>();
     if (numbers.length === 0) return found;
     const select = selectList([numberField, ...fields]);
-    await Promise.all(chunkLiterals(unique(numbers).map(stringLiteral)).map((chunk) =>
-      this.eachPage(this.collection(table) + queryString({ $filter: anyOf(numberField, chunk), $select: select }), (rows) => {
+    await Promise.all(chunkLiterals(unique(numbers).map(stringLiteral)).map((literals) =>
+      this.eachPage(this.collection(table) + queryString({ $filter: anyOf(numberField, literals), $select: select }), (rows) => {
         for (const row of rows) found.set(String(row[numberField]), this.toRecord(row));
       }),
     ));
@@ -513,9 +510,9 @@ export class BusinessCentralConnector implements Connector {
     if (!narrowing) {
       await this.eachPage(this.collection(request.table) + queryString({ $filter: where(), $select: select }), collect);
     } else {
-      for (const chunk of chunkLiterals(narrowing.values.map(stringLiteral))) {
+      for (const literals of chunkLiterals(narrowing.values.map(stringLiteral))) {
         let done = false;
-        await this.eachPage(this.collection(request.table) + queryString({ $filter: where(anyOf(narrowing.field, chunk)), $select: select }), (rows) => (done = collect(rows)));
+        await this.eachPage(this.collection(request.table) + queryString({ $filter: where(anyOf(narrowing.field, literals)), $select: select }), (rows) => (done = collect(rows)));
         if (done) break;
       }
     }

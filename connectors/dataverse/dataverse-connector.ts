@@ -16,6 +16,7 @@ import {
   type RecordWriteError, type ScanKeysRequest, type SourceRecord, type UpdateRecord, type WriteResult,
 } from '../connector';
 import type { FilterCondition } from '../../common/types';
+import { chunk, isObject } from '../../common/collections';
 import { redact } from '../../activities/redact';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../http/http-client';
 import { AuthenticationError, ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
@@ -42,16 +43,6 @@ export class DataverseRequestError extends Error {
   constructor(message: string, readonly status: number, readonly code?: string) {
     super(message);
   }
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseJson(text: string): unknown {
