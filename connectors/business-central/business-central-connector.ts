@@ -25,9 +25,9 @@ import { chunk, isObject } from '../../common/collections';
 import { diffValues, fieldValue } from '../../domain/field-plan';
 import { normalizeMatchValue } from '../../domain/matching';
 import {
-  allOf, anyOf, chunkLiterals, fieldName, guidLiteral, ID_FIELD, isGuid, keysetFilter, MODIFIED_FIELD, queryString, selectList,
-  stringLiteral, ODataQueryError,
+  allOf, anyOf, chunkLiterals, fieldName, guidLiteral, ID_FIELD, keysetFilter, MODIFIED_FIELD, queryString, selectList, ODataQueryError,
 } from './odata-query';
+import { isGuid, stringLiteral } from '../odata/literals';
 import { canonicalModifiedOn, firstInOrder, hasEnough, withinBounds } from './keyset';
 import {
   batchBody, classifyOperation, ENTITY_EXISTS_CODE, MAX_BATCH_OPERATIONS, parseBatchResponse, type BatchOperation,

@@ -25,8 +25,9 @@ import { retryAfterMs } from '../http/retry-after';
 import { boundaryOf, buildBatchBody, parseBatchResponse, type BatchRequestPart, type BatchResponsePart } from './batch';
 import {
   FilterBuilder, afterClause, assertIdentifier, attributeKindOf, chunkByBudget, collectionUrl, conditionClause, encodeQueryValue,
-  encodedMemberLength, isGuid, listClause, quoteString, sinceClause, throughClause, type AttributeKind,
+  encodedMemberLength, listClause, sinceClause, throughClause, type AttributeKind,
 } from './odata-query';
+import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
 import { resolveDataverseOptions, type DataverseConnectorOptions, type DataverseTableOptions, type ResolvedDataverseOptions } from './options';
 
 /** Every Dataverse table has it; Dataverse reports it in whole seconds, UTC. */
@@ -110,7 +111,7 @@ export class DataverseConnector implements Connector {
     let cached = this.attributeCache.get(table);
     if (!cached) {
       cached = (async () => {
-        const url = `EntityDefinitions(LogicalName=${quoteString(assertIdentifier(table, 'table'))})/Attributes?$select=LogicalName,AttributeType`;
+        const url = `EntityDefinitions(LogicalName=${stringLiteral(assertIdentifier(table, 'table'))})/Attributes?$select=LogicalName,AttributeType`;
         const response = await this.send({ method: 'GET', url });
         if (response.status !== 200) throw this.refused(`reading the attributes of ${table}`, response);
         const body = parseJson(response.text);
@@ -394,7 +395,7 @@ export class DataverseConnector implements Connector {
   }
 
   private badValues(values: Record<string, unknown>): string | null {
-    const bad = Object.keys(values).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+    const bad = Object.keys(values).find((k) => !isIdentifier(k));
     return bad === undefined ? null : `${JSON.stringify(bad)} is not an attribute name`;
   }
 

@@ -4,6 +4,7 @@
  * secret, so credentials never reach Temporal's history.
  */
 import { isLoopbackHost } from '../../common/loopback';
+import { isIdentifier } from '../odata/literals';
 
 /** One Dataverse table (entity) a mapping may name by its logical name, e.g. "account". */
 export interface DataverseTableOptions {
@@ -80,8 +81,6 @@ export interface ResolvedDataverseOptions {
   tables: Record<string, DataverseTableOptions>;
 }
 
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
 function intWithin(label: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new DataverseConfigurationError(`${label} must be an integer from ${min} to ${max}, got ${String(value)}`);
@@ -112,11 +111,11 @@ export function resolveDataverseOptions(options: DataverseConnectorOptions): Res
   if (Object.keys(tables).length === 0) throw new DataverseConfigurationError(`${label}: tables must name at least one table`);
   for (const [table, config] of Object.entries(tables)) {
     const where = `${label}: tables.${table}`;
-    if (!NAME.test(table)) throw new DataverseConfigurationError(`${where}: the key must be the table's logical name`);
-    if (!NAME.test(config.entitySet ?? '')) throw new DataverseConfigurationError(`${where}.entitySet must be an entity set name such as "accounts"`);
-    if (!NAME.test(config.idAttribute ?? '')) throw new DataverseConfigurationError(`${where}.idAttribute must be an attribute name such as "accountid"`);
+    if (!isIdentifier(table)) throw new DataverseConfigurationError(`${where}: the key must be the table's logical name`);
+    if (!isIdentifier(config.entitySet ?? '')) throw new DataverseConfigurationError(`${where}.entitySet must be an entity set name such as "accounts"`);
+    if (!isIdentifier(config.idAttribute ?? '')) throw new DataverseConfigurationError(`${where}.idAttribute must be an attribute name such as "accountid"`);
     for (const column of config.columns ?? []) {
-      if (!NAME.test(column)) throw new DataverseConfigurationError(`${where}.columns: ${JSON.stringify(column)} is not an attribute name`);
+      if (!isIdentifier(column)) throw new DataverseConfigurationError(`${where}.columns: ${JSON.stringify(column)} is not an attribute name`);
     }
   }
   const { credentials } = options;
