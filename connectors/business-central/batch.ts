@@ -8,6 +8,7 @@
  */
 import { retryAfterMs } from '../http/retry-after';
 import type { RecordWriteError } from '../connector';
+import { ConnectorError } from '../connector-error';
 import { isObject } from '../../common/collections';
 
 /** Business Central accepts no more operations in one $batch. */
@@ -30,8 +31,11 @@ export interface BatchOperationResult {
 }
 
 /** The service answered something that is not a JSON batch response for our requests. */
-export class BatchProtocolError extends Error {
+export class BatchProtocolError extends ConnectorError {
   override readonly name = 'BatchProtocolError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 export function batchBody(operations: readonly BatchOperation[]): string {

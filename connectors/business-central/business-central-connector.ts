@@ -16,6 +16,7 @@ import type {
   SourceRecord, UpdateRecord, WriteResult,
 } from '../connector';
 import { ThrottledError } from '../connector';
+import { ConnectorError, refusalKind } from '../connector-error';
 import { HttpClient, TransientHttpError, type HttpResponse } from '../http/http-client';
 import { ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
 import { requireCredentialSafeUrl } from '../http/url-policy';
@@ -100,6 +101,14 @@ export function defaultApiUrl(tenantId: string, environment: string): string {
 
 type Row = Record<string, unknown>;
 
+/** A request Business Central refused as a whole (not one operation of a batch), or an answer the connector cannot use. */
+export class BusinessCentralRequestError extends ConnectorError {
+  override readonly name = 'BusinessCentralRequestError';
+  constructor(message: string, status?: number, serviceCode?: string) {
+    super(message, { kind: refusalKind(status), status, serviceCode });
+  }
+}
+
 interface TableSettings { entitySet: string; numberField: string; fields?: string[] }
 
 function unique<T>(items: readonly T[]): T[] {
@@ -158,10 +167,10 @@ export class BusinessCentralConnector implements Connector {
 
   // ---- reading ---------------------------------------------------------------------------------
 
-  private failure(method: string, url: string, response: HttpResponse): Error {
+  private failure(method: string, url: string, response: HttpResponse): BusinessCentralRequestError {
     const { code, message } = parseODataError(response.status, response.text);
     const path = url.split('?')[0];
-    return new Error(redact(`${this.name}: ${method} ${path} answered HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`));
+    return new BusinessCentralRequestError(redact(`${this.name}: ${method} ${path} answered HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`), response.status, code);
   }
 
   private async getJson(url: string): Promise<Row> {
@@ -173,7 +182,7 @@ export class BusinessCentralConnector implements Connector {
     } catch {
       throw new TransientHttpError(`${this.name}: the answer to GET ${url.split('?')[0]} is not JSON`);
     }
-    if (!isObject(body)) throw new Error(`${this.name}: the answer to GET ${url.split('?')[0]} is not an object`);
+    if (!isObject(body)) throw new BusinessCentralRequestError(`${this.name}: the answer to GET ${url.split('?')[0]} is not an object`, response.status);
     return body;
   }
 
@@ -265,7 +274,7 @@ export class BusinessCentralConnector implements Connector {
   private async properties(table: string): Promise<PropertyInfo[]> {
     const { entitySet } = this.settings(table);
     const properties = (await this.loadMetadata()).get(entitySet);
-    if (!properties) throw new Error(`${this.name}: the API has no entity set "${entitySet}" (table "${table}").`);
+    if (!properties) throw new BusinessCentralRequestError(`${this.name}: the API has no entity set "${entitySet}" (table "${table}").`);
     return properties;
   }
 

@@ -1,6 +1,6 @@
 /** Business Central API v2.0 connector: the class, its options and the pure helpers it is built from. */
 export {
-  BusinessCentralConnector, BUSINESS_CENTRAL_SCOPE, defaultApiUrl,
+  BusinessCentralConnector, BusinessCentralRequestError, BUSINESS_CENTRAL_SCOPE, defaultApiUrl,
   type BusinessCentralConnectorOptions, type BusinessCentralCredentials, type BusinessCentralTableOptions,
 } from './business-central-connector';
 export { recordNumberFor, DEFAULT_NUMBER_PREFIX } from './record-number';

@@ -17,11 +17,15 @@
  */
 import { filterValueProblem } from '../../common/filter-grammar';
 import type { FilterCondition, Scalar } from '../../common/types';
+import { ConnectorError } from '../connector-error';
 import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
 
 /** A query the connector refuses to build (a field name or value that is not what it claims to be). */
-export class ODataQueryError extends Error {
+export class ODataQueryError extends ConnectorError {
   override readonly name = 'ODataQueryError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 /** The field every BC API entity carries: when it was last modified (ms precision, UTC). */

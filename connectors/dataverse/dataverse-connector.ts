@@ -15,6 +15,7 @@ import {
   type Connector, type CreateRecord, type KeyColumns, type FindCandidatesRequest, type GetManyRequest, type ReadChangedRequest, type RecordKey,
   type RecordWriteError, type ScanKeysRequest, type SourceRecord, type UpdateRecord, type WriteResult,
 } from '../connector';
+import { ConnectorError, refusalKind } from '../connector-error';
 import type { FilterCondition } from '../../common/types';
 import { chunk, isObject } from '../../common/collections';
 import { redact } from '../../activities/redact';
@@ -39,10 +40,11 @@ const DEFAULT_PART_RETRY_MS = 5000;
 type ODataRow = Record<string, unknown>;
 
 /** A request the service refused as a whole (not one record of a batch). */
-export class DataverseRequestError extends Error {
+export class DataverseRequestError extends ConnectorError {
   override readonly name = 'DataverseRequestError';
-  constructor(message: string, readonly status: number, readonly code?: string) {
-    super(message);
+  declare readonly status: number;
+  constructor(message: string, status: number, serviceCode?: string) {
+    super(message, { kind: refusalKind(status), status, serviceCode });
   }
 }
 
@@ -96,7 +98,7 @@ export class DataverseConnector implements Connector {
       return await this.http.send(request);
     } catch (error) {
       // The token provider's message names the client but never the secret; say which connector failed.
-      if (error instanceof AuthenticationError) throw new AuthenticationError(redact(`${this.name}: ${error.message}`));
+      if (error instanceof AuthenticationError) throw new AuthenticationError(redact(`${this.name}: ${error.message}`), error.status);
       throw error;
     }
   }

@@ -11,6 +11,7 @@
  */
 import { filterValueProblem } from '../../common/filter-grammar';
 import type { FilterCondition, Scalar } from '../../common/types';
+import { ConnectorError } from '../connector-error';
 import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
 
 /** How a literal for an attribute is written; derived from the attribute's metadata type. */
@@ -35,8 +36,11 @@ export function attributeKindOf(attributeType: string): AttributeKind {
 }
 
 /** A query that cannot be written safely: a bad name, or a value of the wrong shape for its attribute. */
-export class InvalidQueryError extends Error {
+export class InvalidQueryError extends ConnectorError {
   override readonly name = 'InvalidQueryError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 /** UTC timestamps only: Dataverse reports modifiedon in UTC, and the engine's clock values are UTC. */

@@ -4,6 +4,7 @@
  * secret, so credentials never reach Temporal's history.
  */
 import { isLoopbackHost } from '../../common/loopback';
+import { ConnectorError } from '../connector-error';
 import { isIdentifier } from '../odata/literals';
 
 /** One Dataverse table (entity) a mapping may name by its logical name, e.g. "account". */
@@ -62,8 +63,11 @@ export const DATAVERSE_DEFAULTS = {
   timeoutMs: 120_000,
 } as const;
 
-export class DataverseConfigurationError extends Error {
+export class DataverseConfigurationError extends ConnectorError {
   override readonly name = 'DataverseConfigurationError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 export interface ResolvedDataverseOptions {

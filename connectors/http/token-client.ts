@@ -7,6 +7,7 @@
  * on through a redirect, and a request that gets no answer times out.
  */
 import { redact, registerSecret } from '../../activities/redact';
+import { ConnectorError } from '../connector-error';
 import { fetchErrorText, TransientHttpError } from './http-client';
 import { requireCredentialSafeUrl, UntrustedUrlError } from './url-policy';
 
@@ -25,8 +26,11 @@ export interface TokenProvider {
 }
 
 /** Raised when the token endpoint refuses the credentials: retrying will not help. */
-export class AuthenticationError extends Error {
+export class AuthenticationError extends ConnectorError {
   override readonly name = 'AuthenticationError';
+  constructor(message: string, status?: number) {
+    super(message, { kind: 'auth', status });
+  }
 }
 
 export function entraTokenUrl(tenantId: string): string {
@@ -110,7 +114,7 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
       const reason = typeof json.error === 'string' ? `${json.error}${typeof json.error_description === 'string' ? `: ${json.error_description.split('\n')[0]}` : ''}` : `HTTP ${response.status}`;
       const message = `token request for client ${this.credentials.clientId} failed (${reason})`;
       // 4xx: the credentials or scope are wrong. 5xx: the identity service is having trouble; retry.
-      if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new AuthenticationError(message);
+      if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new AuthenticationError(message, response.status);
       throw new Error(message);
     }
     registerSecret(json.access_token);
