@@ -16,3 +16,8 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** `value` without its undefined properties, so options given as undefined do not override a default in `{ ...DEFAULTS, ...definedOnly(options) }`. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

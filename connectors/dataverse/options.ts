@@ -3,6 +3,8 @@
  * mappings and workflow inputs name a system and a table, never a URL or a
  * secret, so credentials never reach Temporal's history.
  */
+import { z } from 'zod';
+import { definedOnly } from '../../common/collections';
 import { isLoopbackHost } from '../../common/loopback';
 import { ConnectorError } from '../connector-error';
 import { isIdentifier } from '../odata/literals';
@@ -16,6 +18,13 @@ export interface DataverseTableOptions {
   /** Columns mappings may use; when absent, describeTable reads them from the EntityDefinitions metadata. */
   columns?: string[];
 }
+
+/** A table's options as a systems file gives them; resolveDataverseOptions checks the names further. */
+export const dataverseTableSchema = z.strictObject({
+  entitySet: z.string().min(1),
+  idAttribute: z.string().min(1),
+  columns: z.array(z.string()).optional(),
+}) satisfies z.ZodType<DataverseTableOptions>;
 
 /** OAuth 2.0 client credentials of an application user (Microsoft Entra ID v2 endpoint). */
 export interface DataverseCredentials {
@@ -139,9 +148,4 @@ export function resolveDataverseOptions(options: DataverseConnectorOptions): Res
     timeoutMs: intWithin(`${label}: timeoutMs`, merged.timeoutMs, 1, 3_600_000),
     tables,
   };
-}
-
-/** Options given as undefined must not override a default. */
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
