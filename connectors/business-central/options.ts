@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { definedOnly } from '../../common/collections';
-import type { TokenProvider } from '../http/token-client';
+import type { ConnectorCredentials, TokenProvider } from '../http/token-client';
 import { requireCredentialSafeUrl } from '../http/url-policy';
 import { isGuid } from '../odata/literals';
 import { MAX_BATCH_OPERATIONS } from './batch';
@@ -29,12 +29,8 @@ export const businessCentralTableSchema = z.strictObject({
   fields: z.array(z.string()).optional(),
 }) satisfies z.ZodType<BusinessCentralTableOptions>;
 
-export interface BusinessCentralCredentials {
-  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (entraTokenUrl) */
-  tokenUrl: string;
-  clientId: string;
-  /** Stays in the worker process; registered for redaction. */
-  clientSecret: string;
+/** OAuth 2.0 client credentials of an application (Microsoft Entra ID v2 endpoint). */
+export interface BusinessCentralCredentials extends ConnectorCredentials {
   /** @default 'https://api.businesscentral.dynamics.com/.default' */
   scope?: string;
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { definedOnly } from '../../common/collections';
 import { isLoopbackHost } from '../../common/loopback';
 import { ConnectorError } from '../connector-error';
+import type { ConnectorCredentials } from '../http/token-client';
 import { isIdentifier } from '../odata/literals';
 
 /** One Dataverse table (entity) a mapping may name by its logical name, e.g. "account". */
@@ -27,11 +28,7 @@ export const dataverseTableSchema = z.strictObject({
 }) satisfies z.ZodType<DataverseTableOptions>;
 
 /** OAuth 2.0 client credentials of an application user (Microsoft Entra ID v2 endpoint). */
-export interface DataverseCredentials {
-  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (see entraTokenUrl). */
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: string;
+export interface DataverseCredentials extends ConnectorCredentials {
   /** @default `${environmentUrl}/.default` */
   scope?: string;
 }

@@ -12,12 +12,18 @@ import { fetchErrorText, TransientHttpError } from './http-client';
 import { requireCredentialSafeUrl, UntrustedUrlError } from './url-policy';
 
 export interface ClientCredentials {
-  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token */
+  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (see entraTokenUrl). */
   tokenUrl: string;
   clientId: string;
+  /** Stays in the worker process; registered for redaction. */
   clientSecret: string;
   /** e.g. https://org.crm.dynamics.com/.default */
   scope: string;
+}
+
+/** Client credentials as a connector's options take them: each service has its own default scope. */
+export interface ConnectorCredentials extends Omit<ClientCredentials, 'scope'> {
+  scope?: string;
 }
 
 export interface TokenProvider {
