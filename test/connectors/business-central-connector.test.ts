@@ -18,9 +18,9 @@ import {
 } from '../../connectors/business-central/options';
 import { UntrustedUrlError } from '../../connectors/http/url-policy';
 import { parseMetadata } from '../../connectors/business-central/metadata';
-import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../emulators/business-central/bc-emulator';
-import { metadataXml } from '../emulators/business-central/entities';
-import { crossFieldOr, parseFilter, sqlGuidKey } from '../emulators/business-central/odata-filter';
+import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../../emulators/business-central/bc-emulator';
+import { metadataXml } from '../../emulators/business-central/entities';
+import { crossFieldOr, parseFilter, sqlGuidKey } from '../../emulators/business-central/odata-filter';
 
 describe('OData query text', () => {
   test('values are literals, whatever they contain', () => {

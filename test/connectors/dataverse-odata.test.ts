@@ -6,7 +6,7 @@ import {
 import { stringLiteral } from '../../connectors/odata/literals';
 import { BatchFormatError, boundaryOf, buildBatchBody, parseBatchResponse } from '../../connectors/dataverse/batch';
 import { resolveDataverseOptions, DataverseConfigurationError, type DataverseConnectorOptions } from '../../connectors/dataverse/options';
-import { parseFilter, evaluate, compareGuids, type AttributeType } from '../emulators/dataverse/odata-filter';
+import { parseFilter, evaluate, compareGuids, type AttributeType } from '../../emulators/dataverse/odata-filter';
 import type { FilterCondition } from '../../common/types';
 
 const G1 = '0a1b2c3d-0000-4000-8000-00000000000a';
