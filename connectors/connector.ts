@@ -5,6 +5,7 @@
  * as the system reports them (no rounding), and must sort in the system's order.
  */
 import type { FilterCondition, RecordKey } from '../common/types';
+import { ConnectorError } from './connector-error';
 
 export type { RecordKey } from '../common/types';
 
@@ -122,8 +123,12 @@ const REQUIRED_METHODS = [
   'describeTable', 'scanKeys', 'readChanged', 'getMany', 'createMany', 'updateMany', 'deleteMany', 'findCandidates',
 ] as const;
 
-export class InvalidConnectorError extends Error {
+/** A system given as a connector that does not implement the contract. */
+export class InvalidConnectorError extends ConnectorError {
   override readonly name = 'InvalidConnectorError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 /** Throws a clear error when `candidate` does not implement the contract. */
@@ -138,9 +143,9 @@ export function verifyConnector(systemName: string, candidate: unknown): asserts
 }
 
 /** Thrown by a connector when the system asks us to slow down; activities turn it into a retry after `retryAfterMs`. */
-export class ThrottledError extends Error {
+export class ThrottledError extends ConnectorError {
   override readonly name = 'ThrottledError';
-  constructor(message: string, readonly retryAfterMs: number) {
-    super(message);
+  constructor(message: string, readonly retryAfterMs: number, status?: number) {
+    super(message, { kind: 'throttled', status });
   }
 }

@@ -8,10 +8,14 @@
 import type { Knex } from 'knex';
 import { filterValueProblem } from '../common/filter-grammar';
 import type { FilterCondition, Scalar } from '../common/types';
+import { ConnectorError } from './connector-error';
 
 /** A condition outside the filter grammar: refused rather than given a guessed meaning. */
-export class InvalidFilterError extends Error {
+export class InvalidFilterError extends ConnectorError {
   override readonly name = 'InvalidFilterError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 function escapeLike(text: string): string {
@@ -53,7 +57,7 @@ export function applyFilter(query: Knex.QueryBuilder, filter: readonly FilterCon
       case 'isNotNull': query.whereNotNull(field); break;
       default: {
         const unreachable: never = op;
-        throw new Error(`Unknown filter operator ${String(unreachable)}`);
+        throw new InvalidFilterError(`Unknown filter operator ${String(unreachable)}`);
       }
     }
   }

@@ -17,6 +17,7 @@ import type {
 import { applyFilter } from './knex-filter';
 import { dbErrorMessage, errorCode, isTransientDbError } from './db-errors';
 import { isPostgres, rowsPerInsert } from '../store/database-url';
+import { chunk } from '../common/collections';
 
 export interface KnexTableOptions {
   /** @default 'id' */
@@ -107,12 +108,6 @@ export async function ensureMatchIndexes(knex: Knex, table: string, fields: read
   for (const f of distinctFields(fields)) names.push(matchIndexName(table, f));
   for (const q of matchIndexQueries(knex, table, fields)) await q;
   return names;
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }
 
 export class KnexTableConnector implements Connector {

@@ -4,18 +4,14 @@
  * as long as the batch may run instead of counting them against a record's
  * attempts, so an outage never turns into error rows.
  */
+import { isConnectorError } from './connector-error';
 import { isTransientDbError } from './db-errors';
-import { TransientHttpError } from './http/http-client';
-import { UntrustedUrlError } from './http/url-policy';
-import { AuthenticationError } from './http/token-client';
 
 export function isTransientError(error: unknown): boolean {
-  // By name too: an error raised in another realm (a test's VM context) is not an instance of our class.
-  return error instanceof TransientHttpError || (error instanceof Error && error.name === 'TransientHttpError') || isTransientDbError(error);
+  return (isConnectorError(error) && error.kind === 'transient') || isTransientDbError(error);
 }
 
-/** Failures no retry can fix: the system refused our credentials, or would have them sent to a host nobody configured. */
+/** Failures no retry can fix: the system refused our credentials, or would have them sent to a host nobody configured (kind 'auth'). */
 export function isPermanentConfigurationError(error: unknown): boolean {
-  return error instanceof AuthenticationError || error instanceof UntrustedUrlError
-    || (error instanceof Error && (error.name === 'AuthenticationError' || error.name === 'UntrustedUrlError'));
+  return isConnectorError(error) && error.kind === 'auth';
 }

@@ -6,6 +6,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type { FilterCondition, JobCounters, JobStatus, JobType, Side, SyncDirection } from '../common/types';
 import { COUNTER_NAMES, emptyCounters } from '../common/types';
+import { chunk } from '../common/collections';
 import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
@@ -51,12 +52,6 @@ type Row = Record<string, unknown>;
 
 const systemClock = (): string => new Date().toISOString();
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 function toJob(r: Row): JobRow {
   const counters = emptyCounters();

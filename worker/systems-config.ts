@@ -14,7 +14,9 @@ import type { Connector, KeyColumns } from '../connectors/connector';
 import { KNEX_TABLE_DEFAULTS, KnexTableConnector } from '../connectors/knex-table-connector';
 import { DataverseConnector } from '../connectors/dataverse';
 import { MODIFIED_ON as DATAVERSE_MODIFIED_ON } from '../connectors/dataverse/dataverse-connector';
+import { DATAVERSE_LIMITS, dataverseTableSchema } from '../connectors/dataverse/options';
 import { BusinessCentralConnector } from '../connectors/business-central';
+import { businessCentralTableSchema } from '../connectors/business-central/options';
 import { ID_FIELD as BC_ID, MODIFIED_FIELD as BC_MODIFIED } from '../connectors/business-central/odata-query';
 import { checkKeyColumnWrites } from '../domain/field-plan';
 import type { IntegrationTableMapping } from '../domain/mapping';
@@ -33,7 +35,8 @@ const credentials = {
   clientSecret: z.string().min(1).optional(),
   /** Overrides the Entra ID token endpoint (sovereign clouds, emulators). */
   tokenUrl: z.url().optional(),
-  maxConcurrency: z.number().int().min(1).max(52).optional(),
+  /** Requests in flight, for either service at most Dataverse's per-user limit. */
+  maxConcurrency: z.number().int().min(1).max(DATAVERSE_LIMITS.maxConcurrency).optional(),
 };
 
 const knexEntry = z.strictObject({ type: z.literal('knex'), databaseUrl: z.string().min(1), tables: knexTables.optional() });
@@ -42,7 +45,7 @@ const dataverseEntry = z.strictObject({
   type: z.literal('dataverse'),
   environmentUrl: z.url(),
   ...credentials,
-  tables: z.record(z.string(), z.strictObject({ entitySet: z.string().min(1), idAttribute: z.string().min(1), columns: z.array(z.string()).optional() })),
+  tables: z.record(z.string(), dataverseTableSchema),
 });
 
 const businessCentralEntry = z.strictObject({
@@ -52,7 +55,7 @@ const businessCentralEntry = z.strictObject({
   apiUrl: z.url().optional(),
   ...credentials,
   numberPrefix: z.string().optional(),
-  tables: z.record(z.string(), z.strictObject({ entitySet: z.string().optional(), numberField: z.string().optional(), fields: z.array(z.string()).optional() })).optional(),
+  tables: z.record(z.string(), businessCentralTableSchema).optional(),
 });
 
 const systemsFileSchema = z.record(z.string().min(1), z.discriminatedUnion('type', [knexEntry, dataverseEntry, businessCentralEntry]));

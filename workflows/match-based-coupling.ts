@@ -12,6 +12,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, CancelledFailure, isCancellation, uuid4, workflowInfo } from '@temporalio/workflow';
 import { DEFAULT_BATCH_SIZE, DEFAULT_BATCHES_PER_RUN, DEFAULT_MAX_BATCHES_IN_FLIGHT, FAILURE_TYPES } from '../common/constants';
 import type { MatchBasedCouplingInput } from '../common/inputs';
+import { chunk } from '../common/collections';
 import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { syncBatchOrErrorRows } from './batch-step';
 import { proxiesFor, type Proxies } from './activity-proxies';
@@ -51,12 +52,6 @@ function decodeCursor(text: string | null | undefined): Cursor {
     && Number.isInteger(c.afterId) && (c.afterId as number) >= 0 && (c.after === null || isRecordKey(c.after));
   if (wellFormed) return c as Cursor;
   throw ApplicationFailure.create({ message: 'Field "continuation.cursor" is not one this workflow wrote; it is set only when a run continues as new.', type: FAILURE_TYPES.invalidInput, nonRetryable: true });
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function failedMessage(counters: JobCounters): string | null {

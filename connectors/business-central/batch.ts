@@ -8,6 +8,8 @@
  */
 import { retryAfterMs } from '../http/retry-after';
 import type { RecordWriteError } from '../connector';
+import { ConnectorError } from '../connector-error';
+import { isObject } from '../../common/collections';
 
 /** Business Central accepts no more operations in one $batch. */
 export const MAX_BATCH_OPERATIONS = 100;
@@ -29,8 +31,11 @@ export interface BatchOperationResult {
 }
 
 /** The service answered something that is not a JSON batch response for our requests. */
-export class BatchProtocolError extends Error {
+export class BatchProtocolError extends ConnectorError {
   override readonly name = 'BatchProtocolError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 export function batchBody(operations: readonly BatchOperation[]): string {
@@ -46,13 +51,9 @@ export function batchBody(operations: readonly BatchOperation[]): string {
   });
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function lowerCaseHeaders(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  if (isRecord(value)) for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k.toLowerCase()] = v;
+  if (isObject(value)) for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k.toLowerCase()] = v;
   return out;
 }
 
@@ -64,10 +65,10 @@ export function parseBatchResponse(text: string, operations: readonly BatchOpera
   } catch {
     throw new BatchProtocolError(`The $batch response is not JSON: ${text.slice(0, 200)}`);
   }
-  if (!isRecord(parsed) || !Array.isArray(parsed.responses)) throw new BatchProtocolError('The $batch response has no "responses" list.');
+  if (!isObject(parsed) || !Array.isArray(parsed.responses)) throw new BatchProtocolError('The $batch response has no "responses" list.');
   const byId = new Map<string, BatchOperationResult>();
   for (const item of parsed.responses) {
-    if (!isRecord(item) || typeof item.id !== 'string' || typeof item.status !== 'number') {
+    if (!isObject(item) || typeof item.id !== 'string' || typeof item.status !== 'number') {
       throw new BatchProtocolError('A $batch response item has no id or status.');
     }
     let body: unknown = item.body ?? null;
@@ -84,17 +85,10 @@ export function parseBatchResponse(text: string, operations: readonly BatchOpera
   });
 }
 
-export function chunked<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  const step = Math.max(1, size);
-  for (let i = 0; i < items.length; i += step) out.push(items.slice(i, i + step));
-  return out;
-}
-
 /** `{"error":{"code","message"}}` of an operation, or a message from its status. */
 export function operationError(result: BatchOperationResult): { code?: string; message: string } {
   const body = result.body;
-  if (isRecord(body) && isRecord(body.error) && typeof body.error.message === 'string') {
+  if (isObject(body) && isObject(body.error) && typeof body.error.message === 'string') {
     return { code: typeof body.error.code === 'string' ? body.error.code : undefined, message: body.error.message };
   }
   return { message: `HTTP ${result.status}` };

@@ -16,93 +16,38 @@ import type {
   SourceRecord, UpdateRecord, WriteResult,
 } from '../connector';
 import { ThrottledError } from '../connector';
+import { ConnectorError, refusalKind } from '../connector-error';
 import { HttpClient, TransientHttpError, type HttpResponse } from '../http/http-client';
-import { ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
-import { requireCredentialSafeUrl } from '../http/url-policy';
+import { ClientCredentialsTokenProvider } from '../http/token-client';
 import { parseODataError } from '../http/odata-error';
 import { redact } from '../../support/redact';
+import { chunk, isObject } from '../../common/collections';
 import { diffValues, fieldValue } from '../../domain/field-plan';
 import { normalizeMatchValue } from '../../domain/matching';
 import {
-  allOf, anyOf, chunkLiterals, fieldName, guidLiteral, ID_FIELD, isGuid, keysetFilter, MODIFIED_FIELD, queryString, selectList,
-  stringLiteral, ODataQueryError,
+  allOf, anyOf, chunkLiterals, fieldName, guidLiteral, ID_FIELD, keysetFilter, MODIFIED_FIELD, queryString, selectList,
 } from './odata-query';
+import { isGuid, stringLiteral } from '../odata/literals';
 import { canonicalModifiedOn, firstInOrder, hasEnough, withinBounds } from './keyset';
 import {
-  batchBody, chunked, classifyOperation, ENTITY_EXISTS_CODE, MAX_BATCH_OPERATIONS, parseBatchResponse, type BatchOperation,
+  batchBody, classifyOperation, ENTITY_EXISTS_CODE, parseBatchResponse, type BatchOperation,
   type BatchOperationResult,
 } from './batch';
-import { checkNumberPrefix, DEFAULT_NUMBER_PREFIX, NUMBER_LENGTH, recordNumberFor } from './record-number';
+import { NUMBER_LENGTH, recordNumberFor } from './record-number';
+import {
+  BUSINESS_CENTRAL_SCOPE, resolveBusinessCentralOptions, resolveBusinessCentralTable, type BusinessCentralConnectorOptions,
+  type ResolvedBusinessCentralOptions, type ResolvedBusinessCentralTable,
+} from './options';
 import { parseMetadata, type PropertyInfo } from './metadata';
-
-export interface BusinessCentralTableOptions {
-  /** Entity set of the API when the mapping's table name differs. @default the table name */
-  entitySet?: string;
-  /** The unique number field creates are keyed on (see record-number.ts). @default 'number' */
-  numberField?: string;
-  /** Fields describeTable reports, instead of reading them from $metadata. */
-  fields?: string[];
-}
-
-export interface BusinessCentralCredentials {
-  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (entraTokenUrl) */
-  tokenUrl: string;
-  clientId: string;
-  /** Stays in the worker process; registered for redaction. */
-  clientSecret: string;
-  /** @default 'https://api.businesscentral.dynamics.com/.default' */
-  scope?: string;
-}
-
-export interface BusinessCentralConnectorOptions {
-  /** Name used in messages, e.g. "business-central". */
-  name: string;
-  /** Entra ID tenant (GUID or domain). */
-  tenantId: string;
-  /** e.g. "production" or "sandbox". */
-  environment: string;
-  /** The company's id (GUID), as `GET companies` lists it. */
-  companyId: string;
-  /** @default `https://api.businesscentral.dynamics.com/v2.0/{tenantId}/{environment}/api/v2.0` */
-  apiUrl?: string;
-  credentials: BusinessCentralCredentials;
-  /** Requests in flight at once from this worker process. @default 5 */
-  maxConcurrency?: number;
-  /** Records per page asked for (`Prefer: odata.maxpagesize`); the server may send fewer. @default 1000 */
-  pageSize?: number;
-  /** Operations per $batch request. @default 100 (BC's maximum) */
-  batchSize?: number;
-  /** Prefix of the numbers given to records this connector creates. @default 'CS' */
-  numberPrefix?: string;
-  /**
-   * Set when the environment's text filters are case-insensitive, so match-based
-   * coupling can narrow case-insensitive criteria on the server. Off, such a
-   * criterion is checked in the connector over the whole (filtered) entity set.
-   * @default false
-   */
-  caseInsensitiveTextFilters?: boolean;
-  /** Per-table settings, by the mapping's table name. */
-  tables?: Record<string, BusinessCentralTableOptions>;
-  /** @default 120000 */
-  timeoutMs?: number;
-  /** For tests. */
-  fetch?: typeof fetch;
-  /** For tests: a token source instead of client credentials. */
-  tokens?: TokenProvider;
-}
-
-export const BUSINESS_CENTRAL_SCOPE = 'https://api.businesscentral.dynamics.com/.default';
-
-export function defaultApiUrl(tenantId: string, environment: string): string {
-  return `https://api.businesscentral.dynamics.com/v2.0/${encodeURIComponent(tenantId)}/${encodeURIComponent(environment)}/api/v2.0`;
-}
 
 type Row = Record<string, unknown>;
 
-interface TableSettings { entitySet: string; numberField: string; fields?: string[] }
-
-function isRow(value: unknown): value is Row {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** A request Business Central refused as a whole (not one operation of a batch), or an answer the connector cannot use. */
+export class BusinessCentralRequestError extends ConnectorError {
+  override readonly name = 'BusinessCentralRequestError';
+  constructor(message: string, status?: number, serviceCode?: string) {
+    super(message, { kind: refusalKind(status), status, serviceCode });
+  }
 }
 
 function unique<T>(items: readonly T[]): T[] {
@@ -111,48 +56,36 @@ function unique<T>(items: readonly T[]): T[] {
 
 export class BusinessCentralConnector implements Connector {
   readonly name: string;
+  private readonly settings: ResolvedBusinessCentralOptions;
   private readonly http: HttpClient;
   private readonly company: string;
-  private readonly pageSize: number;
-  private readonly batchSize: number;
-  private readonly numberPrefix: string;
-  private readonly caseInsensitive: boolean;
-  private readonly tables: Record<string, BusinessCentralTableOptions>;
   private metadata: Promise<Map<string, PropertyInfo[]>> | null = null;
 
   constructor(options: BusinessCentralConnectorOptions) {
     this.name = options.name;
-    if (!isGuid(options.companyId)) throw new ODataQueryError(`Business Central companyId "${options.companyId}" is not a GUID.`);
-    this.company = `companies(${guidLiteral(options.companyId)})`;
-    this.pageSize = Math.max(1, options.pageSize ?? 1000);
-    this.batchSize = Math.min(MAX_BATCH_OPERATIONS, Math.max(1, options.batchSize ?? MAX_BATCH_OPERATIONS));
-    this.numberPrefix = checkNumberPrefix(options.numberPrefix ?? DEFAULT_NUMBER_PREFIX);
-    this.caseInsensitive = options.caseInsensitiveTextFilters ?? false;
-    this.tables = options.tables ?? {};
-    const apiUrl = options.apiUrl ?? defaultApiUrl(options.tenantId, options.environment);
-    requireCredentialSafeUrl(apiUrl, `${options.name}: apiUrl`);
+    this.settings = resolveBusinessCentralOptions(options);
+    this.company = `companies(${guidLiteral(this.settings.companyId)})`;
     const tokens = options.tokens ?? new ClientCredentialsTokenProvider(
       { ...options.credentials, scope: options.credentials.scope ?? BUSINESS_CENTRAL_SCOPE },
       { fetch: options.fetch, name: options.name },
     );
     this.http = new HttpClient({
       name: options.name,
-      baseUrl: apiUrl,
+      baseUrl: this.settings.apiUrl,
       tokens,
-      maxConcurrency: options.maxConcurrency ?? 5,
-      timeoutMs: options.timeoutMs,
+      maxConcurrency: this.settings.maxConcurrency,
+      timeoutMs: this.settings.timeoutMs,
       fetch: options.fetch,
       headers: { Accept: 'application/json' },
     });
   }
 
-  private settings(table: string): TableSettings {
-    const t = (Object.hasOwn(this.tables, table) ? this.tables[table] : undefined) ?? {};
-    return { entitySet: fieldName(t.entitySet ?? table), numberField: fieldName(t.numberField ?? 'number'), fields: t.fields };
+  private table(table: string): ResolvedBusinessCentralTable {
+    return resolveBusinessCentralTable(this.settings.tables, table);
   }
 
   private collection(table: string): string {
-    return `${this.company}/${this.settings(table).entitySet}`;
+    return `${this.company}/${this.table(table).entitySet}`;
   }
 
   private entity(table: string, id: string): string {
@@ -161,14 +94,14 @@ export class BusinessCentralConnector implements Connector {
 
   // ---- reading ---------------------------------------------------------------------------------
 
-  private failure(method: string, url: string, response: HttpResponse): Error {
+  private failure(method: string, url: string, response: HttpResponse): BusinessCentralRequestError {
     const { code, message } = parseODataError(response.status, response.text);
     const path = url.split('?')[0];
-    return new Error(redact(`${this.name}: ${method} ${path} answered HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`));
+    return new BusinessCentralRequestError(redact(`${this.name}: ${method} ${path} answered HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`), response.status, code);
   }
 
   private async getJson(url: string): Promise<Row> {
-    const response = await this.http.send({ method: 'GET', url, headers: { Prefer: `odata.maxpagesize=${this.pageSize}` } });
+    const response = await this.http.send({ method: 'GET', url, headers: { Prefer: `odata.maxpagesize=${this.settings.pageSize}` } });
     if (response.status !== 200) throw this.failure('GET', url, response);
     let body: unknown;
     try {
@@ -176,7 +109,7 @@ export class BusinessCentralConnector implements Connector {
     } catch {
       throw new TransientHttpError(`${this.name}: the answer to GET ${url.split('?')[0]} is not JSON`);
     }
-    if (!isRow(body)) throw new Error(`${this.name}: the answer to GET ${url.split('?')[0]} is not an object`);
+    if (!isObject(body)) throw new BusinessCentralRequestError(`${this.name}: the answer to GET ${url.split('?')[0]} is not an object`, response.status);
     return body;
   }
 
@@ -188,7 +121,7 @@ export class BusinessCentralConnector implements Connector {
     let next: string | null = url;
     while (next) {
       const body = await this.getJson(next);
-      const rows = Array.isArray(body.value) ? body.value.filter(isRow) : [];
+      const rows = Array.isArray(body.value) ? body.value.filter(isObject) : [];
       if (onPage(rows) === true) return;
       next = typeof body['@odata.nextLink'] === 'string' ? body['@odata.nextLink'] : null;
     }
@@ -242,8 +175,8 @@ export class BusinessCentralConnector implements Connector {
     const ids = unique(request.ids.filter(isGuid).map((id) => id.toLowerCase()));
     if (ids.length === 0) return [];
     const select = selectList(request.fields);
-    const pages = await Promise.all(chunkLiterals(ids.map(guidLiteral)).map(async (chunk) => {
-      const filter = allOf(request.filter ?? [], [anyOf(ID_FIELD, chunk)]);
+    const pages = await Promise.all(chunkLiterals(ids.map(guidLiteral)).map(async (literals) => {
+      const filter = allOf(request.filter ?? [], [anyOf(ID_FIELD, literals)]);
       const rows: Row[] = [];
       if (filter.kind === 'none') return rows;
       await this.eachPage(this.collection(request.table) + queryString({ $filter: filter.kind === 'where' ? filter.text : undefined, $select: select }), (page) => { rows.push(...page); });
@@ -266,9 +199,9 @@ export class BusinessCentralConnector implements Connector {
   }
 
   private async properties(table: string): Promise<PropertyInfo[]> {
-    const { entitySet } = this.settings(table);
+    const { entitySet } = this.table(table);
     const properties = (await this.loadMetadata()).get(entitySet);
-    if (!properties) throw new Error(`${this.name}: the API has no entity set "${entitySet}" (table "${table}").`);
+    if (!properties) throw new BusinessCentralRequestError(`${this.name}: the API has no entity set "${entitySet}" (table "${table}").`);
     return properties;
   }
 
@@ -277,7 +210,7 @@ export class BusinessCentralConnector implements Connector {
   }
 
   async describeTable(table: string): Promise<string[]> {
-    const configured = this.settings(table).fields;
+    const configured = this.table(table).fields;
     if (configured) return unique([ID_FIELD, MODIFIED_FIELD, ...configured]);
     return (await this.properties(table)).map((p) => p.name);
   }
@@ -310,7 +243,7 @@ export class BusinessCentralConnector implements Connector {
     const results: BatchOperationResult[] = [];
     // One batch after the other: a batch already holds up to 100 writes, and the
     // engine runs several batches of records at once.
-    for (const part of chunked(operations, this.batchSize)) {
+    for (const part of chunk(operations, this.settings.batchSize)) {
       const ops: BatchOperation[] = part.map((op, i) => ({ ...op, id: String(i + 1) }));
       const response = await this.http.send({ method: 'POST', url: '$batch', headers: { 'Content-Type': 'application/json' }, body: batchBody(ops) });
       if (response.status !== 200) throw this.failure('POST', '$batch', response);
@@ -332,7 +265,7 @@ export class BusinessCentralConnector implements Connector {
 
   /** The result of a write from the record BC answered with; null when the answer carried none. */
   private writeResult(body: unknown): WriteResult | null {
-    if (!isRow(body) || typeof body[ID_FIELD] !== 'string' || typeof body[MODIFIED_FIELD] !== 'string') return null;
+    if (!isObject(body) || typeof body[ID_FIELD] !== 'string' || typeof body[MODIFIED_FIELD] !== 'string') return null;
     const record = this.toRecord(body);
     return { ok: true, id: record.id, modifiedOn: record.modifiedOn, ...(record.version ? { version: record.version } : {}) };
   }
@@ -352,12 +285,12 @@ export class BusinessCentralConnector implements Connector {
 
   /** Records by number, in one query per chunk of numbers: the look-up behind idempotent creates. */
   private async findByNumbers(table: string, numbers: readonly string[], fields: readonly string[]): Promise<Map<string, SourceRecord>> {
-    const { numberField } = this.settings(table);
+    const { numberField } = this.table(table);
     const found = new Map<string, SourceRecord>();
     if (numbers.length === 0) return found;
     const select = selectList([numberField, ...fields]);
-    await Promise.all(chunkLiterals(unique(numbers).map(stringLiteral)).map((chunk) =>
-      this.eachPage(this.collection(table) + queryString({ $filter: anyOf(numberField, chunk), $select: select }), (rows) => {
+    await Promise.all(chunkLiterals(unique(numbers).map(stringLiteral)).map((literals) =>
+      this.eachPage(this.collection(table) + queryString({ $filter: anyOf(numberField, literals), $select: select }), (rows) => {
         for (const row of rows) found.set(String(row[numberField]), this.toRecord(row));
       }),
     ));
@@ -365,10 +298,10 @@ export class BusinessCentralConnector implements Connector {
   }
 
   private numberOf(table: string, record: CreateRecord): string {
-    const given = record.values[this.settings(table).numberField];
+    const given = record.values[this.table(table).numberField];
     // A mapping that writes the number itself keys the create on it (it is BC's primary key).
     if (typeof given === 'string' && given.trim() !== '') return given.trim().toUpperCase().slice(0, NUMBER_LENGTH);
-    return recordNumberFor(record.key, this.numberPrefix);
+    return recordNumberFor(record.key, this.settings.numberPrefix);
   }
 
   /**
@@ -379,7 +312,7 @@ export class BusinessCentralConnector implements Connector {
    */
   async createMany(table: string, records: CreateRecord[]): Promise<WriteResult[]> {
     if (records.length === 0) return [];
-    const { numberField } = this.settings(table);
+    const { numberField } = this.table(table);
     const numbers = records.map((r) => this.numberOf(table, r));
     const values = await Promise.all(records.map((r) => this.writeValues(table, r.values)));
     const fields = unique(values.flatMap((v) => Object.keys(v))).filter((f) => f !== numberField);
@@ -504,7 +437,7 @@ export class BusinessCentralConnector implements Connector {
       return false;
     };
     const narrowing = request.conditions
-      .filter((c) => c.caseSensitive || this.caseInsensitive)
+      .filter((c) => c.caseSensitive || this.settings.caseInsensitiveTextFilters)
       .sort((a, b) => a.values.length - b.values.length)[0];
     const where = (extra?: string): string | undefined => {
       const parts = [...(base.kind === 'where' ? [base.text] : []), ...(extra ? [extra] : [])];
@@ -513,9 +446,9 @@ export class BusinessCentralConnector implements Connector {
     if (!narrowing) {
       await this.eachPage(this.collection(request.table) + queryString({ $filter: where(), $select: select }), collect);
     } else {
-      for (const chunk of chunkLiterals(narrowing.values.map(stringLiteral))) {
+      for (const literals of chunkLiterals(narrowing.values.map(stringLiteral))) {
         let done = false;
-        await this.eachPage(this.collection(request.table) + queryString({ $filter: where(anyOf(narrowing.field, chunk)), $select: select }), (rows) => (done = collect(rows)));
+        await this.eachPage(this.collection(request.table) + queryString({ $filter: where(anyOf(narrowing.field, literals)), $select: select }), (rows) => (done = collect(rows)));
         if (done) break;
       }
     }

@@ -17,32 +17,29 @@
  */
 import { filterValueProblem } from '../../common/filter-grammar';
 import type { FilterCondition, Scalar } from '../../common/types';
+import { ConnectorError } from '../connector-error';
+import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
 
 /** A query the connector refuses to build (a field name or value that is not what it claims to be). */
-export class ODataQueryError extends Error {
+export class ODataQueryError extends ConnectorError {
   override readonly name = 'ODataQueryError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 /** The field every BC API entity carries: when it was last modified (ms precision, UTC). */
 export const MODIFIED_FIELD = 'lastModifiedDateTime';
 export const ID_FIELD = 'id';
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** OData's limit on an identifier's length. */
+const MAX_FIELD_NAME_LENGTH = 128;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-export function isGuid(value: string): boolean {
-  return GUID.test(value);
-}
 
 /** A property name, checked: an OData identifier and nothing else. */
 export function fieldName(name: string): string {
-  if (!IDENTIFIER.test(name)) throw new ODataQueryError(`"${name}" is not a valid Business Central field name.`);
+  if (!isIdentifier(name) || name.length > MAX_FIELD_NAME_LENGTH) throw new ODataQueryError(`"${name}" is not a valid Business Central field name.`);
   return name;
-}
-
-export function stringLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 /** A GUID literal (unquoted in OData v4); refuses anything that is not a GUID. */

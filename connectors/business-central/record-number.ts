@@ -22,6 +22,7 @@
  * upper-case letters and digits, as BC stores Code fields.
  */
 import { createHash } from 'node:crypto';
+import { ConnectorError } from '../connector-error';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 /** Code[20]: the length of "No." in the Customer, Vendor, Item and Contact tables. */
@@ -29,8 +30,11 @@ export const NUMBER_LENGTH = 20;
 export const DEFAULT_NUMBER_PREFIX = 'CS';
 const PREFIX = /^[A-Z0-9-]{0,10}$/;
 
-export class NumberPrefixError extends Error {
+export class NumberPrefixError extends ConnectorError {
   override readonly name = 'NumberPrefixError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 export function base32(bytes: Uint8Array): string {

@@ -4,6 +4,7 @@
  * back into one result per request, changesets flattened in order.
  * Lines end with CRLF on the way out; either CRLF or LF is accepted back.
  */
+import { ConnectorError } from '../connector-error';
 
 export interface BatchRequestPart {
   method: 'GET' | 'PATCH' | 'POST' | 'DELETE';
@@ -24,8 +25,12 @@ export interface BatchResponsePart {
 /** Dataverse's limit on requests in one $batch. */
 export const MAX_BATCH_REQUESTS = 1000;
 
-export class BatchFormatError extends Error {
+/** A $batch body that cannot be written safely, or an answer that is not a multipart batch response. */
+export class BatchFormatError extends ConnectorError {
   override readonly name = 'BatchFormatError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 const CRLF = '\r\n';

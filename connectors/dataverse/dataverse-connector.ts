@@ -15,7 +15,9 @@ import {
   type Connector, type CreateRecord, type KeyColumns, type FindCandidatesRequest, type GetManyRequest, type ReadChangedRequest, type RecordKey,
   type RecordWriteError, type ScanKeysRequest, type SourceRecord, type UpdateRecord, type WriteResult,
 } from '../connector';
+import { ConnectorError, refusalKind } from '../connector-error';
 import type { FilterCondition } from '../../common/types';
+import { chunk, isObject } from '../../common/collections';
 import { redact } from '../../support/redact';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../http/http-client';
 import { AuthenticationError, ClientCredentialsTokenProvider, type TokenProvider } from '../http/token-client';
@@ -24,8 +26,9 @@ import { retryAfterMs } from '../http/retry-after';
 import { boundaryOf, buildBatchBody, parseBatchResponse, type BatchRequestPart, type BatchResponsePart } from './batch';
 import {
   FilterBuilder, afterClause, assertIdentifier, attributeKindOf, chunkByBudget, collectionUrl, conditionClause, encodeQueryValue,
-  encodedMemberLength, isGuid, listClause, quoteString, sinceClause, throughClause, type AttributeKind,
+  encodedMemberLength, listClause, sinceClause, throughClause, type AttributeKind,
 } from './odata-query';
+import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
 import { resolveDataverseOptions, type DataverseConnectorOptions, type DataverseTableOptions, type ResolvedDataverseOptions } from './options';
 
 /** Every Dataverse table has it; Dataverse reports it in whole seconds, UTC. */
@@ -37,21 +40,12 @@ const DEFAULT_PART_RETRY_MS = 5000;
 type ODataRow = Record<string, unknown>;
 
 /** A request the service refused as a whole (not one record of a batch). */
-export class DataverseRequestError extends Error {
+export class DataverseRequestError extends ConnectorError {
   override readonly name = 'DataverseRequestError';
-  constructor(message: string, readonly status: number, readonly code?: string) {
-    super(message);
+  declare readonly status: number;
+  constructor(message: string, status: number, serviceCode?: string) {
+    super(message, { kind: refusalKind(status), status, serviceCode });
   }
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parseJson(text: string): unknown {
@@ -104,7 +98,7 @@ export class DataverseConnector implements Connector {
       return await this.http.send(request);
     } catch (error) {
       // The token provider's message names the client but never the secret; say which connector failed.
-      if (error instanceof AuthenticationError) throw new AuthenticationError(redact(`${this.name}: ${error.message}`));
+      if (error instanceof AuthenticationError) throw new AuthenticationError(redact(`${this.name}: ${error.message}`), error.status);
       throw error;
     }
   }
@@ -119,7 +113,7 @@ export class DataverseConnector implements Connector {
     let cached = this.attributeCache.get(table);
     if (!cached) {
       cached = (async () => {
-        const url = `EntityDefinitions(LogicalName=${quoteString(assertIdentifier(table, 'table'))})/Attributes?$select=LogicalName,AttributeType`;
+        const url = `EntityDefinitions(LogicalName=${stringLiteral(assertIdentifier(table, 'table'))})/Attributes?$select=LogicalName,AttributeType`;
         const response = await this.send({ method: 'GET', url });
         if (response.status !== 200) throw this.refused(`reading the attributes of ${table}`, response);
         const body = parseJson(response.text);
@@ -403,7 +397,7 @@ export class DataverseConnector implements Connector {
   }
 
   private badValues(values: Record<string, unknown>): string | null {
-    const bad = Object.keys(values).find((k) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k));
+    const bad = Object.keys(values).find((k) => !isIdentifier(k));
     return bad === undefined ? null : `${JSON.stringify(bad)} is not an attribute name`;
   }
 

@@ -11,6 +11,8 @@
  */
 import { filterValueProblem } from '../../common/filter-grammar';
 import type { FilterCondition, Scalar } from '../../common/types';
+import { ConnectorError } from '../connector-error';
+import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
 
 /** How a literal for an attribute is written; derived from the attribute's metadata type. */
 export type AttributeKind = 'string' | 'guid' | 'datetime' | 'number' | 'boolean' | 'other';
@@ -34,29 +36,21 @@ export function attributeKindOf(attributeType: string): AttributeKind {
 }
 
 /** A query that cannot be written safely: a bad name, or a value of the wrong shape for its attribute. */
-export class InvalidQueryError extends Error {
+export class InvalidQueryError extends ConnectorError {
   override readonly name = 'InvalidQueryError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** UTC timestamps only: Dataverse reports modifiedon in UTC, and the engine's clock values are UTC. */
 const UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d{1,7})?Z$/;
 const DATE_OR_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
-export function isGuid(value: string): boolean {
-  return GUID.test(value);
-}
-
 export function assertIdentifier(name: string, what = 'attribute'): string {
-  if (!IDENTIFIER.test(name)) throw new InvalidQueryError(`${what} name ${JSON.stringify(name)} is not a Dataverse logical name`);
+  if (!isIdentifier(name)) throw new InvalidQueryError(`${what} name ${JSON.stringify(name)} is not a Dataverse logical name`);
   return name;
-}
-
-/** A string literal: quotes doubled, the only escape OData has inside '...'. */
-export function quoteString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
 }
 
 export function guidLiteral(value: string): string {
@@ -89,9 +83,9 @@ export function literal(value: Scalar, kind: AttributeKind, field: string): stri
       if (value === 'true' || value === 'false') return value;
       throw wrong();
     case 'string':
-      return quoteString(String(value));
+      return stringLiteral(String(value));
     default:
-      if (typeof value === 'string') return quoteString(value);
+      if (typeof value === 'string') return stringLiteral(value);
       if (typeof value === 'number' && !Number.isFinite(value)) throw wrong();
       return String(value);
   }
@@ -171,8 +165,8 @@ export function conditionClause(condition: FilterCondition, kind: AttributeKind,
       const clause = listClause(condition.op === 'in' ? 'In' : 'NotIn', field, values.map(String), builder);
       return condition.op === 'in' ? clause : `${clause} or ${field} eq null`;
     }
-    case 'contains': return `contains(${field},${quoteString(likeText(String(single)))})`;
-    case 'startsWith': return `startswith(${field},${quoteString(likeText(String(single)))})`;
+    case 'contains': return `contains(${field},${stringLiteral(likeText(String(single)))})`;
+    case 'startsWith': return `startswith(${field},${stringLiteral(likeText(String(single)))})`;
     case 'isNull': return `${field} eq null`;
     case 'isNotNull': return `${field} ne null`;
     default: {
@@ -184,7 +178,7 @@ export function conditionClause(condition: FilterCondition, kind: AttributeKind,
 
 /** Dataverse's In/NotIn query function; the values travel as a JSON array alias. */
 export function listClause(fn: 'In' | 'NotIn', field: string, values: readonly string[], builder: FilterBuilder): string {
-  return `Microsoft.Dynamics.CRM.${fn}(PropertyName=${quoteString(assertIdentifier(field))},PropertyValues=${builder.list(values)})`;
+  return `Microsoft.Dynamics.CRM.${fn}(PropertyName=${stringLiteral(assertIdentifier(field))},PropertyValues=${builder.list(values)})`;
 }
 
 /**

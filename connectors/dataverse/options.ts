@@ -3,7 +3,12 @@
  * mappings and workflow inputs name a system and a table, never a URL or a
  * secret, so credentials never reach Temporal's history.
  */
+import { z } from 'zod';
+import { definedOnly } from '../../common/collections';
 import { isLoopbackHost } from '../../common/loopback';
+import { ConnectorError } from '../connector-error';
+import type { ConnectorCredentials } from '../http/token-client';
+import { isIdentifier } from '../odata/literals';
 
 /** One Dataverse table (entity) a mapping may name by its logical name, e.g. "account". */
 export interface DataverseTableOptions {
@@ -15,12 +20,15 @@ export interface DataverseTableOptions {
   columns?: string[];
 }
 
+/** A table's options as a systems file gives them; resolveDataverseOptions checks the names further. */
+export const dataverseTableSchema = z.strictObject({
+  entitySet: z.string().min(1),
+  idAttribute: z.string().min(1),
+  columns: z.array(z.string()).optional(),
+}) satisfies z.ZodType<DataverseTableOptions>;
+
 /** OAuth 2.0 client credentials of an application user (Microsoft Entra ID v2 endpoint). */
-export interface DataverseCredentials {
-  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (see entraTokenUrl). */
-  tokenUrl: string;
-  clientId: string;
-  clientSecret: string;
+export interface DataverseCredentials extends ConnectorCredentials {
   /** @default `${environmentUrl}/.default` */
   scope?: string;
 }
@@ -61,8 +69,11 @@ export const DATAVERSE_DEFAULTS = {
   timeoutMs: 120_000,
 } as const;
 
-export class DataverseConfigurationError extends Error {
+export class DataverseConfigurationError extends ConnectorError {
   override readonly name = 'DataverseConfigurationError';
+  constructor(message: string) {
+    super(message, { kind: 'permanent' });
+  }
 }
 
 export interface ResolvedDataverseOptions {
@@ -79,8 +90,6 @@ export interface ResolvedDataverseOptions {
   timeoutMs: number;
   tables: Record<string, DataverseTableOptions>;
 }
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function intWithin(label: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -112,11 +121,11 @@ export function resolveDataverseOptions(options: DataverseConnectorOptions): Res
   if (Object.keys(tables).length === 0) throw new DataverseConfigurationError(`${label}: tables must name at least one table`);
   for (const [table, config] of Object.entries(tables)) {
     const where = `${label}: tables.${table}`;
-    if (!NAME.test(table)) throw new DataverseConfigurationError(`${where}: the key must be the table's logical name`);
-    if (!NAME.test(config.entitySet ?? '')) throw new DataverseConfigurationError(`${where}.entitySet must be an entity set name such as "accounts"`);
-    if (!NAME.test(config.idAttribute ?? '')) throw new DataverseConfigurationError(`${where}.idAttribute must be an attribute name such as "accountid"`);
+    if (!isIdentifier(table)) throw new DataverseConfigurationError(`${where}: the key must be the table's logical name`);
+    if (!isIdentifier(config.entitySet ?? '')) throw new DataverseConfigurationError(`${where}.entitySet must be an entity set name such as "accounts"`);
+    if (!isIdentifier(config.idAttribute ?? '')) throw new DataverseConfigurationError(`${where}.idAttribute must be an attribute name such as "accountid"`);
     for (const column of config.columns ?? []) {
-      if (!NAME.test(column)) throw new DataverseConfigurationError(`${where}.columns: ${JSON.stringify(column)} is not an attribute name`);
+      if (!isIdentifier(column)) throw new DataverseConfigurationError(`${where}.columns: ${JSON.stringify(column)} is not an attribute name`);
     }
   }
   const { credentials } = options;
@@ -136,9 +145,4 @@ export function resolveDataverseOptions(options: DataverseConnectorOptions): Res
     timeoutMs: intWithin(`${label}: timeoutMs`, merged.timeoutMs, 1, 3_600_000),
     tables,
   };
-}
-
-/** Options given as undefined must not override a default. */
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

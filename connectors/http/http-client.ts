@@ -4,13 +4,15 @@
  * into what activities understand. A 429 (or a 503 with Retry-After) becomes a
  * ThrottledError carrying the delay the service asked for; 5xx, timeouts and
  * dropped connections become TransientHttpError (the activity retries with
- * backoff). Every other status is returned for the connector to map per record.
+ * backoff), a 401 or 403 despite a fresh token an AccessDeniedError. Every
+ * other status is returned for the connector to map per record.
  * The token goes only to the configured origin: a URL elsewhere (an
  * @odata.nextLink naming another host, scheme or port) is refused before
  * anything is sent.
  */
 import pLimit from 'p-limit';
 import { ThrottledError } from '../connector';
+import { ConnectorError } from '../connector-error';
 import { redact } from '../../support/redact';
 import { retryAfterMs } from './retry-after';
 import { parseODataError } from './odata-error';
@@ -49,10 +51,22 @@ export interface HttpRequest {
 }
 
 /** A failure worth retrying later: 5xx, a timeout, a dropped connection. */
-export class TransientHttpError extends Error {
+export class TransientHttpError extends ConnectorError {
   override readonly name = 'TransientHttpError';
-  constructor(message: string, readonly status?: number) {
-    super(message);
+  constructor(message: string, status?: number) {
+    super(message, { kind: 'transient', status });
+  }
+}
+
+/**
+ * The service refused a request with 401 or 403 although the token is fresh:
+ * the application user lacks a permission. Left to the retry policy (unlike a
+ * refused client secret, an AuthenticationError).
+ */
+export class AccessDeniedError extends ConnectorError {
+  override readonly name = 'AccessDeniedError';
+  constructor(message: string, status: number, serviceCode?: string) {
+    super(message, { kind: 'permanent', status, serviceCode });
   }
 }
 
@@ -121,7 +135,7 @@ export class HttpClient {
     const delay = retryAfterMs(response.headers.get('retry-after'));
     if (response.status === 429 || (response.status === 503 && delay !== null)) {
       const { message } = parseODataError(response.status, text);
-      if (delay !== null) throw new ThrottledError(`${this.options.name} throttled the request (${redact(message)}); retry after ${delay} ms`, delay);
+      if (delay !== null) throw new ThrottledError(`${this.options.name} throttled the request (${redact(message)}); retry after ${delay} ms`, delay, response.status);
       throw new TransientHttpError(`${this.options.name} throttled the request (${redact(message)})`, response.status);
     }
     if (response.status >= 500 || response.status === 408) {
@@ -129,8 +143,8 @@ export class HttpClient {
       throw new TransientHttpError(redact(`${this.options.name}: HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`), response.status);
     }
     if (response.status === 401 || response.status === 403) {
-      const { message } = parseODataError(response.status, text);
-      throw new Error(redact(`${this.options.name}: HTTP ${response.status}: ${message}`));
+      const { code, message } = parseODataError(response.status, text);
+      throw new AccessDeniedError(redact(`${this.options.name}: HTTP ${response.status}: ${message}`), response.status, code);
     }
     return { status: response.status, headers: response.headers, text };
   }

@@ -7,16 +7,23 @@
  * on through a redirect, and a request that gets no answer times out.
  */
 import { redact, registerSecret } from '../../support/redact';
+import { ConnectorError } from '../connector-error';
 import { fetchErrorText, TransientHttpError } from './http-client';
 import { requireCredentialSafeUrl, UntrustedUrlError } from './url-policy';
 
 export interface ClientCredentials {
-  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token */
+  /** e.g. https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token (see entraTokenUrl). */
   tokenUrl: string;
   clientId: string;
+  /** Stays in the worker process; registered for redaction. */
   clientSecret: string;
   /** e.g. https://org.crm.dynamics.com/.default */
   scope: string;
+}
+
+/** Client credentials as a connector's options take them: each service has its own default scope. */
+export interface ConnectorCredentials extends Omit<ClientCredentials, 'scope'> {
+  scope?: string;
 }
 
 export interface TokenProvider {
@@ -25,8 +32,11 @@ export interface TokenProvider {
 }
 
 /** Raised when the token endpoint refuses the credentials: retrying will not help. */
-export class AuthenticationError extends Error {
+export class AuthenticationError extends ConnectorError {
   override readonly name = 'AuthenticationError';
+  constructor(message: string, status?: number) {
+    super(message, { kind: 'auth', status });
+  }
 }
 
 export function entraTokenUrl(tenantId: string): string {
@@ -110,7 +120,7 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
       const reason = typeof json.error === 'string' ? `${json.error}${typeof json.error_description === 'string' ? `: ${json.error_description.split('\n')[0]}` : ''}` : `HTTP ${response.status}`;
       const message = `token request for client ${this.credentials.clientId} failed (${reason})`;
       // 4xx: the credentials or scope are wrong. 5xx: the identity service is having trouble; retry.
-      if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new AuthenticationError(message);
+      if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new AuthenticationError(message, response.status);
       throw new Error(message);
     }
     registerSecret(json.access_token);

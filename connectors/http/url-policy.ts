@@ -6,13 +6,18 @@
  */
 import { isLoopbackHost } from '../../common/loopback';
 import { redact } from '../../support/redact';
+import { ConnectorError } from '../connector-error';
 
 /**
  * A credential would go somewhere it must not: a URL outside the configured
- * origin, or a plain-http one to another machine. No retry can fix it.
+ * origin, or a plain-http one to another machine. No retry can fix it: like
+ * refused credentials, it stops the run at once (kind 'auth').
  */
-export class UntrustedUrlError extends Error {
+export class UntrustedUrlError extends ConnectorError {
   override readonly name = 'UntrustedUrlError';
+  constructor(message: string) {
+    super(message, { kind: 'auth' });
+  }
 }
 
 /** `url` parsed, or an UntrustedUrlError naming `setting` and the URL's scheme and host. */

@@ -12,11 +12,15 @@ import {
 } from '../../connectors/business-central/odata-query';
 import { canonicalModifiedOn, compareKeys, firstInOrder, hasEnough, withinBounds } from '../../connectors/business-central/keyset';
 import { batchBody, classifyOperation, parseBatchResponse, type BatchOperation } from '../../connectors/business-central/batch';
-import { base32, recordNumberFor } from '../../connectors/business-central/record-number';
+import { base32, NumberPrefixError, recordNumberFor } from '../../connectors/business-central/record-number';
+import {
+  BUSINESS_CENTRAL_DEFAULTS, defaultApiUrl, resolveBusinessCentralOptions, resolveBusinessCentralTable,
+} from '../../connectors/business-central/options';
+import { UntrustedUrlError } from '../../connectors/http/url-policy';
 import { parseMetadata } from '../../connectors/business-central/metadata';
-import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../emulators/business-central/bc-emulator';
-import { metadataXml } from '../emulators/business-central/entities';
-import { crossFieldOr, parseFilter, sqlGuidKey } from '../emulators/business-central/odata-filter';
+import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../../emulators/business-central/bc-emulator';
+import { metadataXml } from '../../emulators/business-central/entities';
+import { crossFieldOr, parseFilter, sqlGuidKey } from '../../emulators/business-central/odata-filter';
 
 describe('OData query text', () => {
   test('values are literals, whatever they contain', () => {
@@ -170,6 +174,28 @@ describe('record numbers for idempotent creates', () => {
     expect(recordNumberFor(key, 'SYNC-')).toMatch(/^SYNC-[A-Z2-7]{15}$/);
     expect(() => recordNumberFor(key, 'lower')).toThrow(/prefix/);
     expect(() => recordNumberFor(key, 'ELEVENCHARS')).toThrow(/prefix/);
+  });
+});
+
+describe('options', () => {
+  const base: BusinessCentralConnectorOptions = {
+    name: 'bc', tenantId: 'contoso', environment: 'production', companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21',
+    credentials: { tokenUrl: 'https://login.example/token', clientId: 'app', clientSecret: 'secret' },
+  };
+
+  test('defaults merged once; page and batch sizes held within bounds', () => {
+    const resolved = resolveBusinessCentralOptions(base);
+    expect(resolved).toMatchObject({ ...BUSINESS_CENTRAL_DEFAULTS, apiUrl: defaultApiUrl('contoso', 'production'), tables: {} });
+    expect(resolveBusinessCentralOptions({ ...base, pageSize: 0, batchSize: 500, maxConcurrency: undefined })).toMatchObject({ pageSize: 1, batchSize: 100, maxConcurrency: 5 });
+    expect(resolveBusinessCentralTable({ contacts: { entitySet: 'contacts', numberField: 'no' } }, 'contacts')).toEqual({ entitySet: 'contacts', numberField: 'no', fields: undefined });
+    expect(resolveBusinessCentralTable({}, 'customers')).toEqual({ entitySet: 'customers', numberField: 'number', fields: undefined });
+  });
+
+  test('a company id that is not a GUID, a bad number prefix and an http API URL elsewhere are refused', () => {
+    expect(() => resolveBusinessCentralOptions({ ...base, companyId: 'CRONUS' })).toThrow(ODataQueryError);
+    expect(() => resolveBusinessCentralOptions({ ...base, numberPrefix: 'lower' })).toThrow(NumberPrefixError);
+    expect(() => resolveBusinessCentralOptions({ ...base, apiUrl: 'http://bc.example/api/v2.0' })).toThrow(UntrustedUrlError);
+    expect(() => resolveBusinessCentralTable({ customers: { entitySet: 'customers or 1' } }, 'customers')).toThrow(ODataQueryError);
   });
 });
 

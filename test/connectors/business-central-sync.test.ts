@@ -13,7 +13,7 @@ import type { Store } from '../../store/store';
 import { sqliteDialect } from '../helpers/stores';
 import { tick } from '../helpers/systems';
 import { connectTestTemporal, withWorker, type TestTemporal, type WorkerHarness } from '../helpers/temporal';
-import { startBusinessCentralEmulator, type BusinessCentralEmulator, type BusinessCentralEmulatorOptions } from '../emulators/business-central/bc-emulator';
+import { startBusinessCentralEmulator, type BusinessCentralEmulator, type BusinessCentralEmulatorOptions } from '../../emulators/business-central/bc-emulator';
 
 const FAST_RETRY = { maximumAttempts: 3, initialIntervalMs: 50 };
 const MAPPING = 'BC_CUSTOMER';

@@ -4,8 +4,8 @@ import { DataverseConnector, type DataverseConnectorOptions } from '../../connec
 import { ThrottledError, type SourceRecord } from '../../connectors/connector';
 import { TransientHttpError } from '../../connectors/http/http-client';
 import { AuthenticationError } from '../../connectors/http/token-client';
-import { startDataverseEmulator, type DataverseEmulator, type DataverseEmulatorOptions, type Row } from '../emulators/dataverse/dataverse-emulator';
-import { compareGuids } from '../emulators/dataverse/odata-filter';
+import { startDataverseEmulator, type DataverseEmulator, type DataverseEmulatorOptions, type Row } from '../../emulators/dataverse/dataverse-emulator';
+import { compareGuids } from '../../emulators/dataverse/odata-filter';
 import { parseBatchResponse } from '../../connectors/dataverse/batch';
 
 const COLUMNS = ['name', 'emailaddress1', 'telephone1', 'address1_city'];

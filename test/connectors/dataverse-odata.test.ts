@@ -1,18 +1,19 @@
 /** Pure parts of the Dataverse connector: OData literals, filters, keyset bounds, URL chunking, $batch bodies. */
 import {
   FilterBuilder, InvalidQueryError, afterClause, chunkByBudget, collectionUrl, conditionClause, encodeQueryValue, encodedMemberLength,
-  likeText, literal, quoteString, sinceClause, throughClause,
+  likeText, literal, sinceClause, throughClause,
 } from '../../connectors/dataverse/odata-query';
+import { stringLiteral } from '../../connectors/odata/literals';
 import { BatchFormatError, boundaryOf, buildBatchBody, parseBatchResponse } from '../../connectors/dataverse/batch';
 import { resolveDataverseOptions, DataverseConfigurationError, type DataverseConnectorOptions } from '../../connectors/dataverse/options';
-import { parseFilter, evaluate, compareGuids, type AttributeType } from '../emulators/dataverse/odata-filter';
+import { parseFilter, evaluate, compareGuids, type AttributeType } from '../../emulators/dataverse/odata-filter';
 import type { FilterCondition } from '../../common/types';
 
 const G1 = '0a1b2c3d-0000-4000-8000-00000000000a';
 
 describe('literals', () => {
   test('strings double their single quotes and stay one literal', () => {
-    expect(quoteString("O'Brian")).toBe("'O''Brian'");
+    expect(stringLiteral("O'Brian")).toBe("'O''Brian'");
     const hostile = "x' or name ne 'y";
     expect(literal(hostile, 'string', 'name')).toBe("'x'' or name ne ''y'");
     // The emulator's own parser reads it back as one comparison with the whole text as its value.

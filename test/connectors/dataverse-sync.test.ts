@@ -15,7 +15,7 @@ import { MESSAGES } from '../../domain/sync-decision';
 import { sqliteConfig } from '../../store/database-url';
 import type { Store } from '../../store/store';
 import { createCustomerTable } from '../../worker/demo/demo-data';
-import { startDataverseEmulator, type DataverseEmulator, type Row } from '../emulators/dataverse/dataverse-emulator';
+import { startDataverseEmulator, type DataverseEmulator, type Row } from '../../emulators/dataverse/dataverse-emulator';
 import { sqliteDialect } from '../helpers/stores';
 import { customer, testMapping, tick } from '../helpers/systems';
 import { connectTestTemporal, withWorker, type TestTemporal, type WorkerHarness } from '../helpers/temporal';

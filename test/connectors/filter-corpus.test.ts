@@ -19,8 +19,8 @@ import { BusinessCentralConnector } from '../../connectors/business-central';
 import { filterSchema } from '../../common/inputs';
 import { sqliteConfig } from '../../store/database-url';
 import { POSTGRES_URL, postgresAvailable } from '../helpers/stores';
-import { startDataverseEmulator, type DataverseEmulator } from '../emulators/dataverse/dataverse-emulator';
-import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../emulators/business-central/bc-emulator';
+import { startDataverseEmulator, type DataverseEmulator } from '../../emulators/dataverse/dataverse-emulator';
+import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../../emulators/business-central/bc-emulator';
 
 type Label = 'R1' | 'R2' | 'R3' | 'R4' | 'R5' | 'R6';
 interface Row { label: Label; name: string; city: string | null; score: number; active: boolean }

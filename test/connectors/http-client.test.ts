@@ -10,7 +10,7 @@ import { HttpClient, TransientHttpError } from '../../connectors/http/http-clien
 import { ClientCredentialsTokenProvider, type TokenProvider } from '../../connectors/http/token-client';
 import { isPermanentConfigurationError, isTransientError } from '../../connectors/transient';
 import { DataverseConnector } from '../../connectors/dataverse';
-import { startDataverseEmulator } from '../emulators/dataverse/dataverse-emulator';
+import { startDataverseEmulator } from '../../emulators/dataverse/dataverse-emulator';
 
 interface Sent { url: string; authorization: string | null }
 

@@ -7,7 +7,7 @@
  * sides must end with every record coupled once, no duplicates, no error rows.
  */
 import type { Store } from '../../store/store';
-import type { Fault } from '../emulators/common/emulator-server';
+import type { Fault } from '../../emulators/common/emulator-server';
 import { emulatedMapping, startEmulatedSystems, type EmulatedSystems } from '../../worker/demo/emulated-systems';
 import { sqliteDialect } from '../helpers/stores';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';

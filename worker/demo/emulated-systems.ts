@@ -11,8 +11,8 @@ import type { Connector } from '../../connectors/connector';
 import { BusinessCentralConnector } from '../../connectors/business-central';
 import { DataverseConnector } from '../../connectors/dataverse';
 import type { MappingDefinition } from '../../domain/mapping';
-import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../../test/emulators/business-central/bc-emulator';
-import { startDataverseEmulator, type DataverseEmulator } from '../../test/emulators/dataverse/dataverse-emulator';
+import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../../emulators/business-central/bc-emulator';
+import { startDataverseEmulator, type DataverseEmulator } from '../../emulators/dataverse/dataverse-emulator';
 import { DEMO_MAPPING_NAME, demoRows } from './demo-data';
 
 export const BC_SYSTEM = 'businessCentral';

@@ -28,7 +28,7 @@ import {
   ODataQueryError, GUID_PATTERN, checkFilter, compareByAttribute, compareGuids, compareRows, evaluate, parseFilter, typeFamily,
   type AttributeType, type FilterContext, type FilterNode,
 } from './odata-filter';
-import { BatchSyntaxError, buildBatchResponse, countOperations, multipartBoundary, parseBatchRequest, type BatchItem, type BatchOperation, type PartResponse } from './multipart';
+import { BatchSyntaxError, buildBatchResponse, countOperations, parseBatchRequest, type BatchItem, type BatchOperation, type PartResponse } from './multipart';
 
 export type { AttributeType } from './odata-filter';
 

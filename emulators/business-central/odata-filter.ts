@@ -5,19 +5,12 @@
  * Text compares ordinally (case-sensitive), as the connector assumes BC does;
  * GUIDs order the way SQL Server orders uniqueidentifier values, not as text.
  */
+import { comparisonHolds, isComparisonOp, type ComparisonOp, type Literal } from '../common/odata-comparison';
 
 export type EdmType = 'Edm.Guid' | 'Edm.String' | 'Edm.Decimal' | 'Edm.Int32' | 'Edm.Boolean' | 'Edm.DateTimeOffset' | 'Edm.Date';
 
-export type Literal =
-  | { type: 'string'; value: string }
-  | { type: 'number'; value: number }
-  | { type: 'boolean'; value: boolean }
-  | { type: 'null' }
-  | { type: 'guid'; value: string }
-  | { type: 'datetime'; value: string };
-
 export type FilterNode =
-  | { kind: 'compare'; field: string; op: 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le'; value: Literal }
+  | { kind: 'compare'; field: string; op: ComparisonOp; value: Literal }
   | { kind: 'function'; name: 'contains' | 'startswith' | 'endswith'; field: string; value: string }
   | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
   | { kind: 'not'; operand: FilterNode };
@@ -73,7 +66,6 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-const COMPARE_OPS = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const FUNCTIONS = new Set(['contains', 'startswith', 'endswith']);
 
 export function parseFilter(text: string): FilterNode {
@@ -120,8 +112,8 @@ export function parseFilter(text: string): FilterNode {
     if (t.kind !== 'word') throw new FilterError(`Expected a property in $filter, found "${t.text}".`);
     const op = take();
     if (op.text === 'in') throw new FilterError("The 'in' operator needs $schemaversion=2.1.");
-    if (!COMPARE_OPS.has(op.text)) throw new FilterError(`Unknown operator "${op.text}" in $filter.`);
-    return { kind: 'compare', field: t.text, op: op.text as 'eq', value: literalOf(take()) };
+    if (!isComparisonOp(op.text)) throw new FilterError(`Unknown operator "${op.text}" in $filter.`);
+    return { kind: 'compare', field: t.text, op: op.text, value: literalOf(take()) };
   };
   const andExpr = (): FilterNode => {
     let left = primary();
@@ -235,15 +227,7 @@ export function evaluate(node: FilterNode, record: Readonly<Record<string, unkno
         const same = type === 'Edm.Guid' ? String(actual).toLowerCase() === String(expected).toLowerCase() : actual === expected;
         return node.op === 'eq' ? same : !same;
       }
-      const c = compareValues(type, actual, expected);
-      switch (node.op) {
-        case 'eq': return c === 0;
-        case 'ne': return c !== 0;
-        case 'gt': return c > 0;
-        case 'ge': return c >= 0;
-        case 'lt': return c < 0;
-        case 'le': return c <= 0;
-      }
+      return comparisonHolds(node.op, compareValues(type, actual, expected));
     }
   }
 }

@@ -8,6 +8,7 @@
  * not as strings; a comparison with null is false except `eq null` / `ne null`.
  * Independent of the connector's query builder, so a wrong query fails here.
  */
+import { comparisonHolds, isComparisonOp, type ComparisonOp, type Literal } from '../common/odata-comparison';
 
 export type AttributeType = 'String' | 'Memo' | 'Uniqueidentifier' | 'DateTime' | 'Integer' | 'BigInt' | 'Decimal' | 'Double' | 'Money' | 'Picklist' | 'Boolean';
 
@@ -18,16 +19,6 @@ export class ODataQueryError extends Error {
     super(message);
   }
 }
-
-type Literal =
-  | { type: 'null' }
-  | { type: 'string'; value: string }
-  | { type: 'number'; value: number }
-  | { type: 'boolean'; value: boolean }
-  | { type: 'guid'; value: string }
-  | { type: 'datetime'; value: string };
-
-type ComparisonOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
 
 export type FilterNode =
   | { kind: 'and' | 'or'; left: FilterNode; right: FilterNode }
@@ -102,8 +93,6 @@ export function tokenize(text: string): Token[] {
   }
   return tokens;
 }
-
-const COMPARISONS = new Set<string>(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 
 /** Parses a $filter; `aliases` are the request's @name parameters (raw text). */
 export function parseFilter(text: string, aliases: ReadonlyMap<string, string> = new Map()): FilterNode {
@@ -219,9 +208,9 @@ export function parseFilter(text: string, aliases: ReadonlyMap<string, string> =
     if (token.t === 'name' && token.value.includes('.')) throw new ODataQueryError(`The function '${token.value}' is not supported by the emulator.`);
     const prop = property();
     const opToken = peek();
-    if (!opToken || opToken.t !== 'name' || !COMPARISONS.has(opToken.value)) return fail('comparison operator expected');
+    if (!opToken || opToken.t !== 'name' || !isComparisonOp(opToken.value)) return fail('comparison operator expected');
     pos++;
-    return { kind: 'compare', op: opToken.value as ComparisonOp, property: prop, value: literal() };
+    return { kind: 'compare', op: opToken.value, property: prop, value: literal() };
   };
   const unary = (): FilterNode => {
     if (isName('not')) {
@@ -429,15 +418,7 @@ export function evaluate(node: FilterNode, row: Readonly<Record<string, unknown>
       }
       if (stored === null) return false;
       const family = typeFamily(typeOf(ctx, node.property));
-      const c = compareComparable(rowComparable(row, node.property, family), cached(node, () => comparable(family, literal.value)));
-      switch (node.op) {
-        case 'eq': return c === 0;
-        case 'ne': return c !== 0;
-        case 'gt': return c > 0;
-        case 'ge': return c >= 0;
-        case 'lt': return c < 0;
-        case 'le': return c <= 0;
-      }
+      return comparisonHolds(node.op, compareComparable(rowComparable(row, node.property, family), cached(node, () => comparable(family, literal.value))));
     }
   }
 }

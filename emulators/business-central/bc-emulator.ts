@@ -29,6 +29,7 @@ import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import {
   odataError, startEmulatorServer, type EmulatorLimits, type EmulatorRequest, type EmulatorResponse, type FaultRule, type LogEntry,
 } from '../common/emulator-server';
+import { isObject } from '../../common/collections';
 import { ENTITIES, emptyValue, entityBySet, metadataXml, type EntityDefinition } from './entities';
 import { checkFilter, compareValues, crossFieldOr, evaluate, FilterError, parseFilter, type EdmType, type FilterNode } from './odata-filter';
 
@@ -139,10 +140,6 @@ function lowerHeaders(headers: Record<string, unknown>): Record<string, string> 
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') out[k.toLowerCase()] = v;
   return out;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export async function startBusinessCentralEmulator(options: BusinessCentralEmulatorOptions = {}): Promise<BusinessCentralEmulator> {
