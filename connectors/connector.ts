@@ -68,7 +68,8 @@ export interface RecordWriteError {
 }
 
 export type WriteResult =
-  | { ok: true; id: string; modifiedOn: string; version?: string }
+  /** `existed` (createMany only): the key named a record that was already there, so it was written over, not created. */
+  | { ok: true; id: string; modifiedOn: string; version?: string; existed?: boolean }
   | { ok: false; id: string | null; error: RecordWriteError };
 
 /** Conditions of one match-priority level: each field must equal one of the values (AND across fields). */

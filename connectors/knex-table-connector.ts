@@ -217,21 +217,28 @@ export class KnexTableConnector implements Connector {
     const modifiedOn = this.now();
     const rows = records.map((r) => ({ ...r.values, [idColumn]: r.key, [modifiedOnColumn]: modifiedOn }));
     const columnsPerRow = Math.max(...rows.map((r) => Object.keys(r).length));
+    const existed = new Set<string>();
+    const result = (key: string): WriteResult => ({ ok: true, id: key, modifiedOn, version: modifiedOn, existed: existed.has(key) });
     try {
       await this.knex.transaction(async (trx) => {
         for (const part of chunk(rows, rowsPerInsert(this.knex, columnsPerRow))) {
+          // Which keys name a record already there (a replay, or a record created again after an uncoupling).
+          const ids = part.map((r) => String(r[idColumn]));
+          for (const row of await trx(table).whereIn(idColumn, ids).select(idColumn)) existed.add(String((row as Record<string, unknown>)[idColumn]));
           await trx(table).insert(part).onConflict(idColumn).merge();
         }
       });
-      return records.map((r) => ({ ok: true, id: r.key, modifiedOn, version: modifiedOn }));
+      return records.map((r) => result(r.key));
     } catch (error) {
       if (isTransientDbError(error)) throw error;
       // One bad row fails the whole statement: find it, and write the others.
       const results: WriteResult[] = [];
+      existed.clear();
       for (const [i, row] of rows.entries()) {
         try {
+          if (await this.knex(table).where(idColumn, records[i].key).first(idColumn)) existed.add(records[i].key);
           await this.knex(table).insert(row).onConflict(idColumn).merge();
-          results.push({ ok: true, id: records[i].key, modifiedOn, version: modifiedOn });
+          results.push(result(records[i].key));
         } catch (rowError) {
           if (isTransientDbError(rowError)) throw rowError;
           results.push({ ok: false, id: null, error: this.toWriteError(rowError) });

@@ -16,7 +16,8 @@ export type SyncResult = 'Success' | 'Failure';
  * What a job did with a coupled record, stored with the coupling so a retry of
  * an attempt that wrote but never reported can count it exactly once.
  */
-export type CouplingAction = 'insert' | 'restore' | 'modify' | 'unchanged' | 'deferred' | 'fail' | 'matched' | 'created';
+/** 'found': match-based coupling's create named a record already there (created again after an uncoupling) and coupled it. */
+export type CouplingAction = 'insert' | 'restore' | 'modify' | 'unchanged' | 'deferred' | 'fail' | 'matched' | 'created' | 'found';
 
 /** A coupling: one local record tied to one integration record, with the sync state of each direction. */
 export interface Coupling {
@@ -84,7 +85,7 @@ export interface NewCoupling {
   /** Created by a pass (a sync create or restore): "<CouplingAction>@<batch>", and that direction's result is Success. */
   action?: string;
   /** Created by coupling (match, Set Up Coupling): 'matched' or 'created'. */
-  coupledAction?: 'matched' | 'created';
+  coupledAction?: 'matched' | 'created' | 'found';
   /** Directions that still have to synchronize the pair (never synced). */
   pending?: { toIntegration: boolean; fromIntegration: boolean };
   /** Match priority the pair was matched at. */

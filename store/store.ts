@@ -11,6 +11,9 @@ import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptio
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
+import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
+
+export type { CreationEntry, CreationOutcome } from './creation-ledger';
 import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './leases';
 
 export type { Lease } from './leases';
@@ -355,6 +358,16 @@ export class Store {
   /** The couplings a job made, counted exactly: those still there and those removed since. */
   async countCouplingsMadeBy(mappingName: string, jobId: string): Promise<number> {
     return countCouplingsMadeBy(this.knex, mappingName, jobId);
+  }
+
+  /** The creation ledger's entries for these creation keys. */
+  async creationsOf(mappingName: string, keys: readonly string[]): Promise<Map<string, CreationEntry>> {
+    return creationsOf(this.knex, this.maxParams, mappingName, keys);
+  }
+
+  /** Notes which batch creates (or created, or wrote over) the records these keys name. */
+  async noteCreations(mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
+    if (entries.length > 0) await noteCreations(this.knex, this.maxParams, mappingName, entries);
   }
 
   /** How many couplings a job removed, counted in the transactions that removed them. */

@@ -10,5 +10,6 @@ export const TABLES = {
   matchClaims: 'match_claims',
   passUncoupled: 'pass_uncoupled',
   couplingRemovals: 'coupling_removals',
+  creationLedger: 'creation_ledger',
   migrations: 'coupling_sync_migrations',
 } as const;

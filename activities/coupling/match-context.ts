@@ -19,6 +19,7 @@ import { connectorFor, loadMapping } from '../pass-loader';
 import { nonRetryable } from '../failure-policy';
 import { redact } from '../../support/redact';
 import { writeErrorMessage } from '../sync/failures';
+import { beginCreates } from '../creations';
 import type { LocalSelection } from '../../common/protocol';
 import { CANDIDATES_PER_RECORD, KEYSET_READ_LIMIT, MIN_CANDIDATE_LIMIT } from '../defaults';
 
@@ -200,7 +201,7 @@ export interface CreateOutcome {
  * repeat names the same record. A key whose record is already coupled (to
  * another local record, in any mapping) is never written over.
  */
-export async function createRecords(c: MatchContext, records: readonly SourceRecord[]): Promise<CreateOutcome> {
+export async function createRecords(c: MatchContext, records: readonly SourceRecord[], batchToken: string | undefined): Promise<CreateOutcome> {
   const outcome: CreateOutcome = { couplings: [], retryable: [], permanent: [] };
   if (records.length === 0 || !c.createPlan) return outcome;
   const plan = c.createPlan;
@@ -222,15 +223,20 @@ export async function createRecords(c: MatchContext, records: readonly SourceRec
       return false;
     }
   });
+  const account = await beginCreates(c.store, c.mapping.name, creatable.map(keyOf), batchToken);
   const results = await c.integration.createMany(
     c.mapping.integration.table,
     creatable.map((r) => ({ key: keyOf(r), values: mapValues(plan, r.values) })),
   );
+  await account.noteResults(results.flatMap((r, i) => (r.ok ? [{ key: keyOf(creatable[i]), existed: r.existed === true }] : [])));
   results.forEach((result, i) => {
     const record = creatable[i];
     if (result.ok) {
+      // A record the key named already (created again after an uncoupling) is coupled as found: not created, and not
+      // matched (so not synchronized after coupling, as a created one is not).
+      const coupledAction = account.fresh(keyOf(record), result.existed) ? 'created' : 'found';
       outcome.couplings.push({
-        localId: record.id, integrationId: result.id, lastSyncedLocalModifiedOn: record.modifiedOn, lastSyncedIntegrationModifiedOn: result.modifiedOn, coupledAction: 'created',
+        localId: record.id, integrationId: result.id, lastSyncedLocalModifiedOn: record.modifiedOn, lastSyncedIntegrationModifiedOn: result.modifiedOn, coupledAction,
       });
       return;
     }

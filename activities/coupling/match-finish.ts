@@ -109,17 +109,22 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
         await settle(refusals.map((r) => errorRow(c, r.localId, null, r.message, attempt)), { failed: refusals.length });
         const records = scope.records.filter((r) => !settled.has(r.id));
         if (c.createNew) {
-          const created = await createRecords(c, records);
+          // Stable across this batch's retries, as a sync batch's is.
+          const created = await createRecords(c, records, `${ctx.info.workflowExecution?.runId ?? ctx.info.workflowType}/${ctx.info.activityId}`);
           // Created from the local record: synced in that direction, as a sync's create would be.
           await store.insertCouplings(c.mapping, 'ToIntegrationTable', c.jobId, created.couplings);
-          const landed = new Set((await store.getCouplings(c.mapping.name, 'local', created.couplings.map((x) => x.localId)))
-            .filter((x) => x.coupledByJobId === c.jobId && x.coupledAction === 'created').map((x) => x.localId));
+          const ours = new Map(created.couplings.map((x) => [x.localId, x]));
+          const landedRows = (await store.getCouplings(c.mapping.name, 'local', created.couplings.map((x) => x.localId)))
+            .filter((x) => x.coupledByJobId === c.jobId && x.integrationId === ours.get(x.localId)?.integrationId && x.coupledAction === ours.get(x.localId)?.coupledAction);
+          const landed = new Set(landedRows.map((x) => x.localId));
+          // Records written over (the key named one already) are coupled, not inserted; the job's close recounts both from the couplings.
+          const fresh = landedRows.filter((x) => x.coupledAction === 'created').length;
           const lost = created.couplings.filter((x) => !landed.has(x.localId));
           const rows = [
             ...created.permanent.map((f) => errorRow(c, f.localId, null, `No matching record, and creating one failed: ${f.message}`, attempt)),
             ...lost.map((x) => errorRow(c, x.localId, x.integrationId, `The record created for local record ${x.localId} (${x.integrationId}) is coupled to another record; uncouple it and run again.`, attempt)),
           ];
-          progress.counters = addCounters(progress.counters, { inserted: landed.size, coupled: landed.size, unmatched: landed.size });
+          progress.counters = addCounters(progress.counters, { inserted: fresh, coupled: landed.size, unmatched: fresh });
           progress.settledLocalIds.push(...landed);
           if (landed.size > 0) await store.deleteUncoupledFailures(c.mapping.name, 'local', [...landed]);
           await rememberFailedCreates(c, created.permanent);

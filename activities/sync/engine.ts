@@ -20,6 +20,7 @@ import { creationKey } from '../../domain/record-key';
 import { directionState, otherDirection, type Coupling, type CouplingAction, type CouplingUpdate, type NewCoupling, type Store } from '../../store/store';
 
 import type { DecisionOptions } from '../../common/protocol';
+import { beginCreates } from '../creations';
 import { destinationIdOf, errorRow, recordFailures, sourceIdOf, stamp, writeErrorMessage, type RecordFailure, type RetryableFailure } from './failures';
 
 export interface EngineDeps {
@@ -298,11 +299,12 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     return false;
   });
   if (creatable.length > 0) {
+    const account = await beginCreates(store, mapping.name, creatable.map(({ record }) => keyOf(record)), ctx.batchToken);
     const results = await destination.createMany(
       destinationTable,
       creatable.map(({ record, decision }) => ({ key: keyOf(record), values: decision.values })),
     );
-    const created: { record: SourceRecord; destinationId: string; restore: boolean; coupling: NewCoupling }[] = [];
+    const created: { record: SourceRecord; destinationId: string; restore: boolean; fresh: boolean; coupling: NewCoupling }[] = [];
     const restored: Coupling[] = [];
     results.forEach((result, i) => {
       const { record, decision, coupling } = creatable[i];
@@ -310,7 +312,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       if (decision.action === 'restore' && coupling) restored.push(coupling);
       const local = plan.sourceSide === 'local';
       created.push({
-        record, destinationId: result.id, restore: decision.action === 'restore',
+        record, destinationId: result.id, restore: decision.action === 'restore', fresh: account.fresh(keyOf(record), result.existed),
         coupling: {
           localId: local ? record.id : result.id,
           integrationId: local ? result.id : record.id,
@@ -320,6 +322,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
         },
       });
     });
+    await account.noteResults(results.flatMap((r, i) => (r.ok ? [{ key: keyOf(creatable[i].record), existed: r.existed === true }] : [])));
     // A restore swaps the couplings in one transaction: never a moment with the record uncoupled.
     if (restored.length > 0) await store.replaceCouplings(mapping, plan.direction, jobId, restored, created.map((c) => c.coupling));
     else await store.insertCouplings(mapping, plan.direction, jobId, created.map((c) => c.coupling));
@@ -330,10 +333,13 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     for (const c of created) {
       const coupling = now.get(c.record.id);
       if (coupling && destinationIdOf(plan, coupling) === c.destinationId && directionState(coupling, plan.direction).jobId === jobId) {
-        counters.inserted++;
+        // A record the key named already (created again after an uncoupling) was written over, not created.
+        if (c.fresh) counters.inserted++;
+        else counters.modified++;
         if (!c.restore) counters.coupled++;
       } else if (coupling && destinationIdOf(plan, coupling) !== c.destinationId) {
-        orphans.push(c.destinationId);
+        // Only a record this batch created is removed again: one that was there before stays.
+        if (c.fresh) orphans.push(c.destinationId);
       } else if (!coupling) {
         retry.push({ sourceId: c.record.id, destinationId: c.destinationId, message: LOST_RACE, kind: 'conflict' });
       }

@@ -364,6 +364,11 @@ export class BusinessCentralConnector implements Connector {
           : { ok: false, id: null, error: { kind: 'transient', code: ENTITY_EXISTS_CODE, message: `${table} number ${numbers[i]} exists but could not be read back` } };
       }
     }
+    // A number already there (found before the write, or by a concurrent create) was written over, not created.
+    for (const i of [...records.keys()].filter((i) => existing.has(numbers[i]) || collided.includes(i))) {
+      const result = results[i];
+      if (result?.ok) results[i] = { ...result, existed: true };
+    }
     for (const [i, leader] of followers) results[i] = results[leader];
     return results.map((r) => r ?? { ok: false, id: null, error: { kind: 'transient', message: 'no result for this record' } });
   }

@@ -446,6 +446,10 @@ export class DataverseConnector implements Connector {
       });
     }
     await this.readBack(table, results, pending);
+    for (const i of existing) {
+      const result = results[i];
+      if (result?.ok) results[i] = { ...result, existed: true };
+    }
     return results.map((r) => r ?? { ok: false, id: null, error: { kind: 'transient', message: 'no answer for this record' } });
   }
 

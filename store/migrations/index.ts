@@ -11,6 +11,7 @@ import * as jobContinuation from './005-job-continuation';
 import * as leaseToken from './006-lease-token';
 import * as couplingRemovals from './007-coupling-removals';
 import * as uncoupledTally from './008-uncoupled-tally';
+import * as creationLedger from './009-creation-ledger';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-lease-token': leaseToken,
   '007-coupling-removals': couplingRemovals,
   '008-uncoupled-tally': uncoupledTally,
+  '009-creation-ledger': creationLedger,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -77,3 +77,51 @@ test('an uncouple-all cut short after removing couplings counts them on its retr
     await cleanup();
   }
 });
+
+test('a record created again after its coupling was removed is counted modified, not inserted: the key named the record already there', async () => {
+  const { store, cleanup } = await sqliteDialect.open();
+  const sys = await openTestSystems();
+  try {
+    await store.saveMapping(testMapping({}));
+    await sys.local('customer').insert([customer(1)]);
+    const acts = createActivities({ store, systems: sys.systems });
+    const input = (jobId: string): SyncSingleRecordInput => ({ mapping: 'CUSTOMER', recordId: 'C1', side: 'local', direction: null, jobId, workflowId: jobId, runId: '1', maxAttempts: 3 });
+    const first: JobSummary = await new MockActivityEnvironment({ activityId: 'first' }).run(acts.syncSingleRecord, input('first'));
+    expect(first.counters).toMatchObject({ inserted: 1, coupled: 1 });
+    await store.deleteCouplings('CUSTOMER', 'local', ['C1'], 'uncouple');
+    const again: JobSummary = await new MockActivityEnvironment({ activityId: 'again' }).run(acts.syncSingleRecord, input('again'));
+    expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(again.counters).toMatchObject({ inserted: 0, modified: 1, coupled: 1 });
+    expect(await store.countCouplings('CUSTOMER')).toBe(1);
+  } finally {
+    await sys.close();
+    await cleanup();
+  }
+});
+
+test('a batch cut short between creating a record and coupling it counts the create on its retry, once', async () => {
+  const { store, cleanup } = await sqliteDialect.open();
+  const sys = await openTestSystems();
+  try {
+    await store.saveMapping(testMapping({}));
+    await sys.local('customer').insert([customer(1), customer(2)]);
+    const acts = createActivities({ store, systems: sys.systems });
+    const input: SyncSingleRecordInput = { mapping: 'CUSTOMER', recordId: 'C1', side: 'local', direction: null, jobId: 'job', workflowId: 'single', runId: '1', maxAttempts: 3 };
+    // The attempt dies right after the create, before any coupling is written.
+    const insertCouplings = store.insertCouplings.bind(store);
+    let calls = 0;
+    jest.spyOn(store, 'insertCouplings').mockImplementation(async (...args) => {
+      if (++calls === 1) throw new Killed('worker killed');
+      return insertCouplings(...args);
+    });
+    await expect(new MockActivityEnvironment({ attempt: 1 }).run(acts.syncSingleRecord, input)).rejects.toThrow('worker killed');
+    expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
+    const summary: JobSummary = await new MockActivityEnvironment({ attempt: 2 }).run(acts.syncSingleRecord, input);
+    expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(summary.counters).toMatchObject({ inserted: 1, coupled: 1, modified: 0 });
+  } finally {
+    jest.restoreAllMocks();
+    await sys.close();
+    await cleanup();
+  }
+});

@@ -329,8 +329,11 @@ describe('BusinessCentralConnector against the emulator', () => {
     expect(emu.record('customers', first.id)).toMatchObject({ displayName: 'Customer 0', number: recordNumberFor('key-0') });
     expect(first.modifiedOn).toBe(emu.record('customers', first.id)?.lastModifiedDateTime);
 
+    expect(results.some((r) => r.ok && r.existed)).toBe(false);
     const replay = await bc.createMany('customers', records);
     expect(replay.map((r) => r.id)).toEqual(results.map((r) => r.id));
+    // The connector says the keys named records already there.
+    expect(replay.every((r) => r.ok && r.existed === true)).toBe(true);
     expect(emu.records('customers')).toHaveLength(250);
     expect(batchEntries()).toHaveLength(3);
 

@@ -185,8 +185,9 @@ test('createMany: 5,000 records in five $batch requests, under 0.1 requests per 
   expect(apiRequests(emulator).length / 5000).toBeLessThan(0.1);
 
   const replay = records.slice(0, 10).map((r) => ({ key: r.key, values: { ...r.values, name: `${String(r.values.name)} (again)` } }));
+  expect(results.some((r) => r.ok && r.existed)).toBe(false);
   const again = await connector.createMany('account', replay);
-  expect(again.every((r) => r.ok)).toBe(true);
+  expect(again.every((r) => r.ok && r.existed === true)).toBe(true);
   expect(again.map((r) => r.id)).toEqual(replay.map((r) => r.key));
   expect(emulator.all('accounts')).toHaveLength(5000);
   expect(emulator.get('accounts', records[3].key)).toMatchObject({ name: 'New 3 (again)' });

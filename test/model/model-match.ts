@@ -125,11 +125,15 @@ export function matchBasedCoupling(m: ModelState, step: Step, request: MatchRequ
 
   const pass = new Pass(m, step, job, { ...PLAIN, direction: 'ToIntegrationTable' });
   for (const id of remaining) {
-    step.count(job, 'unmatched');
     const r = local.get(id);
     // SPEC: create-new also creates a record whose failed-uncoupled entry is skipped (the user asked for it); a failed create updates that entry.
-    if (request.createNewIfNoMatch && r) create(pass, id, r, null);
-    else step.error(job, id, 'noMatch');
+    // SPEC: a create whose key names a record already there couples it as found: not unmatched, not inserted.
+    if (request.createNewIfNoMatch && r) {
+      if (create(pass, id, r, null, true) !== 'existed') step.count(job, 'unmatched');
+    } else {
+      step.count(job, 'unmatched');
+      step.error(job, id, 'noMatch');
+    }
   }
 
   if (request.syncAfterCoupling) {

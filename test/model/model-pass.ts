@@ -323,15 +323,21 @@ export function sourceDeleted(p: Pass, c: ModelCoupling): void {
  * nothing pending. `replacing` is the coupling a restore replaces (counted
  * inserted, not coupled). SPEC: when a record with the canonical id already
  * exists (created from s before, then uncoupled) the create merges into it (the
- * connector's idempotent create) and counts inserted; when that id is coupled
+ * connector's idempotent create) and counts modified, not inserted (in a
+ * match-based coupling it counts only coupled: it is coupled to what was
+ * there, found by its key); when that id is coupled
  * to another record the create fails as 'coupledElsewhere'. A new record has
  * null in every column the pass does not map. A restore's coupling is a new
  * one: the other direction's state is reset and it is not skipped.
  */
-export function create(p: Pass, sourceId: string, s: ModelRecord, replacing: ModelCoupling | null): void {
+export function create(p: Pass, sourceId: string, s: ModelRecord, replacing: ModelCoupling | null, forMatch = false): 'created' | 'existed' | 'failed' {
   const { m, S, T } = p;
   const id = createdId(T, sourceId);
-  const fail = (kind: ErrorKind): void => (replacing ? failCoupling(p, replacing, kind) : failUncoupled(p, sourceId, kind));
+  const fail = (kind: ErrorKind): 'failed' => {
+    if (replacing) failCoupling(p, replacing, kind);
+    else failUncoupled(p, sourceId, kind);
+    return 'failed';
+  };
   const holder = couplingOf(m, T, id);
   if (holder && holder !== replacing) return fail('coupledElsewhere');
   const values = mapValues(m.settings, p.o.direction, s.values);
@@ -351,7 +357,9 @@ export function create(p: Pass, sourceId: string, s: ModelRecord, replacing: Mod
   setStored(c, T, m.now);
   stateOf(c, p.o.direction).result = 'Success';
   m.couplings.push(c);
-  p.count('inserted');
+  if (!existing) p.count('inserted');
+  else if (!forMatch) p.count('modified');
+  return existing ? 'existed' : 'created';
 }
 
 /** Code-point order (not locale order): the order ids are compared in everywhere. */

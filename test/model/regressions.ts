@@ -40,7 +40,7 @@ export const REGRESSIONS: Regression[] = [
     },
   },
   {
-    name: 'SPEC: a record uncoupled and created again merges into its canonical id (inserted, coupled)',
+    name: 'SPEC: a record uncoupled and created again merges into its canonical id (modified, coupled)',
     scenario: {
       settings: settings({ direction: 'ToIntegrationTable' }),
       seed: { local: [local('C1', 'Ann')], integration: [] },
@@ -128,6 +128,24 @@ export const REGRESSIONS: Regression[] = [
         { op: 'bulkSync', batchSize: 1, maxBatchesInFlight: 1 },
         { op: 'bulkSync', batchSize: 1, maxBatchesInFlight: 1 },
         { op: 'singleSync', recordId: 'A3', side: 'integration' },
+      ],
+    },
+  },
+  {
+    name: 'activities: create-new after an uncouple-all names the record it created before: coupled as found, neither inserted nor synchronized after coupling',
+    scenario: {
+      settings: { direction: 'Bidirectional', syncOnlyCoupledRecords: false, updateConflictResolution: 'None', deletionConflictResolution: 'None', sourceDeletion: 'KeepCoupling', fields: [{ column: 0, direction: 'Bidirectional', matchPriority: 0 }], tableFilter: [], integrationTableFilter: [] },
+      seed: {
+        local: [{ id: 'C4', values: { name: 'Bob', email: 'a@x', phone: '1', city: 'Oslo' } }],
+        integration: [
+          { id: 'A2', values: { name: ' Bob ', emailaddress1: 'a@x', telephone1: '1', address1_city: 'Oslo' } },
+          { id: 'A5', values: { name: 'Bob', emailaddress1: 'a@x', telephone1: '1', address1_city: 'Oslo' } },
+        ],
+      },
+      operations: [
+        { op: 'matchBasedCoupling', createNewIfNoMatch: true, batchSize: 1, maxBatchesInFlight: 1 },
+        { op: 'uncoupleAll' },
+        { op: 'matchBasedCoupling', createNewIfNoMatch: true, syncAfterCoupling: true, batchSize: 1, maxBatchesInFlight: 1 },
       ],
     },
   },

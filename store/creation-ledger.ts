@@ -1,0 +1,36 @@
+/**
+ * The creation ledger (migration 009): per mapping and creation key, the batch
+ * that last created or wrote over the keyed record, and what it found. Read
+ * and written in batches.
+ */
+import type { Knex } from 'knex';
+import { chunk } from '../common/collections';
+import { rowsPerInsert } from './database-url';
+import { TABLES } from './tables';
+
+export type CreationOutcome = 'pending' | 'created' | 'existed';
+
+export interface CreationEntry {
+  key: string;
+  batchToken: string;
+  outcome: CreationOutcome;
+}
+
+export async function creationsOf(knex: Knex, maxParams: number, mappingName: string, keys: readonly string[]): Promise<Map<string, CreationEntry>> {
+  const found = new Map<string, CreationEntry>();
+  for (const part of chunk([...new Set(keys)], maxParams - 10)) {
+    const rows: { record_key: string; batch_token: string; outcome: CreationOutcome }[] = await knex(TABLES.creationLedger)
+      .where('mapping_name', mappingName).whereIn('record_key', part).select('record_key', 'batch_token', 'outcome');
+    for (const r of rows) found.set(r.record_key, { key: r.record_key, batchToken: r.batch_token, outcome: r.outcome });
+  }
+  return found;
+}
+
+export async function noteCreations(knex: Knex, maxParams: number, mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
+  // SQLite's multi-row insert is a compound SELECT: its term limit bounds the rows per statement, not only the parameters.
+  for (const part of chunk(entries, Math.min(rowsPerInsert(knex, 4), Math.floor((maxParams - 10) / 4)))) {
+    await knex(TABLES.creationLedger)
+      .insert(part.map((e) => ({ mapping_name: mappingName, record_key: e.key, batch_token: e.batchToken, outcome: e.outcome })))
+      .onConflict(['mapping_name', 'record_key']).merge(['batch_token', 'outcome']);
+  }
+}
