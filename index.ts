@@ -9,13 +9,18 @@ export { Store, type Coupling, type JobRow, type JobErrorRow } from './store/sto
 export { knexConfigFromUrl } from './store/database-url';
 export { verifyConnector, ThrottledError, type Connector, type SourceRecord, type WriteResult } from './connectors/connector';
 export {
-  KnexTableConnector, ensureMatchIndexes, matchIndexStatements, type KnexTableConnectorOptions, type MatchIndexField,
+  KnexTableConnector,
+  ensureMatchIndexes,
+  matchIndexStatements,
+  type KnexTableConnectorOptions,
+  type MatchIndexField,
 } from './connectors/knex-table-connector';
+export { DataverseConnector, type DataverseConnectorOptions, type DataverseCredentials, type DataverseTableOptions } from './connectors/dataverse';
 export {
-  DataverseConnector, type DataverseConnectorOptions, type DataverseCredentials, type DataverseTableOptions,
-} from './connectors/dataverse';
-export {
-  BusinessCentralConnector, type BusinessCentralConnectorOptions, type BusinessCentralCredentials, type BusinessCentralTableOptions,
+  BusinessCentralConnector,
+  type BusinessCentralConnectorOptions,
+  type BusinessCentralCredentials,
+  type BusinessCentralTableOptions,
 } from './connectors/business-central';
 export { entraTokenUrl, ClientCredentialsTokenProvider, type TokenProvider } from './connectors/http/token-client';
 export { openSystems, systemsFromFile, type SystemsFile } from './worker/systems-config';

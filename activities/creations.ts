@@ -19,12 +19,19 @@ export interface CreateAccount {
 export async function beginCreates(store: Store, mappingName: string, keys: readonly string[], batchToken: string | undefined): Promise<CreateAccount> {
   const before = batchToken && keys.length > 0 ? await store.creationsOf(mappingName, keys) : new Map<string, CreationEntry>();
   const mine = (key: string): boolean => !!batchToken && before.get(key)?.batchToken === batchToken;
-  if (batchToken) await store.noteCreations(mappingName, keys.filter((k) => !mine(k)).map((key) => ({ key, batchToken, outcome: 'pending' })));
+  if (batchToken)
+    await store.noteCreations(
+      mappingName,
+      keys.filter((k) => !mine(k)).map((key) => ({ key, batchToken, outcome: 'pending' })),
+    );
   return {
     fresh: (key, existed) => !existed || (mine(key) && before.get(key)?.outcome !== 'existed'),
     async noteResults(results) {
       if (!batchToken) return;
-      await store.noteCreations(mappingName, results.filter((r) => !mine(r.key)).map((r) => ({ key: r.key, batchToken, outcome: r.existed ? 'existed' : 'created' })));
+      await store.noteCreations(
+        mappingName,
+        results.filter((r) => !mine(r.key)).map((r) => ({ key: r.key, batchToken, outcome: r.existed ? 'existed' : 'created' })),
+      );
     },
   };
 }

@@ -36,17 +36,18 @@ export function redactFailure(error: unknown): unknown {
 
 /** Activity interceptors that redact the failures of the named activities (ours), leaving a team's own alone. */
 export function failureRedaction(activityNames: ReadonlySet<string>): ActivityInterceptorsFactory {
-  return (ctx) => (activityNames.has(ctx.info.activityType)
-    ? {
-        inbound: {
-          async execute(input, next) {
-            try {
-              return await next(input);
-            } catch (error) {
-              throw redactFailure(error);
-            }
+  return (ctx) =>
+    activityNames.has(ctx.info.activityType)
+      ? {
+          inbound: {
+            async execute(input, next) {
+              try {
+                return await next(input);
+              } catch (error) {
+                throw redactFailure(error);
+              }
+            },
           },
-        },
-      }
-    : {});
+        }
+      : {};
 }

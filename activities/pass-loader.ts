@@ -26,7 +26,6 @@ export interface LoadedPass {
   integration: Connector;
 }
 
-
 /**
  * The worker's connector for a system the mapping names. Only the systems'
  * own keys count: a name such as "constructor" or "__proto__" must not resolve
@@ -62,14 +61,23 @@ export async function loadMapping(deps: ActivityDeps, name: string): Promise<Sto
     }
     const local = connectorFor(deps, mapping, mapping.local.system);
     const integration = connectorFor(deps, mapping, mapping.integration.system);
-    const [localColumns, integrationColumns] = await Promise.all([local.describeTable(mapping.local.table), integration.describeTable(mapping.integration.table)]);
+    const [localColumns, integrationColumns] = await Promise.all([
+      local.describeTable(mapping.local.table),
+      integration.describeTable(mapping.integration.table),
+    ]);
     const problems = checkMappingColumns(mapping, localColumns, integrationColumns);
-    problems.push(...checkKeyColumnWrites(mapping, {
-      local: local.keyColumns?.(mapping.local.table) ?? null,
-      integration: integration.keyColumns?.(mapping.integration.table) ?? null,
-    }));
+    problems.push(
+      ...checkKeyColumnWrites(mapping, {
+        local: local.keyColumns?.(mapping.local.table) ?? null,
+        integration: integration.keyColumns?.(mapping.integration.table) ?? null,
+      }),
+    );
     // Mappings stored before the filter grammar was enforced at save are held to it here.
-    problems.push(...[...checkFilter(mapping.tableFilter, 'tableFilter'), ...checkFilter(mapping.integrationTableFilter, 'integrationTableFilter')].map((p) => `Mapping ${mapping.name}: ${p}`));
+    problems.push(
+      ...[...checkFilter(mapping.tableFilter, 'tableFilter'), ...checkFilter(mapping.integrationTableFilter, 'integrationTableFilter')].map(
+        (p) => `Mapping ${mapping.name}: ${p}`,
+      ),
+    );
     for (const [i, f] of mapping.fields.entries()) {
       const bad = checkTransformations(f.transformation);
       if (bad) problems.push(`Mapping ${mapping.name}: fields[${i}].transformation${bad}`);

@@ -16,7 +16,6 @@ import { nonRetryable } from './failure-policy';
 import type { RunLease, RunLockInput } from '../common/protocol';
 import { RUN_LOCK_TTL_MS } from './defaults';
 
-
 function workflowOf(holder: string): { workflowId: string; firstRunId: string } {
   const at = holder.lastIndexOf('#');
   return at < 0 ? { workflowId: holder, firstRunId: '' } : { workflowId: holder.slice(0, at), firstRunId: holder.slice(at + 1) };
@@ -52,7 +51,8 @@ async function closeAbandonedJobs(store: Store, mapping: string, holder: string)
     if (!checked.has(key)) checked.set(key, await stillRunning(job.workflowId, job.runId ?? ''));
     if (checked.get(key) === false) {
       await store.updateJob(job.id, {
-        status: 'abandoned', finished: true,
+        status: 'abandoned',
+        finished: true,
         message: `The run that opened this job (workflow ${job.workflowId}) ended without closing it; closed when workflow ${own.workflowId} took the mapping.`,
       });
     }
@@ -90,19 +90,25 @@ function leaseIn(input: unknown): { mapping: string; lease: RunLease } | null {
  */
 export function keepingLeases<T extends Record<string, AnyActivity>>(deps: ActivityDeps, activities: T): T {
   const ttl = leaseTtl(deps);
-  const wrapped = Object.entries(activities).map(([name, activity]) => [name, async (input: never): Promise<unknown> => {
-    const held = leaseIn(input);
-    if (!held) return activity(input);
-    const timer = setInterval(() => {
-      deps.store.renewRunLock(held.mapping, held.lease, ttl).catch(() => undefined);
-    }, Math.max(10, Math.floor(ttl / 4)));
-    timer.unref();
-    try {
-      return await activity(input);
-    } finally {
-      clearInterval(timer);
-    }
-  }]);
+  const wrapped = Object.entries(activities).map(([name, activity]) => [
+    name,
+    async (input: never): Promise<unknown> => {
+      const held = leaseIn(input);
+      if (!held) return activity(input);
+      const timer = setInterval(
+        () => {
+          deps.store.renewRunLock(held.mapping, held.lease, ttl).catch(() => undefined);
+        },
+        Math.max(10, Math.floor(ttl / 4)),
+      );
+      timer.unref();
+      try {
+        return await activity(input);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  ]);
   return Object.fromEntries(wrapped) as T;
 }
 
@@ -137,4 +143,3 @@ export function createLeaseActivities(deps: ActivityDeps) {
     },
   };
 }
-

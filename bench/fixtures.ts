@@ -101,7 +101,11 @@ export async function openBenchEnv(dialect: 'sqlite' | 'postgres'): Promise<Benc
   await createTable(integration, 'dst');
   await store.saveMapping(benchMapping());
   return {
-    dialect, dir, store, local, integration,
+    dialect,
+    dir,
+    store,
+    local,
+    integration,
     systems: knexSystems(local, integration),
     close: async () => {
       await local.destroy();

@@ -70,7 +70,11 @@ export async function runMatchBench(o: MatchBenchOptions): Promise<Record<string
       const worker = await createWorker({ connection: o.native, store: env.store, systems: env.systems, taskQueue, workflowBundle: { code: o.bundleCode } });
       const started = process.hrtime.bigint();
       await worker.runUntil(() =>
-        o.client.workflow.execute('matchBasedCouplingWorkflow', { taskQueue, workflowId: `match-${randomUUID()}`, args: [{ mapping: 'BENCH', batchSize: 1000 }] }),
+        o.client.workflow.execute('matchBasedCouplingWorkflow', {
+          taskQueue,
+          workflowId: `match-${randomUUID()}`,
+          args: [{ mapping: 'BENCH', batchSize: 1000 }],
+        }),
       );
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const coupled = await env.store.countCouplings('BENCH');
@@ -89,9 +93,16 @@ export async function runMatchBench(o: MatchBenchOptions): Promise<Record<string
       await seedMatch(env, o.count, o.naiveCount, o.matchIndexes ?? true);
       const taskQueue = `naive-match-${randomUUID()}`;
       const deps = { store: env.store, systems: env.systems };
-      const worker = await Worker.create({ connection: o.native, taskQueue, workflowBundle: { code: naiveBundle.code }, activities: { ...createActivities(deps), ...createNaiveActivities(deps) } });
+      const worker = await Worker.create({
+        connection: o.native,
+        taskQueue,
+        workflowBundle: { code: naiveBundle.code },
+        activities: { ...createActivities(deps), ...createNaiveActivities(deps) },
+      });
       const started = process.hrtime.bigint();
-      await worker.runUntil(() => o.client.workflow.execute('naiveMatchWorkflow', { taskQueue, workflowId: `naive-match-${randomUUID()}`, args: [{ mapping: 'BENCH' }] }));
+      await worker.runUntil(() =>
+        o.client.workflow.execute('naiveMatchWorkflow', { taskQueue, workflowId: `naive-match-${randomUUID()}`, args: [{ mapping: 'BENCH' }] }),
+      );
       naiveRates.push(o.naiveCount / (Number(process.hrtime.bigint() - started) / 1e9));
       o.log(`naive match run ${run + 1}: ${naiveRates[run].toFixed(1)}/s`);
     } finally {

@@ -14,7 +14,12 @@ export function createNaiveActivities(deps: ActivityDeps) {
     async naiveSyncOne(input: { mapping: string; jobId: string; id: string }): Promise<void> {
       const pass = await loadPass(deps, input.mapping, 'ToIntegrationTable');
       const records = await pass.source.getMany({ table: pass.mapping.local.table, ids: [input.id], fields: pass.plan.sourceFields });
-      await syncRecords({ store: deps.store, source: pass.source, destination: pass.destination }, { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, options: {} }, { records }, 1);
+      await syncRecords(
+        { store: deps.store, source: pass.source, destination: pass.destination },
+        { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, options: {} },
+        { records },
+        1,
+      );
     },
 
     /** One candidate query per record and priority, compared in memory: BC's per-record matching. */
@@ -27,15 +32,24 @@ export function createNaiveActivities(deps: ActivityDeps) {
         const value = String(record.values[field.localField ?? ''] ?? '').trim();
         if (!value || !field.integrationField) continue;
         const candidates = await pass.destination.findCandidates({
-          table: pass.mapping.integration.table, fields: [field.integrationField], filter: [],
-          conditions: [{ field: field.integrationField, values: [value.toLowerCase()], caseSensitive: false }], limit: 10,
+          table: pass.mapping.integration.table,
+          fields: [field.integrationField],
+          filter: [],
+          conditions: [{ field: field.integrationField, values: [value.toLowerCase()], caseSensitive: false }],
+          limit: 10,
         });
         if (candidates.length === 1) {
           const coupled = await deps.store.getCouplings(pass.mapping.name, 'integration', [candidates[0].id]);
           if (coupled.length > 0) continue;
-          await deps.store.insertCouplings(pass.mapping, null, 'naive', [{
-            localId: record.id, integrationId: candidates[0].id, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, coupledAction: 'matched',
-          }]);
+          await deps.store.insertCouplings(pass.mapping, null, 'naive', [
+            {
+              localId: record.id,
+              integrationId: candidates[0].id,
+              lastSyncedLocalModifiedOn: null,
+              lastSyncedIntegrationModifiedOn: null,
+              coupledAction: 'matched',
+            },
+          ]);
           return 1;
         }
       }

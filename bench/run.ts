@@ -61,7 +61,10 @@ const SINGLE_WORKER_OPTIONS = { maxConcurrentActivityTaskExecutions: 8, maxConcu
 async function withBenchWorker<T>(ctx: Ctx, benchEnv: BenchEnv, fn: (sync: CouplingSyncClient, taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `bench-${randomUUID()}`;
   const worker = await createWorker({
-    connection: ctx.native, store: benchEnv.store, systems: benchEnv.systems, taskQueue,
+    connection: ctx.native,
+    store: benchEnv.store,
+    systems: benchEnv.systems,
+    taskQueue,
     workflowBundle: { code: ctx.bundleCode },
     workerOptions: SINGLE_WORKER_OPTIONS,
   });
@@ -86,12 +89,22 @@ async function floorRun(benchEnv: BenchEnv, count: number): Promise<number> {
     for (;;) {
       const records = await source.readChanged({ table: 'src', fields: plan.sourceFields, filter: [], since: null, after, through: null, limit: 1000 });
       if (records.length === 0) break;
-      const results = await destination.createMany('dst', records.map((r) => ({ key: creationKey('BENCH', 'local', r.id), values: mapValues(plan, r.values) })));
-      await benchEnv.store.insertCouplings(mapping, 'ToIntegrationTable', 'floor', records.map((r, i) => ({
-        localId: r.id, integrationId: results[i].id ?? '', lastSyncedLocalModifiedOn: r.modifiedOn,
-        lastSyncedIntegrationModifiedOn: results[i].ok ? (results[i] as { modifiedOn: string }).modifiedOn : null,
-        action: 'insert@floor',
-      })));
+      const results = await destination.createMany(
+        'dst',
+        records.map((r) => ({ key: creationKey('BENCH', 'local', r.id), values: mapValues(plan, r.values) })),
+      );
+      await benchEnv.store.insertCouplings(
+        mapping,
+        'ToIntegrationTable',
+        'floor',
+        records.map((r, i) => ({
+          localId: r.id,
+          integrationId: results[i].id ?? '',
+          lastSyncedLocalModifiedOn: r.modifiedOn,
+          lastSyncedIntegrationModifiedOn: results[i].ok ? (results[i] as { modifiedOn: string }).modifiedOn : null,
+          action: 'insert@floor',
+        })),
+      );
       after = { modifiedOn: records[records.length - 1].modifiedOn, id: records[records.length - 1].id };
     }
   });
@@ -138,11 +151,19 @@ async function naiveRuns(ctx: Ctx): Promise<number[]> {
       const taskQueue = `naive-${randomUUID()}`;
       const deps = { store: benchEnv.store, systems: benchEnv.systems };
       const worker = await Worker.create({
-        connection: ctx.native, taskQueue, workflowBundle: { code: naiveBundle.code },
+        connection: ctx.native,
+        taskQueue,
+        workflowBundle: { code: naiveBundle.code },
         activities: { ...createActivities(deps), ...createNaiveActivities(deps) },
       });
       const seconds = await worker.runUntil(() =>
-        timed(() => ctx.client.workflow.execute('naiveBulkSyncWorkflow', { taskQueue, workflowId: `naive-${randomUUID()}`, args: [{ mapping: 'BENCH', jobId: 'naive' }] })),
+        timed(() =>
+          ctx.client.workflow.execute('naiveBulkSyncWorkflow', {
+            taskQueue,
+            workflowId: `naive-${randomUUID()}`,
+            args: [{ mapping: 'BENCH', jobId: 'naive' }],
+          }),
+        ),
       );
       rates.push(NAIVE_N / seconds);
       log(`naive run ${run + 1}: ${round(rates[run])}/s`);
@@ -179,7 +200,14 @@ async function millionRun(ctx: Ctx): Promise<{ seconds: number; maxHistoryEvents
     });
     child.on('exit', (code) => exited?.(code));
     exit.catch(() => undefined);
-    await Promise.race([new Promise<void>((resolve) => child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(); })), exit]);
+    await Promise.race([
+      new Promise<void>((resolve) =>
+        child.stdout?.on('data', (chunk: Buffer) => {
+          if (chunk.toString().includes('ready')) resolve();
+        }),
+      ),
+      exit,
+    ]);
     try {
       const sync = new CouplingSyncClient({ client: ctx.client, taskQueue });
       const handle = await sync.startBulkSync({ mapping: 'BENCH', batchSize: 1000, maxBatchesInFlight: 4 });
@@ -215,7 +243,12 @@ async function millionRun(ctx: Ctx): Promise<{ seconds: number; maxHistoryEvents
   }
 }
 
-interface SingleSamples { p50: number[]; p99: number[]; concurrent: number[]; eagerStarts: number }
+interface SingleSamples {
+  p50: number[];
+  p99: number[];
+  concurrent: number[];
+  eagerStarts: number;
+}
 const emptySamples = (): SingleSamples => ({ p50: [], p99: [], concurrent: [], eagerStarts: 0 });
 
 /** Starts the workflow for record `id`; resolves with its handle once started. */
@@ -226,11 +259,13 @@ async function measureSingle(start: StartOne, offset: number, into: SingleSample
   const id = (i: number): string => `R${String(offset + i).padStart(8, '0')}`;
   const latencies: number[] = [];
   for (let i = 0; i < SINGLE_SEQ; i++) {
-    latencies.push((await timed(async () => {
-      const handle = await start(id(i));
-      if (handle.eagerlyStarted) into.eagerStarts++;
-      await handle.result();
-    })) * 1000);
+    latencies.push(
+      (await timed(async () => {
+        const handle = await start(id(i));
+        if (handle.eagerlyStarted) into.eagerStarts++;
+        await handle.result();
+      })) * 1000,
+    );
   }
   into.p50.push(percentile(latencies, 50));
   into.p99.push(percentile(latencies, 99));
@@ -243,7 +278,11 @@ async function measureSingle(start: StartOne, offset: number, into: SingleSample
   into.concurrent.push(SINGLE_CONCURRENT / seconds);
 }
 
-interface SingleResults { remote: SingleSamples; eager: SingleSamples; empty: SingleSamples }
+interface SingleResults {
+  remote: SingleSamples;
+  eager: SingleSamples;
+  empty: SingleSamples;
+}
 
 /**
  * Per run, beside each other on one dev server: the baseline (an empty workflow, same client
@@ -256,11 +295,19 @@ async function singleRuns(ctx: Ctx, emptyBundleCode: string): Promise<SingleResu
   const perClient = SINGLE_SEQ + SINGLE_CONCURRENT;
   for (let run = 0; run < RUNS; run++) {
     const emptyQueue = `empty-${randomUUID()}`;
-    const emptyWorker = await Worker.create({ connection: ctx.native, taskQueue: emptyQueue, workflowBundle: { code: emptyBundleCode }, ...SINGLE_WORKER_OPTIONS });
-    await emptyWorker.runUntil(() => measureSingle(
-      (id) => ctx.client.workflow.start('emptyWorkflow', { taskQueue: emptyQueue, workflowId: `empty-${emptyQueue}-${id}`, args: [id] }),
-      0, results.empty,
-    ));
+    const emptyWorker = await Worker.create({
+      connection: ctx.native,
+      taskQueue: emptyQueue,
+      workflowBundle: { code: emptyBundleCode },
+      ...SINGLE_WORKER_OPTIONS,
+    });
+    await emptyWorker.runUntil(() =>
+      measureSingle(
+        (id) => ctx.client.workflow.start('emptyWorkflow', { taskQueue: emptyQueue, workflowId: `empty-${emptyQueue}-${id}`, args: [id] }),
+        0,
+        results.empty,
+      ),
+    );
     const benchEnv = await openBenchEnv('sqlite');
     try {
       await seed(benchEnv.local, 'src', 2 * perClient);
@@ -270,9 +317,14 @@ async function singleRuns(ctx: Ctx, emptyBundleCode: string): Promise<SingleResu
         await measureSingle((recordId) => embedded.startSingleSync({ mapping: 'BENCH', recordId }), perClient, results.eager);
       });
       const { remote, eager, empty } = results;
-      log(`single run ${run + 1}: empty workflow p50 ${round(empty.p50[run], 1)} ms, ${round(empty.concurrent[run])}/s; `
-        + `singleSync remote p50 ${round(remote.p50[run], 1)} ms, p99 ${round(remote.p99[run], 1)} ms, ${round(remote.concurrent[run])}/s; `
-        + `eager p50 ${round(eager.p50[run], 1)} ms, ${round(eager.concurrent[run])}/s; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+      log(
+        `single run ${run + 1}: empty workflow p50 ${round(empty.p50[run], 1)} ms, ${round(empty.concurrent[run])}/s; ` +
+          `singleSync remote p50 ${round(remote.p50[run], 1)} ms, p99 ${round(remote.p99[run], 1)} ms, ${round(remote.concurrent[run])}/s; ` +
+          `eager p50 ${round(eager.p50[run], 1)} ms, ${round(eager.concurrent[run])}/s; load ${os
+            .loadavg()
+            .map((x) => x.toFixed(2))
+            .join(' ')}`,
+      );
     } finally {
       await benchEnv.close();
     }
@@ -300,7 +352,12 @@ async function main(): Promise<void> {
   const ctx: Ctx = { env, client: new Client({ connection }), native, bundleCode: bundle.code };
   // Fields about the run itself; every other key of the results is a measured section.
   const RUN_FIELDS = new Set(['quick', 'machine', 'at', 'runs']);
-  const results: Record<string, unknown> = { quick: QUICK, machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version }, at: new Date().toISOString(), runs: RUNS };
+  const results: Record<string, unknown> = {
+    quick: QUICK,
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version },
+    at: new Date().toISOString(),
+    runs: RUNS,
+  };
   const table: [string, string, string][] = [];
   try {
     if (ONLY.has('bulk')) {
@@ -316,10 +373,19 @@ async function main(): Promise<void> {
         naiveRecordsPerSecond: round(median(naive), 1),
         naiveRecords: NAIVE_N,
         vsNaive: round(rps / median(naive), 1),
-        samples: { inserts: sqlite.inserts.map((x) => round(x)), updates: sqlite.updates.map((x) => round(x)), floors: sqlite.floors.map((x) => round(x)), naive: naive.map((x) => round(x, 1)) },
+        samples: {
+          inserts: sqlite.inserts.map((x) => round(x)),
+          updates: sqlite.updates.map((x) => round(x)),
+          floors: sqlite.floors.map((x) => round(x)),
+          naive: naive.map((x) => round(x, 1)),
+        },
       };
       results['bulk.sqlite'] = bulk;
-      table.push(['bulk sqlite inserts', `${bulk.recordsPerSecond} rec/s`, `${bulk.ofFloor}x floor (${bulk.floorRecordsPerSecond}/s), ${bulk.vsNaive}x naive (${bulk.naiveRecordsPerSecond}/s)`]);
+      table.push([
+        'bulk sqlite inserts',
+        `${bulk.recordsPerSecond} rec/s`,
+        `${bulk.ofFloor}x floor (${bulk.floorRecordsPerSecond}/s), ${bulk.vsNaive}x naive (${bulk.naiveRecordsPerSecond}/s)`,
+      ]);
       table.push(['bulk sqlite updates', `${bulk.updateRecordsPerSecond} rec/s`, '']);
     }
     if (ONLY.has('postgres')) {
@@ -338,34 +404,68 @@ async function main(): Promise<void> {
     }
     if (ONLY.has('million')) {
       const m = await millionRun(ctx);
-      results['bulk.million'] = { records: MILLION, seconds: round(m.seconds, 1), maxHistoryEvents: m.maxHistoryEvents, workerPeakRssMb: round(m.peakRssMb), continueAsNewRuns: m.runs, note: 'one run (not a median); peak RSS (VmHWM) of the worker process alone' };
-      table.push([`bulk ${MILLION} records`, `${round(m.seconds, 1)} s`, `max history ${m.maxHistoryEvents} events over ${m.runs} runs, peak RSS ${round(m.peakRssMb)} MB`]);
+      results['bulk.million'] = {
+        records: MILLION,
+        seconds: round(m.seconds, 1),
+        maxHistoryEvents: m.maxHistoryEvents,
+        workerPeakRssMb: round(m.peakRssMb),
+        continueAsNewRuns: m.runs,
+        note: 'one run (not a median); peak RSS (VmHWM) of the worker process alone',
+      };
+      table.push([
+        `bulk ${MILLION} records`,
+        `${round(m.seconds, 1)} s`,
+        `max history ${m.maxHistoryEvents} events over ${m.runs} runs, peak RSS ${round(m.peakRssMb)} MB`,
+      ]);
     }
     if (ONLY.has('single')) {
       const emptyBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./empty-workflow'), logger: new DefaultLogger('WARN') });
       const { remote: s, eager: e, empty: b } = await singleRuns(ctx, emptyBundle.code);
-      const samples = (x: SingleSamples) => ({ p50: x.p50.map((v) => round(v, 1)), p99: x.p99.map((v) => round(v, 1)), concurrent: x.concurrent.map((v) => round(v)) });
+      const samples = (x: SingleSamples) => ({
+        p50: x.p50.map((v) => round(v, 1)),
+        p99: x.p99.map((v) => round(v, 1)),
+        concurrent: x.concurrent.map((v) => round(v)),
+      });
       results.single = {
-        p50Ms: round(median(s.p50), 1), p99Ms: round(median(s.p99), 1), concurrentPerSecond: round(median(s.concurrent)),
-        sequentialRuns: SINGLE_SEQ, concurrentRuns: SINGLE_CONCURRENT,
+        p50Ms: round(median(s.p50), 1),
+        p99Ms: round(median(s.p99), 1),
+        concurrentPerSecond: round(median(s.concurrent)),
+        sequentialRuns: SINGLE_SEQ,
+        concurrentRuns: SINGLE_CONCURRENT,
         samples: samples(s),
         emptyWorkflowBaseline: {
-          p50Ms: round(median(b.p50), 1), p99Ms: round(median(b.p99), 1), concurrentPerSecond: round(median(b.concurrent)),
+          p50Ms: round(median(b.p50), 1),
+          p99Ms: round(median(b.p99), 1),
+          concurrentPerSecond: round(median(b.concurrent)),
           samples: samples(b),
           note: 'a workflow that returns its input (no activity, no store), same client, worker options and server, run beside each singleSync run: the ceiling Temporal itself sets on this machine',
         },
         ofEmptyWorkflowRate: round(median(s.concurrent) / median(b.concurrent), 2),
         eagerStart: {
-          p50Ms: round(median(e.p50), 1), p99Ms: round(median(e.p99), 1), concurrentPerSecond: round(median(e.concurrent)),
+          p50Ms: round(median(e.p50), 1),
+          p99Ms: round(median(e.p99), 1),
+          concurrentPerSecond: round(median(e.concurrent)),
           eagerlyStarted: `${e.eagerStarts} of ${RUNS * (SINGLE_SEQ + SINGLE_CONCURRENT)}`,
           samples: samples(e),
           note: 'client embedded in the worker process on its NativeConnection, requestEagerStart; a remote client cannot do this',
         },
         loadAverageAtEnd: os.loadavg().map((x) => round(x, 2)),
       };
-      table.push(['empty workflow (baseline)', `p50 ${round(median(b.p50), 1)} ms, p99 ${round(median(b.p99), 1)} ms`, `${round(median(b.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once`]);
-      table.push(['single sync', `p50 ${round(median(s.p50), 1)} ms, p99 ${round(median(s.p99), 1)} ms`, `${round(median(s.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once (${round(median(s.concurrent) / median(b.concurrent), 2)}x the empty workflow)`]);
-      table.push(['single sync, eager start', `p50 ${round(median(e.p50), 1)} ms, p99 ${round(median(e.p99), 1)} ms`, `${round(median(e.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once (embedded client)`]);
+      table.push([
+        'empty workflow (baseline)',
+        `p50 ${round(median(b.p50), 1)} ms, p99 ${round(median(b.p99), 1)} ms`,
+        `${round(median(b.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once`,
+      ]);
+      table.push([
+        'single sync',
+        `p50 ${round(median(s.p50), 1)} ms, p99 ${round(median(s.p99), 1)} ms`,
+        `${round(median(s.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once (${round(median(s.concurrent) / median(b.concurrent), 2)}x the empty workflow)`,
+      ]);
+      table.push([
+        'single sync, eager start',
+        `p50 ${round(median(e.p50), 1)} ms, p99 ${round(median(e.p99), 1)} ms`,
+        `${round(median(e.concurrent))} workflows/s with ${SINGLE_CONCURRENT} at once (embedded client)`,
+      ]);
     }
     if (ONLY.has('match')) {
       const m = await runMatchBench({ client: ctx.client, native: ctx.native, bundleCode: ctx.bundleCode, runs: RUNS, count: N, naiveCount: NAIVE_N, log });

@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   const { store, systems, local, integration } = openSqliteFiles(dir);
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
   const worker = await createWorker({
-    connection, store, systems, taskQueue: process.env.TASK_QUEUE as string,
+    connection,
+    store,
+    systems,
+    taskQueue: process.env.TASK_QUEUE as string,
     workflowBundle: { codePath: process.env.BUNDLE_PATH as string },
   });
   const running = worker.run();

@@ -42,7 +42,11 @@ const program = new Command('coupling-sync')
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 const directionOption = (): Option => new Option('--direction <direction>', 'pass direction').choices([...SYNC_DIRECTIONS]);
-const list = (value: string): string[] => value.split(',').map((v) => v.trim()).filter(Boolean);
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 /** The most rows `jobs` and `errors` list at once. */
 const MAX_LIST_LIMIT = 10_000;
@@ -92,7 +96,11 @@ function line(strings: TemplateStringsArray, ...values: unknown[]): string {
 function summarize(result: RunResult): string {
   return result.jobs
     .map((j) => {
-      const counts = Object.entries(j.counters).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ') || 'nothing to do';
+      const counts =
+        Object.entries(j.counters)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'nothing to do';
       return line`${result.mapping} ${j.direction ?? j.type}: ${j.status} (${counts}) job ${j.jobId}`;
     })
     .join('\n');
@@ -102,16 +110,28 @@ function summarize(result: RunResult): string {
 async function follow(handle: WorkflowHandle): Promise<RunResult> {
   const showBar = !globals().json && process.stderr.isTTY;
   const bar = showBar
-    ? new SingleBar({ format: '{phase} {direction} | {value} records read | inserted {inserted} modified {modified} failed {failed}', hideCursor: true }, undefined)
+    ? new SingleBar(
+        { format: '{phase} {direction} | {value} records read | inserted {inserted} modified {modified} failed {failed}', hideCursor: true },
+        undefined,
+      )
     : null;
   let timer: NodeJS.Timeout | null = null;
   if (bar) {
     bar.start(0, 0, { phase: 'starting', direction: '', inserted: 0, modified: 0, failed: 0 });
     timer = setInterval(() => {
-      handle.query(progressQuery).then((p) => {
-        bar.setTotal(Math.max(p.recordsScanned, 1));
-        bar.update(p.recordsScanned, { phase: p.phase, direction: p.direction ?? '', inserted: p.counters.inserted, modified: p.counters.modified, failed: p.counters.failed });
-      }, () => undefined);
+      handle.query(progressQuery).then(
+        (p) => {
+          bar.setTotal(Math.max(p.recordsScanned, 1));
+          bar.update(p.recordsScanned, {
+            phase: p.phase,
+            direction: p.direction ?? '',
+            inserted: p.counters.inserted,
+            modified: p.counters.modified,
+            failed: p.counters.failed,
+          });
+        },
+        () => undefined,
+      );
     }, 500);
   }
   try {
@@ -169,7 +189,10 @@ program
   .option('--no-wait', 'start and return the workflow id')
   .action(async (mapping: string, o: { ids?: string[]; createNew?: boolean; syncAfter?: boolean; wait: boolean }) => {
     const { sync } = await temporal();
-    await runAndReport(() => sync.startMatchBasedCoupling({ mapping, recordIds: o.ids, createNewIfNoMatch: o.createNew, syncAfterCoupling: o.syncAfter }), o.wait);
+    await runAndReport(
+      () => sync.startMatchBasedCoupling({ mapping, recordIds: o.ids, createNewIfNoMatch: o.createNew, syncAfterCoupling: o.syncAfter }),
+      o.wait,
+    );
   });
 
 program
@@ -225,7 +248,12 @@ schedule
     const info = await (await temporal()).schedules.updateInterval(mapping, o.every);
     print(info, () => line`Schedule ${info.scheduleId}: every ${info.every}`);
   });
-for (const [name, verb] of [['pause', 'Paused'], ['resume', 'Resumed'], ['trigger', 'Triggered'], ['delete', 'Deleted']] as const) {
+for (const [name, verb] of [
+  ['pause', 'Paused'],
+  ['resume', 'Resumed'],
+  ['trigger', 'Triggered'],
+  ['delete', 'Deleted'],
+] as const) {
   schedule
     .command(name)
     .argument('<mapping>')
@@ -237,7 +265,11 @@ for (const [name, verb] of [['pause', 'Paused'], ['resume', 'Resumed'], ['trigge
 }
 schedule.command('list').action(async () => {
   const all = await (await temporal()).schedules.list();
-  print(all, () => (all.length ? all.map((s) => line`${s.mapping}\tevery ${s.every}\t${s.paused ? 'paused' : 'active'}\tnext ${s.nextRunAt?.toISOString() ?? '-'}`).join('\n') : 'No schedules.'));
+  print(all, () =>
+    all.length
+      ? all.map((s) => line`${s.mapping}\tevery ${s.every}\t${s.paused ? 'paused' : 'active'}\tnext ${s.nextRunAt?.toISOString() ?? '-'}`).join('\n')
+      : 'No schedules.',
+  );
 });
 
 program
@@ -249,7 +281,12 @@ program
     const jobs = await (await openStore()).listJobs({ mappingName: o.mapping, limit: o.limit });
     print(jobs, () =>
       jobs.length
-        ? jobs.map((j) => line`${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`).join('\n')
+        ? jobs
+            .map(
+              (j) =>
+                line`${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`,
+            )
+            .join('\n')
         : 'No jobs yet.',
     );
   });
@@ -264,7 +301,10 @@ program
   .action(async (o: { mapping?: string; job?: string; pending?: boolean; limit: number }) => {
     const store = await openStore();
     const pending = o.job ? [] : await store.listUncoupledFailures(o.mapping, { limit: o.limit });
-    const pendingLines = pending.map((p) => line`pending  ${p.mappingName}  ${p.side} ${p.recordId}  not coupled: its create failed ${p.failureCount} time(s)${p.skipped ? ', skipped (retryFailed --include-skipped)' : ', retried by the next run'}  ${p.lastError ?? ''}`);
+    const pendingLines = pending.map(
+      (p) =>
+        line`pending  ${p.mappingName}  ${p.side} ${p.recordId}  not coupled: its create failed ${p.failureCount} time(s)${p.skipped ? ', skipped (retryFailed --include-skipped)' : ', retried by the next run'}  ${p.lastError ?? ''}`,
+    );
     if (o.pending) {
       print(pending, () => (pending.length ? pendingLines.join('\n') : 'No failed creates waiting.'));
       return;

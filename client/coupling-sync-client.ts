@@ -3,10 +3,32 @@
  * validated here with the same schemas the workflows use, so a bad call fails
  * before anything is started.
  */
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, type Client, type Workflow, type WorkflowHandleWithFirstExecutionRunId, type WorkflowHandleWithStartDetails, type WorkflowStartOptions } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  type Client,
+  type Workflow,
+  type WorkflowHandleWithFirstExecutionRunId,
+  type WorkflowHandleWithStartDetails,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { TASK_QUEUE } from '../common/constants';
 import { progressQuery } from '../common/definitions';
-import { bulkSyncInputSchema, retryFailedInputSchema, singleSyncInputSchema, describeMappingInputSchema, matchBasedCouplingInputSchema, setUpCouplingInputSchema, uncoupleInputSchema, type BulkSyncInput, type RetryFailedInput, type SingleSyncInput, type MatchBasedCouplingInput, type SetUpCouplingInput, type UncoupleInput } from '../common/inputs';
+import {
+  bulkSyncInputSchema,
+  retryFailedInputSchema,
+  singleSyncInputSchema,
+  describeMappingInputSchema,
+  matchBasedCouplingInputSchema,
+  setUpCouplingInputSchema,
+  uncoupleInputSchema,
+  type BulkSyncInput,
+  type RetryFailedInput,
+  type SingleSyncInput,
+  type MatchBasedCouplingInput,
+  type SetUpCouplingInput,
+  type UncoupleInput,
+} from '../common/inputs';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
 import type { RunKind, RunProgress, RunResult } from '../common/types';
 import { parseInput } from '../common/validate';
@@ -100,7 +122,10 @@ export class CouplingSyncClient {
    * another request is no answer to this one: refused, naming it, instead of
    * reporting its result as this request's.
    */
-  private async startOrJoin<W extends Workflow>(type: string, options: WorkflowStartOptions<W> & { memo: Record<string, unknown> }): Promise<WorkflowHandleWithStartDetails<W>> {
+  private async startOrJoin<W extends Workflow>(
+    type: string,
+    options: WorkflowStartOptions<W> & { memo: Record<string, unknown> },
+  ): Promise<WorkflowHandleWithStartDetails<W>> {
     try {
       return await this.client.workflow.start<W>(type, options);
     } catch (error) {
@@ -110,12 +135,15 @@ export class CouplingSyncClient {
       const asked = options.memo[REQUEST_MEMO];
       if (running.memo?.[REQUEST_MEMO] !== asked) {
         throw new RunBusyError(
-          `Workflow ${options.workflowId} is already running another request (${running.type}, started ${running.startTime.toISOString()}); `
-          + `wait for it to finish, or cancel it (coupling-sync cancel ${options.workflowId}), and start again.`,
+          `Workflow ${options.workflowId} is already running another request (${running.type}, started ${running.startTime.toISOString()}); ` +
+            `wait for it to finish, or cancel it (coupling-sync cancel ${options.workflowId}), and start again.`,
         );
       }
       const firstExecutionRunId = running.raw.workflowExecutionInfo?.firstRunId || running.runId;
-      return Object.assign(this.client.workflow.getHandle<W>(options.workflowId, undefined, { firstExecutionRunId }), { firstExecutionRunId, eagerlyStarted: false });
+      return Object.assign(this.client.workflow.getHandle<W>(options.workflowId, undefined, { firstExecutionRunId }), {
+        firstExecutionRunId,
+        eagerlyStarted: false,
+      });
     }
   }
 
@@ -124,7 +152,13 @@ export class CouplingSyncClient {
     const what = valid.recordIds ? `${valid.recordIds.length} records` : valid.fullSync ? 'all records' : 'changed records';
     return this.startOrJoin<typeof bulkSyncWorkflow>('bulkSyncWorkflow', {
       args: [valid],
-      ...this.startOptions('bulkSync', valid.mapping, workflowIds.bulkSync(valid.mapping), `Bulk sync of ${valid.mapping}: ${what}${valid.direction ? `, ${valid.direction}` : ''}`, valid),
+      ...this.startOptions(
+        'bulkSync',
+        valid.mapping,
+        workflowIds.bulkSync(valid.mapping),
+        `Bulk sync of ${valid.mapping}: ${what}${valid.direction ? `, ${valid.direction}` : ''}`,
+        valid,
+      ),
     });
   }
 
@@ -138,7 +172,13 @@ export class CouplingSyncClient {
     const side = valid.side ?? 'local';
     return this.startOrJoin<typeof singleSyncWorkflow>('singleSyncWorkflow', {
       args: [valid],
-      ...this.startOptions('singleSync', valid.mapping, workflowIds.singleSync(valid.mapping, side, valid.recordId), `Sync ${valid.mapping} ${side} record ${valid.recordId}`, valid),
+      ...this.startOptions(
+        'singleSync',
+        valid.mapping,
+        workflowIds.singleSync(valid.mapping, side, valid.recordId),
+        `Sync ${valid.mapping} ${side} record ${valid.recordId}`,
+        valid,
+      ),
       ...(this.eagerStart ? { requestEagerStart: true } : {}),
     });
   }
@@ -163,7 +203,13 @@ export class CouplingSyncClient {
     const valid = parseInput('matchBasedCoupling', matchBasedCouplingInputSchema, input);
     return this.startOrJoin<RunWorkflow<MatchBasedCouplingInput>>('matchBasedCouplingWorkflow', {
       args: [valid],
-      ...this.startOptions('matchBasedCoupling', valid.mapping, workflowIds.matchBasedCoupling(valid.mapping), `Match-based coupling of ${valid.mapping}${valid.createNewIfNoMatch ? ', creating unmatched records' : ''}`, valid),
+      ...this.startOptions(
+        'matchBasedCoupling',
+        valid.mapping,
+        workflowIds.matchBasedCoupling(valid.mapping),
+        `Match-based coupling of ${valid.mapping}${valid.createNewIfNoMatch ? ', creating unmatched records' : ''}`,
+        valid,
+      ),
     });
   }
 
@@ -175,7 +221,13 @@ export class CouplingSyncClient {
     const valid = parseInput('setUpCoupling', setUpCouplingInputSchema, input);
     return this.startOrJoin<RunWorkflow<SetUpCouplingInput>>('setUpCouplingWorkflow', {
       args: [valid],
-      ...this.startOptions('setUpCoupling', valid.mapping, workflowIds.setUpCoupling(valid.mapping, valid.localId), `Couple ${valid.mapping} ${valid.localId} to ${valid.integrationId}`, valid),
+      ...this.startOptions(
+        'setUpCoupling',
+        valid.mapping,
+        workflowIds.setUpCoupling(valid.mapping, valid.localId),
+        `Couple ${valid.mapping} ${valid.localId} to ${valid.integrationId}`,
+        valid,
+      ),
     });
   }
 
@@ -187,7 +239,13 @@ export class CouplingSyncClient {
     const valid = parseInput('uncouple', uncoupleInputSchema, input);
     return this.startOrJoin<RunWorkflow<UncoupleInput>>('uncoupleWorkflow', {
       args: [valid],
-      ...this.startOptions('uncouple', valid.mapping, workflowIds.uncouple(valid.mapping), `Uncouple ${valid.all ? 'all records' : `${valid.recordIds?.length ?? 0} records`} of ${valid.mapping}`, valid),
+      ...this.startOptions(
+        'uncouple',
+        valid.mapping,
+        workflowIds.uncouple(valid.mapping),
+        `Uncouple ${valid.all ? 'all records' : `${valid.recordIds?.length ?? 0} records`} of ${valid.mapping}`,
+        valid,
+      ),
     });
   }
 

@@ -51,7 +51,12 @@ export function checkInterval(every: string): Duration {
 
 /** 1800000 -> "30 minutes": how a person wrote it. */
 export function formatInterval(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
   for (const [size, name] of units) {
     if (ms >= size && ms % size === 0) return `${ms / size} ${name}${ms / size === 1 ? '' : 's'}`;
   }
@@ -72,7 +77,10 @@ function toInfo(mapping: string, scheduleId: string, d: ScheduleDescription): Sc
 }
 
 export class SyncSchedules {
-  constructor(private readonly client: Client, private readonly taskQueue: string = TASK_QUEUE) {}
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string = TASK_QUEUE,
+  ) {}
 
   async create(mapping: string, options: ScheduleOptions = {}): Promise<ScheduleInfo> {
     const input = parseInput('bulkSync', bulkSyncInputSchema, { ...options.input, mapping });

@@ -85,7 +85,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   static fromEnv(env: NodeJS.ProcessEnv = process.env): AesGcmPayloadCodec | null {
     const current = env[CODEC_ENV.key]?.trim();
     if (!current) return null;
-    const previous = (env[CODEC_ENV.previousKeys] ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+    const previous = (env[CODEC_ENV.previousKeys] ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
     return new AesGcmPayloadCodec({ key: parseCodecKey(current), previousKeys: previous.map((k) => parseCodecKey(k, CODEC_ENV.previousKeys)) });
   }
 
@@ -110,7 +113,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const keyId = text(payload.metadata?.[KEY_ID_METADATA]) ?? '(none)';
       const key = this.keys.get(keyId);
       if (!key) {
-        throw new PayloadDecryptionError(`A payload is encrypted with key ${keyId}, which this process does not have; add that key to ${CODEC_ENV.previousKeys}.`);
+        throw new PayloadDecryptionError(
+          `A payload is encrypted with key ${keyId}, which this process does not have; add that key to ${CODEC_ENV.previousKeys}.`,
+        );
       }
       const data = Buffer.from(payload.data ?? []);
       if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`A payload encrypted with key ${keyId} is too short to be ciphertext.`);

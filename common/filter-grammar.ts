@@ -39,11 +39,18 @@ type Shape = 'scalar' | 'ordered' | 'list' | 'text' | 'none';
 
 /** The value shape each operator takes. */
 export const OPERATOR_VALUES: Readonly<Record<FilterOperator, Shape>> = {
-  eq: 'scalar', ne: 'scalar',
-  lt: 'ordered', lte: 'ordered', gt: 'ordered', gte: 'ordered',
-  in: 'list', notIn: 'list',
-  contains: 'text', startsWith: 'text',
-  isNull: 'none', isNotNull: 'none',
+  eq: 'scalar',
+  ne: 'scalar',
+  lt: 'ordered',
+  lte: 'ordered',
+  gt: 'ordered',
+  gte: 'ordered',
+  in: 'list',
+  notIn: 'list',
+  contains: 'text',
+  startsWith: 'text',
+  isNull: 'none',
+  isNotNull: 'none',
 };
 
 const EXPECTED: Record<Shape, string> = {

@@ -33,7 +33,11 @@ const scalar = z.union([z.string().max(MAX_FILTER_TEXT).refine(withoutNul, NUL_M
 /** One condition; which value each operator takes is the filter grammar's (common/filter-grammar.ts). */
 export const filterConditionSchema = z
   .strictObject({
-    field: z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")'),
+    field: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")'),
     op: z.enum(FILTER_OPERATORS),
     value: z.union([scalar, z.array(scalar).max(MAX_FILTER_LIST)]).optional(),
   })
@@ -53,8 +57,15 @@ const retryOverride = z.strictObject({
 
 const cursor = z.strictObject({ modifiedOn: z.string(), id: z.string() });
 const counters = z.strictObject({
-  inserted: z.number(), modified: z.number(), deleted: z.number(), unchanged: z.number(), skipped: z.number(),
-  failed: z.number(), coupled: z.number(), uncoupled: z.number(), unmatched: z.number(),
+  inserted: z.number(),
+  modified: z.number(),
+  deleted: z.number(),
+  unchanged: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  coupled: z.number(),
+  uncoupled: z.number(),
+  unmatched: z.number(),
 });
 const jobSummary = z.strictObject({
   jobId: z.string(),

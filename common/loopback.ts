@@ -7,7 +7,11 @@
 
 /** The host as URL parsing writes it: lower case, IPv4 in dotted decimal, IPv6 compressed in brackets. */
 function canonicalHost(host: string): string | null {
-  const bare = host.trim().toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1');
+  const bare = host
+    .trim()
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[(.*)\]$/, '$1');
   try {
     return new URL(`http://${bare.includes(':') ? `[${bare}]` : bare}/`).hostname;
   } catch {

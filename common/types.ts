@@ -32,9 +32,7 @@ export const DELETION_CONFLICT_RESOLUTIONS = ['None', 'RemoveCoupling', 'Restore
 export type SourceDeletion = 'KeepCoupling' | 'RemoveCoupling' | 'DeleteCounterpart';
 export const SOURCE_DELETIONS = ['KeepCoupling', 'RemoveCoupling', 'DeleteCounterpart'] as const;
 
-export const FILTER_OPERATORS = [
-  'eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'notIn', 'contains', 'startsWith', 'isNull', 'isNotNull',
-] as const;
+export const FILTER_OPERATORS = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'notIn', 'contains', 'startsWith', 'isNull', 'isNotNull'] as const;
 /** Operator of a structured filter condition; never raw SQL. */
 export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 
@@ -84,7 +82,15 @@ export interface JobCounters {
 }
 
 export const COUNTER_NAMES: readonly (keyof JobCounters)[] = [
-  'inserted', 'modified', 'deleted', 'unchanged', 'skipped', 'failed', 'coupled', 'uncoupled', 'unmatched',
+  'inserted',
+  'modified',
+  'deleted',
+  'unchanged',
+  'skipped',
+  'failed',
+  'coupled',
+  'uncoupled',
+  'unmatched',
 ];
 
 export function emptyCounters(): JobCounters {

@@ -43,10 +43,9 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 /** Parses `input` with `schema` or throws InvalidInputError naming every bad field. */
 export function parseInput<S extends z.ZodType>(what: string, schema: S, input: unknown): z.infer<S> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new InvalidInputError(
-      `Invalid input for ${what}: expected one JSON object such as {"mapping": "CUSTOMER"}, got ${describeReceived(input)}.`,
-      ['(input)'],
-    );
+    throw new InvalidInputError(`Invalid input for ${what}: expected one JSON object such as {"mapping": "CUSTOMER"}, got ${describeReceived(input)}.`, [
+      '(input)',
+    ]);
   }
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data as z.infer<S>;

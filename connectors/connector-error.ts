@@ -46,8 +46,9 @@ export class ConnectorError extends Error {
 
 /** Whether `error` is a ConnectorError, also one raised in another realm (a test's VM context) or by another copy of this module. */
 export function isConnectorError(error: unknown): error is ConnectorError {
-  return error instanceof ConnectorError
-    || (typeof error === 'object' && error !== null && (error as { [CONNECTOR_ERROR]?: unknown })[CONNECTOR_ERROR] === true);
+  return (
+    error instanceof ConnectorError || (typeof error === 'object' && error !== null && (error as { [CONNECTOR_ERROR]?: unknown })[CONNECTOR_ERROR] === true)
+  );
 }
 
 /**

@@ -69,8 +69,7 @@ export interface RecordWriteError {
 
 export type WriteResult =
   /** `existed` (createMany only): the key named a record that was already there, so it was written over, not created. */
-  | { ok: true; id: string; modifiedOn: string; version?: string; existed?: boolean }
-  | { ok: false; id: string | null; error: RecordWriteError };
+  { ok: true; id: string; modifiedOn: string; version?: string; existed?: boolean } | { ok: false; id: string | null; error: RecordWriteError };
 
 /** Conditions of one match-priority level: each field must equal one of the values (AND across fields). */
 export interface FindCandidatesRequest {
@@ -120,9 +119,7 @@ export interface Connector {
   close?(): Promise<void>;
 }
 
-const REQUIRED_METHODS = [
-  'describeTable', 'scanKeys', 'readChanged', 'getMany', 'createMany', 'updateMany', 'deleteMany', 'findCandidates',
-] as const;
+const REQUIRED_METHODS = ['describeTable', 'scanKeys', 'readChanged', 'getMany', 'createMany', 'updateMany', 'deleteMany', 'findCandidates'] as const;
 
 /** A system given as a connector that does not implement the contract. */
 export class InvalidConnectorError extends ConnectorError {
@@ -146,7 +143,11 @@ export function verifyConnector(systemName: string, candidate: unknown): asserts
 /** Thrown by a connector when the system asks us to slow down; activities turn it into a retry after `retryAfterMs`. */
 export class ThrottledError extends ConnectorError {
   override readonly name = 'ThrottledError';
-  constructor(message: string, readonly retryAfterMs: number, status?: number) {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+    status?: number,
+  ) {
     super(message, { kind: 'throttled', status });
   }
 }

@@ -1,8 +1,22 @@
 /** Tells a passing database fault (retry the batch) from one retrying cannot fix (fail the record). */
 const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR',
-  '40001', '40P01', '53300', '55P03', '57P01', '57P02', '57P03',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  '40001',
+  '40P01',
+  '53300',
+  '55P03',
+  '57P01',
+  '57P02',
+  '57P03',
 ]);
 
 /**
@@ -37,6 +51,7 @@ export function dbErrorMessage(error: unknown): string {
   const message = messageOf(error) ?? String(error);
   const sql = (error as { sql?: unknown } | null)?.sql;
   const cut = message.lastIndexOf(' - ');
-  const text = typeof sql === 'string' || /^(insert|update|delete|select|with)\b/i.test(message) ? (cut >= 0 ? message.slice(cut + 3) : 'database error') : message;
+  const text =
+    typeof sql === 'string' || /^(insert|update|delete|select|with)\b/i.test(message) ? (cut >= 0 ? message.slice(cut + 3) : 'database error') : message;
   return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 }

@@ -37,14 +37,30 @@ export function applyFilter(query: Knex.QueryBuilder, filter: readonly FilterCon
     const value = condition.value as Exclude<Scalar, null>;
     const list = condition.value as Exclude<Scalar, null>[];
     switch (op) {
-      case 'eq': query.where(field, value); break;
-      case 'ne': query.where((q) => q.whereNot(field, value).orWhereNull(field)); break;
-      case 'lt': query.where(field, '<', value); break;
-      case 'lte': query.where(field, '<=', value); break;
-      case 'gt': query.where(field, '>', value); break;
-      case 'gte': query.where(field, '>=', value); break;
-      case 'in': query.whereIn(field, list); break;
-      case 'notIn': query.where((q) => q.whereNotIn(field, list).orWhereNull(field)); break;
+      case 'eq':
+        query.where(field, value);
+        break;
+      case 'ne':
+        query.where((q) => q.whereNot(field, value).orWhereNull(field));
+        break;
+      case 'lt':
+        query.where(field, '<', value);
+        break;
+      case 'lte':
+        query.where(field, '<=', value);
+        break;
+      case 'gt':
+        query.where(field, '>', value);
+        break;
+      case 'gte':
+        query.where(field, '>=', value);
+        break;
+      case 'in':
+        query.whereIn(field, list);
+        break;
+      case 'notIn':
+        query.where((q) => q.whereNotIn(field, list).orWhereNull(field));
+        break;
       case 'contains':
         if (sqlite) query.whereRaw('instr(??, ?) > 0', [field, value]);
         else query.whereRaw('?? like ? escape ?', [field, `%${escapeLike(String(value))}%`, '\\']);
@@ -53,8 +69,12 @@ export function applyFilter(query: Knex.QueryBuilder, filter: readonly FilterCon
         if (sqlite) query.whereRaw('substr(??, 1, length(?)) = ?', [field, value, value]);
         else query.whereRaw('?? like ? escape ?', [field, `${escapeLike(String(value))}%`, '\\']);
         break;
-      case 'isNull': query.whereNull(field); break;
-      case 'isNotNull': query.whereNotNull(field); break;
+      case 'isNull':
+        query.whereNull(field);
+        break;
+      case 'isNotNull':
+        query.whereNotNull(field);
+        break;
       default: {
         const unreachable: never = op;
         throw new InvalidFilterError(`Unknown filter operator ${String(unreachable)}`);

@@ -11,8 +11,17 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type {
-  Connector, CreateRecord, KeyColumns, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
-  SourceRecord, UpdateRecord, WriteResult,
+  Connector,
+  CreateRecord,
+  KeyColumns,
+  FindCandidatesRequest,
+  GetManyRequest,
+  ReadChangedRequest,
+  RecordKey,
+  ScanKeysRequest,
+  SourceRecord,
+  UpdateRecord,
+  WriteResult,
 } from './connector';
 import { applyFilter } from './knex-filter';
 import { dbErrorMessage, errorCode, isTransientDbError } from './db-errors';
@@ -143,7 +152,9 @@ export class KnexTableConnector implements Connector {
   async describeTable(table: string): Promise<string[]> {
     let cached = this.columnCache.get(table);
     if (!cached) {
-      cached = this.knex(table).columnInfo().then((info) => Object.keys(info));
+      cached = this.knex(table)
+        .columnInfo()
+        .then((info) => Object.keys(info));
       this.columnCache.set(table, cached);
       cached.catch(() => this.columnCache.delete(table));
     }
@@ -179,7 +190,9 @@ export class KnexTableConnector implements Connector {
       }
       if (through) {
         query.where((q) =>
-          q.where(modifiedOnColumn, '<', through.modifiedOn).orWhere((q2) => q2.where(modifiedOnColumn, through.modifiedOn).andWhere(idColumn, '<=', through.id)),
+          q
+            .where(modifiedOnColumn, '<', through.modifiedOn)
+            .orWhere((q2) => q2.where(modifiedOnColumn, through.modifiedOn).andWhere(idColumn, '<=', through.id)),
         );
       }
     }
@@ -280,7 +293,14 @@ export class KnexTableConnector implements Connector {
     }
     if (missed.length > 0) {
       const existing = new Set(
-        (await this.knex(table).select(idColumn).whereIn(idColumn, missed.map((i) => records[i].id))).map((r: Row) => String(r[idColumn])),
+        (
+          await this.knex(table)
+            .select(idColumn)
+            .whereIn(
+              idColumn,
+              missed.map((i) => records[i].id),
+            )
+        ).map((r: Row) => String(r[idColumn])),
       );
       for (const i of missed) {
         const id = records[i].id;

@@ -33,9 +33,7 @@ export class NoFieldsForDirectionError extends Error {
 }
 
 export function sidesOf(direction: SyncDirection): { sourceSide: Side; destinationSide: Side } {
-  return direction === 'ToIntegrationTable'
-    ? { sourceSide: 'local', destinationSide: 'integration' }
-    : { sourceSide: 'integration', destinationSide: 'local' };
+  return direction === 'ToIntegrationTable' ? { sourceSide: 'local', destinationSide: 'integration' } : { sourceSide: 'integration', destinationSide: 'local' };
 }
 
 export function directionFrom(sourceSide: Side): SyncDirection {

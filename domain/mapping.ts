@@ -14,7 +14,11 @@ export const MAX_CONSTANT_TEXT = 4000;
 /** Most mappings one mapping may depend on. @default 50 */
 export const MAX_DEPENDS_ON = 50;
 
-const identifier = z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")');
+const identifier = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")');
 
 export const transformationRuleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('trim') }),
@@ -26,7 +30,10 @@ export const transformationRuleSchema = z.discriminatedUnion('type', [
     .strictObject({
       type: z.literal('regexReplace'),
       pattern: z.string().min(1).max(MAX_PATTERN_LENGTH),
-      flags: z.string().regex(/^[gimsuy]*$/).optional(),
+      flags: z
+        .string()
+        .regex(/^[gimsuy]*$/)
+        .optional(),
       replaceWith: z.string().max(MAX_RULE_TEXT),
     })
     // Compiled here, on the engine it runs on, so a pattern that cannot run is refused when the mapping is saved.
@@ -40,10 +47,19 @@ export type TransformationRule = z.infer<typeof transformationRuleSchema>;
 
 /** PostgreSQL text cannot hold NUL: a constant with one would fail every write of every record. */
 const constant = z.union([
-  z.string().max(MAX_CONSTANT_TEXT).refine((t) => !t.includes('\u0000'), 'must not contain a NUL character (\\u0000)'),
-  z.number(), z.boolean(), z.null(),
+  z
+    .string()
+    .max(MAX_CONSTANT_TEXT)
+    .refine((t) => !t.includes('\u0000'), 'must not contain a NUL character (\\u0000)'),
+  z.number(),
+  z.boolean(),
+  z.null(),
 ]);
-const mappingName = z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'must be a mapping name (letters, digits, "_", "." and "-")');
+const mappingName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'must be a mapping name (letters, digits, "_", "." and "-")');
 
 export const fieldMappingSchema = z
   .strictObject({
@@ -71,28 +87,30 @@ export type FieldMappingDefinition = z.input<typeof fieldMappingSchema>;
 
 const tableRef = z.strictObject({ system: z.string().min(1).max(100), table: identifier });
 
-export const mappingDefinitionSchema = z.strictObject({
-  name: mappingName,
-  local: tableRef,
-  integration: tableRef,
-  direction: z.enum(MAPPING_DIRECTIONS),
-  syncOnlyCoupledRecords: z.boolean().default(true),
-  tableFilter: filterSchema.default([]),
-  integrationTableFilter: filterSchema.default([]),
-  updateConflictResolution: z.enum(UPDATE_CONFLICT_RESOLUTIONS).default('None'),
-  deletionConflictResolution: z.enum(DELETION_CONFLICT_RESOLUTIONS).default('None'),
-  /** A coupled record deleted on a pass's source side: keep the counterpart and coupling (BC's behaviour), remove the coupling, or delete the counterpart. */
-  sourceDeletion: z.enum(SOURCE_DELETIONS).default('KeepCoupling'),
-  createNewIfNoMatch: z.boolean().default(false),
-  syncAfterBulkCoupling: z.boolean().default(false),
-  dependsOn: z.array(mappingName).max(MAX_DEPENDS_ON, `at most ${MAX_DEPENDS_ON} mappings`).default([]),
-  fields: z.array(fieldMappingSchema).min(1, 'a mapping needs at least one field mapping').max(500),
-}).superRefine((mapping, ctx) => {
-  mapping.dependsOn.forEach((name, i) => {
-    if (name === mapping.name) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `a mapping cannot depend on itself (${name})` });
-    else if (mapping.dependsOn.indexOf(name) < i) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `names ${name} twice` });
+export const mappingDefinitionSchema = z
+  .strictObject({
+    name: mappingName,
+    local: tableRef,
+    integration: tableRef,
+    direction: z.enum(MAPPING_DIRECTIONS),
+    syncOnlyCoupledRecords: z.boolean().default(true),
+    tableFilter: filterSchema.default([]),
+    integrationTableFilter: filterSchema.default([]),
+    updateConflictResolution: z.enum(UPDATE_CONFLICT_RESOLUTIONS).default('None'),
+    deletionConflictResolution: z.enum(DELETION_CONFLICT_RESOLUTIONS).default('None'),
+    /** A coupled record deleted on a pass's source side: keep the counterpart and coupling (BC's behaviour), remove the coupling, or delete the counterpart. */
+    sourceDeletion: z.enum(SOURCE_DELETIONS).default('KeepCoupling'),
+    createNewIfNoMatch: z.boolean().default(false),
+    syncAfterBulkCoupling: z.boolean().default(false),
+    dependsOn: z.array(mappingName).max(MAX_DEPENDS_ON, `at most ${MAX_DEPENDS_ON} mappings`).default([]),
+    fields: z.array(fieldMappingSchema).min(1, 'a mapping needs at least one field mapping').max(500),
+  })
+  .superRefine((mapping, ctx) => {
+    mapping.dependsOn.forEach((name, i) => {
+      if (name === mapping.name) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `a mapping cannot depend on itself (${name})` });
+      else if (mapping.dependsOn.indexOf(name) < i) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `names ${name} twice` });
+    });
   });
-});
 export type IntegrationTableMapping = z.output<typeof mappingDefinitionSchema>;
 export type MappingDefinition = z.input<typeof mappingDefinitionSchema>;
 

@@ -100,12 +100,18 @@ const REASON_ORDER: readonly UnmatchedReason[] = ['several', 'contested', 'candi
 
 function reasonOf(result: LevelResult): UnmatchedReason | null {
   switch (result.result) {
-    case 'several': return 'several';
-    case 'contested': return 'contested';
-    case 'coupled': return 'candidateCoupled';
-    case 'noCandidate': return 'noCandidate';
-    case 'noValues': return 'noValues';
-    default: return null;
+    case 'several':
+      return 'several';
+    case 'contested':
+      return 'contested';
+    case 'coupled':
+      return 'candidateCoupled';
+    case 'noCandidate':
+      return 'noCandidate';
+    case 'noValues':
+      return 'noValues';
+    default:
+      return null;
   }
 }
 
@@ -156,12 +162,19 @@ function describeLevel(result: LevelResult, level: MatchLevel | undefined): stri
   const fields = level ? level.fields.map((f) => f.localField).join(' + ') : '?';
   const where = `priority ${result.priority} (${fields})`;
   switch (result.result) {
-    case 'noValues': return `${where}: no value to match on`;
-    case 'noCandidate': return `${where}: no candidate`;
-    case 'several': return `${where}: several candidates ${listIds(result.candidateIds)}`;
-    case 'coupled': return `${where}: candidate already coupled ${listIds(result.candidateIds)}`;
-    case 'contested': return `${where}: candidate ${result.candidateId} went to local record ${result.winner} (same priority, smaller id)`;
-    case 'claim': case 'matched': return `${where}: matched ${result.candidateId}`;
+    case 'noValues':
+      return `${where}: no value to match on`;
+    case 'noCandidate':
+      return `${where}: no candidate`;
+    case 'several':
+      return `${where}: several candidates ${listIds(result.candidateIds)}`;
+    case 'coupled':
+      return `${where}: candidate already coupled ${listIds(result.candidateIds)}`;
+    case 'contested':
+      return `${where}: candidate ${result.candidateId} went to local record ${result.winner} (same priority, smaller id)`;
+    case 'claim':
+    case 'matched':
+      return `${where}: matched ${result.candidateId}`;
   }
 }
 
@@ -175,6 +188,13 @@ export function describeUnmatched(input: { outcome: Extract<MatchOutcome, { kind
     noCandidate: 'no candidate',
     noValues: 'no value in any match field',
   };
-  const detail = outcome.levels.map((r) => describeLevel(r, levels.find((l) => l.priority === r.priority))).join('; ');
+  const detail = outcome.levels
+    .map((r) =>
+      describeLevel(
+        r,
+        levels.find((l) => l.priority === r.priority),
+      ),
+    )
+    .join('; ');
   return `No unique uncoupled matching record (${headline[outcome.reason]}): ${detail || 'no match criteria'}.`;
 }

@@ -26,7 +26,10 @@ export const MAX_PROGRAM_SIZE = 10_000;
 /** A pattern or flags this engine refuses; `field` is the rule's property at fault. */
 export class UnsupportedPatternError extends Error {
   override readonly name = 'UnsupportedPatternError';
-  constructor(message: string, readonly field: 'pattern' | 'flags') {
+  constructor(
+    message: string,
+    readonly field: 'pattern' | 'flags',
+  ) {
     super(message);
   }
 }
@@ -42,11 +45,23 @@ const MAX_CODE_POINT = 0x10ffff;
 
 /** What `\s` matches in JavaScript: WhiteSpace and LineTerminator. */
 const WHITE_SPACE: Range[] = [
-  [0x09, 0x0d], [0x20, 0x20], [0xa0, 0xa0], [0x1680, 0x1680], [0x2000, 0x200a], [0x2028, 0x2029], [0x202f, 0x202f],
-  [0x205f, 0x205f], [0x3000, 0x3000], [0xfeff, 0xfeff],
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0xa0, 0xa0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+  [0xfeff, 0xfeff],
 ];
 /** What `.` does not match without the s flag. */
-const LINE_TERMINATORS: Range[] = [[0x0a, 0x0a], [0x0d, 0x0d], [0x2028, 0x2029]];
+const LINE_TERMINATORS: Range[] = [
+  [0x0a, 0x0a],
+  [0x0d, 0x0d],
+  [0x2028, 0x2029],
+];
 
 function complement(ranges: readonly Range[]): Range[] {
   const out: Range[] = [];
@@ -81,7 +96,10 @@ class Translator {
   private readonly dotAll: boolean;
   private readonly namedGroups: boolean;
 
-  constructor(private readonly p: string, flags: string) {
+  constructor(
+    private readonly p: string,
+    flags: string,
+  ) {
     this.unicode = flags.includes('u');
     this.dotAll = flags.includes('s');
     this.namedGroups = /\(\?<(?![=!])/.test(p);
@@ -175,7 +193,9 @@ class Translator {
       return 0;
     }
     if (/[1-9]/.test(d)) {
-      return refuse(inClass ? 'octal escapes in a class are not supported; write \\xHH' : 'backreferences (\\1 ...) are not supported by the linear-time engine');
+      return refuse(
+        inClass ? 'octal escapes in a class are not supported; write \\xHH' : 'backreferences (\\1 ...) are not supported by the linear-time engine',
+      );
     }
     if (d === 'c') {
       const letter = p[this.i + 2] ?? '';
@@ -331,13 +351,33 @@ function substitution(template: string, match: RegExpMatchArray, input: string, 
       continue;
     }
     const n = template[i + 1];
-    if (n === '$') { out += '$'; i++; continue; }
-    if (n === '&') { out += matched; i++; continue; }
-    if (n === '`') { out += input.slice(0, position); i++; continue; }
-    if (n === "'") { out += input.slice(position + matched.length); i++; continue; }
+    if (n === '$') {
+      out += '$';
+      i++;
+      continue;
+    }
+    if (n === '&') {
+      out += matched;
+      i++;
+      continue;
+    }
+    if (n === '`') {
+      out += input.slice(0, position);
+      i++;
+      continue;
+    }
+    if (n === "'") {
+      out += input.slice(position + matched.length);
+      i++;
+      continue;
+    }
     if (n === '<') {
       const end = template.indexOf('>', i + 2);
-      if (!named || end < 0) { out += '$<'; i++; continue; }
+      if (!named || end < 0) {
+        out += '$<';
+        i++;
+        continue;
+      }
       const groups = match.groups ?? {};
       const name = template.slice(i + 2, end);
       out += (Object.hasOwn(groups, name) ? groups[name] : undefined) ?? '';

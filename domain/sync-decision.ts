@@ -129,15 +129,18 @@ function decide(input: DecisionInput): Decision {
   }
   if (coupling.skipped && !options.includeSkipped) return { action: 'skip' };
 
-  const sourceChanged = coupling.lastResult === 'Failure' || coupling.skipped
-    || sideChanged(source.modifiedOn, lastSyncedOf(coupling, plan.sourceSide), coupling.pending);
+  const sourceChanged =
+    coupling.lastResult === 'Failure' || coupling.skipped || sideChanged(source.modifiedOn, lastSyncedOf(coupling, plan.sourceSide), coupling.pending);
 
   if (!destination) {
     if (!sourceChanged && !options.force) return { action: 'unchanged', record: false, otherPending: false };
     switch (mapping.deletionConflictResolution) {
-      case 'RemoveCoupling': return { action: 'uncouple' };
-      case 'RestoreRecords': return { action: 'restore', values: mapValues(plan, source.values) };
-      default: return { action: 'fail', message: MESSAGES.deletedCounterpart };
+      case 'RemoveCoupling':
+        return { action: 'uncouple' };
+      case 'RestoreRecords':
+        return { action: 'restore', values: mapValues(plan, source.values) };
+      default:
+        return { action: 'fail', message: MESSAGES.deletedCounterpart };
     }
   }
 
@@ -162,10 +165,7 @@ function decide(input: DecisionInput): Decision {
 }
 
 /** What to do with a coupling whose source record of the pass no longer exists. */
-export type MissingSourceDecision =
-  | { action: 'fail'; message: string }
-  | { action: 'uncouple' }
-  | { action: 'deleteCounterpart' };
+export type MissingSourceDecision = { action: 'fail'; message: string } | { action: 'uncouple' } | { action: 'deleteCounterpart' };
 
 export function decideMissingSource(input: {
   rule: SourceDeletion;
@@ -177,7 +177,8 @@ export function decideMissingSource(input: {
 }): MissingSourceDecision {
   const { rule, plan, coupling, destination, counterpartId } = input;
   switch (rule) {
-    case 'RemoveCoupling': return { action: 'uncouple' };
+    case 'RemoveCoupling':
+      return { action: 'uncouple' };
     case 'DeleteCounterpart':
       if (!destination) return { action: 'uncouple' };
       // A counterpart someone changed since the last sync holds work nobody has seen: never delete it silently.
@@ -189,7 +190,10 @@ export function decideMissingSource(input: {
 }
 
 /** A record that fails twice in a row with the same error (in one direction) becomes skipped. */
-export function nextFailureState(previous: { failureCount: number; lastError: string | null } | null, message: string): { failureCount: number; skipped: boolean } {
+export function nextFailureState(
+  previous: { failureCount: number; lastError: string | null } | null,
+  message: string,
+): { failureCount: number; skipped: boolean } {
   const failureCount = previous && previous.lastError === message ? previous.failureCount + 1 : 1;
   return { failureCount, skipped: failureCount >= 2 };
 }

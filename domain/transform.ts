@@ -28,10 +28,18 @@ export function applyTransformations(value: unknown, rules: readonly Transformat
   let text = value;
   for (const rule of rules) {
     switch (rule.type) {
-      case 'trim': text = text.trim(); break;
-      case 'uppercase': text = text.toLocaleUpperCase(); break;
-      case 'lowercase': text = text.toLocaleLowerCase(); break;
-      case 'titleCase': text = titleCase(text); break;
+      case 'trim':
+        text = text.trim();
+        break;
+      case 'uppercase':
+        text = text.toLocaleUpperCase();
+        break;
+      case 'lowercase':
+        text = text.toLocaleLowerCase();
+        break;
+      case 'titleCase':
+        text = titleCase(text);
+        break;
       case 'replace': {
         const out = text.split(rule.find).join(rule.replaceWith);
         // Linear in the text; only a result that grows past the bound is refused.
@@ -45,7 +53,9 @@ export function applyTransformations(value: unknown, rules: readonly Transformat
         text = replaceWith(compiled, text, rule.replaceWith, MAX_TRANSFORM_LENGTH, (length) => tooLong(rule.type, 'result', length));
         break;
       }
-      case 'truncate': text = [...text].slice(0, rule.length).join(''); break;
+      case 'truncate':
+        text = [...text].slice(0, rule.length).join('');
+        break;
       default: {
         const unreachable: never = rule;
         throw new Error(`Unknown transformation ${JSON.stringify(unreachable)}`);
@@ -62,7 +72,11 @@ export function checkTransformation(rule: TransformationRule): { field: 'pattern
     compilePattern(rule.pattern, rule.flags ?? 'g');
     return null;
   } catch (error) {
-    if (error instanceof UnsupportedPatternError) return { field: error.field, message: `regexReplace ${error.field} ${JSON.stringify(error.field === 'pattern' ? rule.pattern : rule.flags)} ${error.message}` };
+    if (error instanceof UnsupportedPatternError)
+      return {
+        field: error.field,
+        message: `regexReplace ${error.field} ${JSON.stringify(error.field === 'pattern' ? rule.pattern : rule.flags)} ${error.message}`,
+      };
     throw error;
   }
 }

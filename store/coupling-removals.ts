@@ -11,7 +11,9 @@ import { TABLES } from './tables';
 type Row = Record<string, unknown>;
 
 async function tally(trx: Knex.Transaction, jobId: string, column: 'removed' | 'uncoupled', n: number): Promise<void> {
-  await trx(TABLES.couplingRemovals).insert({ job_id: jobId, [column]: n }).onConflict('job_id')
+  await trx(TABLES.couplingRemovals)
+    .insert({ job_id: jobId, [column]: n })
+    .onConflict('job_id')
     .merge({ [column]: trx.raw('?? + ?', [`${TABLES.couplingRemovals}.${column}`, n]) });
 }
 
@@ -21,7 +23,10 @@ export async function removeCouplings(knex: Knex, select: (q: Knex.QueryBuilder)
     const ids: number[] = (await select(trx(TABLES.couplings)).select('id')).map((r: Row) => Number(r.id));
     if (ids.length === 0) return 0;
     // What this very statement removed (a concurrent delete may have taken some): RETURNING, in both dialects.
-    const result: unknown = await trx.raw(`delete from ?? where id in (${ids.map(() => '?').join(', ')}) returning coupled_by_job_id`, [TABLES.couplings, ...ids]);
+    const result: unknown = await trx.raw(`delete from ?? where id in (${ids.map(() => '?').join(', ')}) returning coupled_by_job_id`, [
+      TABLES.couplings,
+      ...ids,
+    ]);
     const rows = (isPostgres(knex) ? (result as { rows: Row[] }).rows : (result as Row[])) ?? [];
     const byMaker = new Map<string, number>();
     for (const r of rows) if (r.coupled_by_job_id) byMaker.set(String(r.coupled_by_job_id), (byMaker.get(String(r.coupled_by_job_id)) ?? 0) + 1);

@@ -67,13 +67,21 @@ export function otherDirection(direction: SyncDirection): SyncDirection {
 export function directionState(coupling: Coupling, direction: SyncDirection): DirectionState {
   return direction === 'ToIntegrationTable'
     ? {
-      result: coupling.lastToIntegrationResult, jobId: coupling.lastToIntegrationJobId, action: coupling.lastToIntegrationAction,
-      failureCount: coupling.toIntegrationFailureCount, lastError: coupling.toIntegrationLastError, pending: coupling.toIntegrationPending,
-    }
+        result: coupling.lastToIntegrationResult,
+        jobId: coupling.lastToIntegrationJobId,
+        action: coupling.lastToIntegrationAction,
+        failureCount: coupling.toIntegrationFailureCount,
+        lastError: coupling.toIntegrationLastError,
+        pending: coupling.toIntegrationPending,
+      }
     : {
-      result: coupling.lastFromIntegrationResult, jobId: coupling.lastFromIntegrationJobId, action: coupling.lastFromIntegrationAction,
-      failureCount: coupling.fromIntegrationFailureCount, lastError: coupling.fromIntegrationLastError, pending: coupling.fromIntegrationPending,
-    };
+        result: coupling.lastFromIntegrationResult,
+        jobId: coupling.lastFromIntegrationJobId,
+        action: coupling.lastFromIntegrationAction,
+        failureCount: coupling.fromIntegrationFailureCount,
+        lastError: coupling.fromIntegrationLastError,
+        pending: coupling.fromIntegrationPending,
+      };
 }
 
 /** A coupling to create. */
@@ -215,7 +223,21 @@ export function newCouplingRow(mapping: MappingRef, direction: SyncDirection | n
 }
 
 /** Columns written by an update of one direction, in the order of `updateValues`. */
-const UPDATE_FIELDS = ['local_id', 'integration_id', 'expected_version', 'l', 'i', 'result', 'job', 'action', 'failures', 'last_error', 'pending', 'pending_other', 'skipped'] as const;
+const UPDATE_FIELDS = [
+  'local_id',
+  'integration_id',
+  'expected_version',
+  'l',
+  'i',
+  'result',
+  'job',
+  'action',
+  'failures',
+  'last_error',
+  'pending',
+  'pending_other',
+  'skipped',
+] as const;
 
 /**
  * One statement per chunk: the new states as a VALUES list joined to the
@@ -223,7 +245,12 @@ const UPDATE_FIELDS = ['local_id', 'integration_id', 'expected_version', 'l', 'i
  * Returns the local ids that were updated.
  */
 export async function updateCouplingsWhereUnchanged(
-  knex: Knex, mappingName: string, direction: SyncDirection, jobId: string, updates: readonly CouplingUpdate[], now: string,
+  knex: Knex,
+  mappingName: string,
+  direction: SyncDirection,
+  jobId: string,
+  updates: readonly CouplingUpdate[],
+  now: string,
 ): Promise<Set<string>> {
   const columns = directionColumns(direction);
   const other = directionColumns(direction === 'ToIntegrationTable' ? 'FromIntegrationTable' : 'ToIntegrationTable');
@@ -236,8 +263,21 @@ export async function updateCouplingsWhereUnchanged(
     const part = updates.slice(start, start + perChunk);
     const bindings: Knex.Value[] = [];
     for (const u of part) {
-      bindings.push(u.localId, u.integrationId, u.version, u.lastSyncedLocalModifiedOn, u.lastSyncedIntegrationModifiedOn, u.result, jobId, u.action,
-        u.failureCount, u.lastError, u.pending, u.pendingOther, u.skipped);
+      bindings.push(
+        u.localId,
+        u.integrationId,
+        u.version,
+        u.lastSyncedLocalModifiedOn,
+        u.lastSyncedIntegrationModifiedOn,
+        u.result,
+        jobId,
+        u.action,
+        u.failureCount,
+        u.lastError,
+        u.pending,
+        u.pendingOther,
+        u.skipped,
+      );
     }
     const sql = `with v (${UPDATE_FIELDS.join(', ')}) as (values ${part.map(() => row).join(', ')})
       update ${TABLES.couplings} set

@@ -20,7 +20,9 @@ export async function creationsOf(knex: Knex, maxParams: number, mappingName: st
   const found = new Map<string, CreationEntry>();
   for (const part of chunk([...new Set(keys)], maxParams - 10)) {
     const rows: { record_key: string; batch_token: string; outcome: CreationOutcome }[] = await knex(TABLES.creationLedger)
-      .where('mapping_name', mappingName).whereIn('record_key', part).select('record_key', 'batch_token', 'outcome');
+      .where('mapping_name', mappingName)
+      .whereIn('record_key', part)
+      .select('record_key', 'batch_token', 'outcome');
     for (const r of rows) found.set(r.record_key, { key: r.record_key, batchToken: r.batch_token, outcome: r.outcome });
   }
   return found;
@@ -31,6 +33,7 @@ export async function noteCreations(knex: Knex, maxParams: number, mappingName: 
   for (const part of chunk(entries, Math.min(rowsPerInsert(knex, 4), Math.floor((maxParams - 10) / 4)))) {
     await knex(TABLES.creationLedger)
       .insert(part.map((e) => ({ mapping_name: mappingName, record_key: e.key, batch_token: e.batchToken, outcome: e.outcome })))
-      .onConflict(['mapping_name', 'record_key']).merge(['batch_token', 'outcome']);
+      .onConflict(['mapping_name', 'record_key'])
+      .merge(['batch_token', 'outcome']);
   }
 }

@@ -53,9 +53,10 @@ export function sqliteConfig(filename: string): Knex.Config {
       min: 1,
       max: 1,
       afterCreate: (conn: { exec: (sql: string, cb: (err: Error | null) => void) => void }, done: (err: Error | null, conn: unknown) => void) => {
-        const pragmas = filename === ':memory:'
-          ? 'PRAGMA foreign_keys = ON;'
-          : 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;';
+        const pragmas =
+          filename === ':memory:'
+            ? 'PRAGMA foreign_keys = ON;'
+            : 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;';
         conn.exec(pragmas, (err) => done(err, conn));
       },
     },

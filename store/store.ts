@@ -19,8 +19,16 @@ import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './l
 export type { Lease } from './leases';
 import { InvalidMappingError, parseMappingDefinition, type FieldMapping, type MappingDefinition, type StoredMapping } from '../domain/mapping';
 import {
-  directionColumns, newCouplingRow, toCoupling, toUncoupledFailure, updateCouplingsWhereUnchanged,
-  type Coupling, type CouplingUpdate, type MappingRef, type NewCoupling, type UncoupledFailure,
+  directionColumns,
+  newCouplingRow,
+  toCoupling,
+  toUncoupledFailure,
+  updateCouplingsWhereUnchanged,
+  type Coupling,
+  type CouplingUpdate,
+  type MappingRef,
+  type NewCoupling,
+  type UncoupledFailure,
 } from './couplings';
 
 export * from './couplings';
@@ -95,8 +103,11 @@ function toJobError(r: Row): JobErrorRow {
 async function refuseMovingCoupledTables(trx: Knex.Transaction, mapping: MappingRef): Promise<void> {
   const existing: Row | undefined = await trx(TABLES.mappings).where('name', mapping.name).first();
   if (!existing) return;
-  const moved = existing.local_system !== mapping.local.system || existing.local_table !== mapping.local.table
-    || existing.integration_system !== mapping.integration.system || existing.integration_table !== mapping.integration.table;
+  const moved =
+    existing.local_system !== mapping.local.system ||
+    existing.local_table !== mapping.local.table ||
+    existing.integration_system !== mapping.integration.system ||
+    existing.integration_table !== mapping.integration.table;
   if (!moved) return;
   const row: Row | undefined = await trx(TABLES.couplings).where('mapping_name', mapping.name).count({ n: '*' }).first();
   const couplings = Number(row?.n ?? 0);
@@ -273,7 +284,9 @@ export class Store {
     const out: Coupling[] = [];
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
       const rows: Row[] = await this.knex(TABLES.couplings)
-        .where(`${prefix}_system`, record.system).andWhere(`${prefix}_table`, record.table).whereIn(`${prefix}_id`, part);
+        .where(`${prefix}_system`, record.system)
+        .andWhere(`${prefix}_table`, record.table)
+        .whereIn(`${prefix}_id`, part);
       out.push(...rows.map(toCoupling));
     }
     return out;
@@ -294,16 +307,34 @@ export class Store {
    * coupling gives way to the restored record's), so a failure in between can
    * never leave the record uncoupled.
    */
-  async replaceCouplings(mapping: MappingRef, direction: SyncDirection, jobId: string, replaced: readonly { localId: string; integrationId: string }[], couplings: readonly NewCoupling[]): Promise<void> {
+  async replaceCouplings(
+    mapping: MappingRef,
+    direction: SyncDirection,
+    jobId: string,
+    replaced: readonly { localId: string; integrationId: string }[],
+    couplings: readonly NewCoupling[],
+  ): Promise<void> {
     await this.knex.transaction(async (trx) => {
       for (const part of chunk(replaced, Math.floor((this.maxParams - 10) / 2))) {
-        await trx(TABLES.couplings).where('mapping_name', mapping.name).whereIn(['local_id', 'integration_id'], part.map((p) => [p.localId, p.integrationId])).delete();
+        await trx(TABLES.couplings)
+          .where('mapping_name', mapping.name)
+          .whereIn(
+            ['local_id', 'integration_id'],
+            part.map((p) => [p.localId, p.integrationId]),
+          )
+          .delete();
       }
       if (couplings.length > 0) await this.insertCouplingRows(trx, mapping, direction, jobId, couplings);
     });
   }
 
-  private async insertCouplingRows(db: Knex | Knex.Transaction, mapping: MappingRef, direction: SyncDirection | null, jobId: string, couplings: readonly NewCoupling[]): Promise<void> {
+  private async insertCouplingRows(
+    db: Knex | Knex.Transaction,
+    mapping: MappingRef,
+    direction: SyncDirection | null,
+    jobId: string,
+    couplings: readonly NewCoupling[],
+  ): Promise<void> {
     const now = this.now();
     const rows = couplings.map((c) => newCouplingRow(mapping, direction, jobId, c, now));
     for (const part of chunk(rows, rowsPerInsert(this.knex, Object.keys(rows[0]).length + 3))) {
@@ -312,8 +343,12 @@ export class Store {
     // A coupled record has no failed create left to retry, on either side.
     for (const side of ['local', 'integration'] as const) {
       const column = side === 'local' ? 'local_id' : 'integration_id';
-      for (const part of chunk(couplings.map((c) => (side === 'local' ? c.localId : c.integrationId)), this.maxParams - 10)) {
-        await db(TABLES.uncoupledFailures).where({ mapping_name: mapping.name, side })
+      for (const part of chunk(
+        couplings.map((c) => (side === 'local' ? c.localId : c.integrationId)),
+        this.maxParams - 10,
+      )) {
+        await db(TABLES.uncoupledFailures)
+          .where({ mapping_name: mapping.name, side })
           .whereIn('record_id', db(TABLES.couplings).select(column).where('mapping_name', mapping.name).whereIn(column, part))
           .delete();
       }
@@ -349,8 +384,15 @@ export class Store {
   async deleteCouplingPairs(mappingName: string, pairs: readonly { localId: string; integrationId: string }[], byJobId: string | null = null): Promise<number> {
     let removed = 0;
     for (const part of chunk(pairs, Math.floor((this.maxParams - 10) / 2))) {
-      removed += await removeCouplings(this.knex, (q) => q.where('mapping_name', mappingName)
-        .whereIn(['local_id', 'integration_id'], part.map((p) => [p.localId, p.integrationId])), byJobId);
+      removed += await removeCouplings(
+        this.knex,
+        (q) =>
+          q.where('mapping_name', mappingName).whereIn(
+            ['local_id', 'integration_id'],
+            part.map((p) => [p.localId, p.integrationId]),
+          ),
+        byJobId,
+      );
     }
     return removed;
   }
@@ -380,7 +422,18 @@ export class Store {
    * `needs`: only those the next pass of that direction must visit (failed or
    * pending; with includeSkipped, every skipped one too).
    */
-  async pageCouplings(mappingName: string, options: { afterId: number; limit: number; needs?: SyncDirection; includeSkipped?: boolean; onlySkipped?: boolean; coupledByJobId?: string; coupledAction?: 'matched' | 'created' }): Promise<Coupling[]> {
+  async pageCouplings(
+    mappingName: string,
+    options: {
+      afterId: number;
+      limit: number;
+      needs?: SyncDirection;
+      includeSkipped?: boolean;
+      onlySkipped?: boolean;
+      coupledByJobId?: string;
+      coupledAction?: 'matched' | 'created';
+    },
+  ): Promise<Coupling[]> {
     const query = this.knex(TABLES.couplings).where('mapping_name', mappingName).andWhere('id', '>', options.afterId);
     if (options.needs) {
       // Retrying skipped records visits every skipped coupling, in each direction of the run.
@@ -405,22 +458,29 @@ export class Store {
         .where('mapping_name', mappingName)
         .whereIn('local_id', part)
         .update({
-          skipped: false, to_integration_failure_count: 0, from_integration_failure_count: 0,
-          version: this.knex.raw('version + 1'), updated_at: this.now(),
+          skipped: false,
+          to_integration_failure_count: 0,
+          from_integration_failure_count: 0,
+          version: this.knex.raw('version + 1'),
+          updated_at: this.now(),
         });
     }
   }
 
   /** How many couplings a coupling job made, by what it did (matched or created) and at which match priority. */
   async countCoupledBy(mappingName: string, jobId: string): Promise<{ matched: number; created: number; byLevel: Map<number, number> }> {
-    const rows: Row[] = await this.knex(TABLES.couplings).where({ mapping_name: mappingName, coupled_by_job_id: jobId })
-      .groupBy('coupled_action', 'coupled_level').select('coupled_action', 'coupled_level').count({ n: '*' });
+    const rows: Row[] = await this.knex(TABLES.couplings)
+      .where({ mapping_name: mappingName, coupled_by_job_id: jobId })
+      .groupBy('coupled_action', 'coupled_level')
+      .select('coupled_action', 'coupled_level')
+      .count({ n: '*' });
     const totals = { matched: 0, created: 0, byLevel: new Map<number, number>() };
     for (const r of rows) {
       const n = Number(r.n);
       if (r.coupled_action === 'created') totals.created += n;
       else totals.matched += n;
-      if (r.coupled_level !== null && r.coupled_level !== undefined) totals.byLevel.set(Number(r.coupled_level), (totals.byLevel.get(Number(r.coupled_level)) ?? 0) + n);
+      if (r.coupled_level !== null && r.coupled_level !== undefined)
+        totals.byLevel.set(Number(r.coupled_level), (totals.byLevel.get(Number(r.coupled_level)) ?? 0) + n);
     }
     return totals;
   }
@@ -442,7 +502,11 @@ export class Store {
   }
 
   /** Failed uncoupled records of one side after `afterId`, to retry them; skipped ones only with includeSkipped. */
-  async pageUncoupledFailures(mappingName: string, side: Side, options: { afterId: number; limit: number; includeSkipped?: boolean }): Promise<UncoupledFailure[]> {
+  async pageUncoupledFailures(
+    mappingName: string,
+    side: Side,
+    options: { afterId: number; limit: number; includeSkipped?: boolean },
+  ): Promise<UncoupledFailure[]> {
     const query = this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).andWhere('id', '>', options.afterId);
     if (!options.includeSkipped) query.andWhere('skipped', false);
     const rows: Row[] = await query.orderBy('id').limit(options.limit);
@@ -451,21 +515,37 @@ export class Store {
 
   /** The failed uncoupled records of a mapping (or of all), waiting to be retried: for the errors view. */
   async listUncoupledFailures(mappingName?: string, options: { limit?: number } = {}): Promise<UncoupledFailure[]> {
-    const query = this.knex(TABLES.uncoupledFailures).orderBy('id').limit(options.limit ?? 1000);
+    const query = this.knex(TABLES.uncoupledFailures)
+      .orderBy('id')
+      .limit(options.limit ?? 1000);
     if (mappingName) query.where('mapping_name', mappingName);
     return (await query).map(toUncoupledFailure);
   }
 
   /** Records the latest failure of each record (insert or replace). */
-  async saveUncoupledFailures(mappingName: string, side: Side, jobId: string, failures: readonly { recordId: string; failureCount: number; lastError: string; skipped: boolean }[]): Promise<void> {
+  async saveUncoupledFailures(
+    mappingName: string,
+    side: Side,
+    jobId: string,
+    failures: readonly { recordId: string; failureCount: number; lastError: string; skipped: boolean }[],
+  ): Promise<void> {
     if (failures.length === 0) return;
     const now = this.now();
     const rows = failures.map((f) => ({
-      mapping_name: mappingName, side, record_id: f.recordId, failure_count: f.failureCount, last_error: f.lastError, skipped: f.skipped,
-      last_job_id: jobId, created_at: now, updated_at: now,
+      mapping_name: mappingName,
+      side,
+      record_id: f.recordId,
+      failure_count: f.failureCount,
+      last_error: f.lastError,
+      skipped: f.skipped,
+      last_job_id: jobId,
+      created_at: now,
+      updated_at: now,
     }));
     for (const part of chunk(rows, rowsPerInsert(this.knex, 9))) {
-      await this.knex(TABLES.uncoupledFailures).insert(part).onConflict(['mapping_name', 'side', 'record_id'])
+      await this.knex(TABLES.uncoupledFailures)
+        .insert(part)
+        .onConflict(['mapping_name', 'side', 'record_id'])
         .merge(['failure_count', 'last_error', 'skipped', 'last_job_id', 'updated_at']);
     }
   }
@@ -478,7 +558,9 @@ export class Store {
 
   async clearUncoupledSkipped(mappingName: string, side: Side, ids: readonly string[]): Promise<void> {
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side, skipped: true }).whereIn('record_id', part)
+      await this.knex(TABLES.uncoupledFailures)
+        .where({ mapping_name: mappingName, side, skipped: true })
+        .whereIn('record_id', part)
         .update({ skipped: false, failure_count: 0, updated_at: this.now() });
     }
   }
@@ -518,12 +600,19 @@ export class Store {
       : `min(${TABLES.matchClaims}.local_id, excluded.local_id)`;
     const rows = claims.map((c) => ({ job_id: jobId, level, integration_id: c.integrationId, local_id: c.localId }));
     for (const part of chunk(rows, rowsPerInsert(this.knex, 4))) {
-      await this.knex(TABLES.matchClaims).insert(part).onConflict(['job_id', 'level', 'integration_id']).merge({ local_id: this.knex.raw(smaller) });
+      await this.knex(TABLES.matchClaims)
+        .insert(part)
+        .onConflict(['job_id', 'level', 'integration_id'])
+        .merge({ local_id: this.knex.raw(smaller) });
     }
   }
 
   /** The winning claims of a round, by candidate id. */
-  async pageClaims(jobId: string, level: number, options: { afterIntegrationId: string | null; limit: number }): Promise<{ integrationId: string; localId: string }[]> {
+  async pageClaims(
+    jobId: string,
+    level: number,
+    options: { afterIntegrationId: string | null; limit: number },
+  ): Promise<{ integrationId: string; localId: string }[]> {
     const query = this.knex(TABLES.matchClaims).where({ job_id: jobId, level });
     if (options.afterIntegrationId !== null) query.andWhere('integration_id', '>', options.afterIntegrationId);
     const rows: Row[] = await query.orderBy('integration_id').limit(options.limit);
@@ -557,7 +646,14 @@ export class Store {
   // --- jobs ---------------------------------------------------------------
 
   /** Creates the job row once; a repeat with the same id returns the existing row. */
-  async createJob(job: { id: string; mappingName: string; type: JobType; direction: SyncDirection | null; workflowId: string | null; runId: string | null }): Promise<JobRow> {
+  async createJob(job: {
+    id: string;
+    mappingName: string;
+    type: JobType;
+    direction: SyncDirection | null;
+    workflowId: string | null;
+    runId: string | null;
+  }): Promise<JobRow> {
     await this.knex(TABLES.jobs)
       .insert({
         id: job.id,
@@ -587,7 +683,10 @@ export class Store {
     return row?.continuation ? JSON.parse(String(row.continuation)) : null;
   }
 
-  async updateJob(id: string, update: { counters?: JobCounters; status?: JobStatus; message?: string | null; finished?: boolean; continuation?: unknown }): Promise<void> {
+  async updateJob(
+    id: string,
+    update: { counters?: JobCounters; status?: JobStatus; message?: string | null; finished?: boolean; continuation?: unknown },
+  ): Promise<void> {
     const patch: Row = {};
     if (update.continuation !== undefined) patch.continuation = JSON.stringify(update.continuation);
     if (update.counters) for (const name of COUNTER_NAMES) patch[name] = update.counters[name];
@@ -598,7 +697,12 @@ export class Store {
   }
 
   async listJobs(options: { mappingName?: string; status?: JobStatus; limit?: number } = {}): Promise<JobRow[]> {
-    const query = this.knex(TABLES.jobs).orderBy([{ column: 'started_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(options.limit ?? 50);
+    const query = this.knex(TABLES.jobs)
+      .orderBy([
+        { column: 'started_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(options.limit ?? 50);
     if (options.mappingName) query.where('mapping_name', options.mappingName);
     if (options.status) query.where('status', options.status);
     return (await query).map(toJob);
@@ -629,7 +733,9 @@ export class Store {
   }
 
   async listErrors(options: { mappingName?: string; jobId?: string; limit?: number } = {}): Promise<JobErrorRow[]> {
-    const query = this.knex(TABLES.jobErrors).orderBy('id', 'desc').limit(options.limit ?? 100);
+    const query = this.knex(TABLES.jobErrors)
+      .orderBy('id', 'desc')
+      .limit(options.limit ?? 100);
     if (options.mappingName) query.where('mapping_name', options.mappingName);
     if (options.jobId) query.where('job_id', options.jobId);
     return (await query).map(toJobError);

@@ -2,8 +2,19 @@
 
 /** Names under which credentials travel in URLs, form bodies, JSON, headers and DSNs (any case, camelCase too). */
 const KEYS = [
-  'client[_-]?secret', 'password', 'passwd', 'pwd', 'api[_-]?key', 'subscription[_-]?key', 'private[_-]?key',
-  '(?:access|refresh|id|session|auth)[_-]?token', 'token', 'secret', 'credentials?', 'sig', 'signature',
+  'client[_-]?secret',
+  'password',
+  'passwd',
+  'pwd',
+  'api[_-]?key',
+  'subscription[_-]?key',
+  'private[_-]?key',
+  '(?:access|refresh|id|session|auth)[_-]?token',
+  'token',
+  'secret',
+  'credentials?',
+  'sig',
+  'signature',
 ].join('|');
 
 const PATTERNS: [RegExp, string][] = [

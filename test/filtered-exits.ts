@@ -39,11 +39,12 @@ const SAMPLE: Record<string, string> = {
   'test/activities/throttle-and-transient.test.ts': '5xx and dropped connections pass; a refused secret does not',
   'test/cli/cli.test.ts': 'mappings import and list',
   'test/common/quick-inputs.test.ts': 'the usual inputs take the quick path',
-  'test/connectors/business-central-connector.test.ts': 'BusinessCentralConnector against the emulator getMany: ids in chunks and pages; unknown and non-GUID ids are absent',
+  'test/connectors/business-central-connector.test.ts':
+    'BusinessCentralConnector against the emulator getMany: ids in chunks and pages; unknown and non-GUID ids are absent',
   'test/connectors/business-central-sync.test.ts': 'a bulk run and a single-record sync creating the same record at once make one customer and one coupling',
   'test/connectors/dataverse-connector.test.ts': 'the token is fetched once and reused across requests',
   'test/connectors/dataverse-odata.test.ts': 'URLs a collection URL is fully encoded, aliases included',
-  'test/connectors/dataverse-sync.test.ts': 'a batch that gives up writes error rows for exactly its range of Dataverse records, in the service\'s id order',
+  'test/connectors/dataverse-sync.test.ts': "a batch that gives up writes error rows for exactly its range of Dataverse records, in the service's id order",
   'test/connectors/match-index.test.ts': 'match indexes on postgres the statements name the very expression findCandidates compares',
   'test/domain/matching.test.ts': 'normalizeMatchValue empty values add no condition; numbers compare as text',
   'test/domain/modified-on.test.ts': 'modified-on row versions compare as integers, however long',
@@ -60,10 +61,12 @@ const SAMPLE: Record<string, string> = {
   'test/worker/systems-config.test.ts': 'a missing secret variable, a bad company id and an unknown type are named',
   'test/workflows/bulk-sync.test.ts': 'bad input fails at once, naming the field, and writes nothing',
   'test/workflows/bundle.test.ts': 'workflow code imports worker-only modules as types at most',
-  'test/workflows/coupling.test.ts': 'two batches claiming one candidate at once: the smallest id holds the claim whichever arrives first, the loser tries its next priority',
+  'test/workflows/coupling.test.ts':
+    'two batches claiming one candidate at once: the smallest id holds the claim whichever arrives first, the loser tries its next priority',
   'test/workflows/trust.test.ts': 'a single sync of a record that does not exist fails, naming the record, the table and the side',
   'test/workflows/match-determinism.test.ts': 'the stronger priority wins a contested candidate; ties go to the smallest local id',
-  'test/activities/restore.test.ts': 'a restore that fails between removing the old coupling and writing the new one leaves the record coupled, and the retry restores it once',
+  'test/activities/restore.test.ts':
+    'a restore that fails between removing the old coupling and writing the new one leaves the record coupled, and the retry restores it once',
   'test/model/reference-model.test.ts': 'reference model: SEMANTICS.md "At a glance" never synced: pending both ways; agreeing values are recorded as synced',
   'test/workflows/foundation.test.ts': 'foundation an unknown mapping fails at once, non-retryable, naming the field',
   'test/workflows/single-sync.test.ts': 'singleSync refuses a direction the mapping does not allow, naming the field',
@@ -98,14 +101,20 @@ function runJest(args: string[]): Promise<RunOutcome> {
   return new Promise((resolve) => {
     // A process group of its own, so a run that hangs is killed with whatever it started.
     const child = spawn(process.execPath, [JEST, '--runInBand', '--json', `--outputFile=${jsonFile}`, ...args], {
-      cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     let summaryAt: number | null = null;
     let killed = false;
     const kill = (): void => {
       killed = true;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     };
     let deadline = setTimeout(kill, RUN_LIMIT_MS);
     const onData = (chunk: Buffer): void => {
@@ -122,7 +131,11 @@ function runJest(args: string[]): Promise<RunOutcome> {
       clearTimeout(deadline);
       const exitedAt = Date.now();
       let json: JestJson | null = null;
-      try { json = JSON.parse(readFileSync(jsonFile, 'utf8')) as JestJson; } catch { /* no results written */ }
+      try {
+        json = JSON.parse(readFileSync(jsonFile, 'utf8')) as JestJson;
+      } catch {
+        /* no results written */
+      }
       rmSync(dir, { recursive: true, force: true });
       resolve({
         summaryAfter: summaryAt === null ? null : (summaryAt - started) / 1000,
@@ -165,7 +178,12 @@ async function culprits(files: string[], pattern: string): Promise<string> {
 }
 
 /** Checks one run: what went wrong (null when nothing did) and its results. */
-async function check(label: string, files: string[], pattern: string, expect: (json: JestJson) => string | null): Promise<{ problem: string | null; json: JestJson | null }> {
+async function check(
+  label: string,
+  files: string[],
+  pattern: string,
+  expect: (json: JestJson) => string | null,
+): Promise<{ problem: string | null; json: JestJson | null }> {
   process.stdout.write(`filtered-exits: ${label} ... `);
   const run = await runJest([...files, '-t', pattern]);
   const counts = run.output.match(SUMMARY)?.[0] ?? 'no summary';
@@ -191,7 +209,8 @@ async function main(): Promise<void> {
   const all = await check(`every test file, -t '${NO_MATCH}'`, [], NO_MATCH, (json) =>
     json.numTotalTests > 0 && json.numPendingTests === json.numTotalTests
       ? null
-      : `expected every test skipped, got ${json.numPassedTests} passed, ${json.numFailedTests} failed of ${json.numTotalTests}`);
+      : `expected every test skipped, got ${json.numPassedTests} passed, ${json.numFailedTests} failed of ${json.numTotalTests}`,
+  );
   if (all.problem) failures.push(all.problem);
   if (!all.json) throw new Error(`the first run wrote no JSON results:\n${failures.join('\n')}`);
   const catalog = new Map(all.json.testResults.map((r) => [relative(r.name), r.assertionResults.map((a) => a.fullName)]));
@@ -209,7 +228,8 @@ async function main(): Promise<void> {
       const wanted = Object.entries(SAMPLE).map(([file, name]) => `${file}: ${name}`);
       const missing = wanted.filter((w) => !passed.includes(w));
       const extra = passed.filter((p) => !wanted.includes(p));
-      if (missing.length || extra.length) return `expected exactly the sample to run and pass; did not: ${JSON.stringify(missing)}; also ran: ${JSON.stringify(extra)}`;
+      if (missing.length || extra.length)
+        return `expected exactly the sample to run and pass; did not: ${JSON.stringify(missing)}; also ran: ${JSON.stringify(extra)}`;
       return null;
     });
     if (sample.problem) failures.push(sample.problem);

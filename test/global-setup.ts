@@ -11,7 +11,6 @@ import { resolveTemporalCli } from '../worker/temporal-cli';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../worker/create-worker';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __TEMPORAL_ENV__: { teardown(): Promise<void> } | undefined;
 }
 
@@ -25,9 +24,15 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEMPORAL_TEST_ADDRESS = env.address;
   const dir = path.resolve('.cache');
   mkdirSync(dir, { recursive: true });
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    ...WORKFLOW_BUNDLER_OPTIONS,
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
   const bundlePath = path.join(dir, 'test-workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   process.env.TEMPORAL_TEST_BUNDLE = bundlePath;
-  console.log(`Temporal dev server at ${env.address} (Web UI ${process.env.TEMPORAL_TEST_UI_URL}); workflow bundle ${(bundle.code.length / 1024).toFixed(0)} KiB`);
+  console.log(
+    `Temporal dev server at ${env.address} (Web UI ${process.env.TEMPORAL_TEST_UI_URL}); workflow bundle ${(bundle.code.length / 1024).toFixed(0)} KiB`,
+  );
 }

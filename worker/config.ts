@@ -69,7 +69,8 @@ function parseCertificate(pem: Buffer, variable: string): X509Certificate {
   }
   const now = Date.now();
   if (Date.parse(cert.validTo) < now) throw new ConfigError(`${variable} expired on ${new Date(cert.validTo).toISOString()}; renew the certificate.`);
-  if (Date.parse(cert.validFrom) > now) throw new ConfigError(`${variable} is not valid before ${new Date(cert.validFrom).toISOString()}; check the certificate or this machine's clock.`);
+  if (Date.parse(cert.validFrom) > now)
+    throw new ConfigError(`${variable} is not valid before ${new Date(cert.validFrom).toISOString()}; check the certificate or this machine's clock.`);
   return cert;
 }
 

@@ -3,7 +3,7 @@
  * our workflows (a prebuilt bundle or the workflows folder) and activities
  * bound to a store and systems.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUE } from '../common/constants';
 import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import type { Systems } from '../activities';

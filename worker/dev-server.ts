@@ -22,19 +22,24 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
   // One partition per task queue: with the default four, a task and a waiting poller often sit on
   // different partitions and every dispatch pays a forwarding hop (~40 ms each on a dev server).
   const extraArgs: string[] = [
-    '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
-    '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueReadPartitions=1',
+    '--dynamic-config-value',
+    'matching.numTaskqueueWritePartitions=1',
     // Lets a worker run an activity it schedules at once, without a round trip through matching.
-    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    '--dynamic-config-value',
+    'system.enableActivityEagerExecution=true',
     // Lets a client that shares its NativeConnection with a worker get the first workflow task in
     // the start response (CouplingSyncClient's eagerStart); other starts are unaffected.
-    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
+    '--dynamic-config-value',
+    'system.enableEagerWorkflowStart=true',
     // The transfer queue (which hands a new workflow task to matching) reads new tasks at most
     // 20 times a second by default: a start then waits ~25 ms for the next read, half of a
     // single-record sync's latency. 200 reads/s cut that to ~3 ms; at 1,000 the smaller
     // batches cost more server CPU under load (empty workflows: ~54/s vs ~63/s at 20 or 200).
     // Reads still happen only when there are new tasks: idle CPU is unchanged.
-    '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=200',
+    '--dynamic-config-value',
+    'history.transferProcessorMaxPollRPS=200',
   ];
   if (options.dbFilename) {
     // A file-backed server spends most of its time in fsync without these.

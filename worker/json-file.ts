@@ -31,11 +31,15 @@ const EXPECTED: Partial<Record<ReturnType<typeof printParseErrorCode>, string>> 
 /** Where the first mistake of text that JSON.parse refused is, e.g. "line 3, column 21: a value was expected". */
 function firstMistake(text: string): string {
   let found: string | null = null;
-  visit(text, {
-    onError(error: ParseErrorCode, _offset, _length, startLine, startCharacter) {
-      found ??= `line ${startLine + 1}, column ${startCharacter + 1}: ${EXPECTED[printParseErrorCode(error)] ?? 'not JSON'}`;
+  visit(
+    text,
+    {
+      onError(error: ParseErrorCode, _offset, _length, startLine, startCharacter) {
+        found ??= `line ${startLine + 1}, column ${startCharacter + 1}: ${EXPECTED[printParseErrorCode(error)] ?? 'not JSON'}`;
+      },
     },
-  }, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false },
+  );
   return found ?? 'not JSON';
 }
 

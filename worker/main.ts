@@ -18,7 +18,14 @@ async function main(): Promise<void> {
   const opened = process.env.SYSTEMS_CONFIG ? systemsFromFile(process.env.SYSTEMS_CONFIG) : demoSystems(path.resolve('data'));
   const connection = await NativeConnection.connect({ address: temporal.address, tls: temporal.tls, apiKey: temporal.apiKey });
   try {
-    const worker = await createWorker({ connection, store, systems: opened.systems, namespace: temporal.namespace, taskQueue: temporal.taskQueue, log: console.log });
+    const worker = await createWorker({
+      connection,
+      store,
+      systems: opened.systems,
+      namespace: temporal.namespace,
+      taskQueue: temporal.taskQueue,
+      log: console.log,
+    });
     console.log(`Worker listening on task queue "${temporal.taskQueue}" at ${temporal.address} (namespace ${temporal.namespace}).`);
     await worker.run();
   } finally {

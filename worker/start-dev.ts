@@ -92,19 +92,21 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  console.log([
-    '',
-    `Temporal Web UI:   http://localhost:${uiPort}/namespaces/default/workflows`,
-    `Temporal address:  localhost:${port}   task queue: ${TASK_QUEUE}`,
-    ...demo.lines,
-    '',
-    'Try it (in another terminal): couple by name and e-mail, then synchronize',
-    `  npm run try -- matchBasedCouplingWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
-    `  npm run try -- bulkSyncWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
-    `or in the Web UI: Start Workflow, task queue "${TASK_QUEUE}", type "bulkSyncWorkflow", input {"mapping":"${DEMO_MAPPING_NAME}"}`,
-    '',
-    'Ctrl-C stops everything.',
-  ].join('\n'));
+  console.log(
+    [
+      '',
+      `Temporal Web UI:   http://localhost:${uiPort}/namespaces/default/workflows`,
+      `Temporal address:  localhost:${port}   task queue: ${TASK_QUEUE}`,
+      ...demo.lines,
+      '',
+      'Try it (in another terminal): couple by name and e-mail, then synchronize',
+      `  npm run try -- matchBasedCouplingWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
+      `  npm run try -- bulkSyncWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
+      `or in the Web UI: Start Workflow, task queue "${TASK_QUEUE}", type "bulkSyncWorkflow", input {"mapping":"${DEMO_MAPPING_NAME}"}`,
+      '',
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
 
   try {
     await worker.run();

@@ -164,7 +164,9 @@ function keyColumnsOf(entry: SystemsFile[string], table: string): KeyColumns | s
     }
     case 'dataverse': {
       const t = own(entry.tables);
-      return t ? { id: t.idAttribute, modifiedOn: DATAVERSE_MODIFIED_ON } : `is not a table of this Dataverse system; its tables are: ${Object.keys(entry.tables).join(', ')}`;
+      return t
+        ? { id: t.idAttribute, modifiedOn: DATAVERSE_MODIFIED_ON }
+        : `is not a table of this Dataverse system; its tables are: ${Object.keys(entry.tables).join(', ')}`;
     }
     case 'businessCentral':
       return { id: BC_ID, modifiedOn: BC_MODIFIED };
@@ -178,7 +180,9 @@ export function checkMappingAgainstSystems(mapping: IntegrationTableMapping, ent
   for (const side of ['local', 'integration'] as const) {
     const { system, table } = mapping[side];
     if (!Object.hasOwn(entries, system)) {
-      problems.push(`Mapping ${mapping.name}: ${side}.system "${system}" is not a system of ${file}; its systems are: ${Object.keys(entries).join(', ') || '(none)'}`);
+      problems.push(
+        `Mapping ${mapping.name}: ${side}.system "${system}" is not a system of ${file}; its systems are: ${Object.keys(entries).join(', ') || '(none)'}`,
+      );
       continue;
     }
     const columns = keyColumnsOf(entries[system], table);

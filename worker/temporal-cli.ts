@@ -26,8 +26,7 @@ export class TemporalCliNotFoundError extends UserFacingError {
 
 /** The project's cache folder, shared by every clone on the machine. @default ~/.cache/temporal-coupling-sync */
 export function cacheDir(): string {
-  const base = process.env.COUPLING_SYNC_CACHE_DIR
-    ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'temporal-coupling-sync');
+  const base = process.env.COUPLING_SYNC_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'temporal-coupling-sync');
   return base;
 }
 
@@ -83,7 +82,8 @@ async function buildWithGo(goBinary: string, log: (line: string) => void): Promi
     });
     renameSync(path.join(staging, path.basename(target)), target);
   } catch (error) {
-    const detail = error instanceof Error ? (error as Error & { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') || error.message : String(error);
+    const detail =
+      error instanceof Error ? (error as Error & { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') || error.message : String(error);
     throw new TemporalCliNotFoundError(
       `Building the Temporal CLI with "go install ${TEMPORAL_CLI_MODULE}@${TEMPORAL_CLI_VERSION}" failed (${detail}); set TEMPORAL_CLI_PATH to an existing temporal binary instead.`,
     );

@@ -9,10 +9,25 @@ import { DEFAULT_RETRY } from '../common/constants';
 import type { RetryOverride } from '../common/inputs';
 
 /** Short bookkeeping (job rows, leases, planning): a minute each, ten attempts. */
-export type ControlActivities = Pick<Activities,
-  | 'planRun' | 'describeMapping' | 'suspendRun' | 'resumeRun' | 'acquireRunLock' | 'releaseRunLock'
-  | 'startPass' | 'planBatches' | 'failBatch' | 'finishPass'
-  | 'startCouplingJob' | 'setUpCoupling' | 'saveJobCounters' | 'finishCouplingJob' | 'planLocalBatches' | 'clearMatchClaims'>;
+export type ControlActivities = Pick<
+  Activities,
+  | 'planRun'
+  | 'describeMapping'
+  | 'suspendRun'
+  | 'resumeRun'
+  | 'acquireRunLock'
+  | 'releaseRunLock'
+  | 'startPass'
+  | 'planBatches'
+  | 'failBatch'
+  | 'finishPass'
+  | 'startCouplingJob'
+  | 'setUpCoupling'
+  | 'saveJobCounters'
+  | 'finishCouplingJob'
+  | 'planLocalBatches'
+  | 'clearMatchClaims'
+>;
 
 /** Work on a batch of records: long, heartbeating, resumable. */
 export type BatchActivities = Pick<Activities, 'syncBatch' | 'uncoupleBatch' | 'claimMatchBatch' | 'resolveMatchLevel' | 'finishMatchBatch'>;

@@ -47,11 +47,21 @@ function decodeCursor(text: string | null | undefined): Cursor {
     // A SyntaxError is no workflow failure: it would fail the workflow task again and again instead of the run.
   }
   const c = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Partial<Record<keyof Cursor, unknown>>;
-  const wellFormed = (c.phase === 'claim' || c.phase === 'finish' || c.phase === 'sync')
-    && Number.isInteger(c.level) && (c.level as number) >= 0 && Number.isInteger(c.offset) && (c.offset as number) >= 0
-    && Number.isInteger(c.afterId) && (c.afterId as number) >= 0 && (c.after === null || isRecordKey(c.after));
+  const wellFormed =
+    (c.phase === 'claim' || c.phase === 'finish' || c.phase === 'sync') &&
+    Number.isInteger(c.level) &&
+    (c.level as number) >= 0 &&
+    Number.isInteger(c.offset) &&
+    (c.offset as number) >= 0 &&
+    Number.isInteger(c.afterId) &&
+    (c.afterId as number) >= 0 &&
+    (c.after === null || isRecordKey(c.after));
   if (wellFormed) return c as Cursor;
-  throw ApplicationFailure.create({ message: 'Field "continuation.cursor" is not one this workflow wrote; it is set only when a run continues as new.', type: FAILURE_TYPES.invalidInput, nonRetryable: true });
+  throw ApplicationFailure.create({
+    message: 'Field "continuation.cursor" is not one this workflow wrote; it is set only when a run continues as new.',
+    type: FAILURE_TYPES.invalidInput,
+    nonRetryable: true,
+  });
 }
 
 function failedMessage(counters: JobCounters): string | null {
@@ -83,11 +93,24 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
     await CancellationScope.nonCancellable(async () => {
       if (lease) await acts.control.releaseRunLock(lock);
       await acts.control.clearMatchClaims({ jobId });
-      counters = await acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters, status, message: message ?? failedMessage(counters), recount: true });
+      counters = await acts.control.finishCouplingJob({
+        mapping: input.mapping,
+        jobId,
+        counters,
+        status,
+        message: message ?? failedMessage(counters),
+        recount: true,
+      });
       jobs.push({ jobId, type: 'Coupling', direction: null, status, counters });
       const sync = start?.sync;
       if (sync) {
-        await acts.control.finishCouplingJob({ mapping: input.mapping, jobId: sync.jobId, counters: syncCounters, status, message: syncCounters.failed > 0 ? 'Some coupled records failed to synchronize; see the error rows of this job.' : null });
+        await acts.control.finishCouplingJob({
+          mapping: input.mapping,
+          jobId: sync.jobId,
+          counters: syncCounters,
+          status,
+          message: syncCounters.failed > 0 ? 'Some coupled records failed to synchronize; see the error rows of this job.' : null,
+        });
         jobs.push({ jobId: sync.jobId, type: 'Synchronization', direction: sync.direction, status, counters: syncCounters });
       }
     });
@@ -107,8 +130,13 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
     // One run per mapping at a time for runs over a whole mapping; every batch carries the lease's token.
     lease = await acts.control.acquireRunLock(lock);
     start = await acts.control.startCouplingJob({
-      mapping: input.mapping, jobId, type: 'Coupling', workflowId: info.workflowId, runId: info.firstExecutionRunId,
-      matchBased: { filter, createNewIfNoMatch: input.createNewIfNoMatch }, syncAfter: input.syncAfterCoupling,
+      mapping: input.mapping,
+      jobId,
+      type: 'Coupling',
+      workflowId: info.workflowId,
+      runId: info.firstExecutionRunId,
+      matchBased: { filter, createNewIfNoMatch: input.createNewIfNoMatch },
+      syncAfter: input.syncAfterCoupling,
     });
     const { createNewIfNoMatch, sync, levels } = start;
     syncCounters = sync?.counters ?? emptyCounters();
@@ -172,7 +200,15 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
     if (finished && !rootCancelled() && cursor.phase === 'finish') {
       finished = await overScope(async (selection) => {
         try {
-          const result = await acts.batch.finishMatchBatch({ mapping: input.mapping, jobId, selection, filter, createNewIfNoMatch, maxAttempts: acts.maxAttempts, lease });
+          const result = await acts.batch.finishMatchBatch({
+            mapping: input.mapping,
+            jobId,
+            selection,
+            filter,
+            createNewIfNoMatch,
+            maxAttempts: acts.maxAttempts,
+            lease,
+          });
           counters = addCounters(counters, result.counters);
         } catch (error) {
           if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
@@ -188,7 +224,14 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
         const selection = { kind: 'matchedBy' as const, jobId, afterId: cursor.afterId, limit: batchSize };
         let next: number | null = null;
         await inBatch(async () => {
-          const result = await syncBatchOrErrorRows(acts, { mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: {}, lease });
+          const result = await syncBatchOrErrorRows(acts, {
+            mapping: input.mapping,
+            direction: sync.direction,
+            jobId: sync.jobId,
+            selection,
+            options: {},
+            lease,
+          });
           syncCounters = addCounters(syncCounters, result.counters);
           next = result.nextAfterId;
         });

@@ -54,7 +54,9 @@ export async function runPassChain(acts: Proxies, chain: PassChain): Promise<Run
       progress.finishedJobs = [...progress.finishedJobs, outcome.job];
       if (outcome.job.status === 'cancelled') {
         progress.phase = 'cancelled';
-        throw new CancelledFailure(`${chain.title} of ${chain.mapping} was cancelled after the batches in flight; job ${outcome.job.jobId} is closed as cancelled.`);
+        throw new CancelledFailure(
+          `${chain.title} of ${chain.mapping} was cancelled after the batches in flight; job ${outcome.job.jobId} is closed as cancelled.`,
+        );
       }
     }
     progress.phase = 'done';

@@ -24,9 +24,16 @@ export async function retryFailedWorkflow(rawInput: RetryFailedInput): Promise<R
     direction: input.direction,
     continuation: input.continuation,
     pass: (direction, passIndex, lease) => ({
-      mapping: input.mapping, direction, passIndex, mode: 'retryOnly', includeSkipped,
+      mapping: input.mapping,
+      direction,
+      passIndex,
+      mode: 'retryOnly',
+      includeSkipped,
       options: { includeSkipped, winner: includeSkipped ? input.direction : undefined },
-      batchSize: DEFAULT_BATCH_SIZE, maxBatchesInFlight: 1, batchesPerRun: DEFAULT_BATCHES_PER_RUN, lease,
+      batchSize: DEFAULT_BATCH_SIZE,
+      maxBatchesInFlight: 1,
+      batchesPerRun: DEFAULT_BATCHES_PER_RUN,
+      lease,
     }),
     continueAsNew: (continuation) => continueKeepingMemo<typeof retryFailedWorkflow>({ ...input, continuation }),
   });

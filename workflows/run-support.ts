@@ -3,7 +3,16 @@
  * the Web UI, and surface a non-retryable activity failure as the run's own
  * clear failure.
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, makeContinueAsNewFunc, setHandler, upsertSearchAttributes, workflowInfo, type Workflow } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  makeContinueAsNewFunc,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+  type Workflow,
+} from '@temporalio/workflow';
 import { progressQuery } from '../common/definitions';
 import type { z } from 'zod';
 import type { INPUT_SCHEMAS } from '../common/inputs';
@@ -30,7 +39,8 @@ export function validateInput<K extends keyof InputSchemas>(kind: K, input: unkn
   try {
     return parseInput(kind, inputSchemas()[kind], input) as z.infer<InputSchemas[K]>;
   } catch (error) {
-    if (error instanceof InvalidInputError) throw ApplicationFailure.create({ message: error.message, type: FAILURE_TYPES.invalidInput, nonRetryable: true, details: [error.fields] });
+    if (error instanceof InvalidInputError)
+      throw ApplicationFailure.create({ message: error.message, type: FAILURE_TYPES.invalidInput, nonRetryable: true, details: [error.fields] });
     throw error;
   }
 }
@@ -56,8 +66,16 @@ export function clarify(error: unknown): unknown {
 /** The run's progress, answered by the `progress` query; the workflow updates it in place. */
 export function trackProgress(mapping: string, initial: Partial<RunProgress> = {}): RunProgress {
   const progress: RunProgress = {
-    mapping, phase: 'starting', direction: null, jobId: null, counters: emptyCounters(),
-    finishedJobs: [], recordsScanned: 0, batchesCompleted: 0, batchesInFlight: 0, ...initial,
+    mapping,
+    phase: 'starting',
+    direction: null,
+    jobId: null,
+    counters: emptyCounters(),
+    finishedJobs: [],
+    recordsScanned: 0,
+    batchesCompleted: 0,
+    batchesInFlight: 0,
+    ...initial,
   };
   setHandler(progressQuery, () => progress);
   return progress;

@@ -22,7 +22,12 @@ export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promi
   let start: StartCouplingJobResult | null = null;
   try {
     start = await acts.control.startCouplingJob({
-      mapping: input.mapping, jobId, type: 'Coupling', workflowId: info.workflowId, runId: info.firstExecutionRunId, syncAfter: input.syncAfter ?? false,
+      mapping: input.mapping,
+      jobId,
+      type: 'Coupling',
+      workflowId: info.workflowId,
+      runId: info.firstExecutionRunId,
+      syncAfter: input.syncAfter ?? false,
     });
     progress.phase = 'running';
     const coupling = await acts.control.setUpCoupling({ mapping: input.mapping, jobId, localId: input.localId, integrationId: input.integrationId });
@@ -30,8 +35,13 @@ export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promi
     const jobs: JobSummary[] = [];
     await CancellationScope.nonCancellable(async () => {
       await acts.control.finishCouplingJob({
-        mapping: input.mapping, jobId, counters: coupling.counters, status: 'succeeded',
-        message: coupling.alreadyCoupled ? `Local record ${input.localId} and integration record ${input.integrationId} were already coupled to each other.` : null,
+        mapping: input.mapping,
+        jobId,
+        counters: coupling.counters,
+        status: 'succeeded',
+        message: coupling.alreadyCoupled
+          ? `Local record ${input.localId} and integration record ${input.integrationId} were already coupled to each other.`
+          : null,
       });
       jobs.push({ jobId, type: 'Coupling', direction: null, status: 'succeeded', counters: coupling.counters });
       const sync = start?.sync;
@@ -39,7 +49,13 @@ export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promi
       progress.direction = sync.direction;
       progress.jobId = sync.jobId;
       const selection = { kind: 'ids' as const, ids: [input.localId], side: 'local' as const };
-      const { counters } = await syncBatchOrErrorRows(acts, { mapping: input.mapping, direction: sync.direction, jobId: sync.jobId, selection, options: { force: true } });
+      const { counters } = await syncBatchOrErrorRows(acts, {
+        mapping: input.mapping,
+        direction: sync.direction,
+        jobId: sync.jobId,
+        selection,
+        options: { force: true },
+      });
       const message = counters.failed > 0 ? 'The coupled record failed to synchronize; see the error rows of this job.' : null;
       await acts.control.finishCouplingJob({ mapping: input.mapping, jobId: sync.jobId, counters, status: 'succeeded', message });
       jobs.push({ jobId: sync.jobId, type: 'Synchronization', direction: sync.direction, status: 'succeeded', counters });
@@ -57,7 +73,13 @@ export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promi
       await CancellationScope.nonCancellable(async () => {
         await acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters: progress.counters, status: 'failed', message });
         if (opened.sync) {
-          await acts.control.finishCouplingJob({ mapping: input.mapping, jobId: opened.sync.jobId, counters: emptyCounters(), status: 'failed', message: `Not synchronized: ${message}` });
+          await acts.control.finishCouplingJob({
+            mapping: input.mapping,
+            jobId: opened.sync.jobId,
+            counters: emptyCounters(),
+            status: 'failed',
+            message: `Not synchronized: ${message}`,
+          });
         }
       });
     }

@@ -29,7 +29,16 @@ export async function singleSyncWorkflow(rawInput: SingleSyncInput): Promise<Run
       runId: info.firstExecutionRunId,
       maxAttempts: acts.maxAttempts,
     });
-    Object.assign(progress, { phase: 'done', direction: job.direction, jobId: job.jobId, counters: job.counters, finishedJobs: [job], batchesInFlight: 0, batchesCompleted: 1, recordsScanned: 1 });
+    Object.assign(progress, {
+      phase: 'done',
+      direction: job.direction,
+      jobId: job.jobId,
+      counters: job.counters,
+      finishedJobs: [job],
+      batchesInFlight: 0,
+      batchesCompleted: 1,
+      recordsScanned: 1,
+    });
     return { mapping: input.mapping, jobs: [job] };
   } catch (error) {
     progress.phase = 'failed';

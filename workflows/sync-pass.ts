@@ -5,7 +5,7 @@
  * deletion sweep. It carries keys, counters and ids only; batch activities run
  * a few at a time, and the caller continues as new between rounds of batches.
  */
-import { ActivityFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { type ActivityFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { BulkContinuation, Continuation } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type SyncDirection } from '../common/types';
 import type { Proxies } from './activity-proxies';
@@ -59,21 +59,28 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
   const progress = hooks.progress;
   const jobId = resume?.jobId ?? hooks.newJobId();
   // Control activities are not cancelled with the run: the job must exist and close, whatever happens.
-  const start = await CancellationScope.nonCancellable(() => acts.control.startPass({
-    mapping: spec.mapping,
-    direction: spec.direction,
-    jobId,
-    type: 'Synchronization',
-    workflowId: info.workflowId,
-    runId: info.firstExecutionRunId,
-    fullSync: spec.mode === 'full',
-  }));
+  const start = await CancellationScope.nonCancellable(() =>
+    acts.control.startPass({
+      mapping: spec.mapping,
+      direction: spec.direction,
+      jobId,
+      type: 'Synchronization',
+      workflowId: info.workflowId,
+      runId: info.firstExecutionRunId,
+      fullSync: spec.mode === 'full',
+    }),
+  );
   let counters: JobCounters = resume?.counters ?? emptyCounters();
   let cursor: RecordKey | null = resume?.cursor ?? null;
   let afterId = resume?.afterId ?? 0;
   Object.assign(progress, {
-    phase: 'running', direction: spec.direction, jobId, counters,
-    recordsScanned: resume?.recordsScanned ?? 0, batchesCompleted: resume?.batchesCompleted ?? 0, batchesInFlight: 0,
+    phase: 'running',
+    direction: spec.direction,
+    jobId,
+    counters,
+    recordsScanned: resume?.recordsScanned ?? 0,
+    batchesCompleted: resume?.batchesCompleted ?? 0,
+    batchesInFlight: 0,
   } satisfies Partial<RunProgress>);
 
   const runBatch = async (selection: BatchSelection): Promise<number | null> => {
@@ -99,8 +106,14 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
     const watermark = status === 'succeeded' && (spec.mode === 'incremental' || spec.mode === 'full') ? { largestScanned, startedAt: start.startedAt } : null;
     const closed = await CancellationScope.nonCancellable(() =>
       acts.control.finishPass({
-        mapping: spec.mapping, direction: spec.direction, jobId, counters, status,
-        message: message ?? (status === 'cancelled' ? 'Cancelled; batches in flight were completed.' : null), watermark, lease: spec.lease,
+        mapping: spec.mapping,
+        direction: spec.direction,
+        jobId,
+        counters,
+        status,
+        message: message ?? (status === 'cancelled' ? 'Cancelled; batches in flight were completed.' : null),
+        watermark,
+        lease: spec.lease,
       }),
     );
     return { jobId, type: 'Synchronization', direction: spec.direction, status: closed.status, counters: closed.counters };
@@ -109,8 +122,15 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
   const continuation = (phase: Phase): PassOutcome => ({
     done: false,
     continuation: {
-      passIndex: spec.passIndex, jobId, phase, afterId, cursor, counters,
-      recordsScanned: progress.recordsScanned, batchesCompleted: progress.batchesCompleted, finishedJobs: progress.finishedJobs,
+      passIndex: spec.passIndex,
+      jobId,
+      phase,
+      afterId,
+      cursor,
+      counters,
+      recordsScanned: progress.recordsScanned,
+      batchesCompleted: progress.batchesCompleted,
+      finishedJobs: progress.finishedJobs,
     },
   });
   const mustContinue = (): boolean => hooks.batchesThisRun.count >= spec.batchesPerRun || workflowInfo().continueAsNewSuggested;
@@ -129,7 +149,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
   };
 
   try {
-    const phases = spec.mode === 'ids' ? ['scan', 'sweep'] as const : PHASES;
+    const phases = spec.mode === 'ids' ? (['scan', 'sweep'] as const) : PHASES;
     const from = Math.max(0, phases.indexOf(resume?.phase ?? phases[0]));
     for (const phase of phases.slice(from)) {
       const includeSkipped = spec.includeSkipped === true;
@@ -158,10 +178,19 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
       } else if (phase === 'scan' && spec.mode !== 'retryOnly') {
         for (;;) {
           if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
-          const plan = await CancellationScope.nonCancellable(() => acts.control.planBatches({
-            mapping: spec.mapping, direction: spec.direction, jobId, since: start.since, after: cursor,
-            batchSize: spec.batchSize, count: spec.maxBatchesInFlight * 2, counters, lease: spec.lease,
-          }));
+          const plan = await CancellationScope.nonCancellable(() =>
+            acts.control.planBatches({
+              mapping: spec.mapping,
+              direction: spec.direction,
+              jobId,
+              since: start.since,
+              after: cursor,
+              batchSize: spec.batchSize,
+              count: spec.maxBatchesInFlight * 2,
+              counters,
+              lease: spec.lease,
+            }),
+          );
           await runPool(plan.ranges, spec.maxBatchesInFlight, async (range) => {
             await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });
           });

@@ -25,7 +25,9 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
   let started = false;
 
   const close = async (status: JobStatus, message: string | null): Promise<JobSummary> => {
-    progress.counters = await CancellationScope.nonCancellable(() => acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters: progress.counters, status, message }));
+    progress.counters = await CancellationScope.nonCancellable(() =>
+      acts.control.finishCouplingJob({ mapping: input.mapping, jobId, counters: progress.counters, status, message }),
+    );
     const job: JobSummary = { jobId, type: 'Uncoupling', direction: null, status, counters: progress.counters };
     progress.finishedJobs = [job];
     return job;

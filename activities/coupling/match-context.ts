@@ -23,7 +23,6 @@ import { beginCreates } from '../creations';
 import type { LocalSelection } from '../../common/protocol';
 import { CANDIDATES_PER_RECORD, KEYSET_READ_LIMIT, MIN_CANDIDATE_LIMIT } from '../defaults';
 
-
 export interface MatchContext {
   store: Store;
   mapping: StoredMapping;
@@ -82,7 +81,10 @@ export async function checkLocalFilter(mapping: StoredMapping, local: Connector,
   }
 }
 
-export async function loadMatchContext(deps: ActivityDeps, input: { mapping: string; jobId: string; filter: readonly FilterCondition[]; createNewIfNoMatch: boolean }): Promise<MatchContext> {
+export async function loadMatchContext(
+  deps: ActivityDeps,
+  input: { mapping: string; jobId: string; filter: readonly FilterCondition[]; createNewIfNoMatch: boolean },
+): Promise<MatchContext> {
   const mapping = await loadMapping(deps, input.mapping);
   const levels = requireMatchLevels(mapping);
   const createPlan = input.createNewIfNoMatch ? requireCreatePlan(mapping) : null;
@@ -127,7 +129,15 @@ export async function readScope(c: MatchContext, selection: LocalSelection): Pro
   const refusals: ScopeRefusal[] = [];
   let read: SourceRecord[];
   if (selection.kind === 'range') {
-    read = await local.readChanged({ table, fields: c.localFields, filter, since: null, after: selection.after, through: selection.through, limit: KEYSET_READ_LIMIT });
+    read = await local.readChanged({
+      table,
+      fields: c.localFields,
+      filter,
+      since: null,
+      after: selection.after,
+      through: selection.through,
+      limit: KEYSET_READ_LIMIT,
+    });
   } else {
     // Ids coupled in this mapping already are left alone, whether their record still exists or not.
     const given = [...new Set(selection.ids)];
@@ -146,12 +156,21 @@ export async function readScope(c: MatchContext, selection: LocalSelection): Pro
       });
     }
   }
-  const couplings = read.length ? await c.store.getRecordCouplings(mapping.local, 'local', read.map((r) => r.id)) : [];
+  const couplings = read.length
+    ? await c.store.getRecordCouplings(
+        mapping.local,
+        'local',
+        read.map((r) => r.id),
+      )
+    : [];
   const coupled = new Map(couplings.map((x) => [x.localId, x.mappingName]));
   for (const record of read) {
     const other = coupled.get(record.id);
     if (other !== undefined && other !== mapping.name) {
-      refusals.push({ localId: record.id, message: `The local record ${record.id} is already coupled in mapping ${other}; a record is coupled at most once per table.` });
+      refusals.push({
+        localId: record.id,
+        message: `The local record ${record.id} is already coupled in mapping ${other}; a record is coupled at most once per table.`,
+      });
     }
   }
   return { records: read.filter((r) => !coupled.has(r.id)), refusals, scanned: read.length };
@@ -162,7 +181,11 @@ export async function readScope(c: MatchContext, selection: LocalSelection): Pro
  * fields with values. A result that reaches the limit may be cut short: the
  * query is split, and a single record whose list is still cut is undecidable.
  */
-export async function fetchCandidates(c: MatchContext, level: MatchLevel, locals: readonly MatchRecord[]): Promise<{ candidates: MatchRecord[]; undecidable: Set<string> }> {
+export async function fetchCandidates(
+  c: MatchContext,
+  level: MatchLevel,
+  locals: readonly MatchRecord[],
+): Promise<{ candidates: MatchRecord[]; undecidable: Set<string> }> {
   const found = new Map<string, MatchRecord>();
   const undecidable = new Set<string>();
   const run = async (query: LevelQuery): Promise<void> => {
@@ -236,7 +259,11 @@ export async function createRecords(c: MatchContext, records: readonly SourceRec
       // matched (so not synchronized after coupling, as a created one is not).
       const coupledAction = account.fresh(keyOf(record), result.existed) ? 'created' : 'found';
       outcome.couplings.push({
-        localId: record.id, integrationId: result.id, lastSyncedLocalModifiedOn: record.modifiedOn, lastSyncedIntegrationModifiedOn: result.modifiedOn, coupledAction,
+        localId: record.id,
+        integrationId: result.id,
+        lastSyncedLocalModifiedOn: record.modifiedOn,
+        lastSyncedIntegrationModifiedOn: result.modifiedOn,
+        coupledAction,
       });
       return;
     }
@@ -247,8 +274,22 @@ export async function createRecords(c: MatchContext, records: readonly SourceRec
   return outcome;
 }
 
-export function errorRow(c: Pick<MatchContext, 'jobId' | 'mapping'>, localId: string, destinationId: string | null, message: string, attempts: number): JobErrorRow {
-  return { jobId: c.jobId, mappingName: c.mapping.name, sourceRecordId: localId, destinationRecordId: destinationId, message: redact(message), fullMessage: null, attempts };
+export function errorRow(
+  c: Pick<MatchContext, 'jobId' | 'mapping'>,
+  localId: string,
+  destinationId: string | null,
+  message: string,
+  attempts: number,
+): JobErrorRow {
+  return {
+    jobId: c.jobId,
+    mappingName: c.mapping.name,
+    sourceRecordId: localId,
+    destinationRecordId: destinationId,
+    message: redact(message),
+    fullMessage: null,
+    attempts,
+  };
 }
 
 /** Directions a never-synced coupling of this mapping is pending in: every one the mapping allows. */

@@ -44,16 +44,30 @@ async function explain(c: MatchContext, records: readonly MatchRecord[]): Promis
   const trails = new Map<string, LevelResult[]>(records.map((r) => [r.id, []]));
   for (const level of c.levels) {
     const { candidates, undecidable } = await fetchCandidates(c, level, records);
-    const couplings = candidates.length ? await c.store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
+    const couplings = candidates.length
+      ? await c.store.getRecordCouplings(
+          c.mapping.integration,
+          'integration',
+          candidates.map((x) => x.id),
+        )
+      : [];
     const ours = (x: (typeof couplings)[number]): boolean => x.mappingName === c.mapping.name && x.coupledByJobId === c.jobId;
     const created = new Set(couplings.filter((x) => ours(x) && x.coupledAction === 'created').map((x) => x.integrationId));
-    const unavailable = new Set(couplings.filter((x) => !ours(x) || (x.coupledAction === 'matched' && (x.coupledLevel ?? 0) < level.priority)).map((x) => x.integrationId));
+    const unavailable = new Set(
+      couplings.filter((x) => !ours(x) || (x.coupledAction === 'matched' && (x.coupledLevel ?? 0) < level.priority)).map((x) => x.integrationId),
+    );
     const holder = new Map(couplings.map((x) => [x.integrationId, x.localId]));
     const results = levelResults({ level, locals: records, candidates: candidates.filter((x) => !created.has(x.id)), unavailable, undecidable });
     for (const [localId, result] of results) {
-      const settled: LevelResult = result.result === 'claim'
-        ? { priority: result.priority, result: 'contested', candidateId: result.candidateId, winner: holder.get(result.candidateId) ?? '(none yet: run again)' }
-        : result;
+      const settled: LevelResult =
+        result.result === 'claim'
+          ? {
+              priority: result.priority,
+              result: 'contested',
+              candidateId: result.candidateId,
+              winner: holder.get(result.candidateId) ?? '(none yet: run again)',
+            }
+          : result;
       trails.get(localId)?.push(settled);
     }
   }
@@ -67,12 +81,25 @@ async function explain(c: MatchContext, records: readonly MatchRecord[]): Promis
  */
 async function rememberFailedCreates(c: MatchContext, failures: readonly { localId: string; message: string }[]): Promise<void> {
   if (failures.length === 0) return;
-  const entries = new Map((await c.store.getUncoupledFailures(c.mapping.name, 'local', failures.map((f) => f.localId))).map((u) => [u.recordId, u]));
-  await c.store.saveUncoupledFailures(c.mapping.name, 'local', c.jobId, failures.map((f) => {
-    const entry = entries.get(f.localId);
-    const state = nextFailureState(entry ? { failureCount: entry.failureCount, lastError: entry.lastError } : null, f.message);
-    return { recordId: f.localId, failureCount: state.failureCount, lastError: f.message, skipped: state.skipped };
-  }));
+  const entries = new Map(
+    (
+      await c.store.getUncoupledFailures(
+        c.mapping.name,
+        'local',
+        failures.map((f) => f.localId),
+      )
+    ).map((u) => [u.recordId, u]),
+  );
+  await c.store.saveUncoupledFailures(
+    c.mapping.name,
+    'local',
+    c.jobId,
+    failures.map((f) => {
+      const entry = entries.get(f.localId);
+      const state = nextFailureState(entry ? { failureCount: entry.failureCount, lastError: entry.lastError } : null, f.message);
+      return { recordId: f.localId, failureCount: state.failureCount, lastError: f.message, skipped: state.skipped };
+    }),
+  );
 }
 
 export function createMatchFinishActivities(deps: ActivityDeps) {
@@ -106,7 +133,10 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
         if (progress.scanned === 0) progress.scanned = scope.scanned;
         const settled = new Set(progress.settledLocalIds);
         const refusals = scope.refusals.filter((r) => !settled.has(r.localId));
-        await settle(refusals.map((r) => errorRow(c, r.localId, null, r.message, attempt)), { failed: refusals.length });
+        await settle(
+          refusals.map((r) => errorRow(c, r.localId, null, r.message, attempt)),
+          { failed: refusals.length },
+        );
         const records = scope.records.filter((r) => !settled.has(r.id));
         if (c.createNew) {
           // Stable across this batch's retries, as a sync batch's is.
@@ -114,15 +144,31 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
           // Created from the local record: synced in that direction, as a sync's create would be.
           await store.insertCouplings(c.mapping, 'ToIntegrationTable', c.jobId, created.couplings);
           const ours = new Map(created.couplings.map((x) => [x.localId, x]));
-          const landedRows = (await store.getCouplings(c.mapping.name, 'local', created.couplings.map((x) => x.localId)))
-            .filter((x) => x.coupledByJobId === c.jobId && x.integrationId === ours.get(x.localId)?.integrationId && x.coupledAction === ours.get(x.localId)?.coupledAction);
+          const landedRows = (
+            await store.getCouplings(
+              c.mapping.name,
+              'local',
+              created.couplings.map((x) => x.localId),
+            )
+          ).filter(
+            (x) =>
+              x.coupledByJobId === c.jobId && x.integrationId === ours.get(x.localId)?.integrationId && x.coupledAction === ours.get(x.localId)?.coupledAction,
+          );
           const landed = new Set(landedRows.map((x) => x.localId));
           // Records written over (the key named one already) are coupled, not inserted; the job's close recounts both from the couplings.
           const fresh = landedRows.filter((x) => x.coupledAction === 'created').length;
           const lost = created.couplings.filter((x) => !landed.has(x.localId));
           const rows = [
             ...created.permanent.map((f) => errorRow(c, f.localId, null, `No matching record, and creating one failed: ${f.message}`, attempt)),
-            ...lost.map((x) => errorRow(c, x.localId, x.integrationId, `The record created for local record ${x.localId} (${x.integrationId}) is coupled to another record; uncouple it and run again.`, attempt)),
+            ...lost.map((x) =>
+              errorRow(
+                c,
+                x.localId,
+                x.integrationId,
+                `The record created for local record ${x.localId} (${x.integrationId}) is coupled to another record; uncouple it and run again.`,
+                attempt,
+              ),
+            ),
           ];
           progress.counters = addCounters(progress.counters, { inserted: fresh, coupled: landed.size, unmatched: fresh });
           progress.settledLocalIds.push(...landed);
@@ -132,7 +178,14 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
           if (created.retryable.length > 0) {
             if (attempt < input.maxAttempts) {
               const first = created.retryable[0];
-              throw recordsFailed(retrySummary(created.retryable.length, records.length, { id: first.localId, kind: first.kind, code: first.code }, 'records could not be created'));
+              throw recordsFailed(
+                retrySummary(
+                  created.retryable.length,
+                  records.length,
+                  { id: first.localId, kind: first.kind, code: first.code },
+                  'records could not be created',
+                ),
+              );
             }
             const failed = created.retryable.map((f) => errorRow(c, f.localId, null, `No matching record, and creating one failed: ${f.message}`, attempt));
             await rememberFailedCreates(c, created.retryable);
@@ -142,7 +195,10 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
           const trails = await explain(c, asMatchRecords(records));
           const rows = records.map((r) => {
             const outcome = outcomeOf(r.id, trails.get(r.id) ?? []);
-            const message = outcome.kind === 'unmatched' ? describeUnmatched({ outcome, levels: c.levels }) : `Local record ${r.id} was matched but its coupling did not land; run again.`;
+            const message =
+              outcome.kind === 'unmatched'
+                ? describeUnmatched({ outcome, levels: c.levels })
+                : `Local record ${r.id} was matched but its coupling did not land; run again.`;
             const candidate = outcome.kind === 'unmatched' && outcome.candidateIds.length === 1 ? outcome.candidateIds[0] : null;
             return errorRow(c, r.id, candidate, message, attempt);
           });
@@ -163,7 +219,10 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
         const scope = await readScope(c, input.selection).catch(() => null);
         const settled = new Set(progress.settledLocalIds);
         const open = (scope?.records ?? []).filter((r) => !settled.has(r.id));
-        await settle(open.map((r) => errorRow(c, r.id, null, `The batch failed after its retries were exhausted: ${messageOf(error)}`, attempt)), { failed: open.length });
+        await settle(
+          open.map((r) => errorRow(c, r.id, null, `The batch failed after its retries were exhausted: ${messageOf(error)}`, attempt)),
+          { failed: open.length },
+        );
         progress.done = true;
         remember();
         return result();

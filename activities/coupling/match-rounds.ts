@@ -18,7 +18,6 @@ import { requireLease } from '../run-lease';
 import type { ClaimBatchInput, KeyRange, MatchBatchResult, PlanLocalBatchesInput, PlanLocalBatchesResult, RecordKey, RunLease } from '../../common/protocol';
 import { RESOLVE_PAGE } from '../defaults';
 
-
 export function createMatchRoundActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
@@ -33,8 +32,22 @@ export function createMatchRoundActivities(deps: ActivityDeps) {
       await requireLease(deps, input.mapping, input.lease);
       await store.updateJob(input.jobId, { counters: input.counters });
       const limit = input.batchSize * input.count;
-      const keys = await local.scanKeys({ table: mapping.local.table, filter: [...mapping.tableFilter, ...input.filter], since: null, after: input.after, limit });
-      const coupled = new Set((await store.getCouplings(mapping.name, 'local', keys.map((k) => k.id))).map((x) => x.localId));
+      const keys = await local.scanKeys({
+        table: mapping.local.table,
+        filter: [...mapping.tableFilter, ...input.filter],
+        since: null,
+        after: input.after,
+        limit,
+      });
+      const coupled = new Set(
+        (
+          await store.getCouplings(
+            mapping.name,
+            'local',
+            keys.map((k) => k.id),
+          )
+        ).map((x) => x.localId),
+      );
       const ranges: KeyRange[] = [];
       let after = input.after;
       let size = 0;
@@ -63,13 +76,23 @@ export function createMatchRoundActivities(deps: ActivityDeps) {
         const records = asMatchRecords(scope.records);
         if (!level || records.length === 0) return { counters: emptyCounters(), scanned: scope.scanned };
         const { candidates, undecidable } = await fetchCandidates(c, level, records);
-        const coupled = candidates.length ? await store.getRecordCouplings(c.mapping.integration, 'integration', candidates.map((x) => x.id)) : [];
+        const coupled = candidates.length
+          ? await store.getRecordCouplings(
+              c.mapping.integration,
+              'integration',
+              candidates.map((x) => x.id),
+            )
+          : [];
         const results = levelResults({ level, locals: records, candidates, unavailable: new Set(coupled.map((x) => x.integrationId)), undecidable });
         const claims = [...results].flatMap(([localId, r]) => (r.result === 'claim' ? [{ integrationId: r.candidateId, localId }] : []));
         await requireLease(deps, input.mapping, input.lease);
         // Winners within the batch first: one row per candidate, and the store keeps the smallest id across batches.
         const winners = claimWinners(results);
-        await store.claimCandidates(c.jobId, level.priority, claims.filter((x) => winners.get(x.integrationId) === x.localId));
+        await store.claimCandidates(
+          c.jobId,
+          level.priority,
+          claims.filter((x) => winners.get(x.integrationId) === x.localId),
+        );
         return { counters: emptyCounters(), scanned: scope.scanned };
       } catch (error) {
         if (error instanceof ThrottledError) throw throttledFailure(c.integration.name, error, 'the batch');
@@ -87,10 +110,20 @@ export function createMatchRoundActivities(deps: ActivityDeps) {
       let after = typeof ctx.info.heartbeatDetails === 'string' ? ctx.info.heartbeatDetails : null;
       for (;;) {
         const claims = await store.pageClaims(c.jobId, level.priority, { afterIntegrationId: after, limit: RESOLVE_PAGE });
-        await store.insertCouplings(c.mapping, null, c.jobId, claims.map((x) => ({
-          localId: x.localId, integrationId: x.integrationId, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null,
-          coupledAction: 'matched' as const, level: level.priority, pending: pendingOf(c.mapping),
-        })));
+        await store.insertCouplings(
+          c.mapping,
+          null,
+          c.jobId,
+          claims.map((x) => ({
+            localId: x.localId,
+            integrationId: x.integrationId,
+            lastSyncedLocalModifiedOn: null,
+            lastSyncedIntegrationModifiedOn: null,
+            coupledAction: 'matched' as const,
+            level: level.priority,
+            pending: pendingOf(c.mapping),
+          })),
+        );
         if (claims.length < RESOLVE_PAGE) break;
         after = claims[claims.length - 1].integrationId;
         ctx.heartbeat(after);
@@ -104,4 +137,3 @@ export function createMatchRoundActivities(deps: ActivityDeps) {
     },
   };
 }
-

@@ -18,16 +18,28 @@ function refusal(mapping: string, byLocal: Coupling | undefined, byIntegration: 
   const where = (c: Coupling): string => (c.mappingName === mapping ? '' : ` (coupled in mapping ${c.mappingName})`);
   const parts: string[] = [];
   if (byLocal) parts.push(`local record "${byLocal.localId}" is already coupled to integration record "${byLocal.integrationId}"${where(byLocal)}`);
-  if (byIntegration) parts.push(`integration record "${byIntegration.integrationId}" is already coupled to local record "${byIntegration.localId}"${where(byIntegration)}`);
+  if (byIntegration)
+    parts.push(`integration record "${byIntegration.integrationId}" is already coupled to local record "${byIntegration.localId}"${where(byIntegration)}`);
   return `Cannot couple in mapping ${mapping}: ${parts.join(' and ')}. Uncouple ${parts.length > 1 ? 'them' : 'it'} first.`;
 }
 
 /** Set Up Coupling's check of one record: it exists, and is within its side's table filter. */
-async function requireRecord(connector: Connector, table: string, filter: FilterCondition[], id: string, field: 'localId' | 'integrationId', where: string): Promise<void> {
+async function requireRecord(
+  connector: Connector,
+  table: string,
+  filter: FilterCondition[],
+  id: string,
+  field: 'localId' | 'integrationId',
+  where: string,
+): Promise<void> {
   const [inside] = await connector.getMany({ table, ids: [id], fields: [], filter });
   if (inside) return;
   const [exists] = filter.length ? await connector.getMany({ table, ids: [id], fields: [] }) : [];
-  if (exists) throw nonRetryable(`Field "${field}": record "${id}" in ${where} is outside the mapping's ${field === 'localId' ? 'table filter' : 'integration table filter'}.`, FAILURE_TYPES.couplingRefused);
+  if (exists)
+    throw nonRetryable(
+      `Field "${field}": record "${id}" in ${where} is outside the mapping's ${field === 'localId' ? 'table filter' : 'integration table filter'}.`,
+      FAILURE_TYPES.couplingRefused,
+    );
   throw nonRetryable(`Field "${field}": record "${id}" does not exist in ${where}.`, FAILURE_TYPES.couplingRefused);
 }
 
@@ -45,7 +57,14 @@ export function createSetUpCouplingActivities(deps: ActivityDeps) {
       const local = connectorFor(deps, mapping, mapping.local.system);
       const integration = connectorFor(deps, mapping, mapping.integration.system);
       await requireRecord(local, mapping.local.table, mapping.tableFilter, input.localId, 'localId', `${mapping.local.system}.${mapping.local.table}`);
-      await requireRecord(integration, mapping.integration.table, mapping.integrationTableFilter, input.integrationId, 'integrationId', `${mapping.integration.system}.${mapping.integration.table}`);
+      await requireRecord(
+        integration,
+        mapping.integration.table,
+        mapping.integrationTableFilter,
+        input.integrationId,
+        'integrationId',
+        `${mapping.integration.system}.${mapping.integration.table}`,
+      );
       // An earlier attempt that got this far may have written the coupling already.
       const insertedBefore = ctx.info.heartbeatDetails === 'inserting';
       const current = async (): Promise<{ byLocal?: Coupling; byIntegration?: Coupling }> => ({
@@ -55,11 +74,18 @@ export function createSetUpCouplingActivities(deps: ActivityDeps) {
       const coupledNow = (c: { byLocal?: Coupling }): boolean => c.byLocal?.mappingName === mapping.name && c.byLocal.integrationId === input.integrationId;
       const before = await current();
       if (coupledNow(before)) return { counters: { ...emptyCounters(), coupled: insertedBefore ? 1 : 0 }, alreadyCoupled: !insertedBefore };
-      if (before.byLocal || before.byIntegration) throw nonRetryable(refusal(mapping.name, before.byLocal, before.byIntegration), FAILURE_TYPES.couplingRefused);
+      if (before.byLocal || before.byIntegration)
+        throw nonRetryable(refusal(mapping.name, before.byLocal, before.byIntegration), FAILURE_TYPES.couplingRefused);
       ctx.heartbeat('inserting');
-      await store.insertCouplings(mapping, null, input.jobId, [{
-        localId: input.localId, integrationId: input.integrationId, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, pending: pendingOf(mapping),
-      }]);
+      await store.insertCouplings(mapping, null, input.jobId, [
+        {
+          localId: input.localId,
+          integrationId: input.integrationId,
+          lastSyncedLocalModifiedOn: null,
+          lastSyncedIntegrationModifiedOn: null,
+          pending: pendingOf(mapping),
+        },
+      ]);
       const after = await current();
       // The store refused a clash: someone else coupled one of the two in between.
       if (!coupledNow(after)) throw nonRetryable(refusal(mapping.name, after.byLocal, after.byIntegration), FAILURE_TYPES.couplingRefused);

@@ -11,7 +11,6 @@ import { requireLease } from '../run-lease';
 import type { UncoupleBatchInput, UncoupleBatchResult } from '../../common/protocol';
 import { UNCOUPLE_PAGE } from '../defaults';
 
-
 function isCountResume(value: unknown): value is { uncoupled: number; done: boolean } {
   return typeof value === 'object' && value !== null && typeof (value as { uncoupled?: unknown }).uncoupled === 'number';
 }
@@ -37,7 +36,13 @@ export function createUncoupleActivities(deps: ActivityDeps) {
       let afterId = 0;
       for (;;) {
         const page = await store.pageCouplings(mapping.name, { afterId, limit: UNCOUPLE_PAGE });
-        if (page.length > 0) uncoupled += await store.deleteCouplings(mapping.name, 'local', page.map((x) => x.localId), input.jobId);
+        if (page.length > 0)
+          uncoupled += await store.deleteCouplings(
+            mapping.name,
+            'local',
+            page.map((x) => x.localId),
+            input.jobId,
+          );
         ctx.heartbeat({ uncoupled, done: page.length < UNCOUPLE_PAGE });
         if (page.length < UNCOUPLE_PAGE) return done(true);
         if (uncoupled >= selection.maxCouplings) return done(false);

@@ -5,10 +5,8 @@
  */
 import { Context } from '@temporalio/activity';
 
-
 import { emptyCounters, addCounters, type JobCounters } from '../../common/types';
 import { ThrottledError } from '../../connectors/connector';
-
 
 import { syncRecords, type BatchRecords } from './engine';
 import { recordFailures, retrySummary, type RecordFailure } from './failures';
@@ -43,14 +41,19 @@ export function createBatchActivities(deps: ActivityDeps) {
       const pass = await loadPass(deps, input.mapping, input.direction);
       const resume = isResume(ctx.info.heartbeatDetails) ? ctx.info.heartbeatDetails : null;
       let counters = resume?.counters ?? emptyCounters();
-      const read = await readSelection(pass, deps.store, input.selection, resume?.pendingIds)
-        .catch((error: unknown) => { throw readFailure(pass.source.name, error); });
+      const read = await readSelection(pass, deps.store, input.selection, resume?.pendingIds).catch((error: unknown) => {
+        throw readFailure(pass.source.name, error);
+      });
       let unskipped = read.unskipped ?? [];
       if (!resume && input.options.includeSkipped && input.selection.kind === 'ids') {
         // The user chose to retry these: skipped ones start afresh, as the retry phase's do.
         const ids = [...read.records.map((r) => r.id), ...(read.missing ?? [])];
         const coupled = (await deps.store.getCouplings(pass.mapping.name, pass.plan.sourceSide, ids)).filter((c) => c.skipped);
-        if (coupled.length) await deps.store.clearSkipped(pass.mapping.name, coupled.map((c) => c.localId));
+        if (coupled.length)
+          await deps.store.clearSkipped(
+            pass.mapping.name,
+            coupled.map((c) => c.localId),
+          );
         await deps.store.clearUncoupledSkipped(pass.mapping.name, pass.plan.sourceSide, ids);
         unskipped = coupled.map((c) => (pass.plan.sourceSide === 'local' ? c.localId : c.integrationId));
       }
@@ -89,7 +92,10 @@ export function createBatchActivities(deps: ActivityDeps) {
       counters = addCounters(counters, result.counters);
       if (result.retry.length > 0) {
         if (effectiveAttempt < input.maxAttempts) {
-          remember(result.retry.map((f) => f.sourceId), throttledAttempts);
+          remember(
+            result.retry.map((f) => f.sourceId),
+            throttledAttempts,
+          );
           const first = result.retry[0];
           throw recordsFailed(retrySummary(result.retry.length, batchIds.length, { id: first.sourceId, kind: first.kind, code: first.code }));
         }
@@ -133,12 +139,30 @@ export function createBatchActivities(deps: ActivityDeps) {
         });
         ids = keys.map((k) => k.id);
       } else if (selection.kind === 'retry') {
-        const page = await deps.store.pageCouplings(mapping.name, { afterId: selection.afterId, limit: selection.limit, needs: input.direction, includeSkipped: selection.includeSkipped });
+        const page = await deps.store.pageCouplings(mapping.name, {
+          afterId: selection.afterId,
+          limit: selection.limit,
+          needs: input.direction,
+          includeSkipped: selection.includeSkipped,
+        });
         ids = page.map(sourceIdOf);
       } else if (selection.kind === 'retryUncoupled') {
-        ids = (await deps.store.pageUncoupledFailures(mapping.name, plan.sourceSide, { afterId: selection.afterId, limit: selection.limit, includeSkipped: selection.includeSkipped })).map((u) => u.recordId);
+        ids = (
+          await deps.store.pageUncoupledFailures(mapping.name, plan.sourceSide, {
+            afterId: selection.afterId,
+            limit: selection.limit,
+            includeSkipped: selection.includeSkipped,
+          })
+        ).map((u) => u.recordId);
       } else if (selection.kind === 'matchedBy') {
-        ids = (await deps.store.pageCouplings(mapping.name, { afterId: selection.afterId, limit: selection.limit, coupledByJobId: selection.jobId, coupledAction: 'matched' })).map(sourceIdOf);
+        ids = (
+          await deps.store.pageCouplings(mapping.name, {
+            afterId: selection.afterId,
+            limit: selection.limit,
+            coupledByJobId: selection.jobId,
+            coupledAction: 'matched',
+          })
+        ).map(sourceIdOf);
       } else {
         // A sweep decides nothing until it has read: the next pass's sweep checks these couplings again.
         return emptyCounters();
@@ -152,7 +176,11 @@ export function createBatchActivities(deps: ActivityDeps) {
         return creates;
       });
       const message = redact(`The batch failed after its retries were exhausted: ${input.message}`);
-      await recordFailures(deps.store, { mapping, plan, jobId: input.jobId }, open.map((id) => ({ sourceId: id, destinationId: null, message, attempts: 0 })));
+      await recordFailures(
+        deps.store,
+        { mapping, plan, jobId: input.jobId },
+        open.map((id) => ({ sourceId: id, destinationId: null, message, attempts: 0 })),
+      );
       return { ...emptyCounters(), failed: open.length };
     },
   };

@@ -18,20 +18,32 @@ import type { SingleDirection } from '../../common/protocol';
  * changed (pending directions count); both -> the conflict rule's winner, or a
  * conflict the pass fails and marks skipped until the user chooses.
  */
-export async function chooseDirection(deps: ActivityDeps, input: { mapping: string; recordId: string; side: Side; direction: SyncDirection | null }): Promise<SingleDirection> {
+export async function chooseDirection(
+  deps: ActivityDeps,
+  input: { mapping: string; recordId: string; side: Side; direction: SyncDirection | null },
+): Promise<SingleDirection> {
   const mapping = await loadMapping(deps, input.mapping);
   const natural = directionFrom(input.side);
   if (input.direction && !mappingAllows(mapping, input.direction)) {
-    throw nonRetryable(`Field "direction": mapping ${mapping.name} is ${mapping.direction} and cannot synchronize ${input.direction}.`, FAILURE_TYPES.invalidInput);
+    throw nonRetryable(
+      `Field "direction": mapping ${mapping.name} is ${mapping.direction} and cannot synchronize ${input.direction}.`,
+      FAILURE_TYPES.invalidInput,
+    );
   }
   const [coupling] = await deps.store.getCouplings(mapping.name, input.side, [input.recordId]);
   if (!coupling) {
     // Not coupled: create on the other side when the mapping allows that direction.
     if (input.direction && input.direction !== natural) {
-      throw nonRetryable(`Field "direction": record ${input.recordId} (${input.side}) is not coupled, so it can only be sent ${natural}.`, FAILURE_TYPES.invalidInput);
+      throw nonRetryable(
+        `Field "direction": record ${input.recordId} (${input.side}) is not coupled, so it can only be sent ${natural}.`,
+        FAILURE_TYPES.invalidInput,
+      );
     }
     if (!mappingAllows(mapping, natural)) {
-      throw nonRetryable(`Record ${input.recordId} is not coupled and mapping ${mapping.name} (${mapping.direction}) does not create records from the ${input.side} side.`, FAILURE_TYPES.invalidInput);
+      throw nonRetryable(
+        `Record ${input.recordId} is not coupled and mapping ${mapping.name} (${mapping.direction}) does not create records from the ${input.side} side.`,
+        FAILURE_TYPES.invalidInput,
+      );
     }
     return { direction: natural, sourceId: input.recordId, conflict: false };
   }
@@ -50,10 +62,12 @@ export async function chooseDirection(deps: ActivityDeps, input: { mapping: stri
     return !coupling.skipped && (state.pending || state.result === 'Failure');
   };
   const localChanged = !!localRecord && sideChanged(localRecord.modifiedOn, coupling.lastSyncedLocalModifiedOn, needs('ToIntegrationTable'));
-  const integrationChanged = !!integrationRecord && sideChanged(integrationRecord.modifiedOn, coupling.lastSyncedIntegrationModifiedOn, needs('FromIntegrationTable'));
+  const integrationChanged =
+    !!integrationRecord && sideChanged(integrationRecord.modifiedOn, coupling.lastSyncedIntegrationModifiedOn, needs('FromIntegrationTable'));
   if (localChanged && integrationChanged) {
     if (mapping.updateConflictResolution === 'SendToIntegration') return { direction: 'ToIntegrationTable', sourceId: coupling.localId, conflict: false };
-    if (mapping.updateConflictResolution === 'GetFromIntegration') return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
+    if (mapping.updateConflictResolution === 'GetFromIntegration')
+      return { direction: 'FromIntegrationTable', sourceId: coupling.integrationId, conflict: false };
     // Both changed and no rule says who wins: the pass fails the record and marks it skipped until the user chooses.
     return { direction: natural, sourceId: idOn(input.side), conflict: true };
   }
@@ -79,7 +93,11 @@ export async function requireSource(deps: ActivityDeps, mappingName: string, cho
     const [inside] = await connector.getMany({ table, ids: [id], fields: [], filter });
     if (inside) return;
     const [exists] = filter.length ? await connector.getMany({ table, ids: [id], fields: [] }) : [];
-    if (exists) throw nonRetryable(`Record ${id}${which} in ${where} is outside the mapping's ${local ? 'table filter' : 'integration table filter'}, so it is not synchronized.`, FAILURE_TYPES.invalidInput);
+    if (exists)
+      throw nonRetryable(
+        `Record ${id}${which} in ${where} is outside the mapping's ${local ? 'table filter' : 'integration table filter'}, so it is not synchronized.`,
+        FAILURE_TYPES.invalidInput,
+      );
     throw nonRetryable(`Record ${id}${which} does not exist in ${where}.`, FAILURE_TYPES.invalidInput);
   };
   await check(input.side, input.recordId, '');
@@ -87,4 +105,3 @@ export async function requireSource(deps: ActivityDeps, mappingName: string, cho
     await check(plan.sourceSide, choice.sourceId, ` (the counterpart of ${input.side} record ${input.recordId})`);
   }
 }
-

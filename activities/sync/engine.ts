@@ -86,18 +86,36 @@ function countEarlierAttempt(counters: JobCounters, stamped: string | null, batc
   const at = stamped.indexOf('@');
   if (at < 0 || stamped.slice(at + 1) !== batchToken) return;
   switch (stamped.slice(0, at) as CouplingAction) {
-    case 'insert': counters.inserted++; counters.coupled++; break;
-    case 'restore': counters.inserted++; break;
-    case 'modify': counters.modified++; break;
-    case 'unchanged': case 'deferred': counters.unchanged++; break;
-    case 'fail': counters.failed++; break;
-    default: break;
+    case 'insert':
+      counters.inserted++;
+      counters.coupled++;
+      break;
+    case 'restore':
+      counters.inserted++;
+      break;
+    case 'modify':
+      counters.modified++;
+      break;
+    case 'unchanged':
+    case 'deferred':
+      counters.unchanged++;
+      break;
+    case 'fail':
+      counters.failed++;
+      break;
+    default:
+      break;
   }
 }
 
 /** The coupling after a successful visit in the pass's direction: both modified-on values as given. */
 function syncedUpdate(
-  ctx: PassContext, coupling: Coupling, sourceModifiedOn: string, destinationModifiedOn: string, otherPending: boolean, action: CouplingAction,
+  ctx: PassContext,
+  coupling: Coupling,
+  sourceModifiedOn: string,
+  destinationModifiedOn: string,
+  otherPending: boolean,
+  action: CouplingAction,
 ): CouplingUpdate {
   const local = ctx.plan.sourceSide === 'local';
   return {
@@ -184,9 +202,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   }
 
   const destinationIds = couplings.filter((c) => !c.skipped || options.includeSkipped).map((c) => destinationIdOf(plan, c));
-  const destinations = destinationIds.length
-    ? await destination.getMany({ table: destinationTable, ids: destinationIds, fields: plan.destinationFields })
-    : [];
+  const destinations = destinationIds.length ? await destination.getMany({ table: destinationTable, ids: destinationIds, fields: plan.destinationFields }) : [];
   const destinationById = new Map<string, RecordState>(destinations.map((d) => [d.id, d]));
 
   const inserts: { record: SourceRecord; decision: Extract<Decision, { action: 'insert' | 'restore' }>; coupling: Coupling | null }[] = [];
@@ -211,20 +227,33 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     const entry = coupling ? undefined : entries.get(record.id);
     if (entry && entry.lastJobId === jobId) continue;
     const destinationId = coupling ? destinationIdOf(plan, coupling) : null;
-    const destinationRecord = destinationId ? destinationById.get(destinationId) ?? null : null;
+    const destinationRecord = destinationId ? (destinationById.get(destinationId) ?? null) : null;
     const other = coupling ? undefined : elsewhere.get(record.id);
     if (other) {
-      failures.push({ sourceId: record.id, destinationId: null, message: `The ${plan.sourceSide} record ${record.id} is already coupled in mapping ${other}; a record is coupled at most once per table.`, attempts: attempt });
+      failures.push({
+        sourceId: record.id,
+        destinationId: null,
+        message: `The ${plan.sourceSide} record ${record.id} is already coupled in mapping ${other}; a record is coupled at most once per table.`,
+        attempts: attempt,
+      });
       continue;
     }
     const state = coupling && { ...stateOf(plan.direction, coupling), skipped: coupling.skipped || unskipped.has(record.id) };
     const decision = decideRecord({
-      plan, mapping, source: record, coupling: state, destination: destinationRecord,
-      uncoupledFailure: entry, options,
+      plan,
+      mapping,
+      source: record,
+      coupling: state,
+      destination: destinationRecord,
+      uncoupledFailure: entry,
+      options,
     });
     switch (decision.action) {
-      case 'ignore': break;
-      case 'skip': counters.skipped++; break;
+      case 'ignore':
+        break;
+      case 'skip':
+        counters.skipped++;
+        break;
       case 'deferred':
         if (coupling && destinationId) updates.push({ update: deferredUpdate(ctx, coupling), sourceId: record.id, destinationId, count: (c) => c.unchanged++ });
         break;
@@ -232,7 +261,9 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
         if (decision.record && coupling && destinationRecord) {
           updates.push({
             update: syncedUpdate(ctx, coupling, record.modifiedOn, destinationRecord.modifiedOn, decision.otherPending, 'unchanged'),
-            sourceId: record.id, destinationId: destinationRecord.id, count: (c) => c.unchanged++,
+            sourceId: record.id,
+            destinationId: destinationRecord.id,
+            count: (c) => c.unchanged++,
           });
         } else counters.unchanged++;
         break;
@@ -243,10 +274,20 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       case 'modify':
         if (coupling && destinationId) modifies.push({ record, coupling, destinationId, decision });
         break;
-      case 'uncouple': if (coupling) uncouples.push(coupling); break;
-      case 'deleteCounterpart': if (coupling) deletions.push(coupling); break;
+      case 'uncouple':
+        if (coupling) uncouples.push(coupling);
+        break;
+      case 'deleteCounterpart':
+        if (coupling) deletions.push(coupling);
+        break;
       case 'fail':
-        failures.push({ sourceId: record.id, destinationId, message: decision.message, attempts: attempt, skip: options.skipOnConflict === true && decision.message === MESSAGES.conflict });
+        failures.push({
+          sourceId: record.id,
+          destinationId,
+          message: decision.message,
+          attempts: attempt,
+          skip: options.skipOnConflict === true && decision.message === MESSAGES.conflict,
+        });
         break;
       default: {
         const unreachable: never = decision;
@@ -264,8 +305,11 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     }
     const counterpartId = destinationIdOf(plan, coupling);
     const decision = decideMissingSource({
-      rule: mapping.sourceDeletion, plan, coupling: stateOf(plan.direction, coupling),
-      destination: destinationById.get(counterpartId) ?? null, counterpartId,
+      rule: mapping.sourceDeletion,
+      plan,
+      coupling: stateOf(plan.direction, coupling),
+      destination: destinationById.get(counterpartId) ?? null,
+      counterpartId,
     });
     if (decision.action === 'fail') failures.push({ sourceId, destinationId: counterpartId, message: decision.message, attempts: attempt });
     else if (decision.action === 'uncouple') uncouples.push(coupling);
@@ -287,19 +331,32 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   // a key whose record is coupled to another record already is never written over.
   const keyOf = (record: SourceRecord): string => creationKey(mapping.name, plan.sourceSide, record.id);
   const destinationRef = plan.destinationSide === 'local' ? mapping.local : mapping.integration;
-  const owners = inserts.length ? await store.getRecordCouplings(destinationRef, plan.destinationSide, inserts.map(({ record }) => keyOf(record))) : [];
+  const owners = inserts.length
+    ? await store.getRecordCouplings(
+        destinationRef,
+        plan.destinationSide,
+        inserts.map(({ record }) => keyOf(record)),
+      )
+    : [];
   const ownerOf = new Map(owners.map((c) => [destinationIdOf(plan, c), c]));
   const creatable = inserts.filter(({ record }) => {
     const owner = ownerOf.get(keyOf(record));
     if (!owner || (owner.mappingName === mapping.name && sourceIdOf(plan, owner) === record.id)) return true;
     failures.push({
-      sourceId: record.id, destinationId: keyOf(record), attempts: attempt,
+      sourceId: record.id,
+      destinationId: keyOf(record),
+      attempts: attempt,
       message: MESSAGES.createTargetCoupled(plan.destinationSide, keyOf(record), owner.mappingName, sourceIdOf(plan, owner)),
     });
     return false;
   });
   if (creatable.length > 0) {
-    const account = await beginCreates(store, mapping.name, creatable.map(({ record }) => keyOf(record)), ctx.batchToken);
+    const account = await beginCreates(
+      store,
+      mapping.name,
+      creatable.map(({ record }) => keyOf(record)),
+      ctx.batchToken,
+    );
     const results = await destination.createMany(
       destinationTable,
       creatable.map(({ record, decision }) => ({ key: keyOf(record), values: decision.values })),
@@ -312,7 +369,10 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       if (decision.action === 'restore' && coupling) restored.push(coupling);
       const local = plan.sourceSide === 'local';
       created.push({
-        record, destinationId: result.id, restore: decision.action === 'restore', fresh: account.fresh(keyOf(record), result.existed),
+        record,
+        destinationId: result.id,
+        restore: decision.action === 'restore',
+        fresh: account.fresh(keyOf(record), result.existed),
         coupling: {
           localId: local ? record.id : result.id,
           integrationId: local ? result.id : record.id,
@@ -324,11 +384,32 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     });
     await account.noteResults(results.flatMap((r, i) => (r.ok ? [{ key: keyOf(creatable[i].record), existed: r.existed === true }] : [])));
     // A restore swaps the couplings in one transaction: never a moment with the record uncoupled.
-    if (restored.length > 0) await store.replaceCouplings(mapping, plan.direction, jobId, restored, created.map((c) => c.coupling));
-    else await store.insertCouplings(mapping, plan.direction, jobId, created.map((c) => c.coupling));
+    if (restored.length > 0)
+      await store.replaceCouplings(
+        mapping,
+        plan.direction,
+        jobId,
+        restored,
+        created.map((c) => c.coupling),
+      );
+    else
+      await store.insertCouplings(
+        mapping,
+        plan.direction,
+        jobId,
+        created.map((c) => c.coupling),
+      );
     // Only the couplings that landed count. Another run creating the same record (the same key) counted it;
     // one that coupled the source to another record meanwhile (a match) leaves ours an orphan, removed again.
-    const now = new Map((await store.getCouplings(mapping.name, plan.sourceSide, created.map((c) => c.record.id))).map((c) => [sourceIdOf(plan, c), c]));
+    const now = new Map(
+      (
+        await store.getCouplings(
+          mapping.name,
+          plan.sourceSide,
+          created.map((c) => c.record.id),
+        )
+      ).map((c) => [sourceIdOf(plan, c), c]),
+    );
     const orphans: string[] = [];
     for (const c of created) {
       const coupling = now.get(c.record.id);
@@ -358,29 +439,50 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       if (!result.ok) return handleWriteFailure(record, destinationId, result);
       updates.push({
         update: syncedUpdate(ctx, coupling, record.modifiedOn, result.modifiedOn, decision.otherPending, 'modify'),
-        sourceId: record.id, destinationId, count: (c) => c.modified++,
+        sourceId: record.id,
+        destinationId,
+        count: (c) => c.modified++,
       });
     });
   }
-  const lost = new Set(await store.updateCouplings(mapping.name, plan.direction, jobId, updates.map((u) => u.update)));
+  const lost = new Set(
+    await store.updateCouplings(
+      mapping.name,
+      plan.direction,
+      jobId,
+      updates.map((u) => u.update),
+    ),
+  );
   for (const u of updates) {
     if (lost.has(u.update.localId)) retry.push({ sourceId: u.sourceId, destinationId: u.destinationId, message: LOST_RACE, kind: 'conflict' });
     else u.count(counters);
   }
 
   if (deletions.length > 0) {
-    const results = await destination.deleteMany(destinationTable, deletions.map((c) => destinationIdOf(plan, c)));
+    const results = await destination.deleteMany(
+      destinationTable,
+      deletions.map((c) => destinationIdOf(plan, c)),
+    );
     const deleted = deletions.filter((_, i) => results[i].ok);
     deletions.forEach((c, i) => {
       const result = results[i];
-      if (!result.ok) failures.push({ sourceId: sourceIdOf(plan, c), destinationId: destinationIdOf(plan, c), message: result.error.message, attempts: attempt });
+      if (!result.ok)
+        failures.push({ sourceId: sourceIdOf(plan, c), destinationId: destinationIdOf(plan, c), message: result.error.message, attempts: attempt });
     });
     counters.deleted += deleted.length;
-    await store.rememberUncoupled(jobId, plan.sourceSide, deleted.map((c) => sourceIdOf(plan, c)));
+    await store.rememberUncoupled(
+      jobId,
+      plan.sourceSide,
+      deleted.map((c) => sourceIdOf(plan, c)),
+    );
     counters.uncoupled += await store.deleteCouplingPairs(mapping.name, deleted, jobId);
   }
   if (uncouples.length > 0) {
-    await store.rememberUncoupled(jobId, plan.sourceSide, uncouples.map((c) => sourceIdOf(plan, c)));
+    await store.rememberUncoupled(
+      jobId,
+      plan.sourceSide,
+      uncouples.map((c) => sourceIdOf(plan, c)),
+    );
     counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples, jobId);
   }
 

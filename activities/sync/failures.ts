@@ -6,7 +6,6 @@
  */
 import type { RecordWriteError } from '../../connectors/connector';
 
-
 import type { FieldPlan } from '../../domain/field-plan';
 import { nextFailureState } from '../../domain/sync-decision';
 
@@ -66,7 +65,10 @@ export function writeErrorMessage(error: Pick<RecordWriteError, 'code' | 'messag
 }
 
 /** An error row of a record. */
-export function errorRow(ctx: Pick<PassContext, 'mapping' | 'jobId'>, failure: Pick<RecordFailure, 'sourceId' | 'destinationId' | 'message' | 'detail' | 'attempts'>): JobErrorRow {
+export function errorRow(
+  ctx: Pick<PassContext, 'mapping' | 'jobId'>,
+  failure: Pick<RecordFailure, 'sourceId' | 'destinationId' | 'message' | 'detail' | 'attempts'>,
+): JobErrorRow {
   return {
     jobId: ctx.jobId,
     mappingName: ctx.mapping.name,
@@ -84,7 +86,11 @@ export function errorRow(ctx: Pick<PassContext, 'mapping' | 'jobId'>, failure: P
  * failed-uncoupled entry when it is not coupled. Safe to repeat: error rows
  * are keyed by job and record, and the states are written over what is read.
  */
-export async function recordFailures(store: Store, ctx: Pick<PassContext, 'mapping' | 'plan' | 'jobId' | 'batchToken'>, failures: readonly RecordFailure[]): Promise<void> {
+export async function recordFailures(
+  store: Store,
+  ctx: Pick<PassContext, 'mapping' | 'plan' | 'jobId' | 'batchToken'>,
+  failures: readonly RecordFailure[],
+): Promise<void> {
   if (failures.length === 0) return;
   const { mapping, plan, jobId } = ctx;
   await store.insertErrors(failures.map((f) => errorRow(ctx, f)));
@@ -92,7 +98,15 @@ export async function recordFailures(store: Store, ctx: Pick<PassContext, 'mappi
   const couplings = await store.getCouplings(mapping.name, plan.sourceSide, ids);
   const bySource = new Map(couplings.map((c) => [sourceIdOf(plan, c), c]));
   const uncoupled = failures.filter((f) => !bySource.has(f.sourceId));
-  const entries = new Map((await store.getUncoupledFailures(mapping.name, plan.sourceSide, uncoupled.map((f) => f.sourceId))).map((u) => [u.recordId, u]));
+  const entries = new Map(
+    (
+      await store.getUncoupledFailures(
+        mapping.name,
+        plan.sourceSide,
+        uncoupled.map((f) => f.sourceId),
+      )
+    ).map((u) => [u.recordId, u]),
+  );
   const updates: CouplingUpdate[] = [];
   const uncoupledStates: { recordId: string; failureCount: number; lastError: string; skipped: boolean }[] = [];
   for (const failure of failures) {
@@ -125,4 +139,3 @@ export async function recordFailures(store: Store, ctx: Pick<PassContext, 'mappi
   await store.updateCouplings(mapping.name, plan.direction, jobId, updates);
   await store.saveUncoupledFailures(mapping.name, plan.sourceSide, jobId, uncoupledStates);
 }
-

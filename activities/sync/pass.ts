@@ -15,7 +15,6 @@ import { loadPass, type LoadedPass } from '../pass-loader';
 import type { FinishPassInput, KeyRange, PlanBatchesInput, PlanBatchesResult, StartPassInput, StartPassResult } from '../../common/protocol';
 import { PLAN_THROTTLE_BUDGET_MS } from '../defaults';
 
-
 /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
 export async function openPassJob(deps: ActivityDeps, input: Omit<StartPassInput, 'fullSync'>): Promise<{ pass: LoadedPass; job: JobRow }> {
   const pass = await loadPass(deps, input.mapping, input.direction);
@@ -46,13 +45,19 @@ export function createPassActivities(deps: ActivityDeps) {
       const { mapping, plan, source } = await loadPass(deps, input.mapping, input.direction);
       await deps.store.updateJob(input.jobId, { counters: input.counters });
       await requireLease(deps, input.mapping, input.lease);
-      const keys = await waitOutThrottling(() => source.scanKeys({
-        table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
-        filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,
-        since: input.since,
-        after: input.after,
-        limit: input.batchSize * input.count,
-      }), PLAN_THROTTLE_BUDGET_MS).catch((error: unknown) => { throw readFailure(source.name, error); });
+      const keys = await waitOutThrottling(
+        () =>
+          source.scanKeys({
+            table: plan.sourceSide === 'local' ? mapping.local.table : mapping.integration.table,
+            filter: plan.sourceSide === 'local' ? mapping.tableFilter : mapping.integrationTableFilter,
+            since: input.since,
+            after: input.after,
+            limit: input.batchSize * input.count,
+          }),
+        PLAN_THROTTLE_BUDGET_MS,
+      ).catch((error: unknown) => {
+        throw readFailure(source.name, error);
+      });
       const ranges: KeyRange[] = [];
       let after = input.after;
       for (let i = 0; i < keys.length; i += input.batchSize) {

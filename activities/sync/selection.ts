@@ -20,10 +20,12 @@ export interface SelectionRead extends BatchRecords {
   nextAfterId: number | null;
 }
 
-
 function sourceOf(pass: LoadedPass): { table: string; filter: LoadedPass['mapping']['tableFilter'] } {
   const local = pass.plan.sourceSide === 'local';
-  return { table: local ? pass.mapping.local.table : pass.mapping.integration.table, filter: local ? pass.mapping.tableFilter : pass.mapping.integrationTableFilter };
+  return {
+    table: local ? pass.mapping.local.table : pass.mapping.integration.table,
+    filter: local ? pass.mapping.tableFilter : pass.mapping.integrationTableFilter,
+  };
 }
 
 /**
@@ -64,7 +66,13 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
         return { records: read.records, scanned: 0, nextAfterId: null };
       }
       const records = await source.readChanged({
-        table, fields: plan.sourceFields, filter, since: selection.since, after: selection.after, through: selection.through, limit: KEYSET_READ_LIMIT,
+        table,
+        fields: plan.sourceFields,
+        filter,
+        since: selection.since,
+        after: selection.after,
+        through: selection.through,
+        limit: KEYSET_READ_LIMIT,
       });
       return { records, scanned: records.length, nextAfterId: null };
     }
@@ -80,17 +88,25 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
         const coupledGiven = new Set(couplings.map((c) => (selection.side === 'local' ? c.localId : c.integrationId)));
         const uncoupled = given.filter((id) => !coupledGiven.has(id));
         const other = plan.destinationSide === 'local' ? mapping.local : mapping.integration;
-        const existing = uncoupled.length ? new Set((await pass.destination.getMany({ table: other.table, ids: uncoupled, fields: [] })).map((r) => r.id)) : new Set<string>();
+        const existing = uncoupled.length
+          ? new Set((await pass.destination.getMany({ table: other.table, ids: uncoupled, fields: [] })).map((r) => r.id))
+          : new Set<string>();
         for (const id of uncoupled) {
-          if (!existing.has(id)) refusals.push({ sourceId: id, message: `The ${selection.side} record ${id} does not exist in ${other.system}.${other.table}.` });
+          if (!existing.has(id))
+            refusals.push({ sourceId: id, message: `The ${selection.side} record ${id} does not exist in ${other.system}.${other.table}.` });
         }
       }
       const read = await readWithin(pass, ids);
       const coupled = new Set((await store.getCouplings(mapping.name, plan.sourceSide, [...read.missing])).map(sourceIdOf));
       const where = `${plan.sourceSide === 'local' ? mapping.local.system : mapping.integration.system}.${table}`;
       refusals.push(
-        ...[...read.outside].map((id) => ({ sourceId: id, message: `The ${plan.sourceSide} record ${id} is outside the mapping's ${plan.sourceSide === 'local' ? 'table filter' : 'integration table filter'}; it is not synchronized.` })),
-        ...[...read.missing].filter((id) => !coupled.has(id)).map((id) => ({ sourceId: id, message: `The ${plan.sourceSide} record ${id} does not exist in ${where}.` })),
+        ...[...read.outside].map((id) => ({
+          sourceId: id,
+          message: `The ${plan.sourceSide} record ${id} is outside the mapping's ${plan.sourceSide === 'local' ? 'table filter' : 'integration table filter'}; it is not synchronized.`,
+        })),
+        ...[...read.missing]
+          .filter((id) => !coupled.has(id))
+          .map((id) => ({ sourceId: id, message: `The ${plan.sourceSide} record ${id} does not exist in ${where}.` })),
       );
       // A failed create whose record is gone has nothing left to create.
       const forget = [...read.missing].filter((id) => !coupled.has(id));
@@ -102,7 +118,10 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
       let skipped: { localId: string; sourceId: string }[] = [];
       if (!ids) {
         const page = await store.pageCouplings(mapping.name, {
-          afterId: selection.afterId, limit: selection.limit, needs: plan.direction, includeSkipped: selection.includeSkipped,
+          afterId: selection.afterId,
+          limit: selection.limit,
+          needs: plan.direction,
+          includeSkipped: selection.includeSkipped,
         });
         skipped = page.filter((c) => c.skipped).map((c) => ({ localId: c.localId, sourceId: sourceIdOf(c) }));
         ids = page.map(sourceIdOf);
@@ -113,15 +132,29 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
       const retried = new Set([...read.records.map((r) => r.id), ...read.missing]);
       const clear = selection.includeSkipped ? skipped.filter((c) => retried.has(c.sourceId)) : [];
       // The engine reads the couplings again (flags and counts cleared), and decides these as skipped ones being retried.
-      if (clear.length) await store.clearSkipped(mapping.name, clear.map((c) => c.localId));
-      return { records: read.records, missing: [...read.missing], unskipped: clear.map((c) => c.sourceId), scanned: pendingIds ? 0 : read.records.length, nextAfterId };
+      if (clear.length)
+        await store.clearSkipped(
+          mapping.name,
+          clear.map((c) => c.localId),
+        );
+      return {
+        records: read.records,
+        missing: [...read.missing],
+        unskipped: clear.map((c) => c.sourceId),
+        scanned: pendingIds ? 0 : read.records.length,
+        nextAfterId,
+      };
     }
     case 'retryUncoupled': {
       let ids = pendingIds;
       let nextAfterId: number | null = null;
       let skipped: string[] = [];
       if (!ids) {
-        const page = await store.pageUncoupledFailures(mapping.name, plan.sourceSide, { afterId: selection.afterId, limit: selection.limit, includeSkipped: selection.includeSkipped });
+        const page = await store.pageUncoupledFailures(mapping.name, plan.sourceSide, {
+          afterId: selection.afterId,
+          limit: selection.limit,
+          includeSkipped: selection.includeSkipped,
+        });
         skipped = page.filter((u) => u.skipped).map((u) => u.recordId);
         ids = page.map((u) => u.recordId);
         nextAfterId = lastId(page, selection.limit);
@@ -136,7 +169,12 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
       let ids = pendingIds;
       let nextAfterId: number | null = null;
       if (!ids) {
-        const page = await store.pageCouplings(mapping.name, { afterId: selection.afterId, limit: selection.limit, coupledByJobId: selection.jobId, coupledAction: 'matched' });
+        const page = await store.pageCouplings(mapping.name, {
+          afterId: selection.afterId,
+          limit: selection.limit,
+          coupledByJobId: selection.jobId,
+          coupledAction: 'matched',
+        });
         ids = page.map(sourceIdOf);
         nextAfterId = lastId(page, selection.limit);
       }

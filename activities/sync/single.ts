@@ -29,14 +29,25 @@ export function createSingleRecordActivities(deps: ActivityDeps) {
       const choice = await activities.chooseSingleDirection(input);
       // Not startPass: a single record needs no watermark, so the mapping is not read again.
       await openPassJob(deps, {
-        mapping: input.mapping, direction: choice.direction, jobId: input.jobId, type: 'Synchronization', workflowId: input.workflowId, runId: input.runId,
+        mapping: input.mapping,
+        direction: choice.direction,
+        jobId: input.jobId,
+        type: 'Synchronization',
+        workflowId: input.workflowId,
+        runId: input.runId,
       });
       const result = await syncBatch({
         mapping: input.mapping,
         direction: choice.direction,
         jobId: input.jobId,
         selection: { kind: 'ids', ids: [choice.sourceId], side: sidesOf(choice.direction).sourceSide },
-        options: { createUncoupled: true, force: true, includeSkipped: input.direction !== null, winner: input.direction ?? undefined, skipOnConflict: choice.conflict },
+        options: {
+          createUncoupled: true,
+          force: true,
+          includeSkipped: input.direction !== null,
+          winner: input.direction ?? undefined,
+          skipOnConflict: choice.conflict,
+        },
         maxAttempts: input.maxAttempts,
       });
       // An attempt cut short (a killed worker) may have coupled the record, and another run removed that

@@ -74,7 +74,11 @@ export function parseBatchResponse(text: string, operations: readonly BatchOpera
     let body: unknown = item.body ?? null;
     // Some services send the inner body as a JSON string.
     if (typeof body === 'string') {
-      try { body = JSON.parse(body); } catch { /* plain text stays text */ }
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* plain text stays text */
+      }
     }
     byId.set(item.id, { id: item.id, status: item.status, headers: lowerCaseHeaders(item.headers), body });
   }
@@ -101,17 +105,17 @@ export const ENTITY_CHANGED_CODE = 'Request_EntityChanged';
 
 /** How one operation ended, as the connector acts on it. */
 export type OperationOutcome =
-  | { kind: 'ok' }
-  | { kind: 'throttled'; retryAfterMs: number | null }
-  | { kind: 'exists' }
-  | { kind: 'failed'; error: RecordWriteError };
+  { kind: 'ok' } | { kind: 'throttled'; retryAfterMs: number | null } | { kind: 'exists' } | { kind: 'failed'; error: RecordWriteError };
 
 export function classifyOperation(result: BatchOperationResult): OperationOutcome {
   if (result.status >= 200 && result.status < 300) return { kind: 'ok' };
   if (result.status === 429) return { kind: 'throttled', retryAfterMs: retryAfterMs(result.headers['retry-after'] ?? null) };
   const { code, message } = operationError(result);
   if (code === ENTITY_EXISTS_CODE) return { kind: 'exists' };
-  const error = (kind: RecordWriteError['kind']): OperationOutcome => ({ kind: 'failed', error: { kind, message, ...(code ? { code } : {}), detail: `HTTP ${result.status}` } });
+  const error = (kind: RecordWriteError['kind']): OperationOutcome => ({
+    kind: 'failed',
+    error: { kind, message, ...(code ? { code } : {}), detail: `HTTP ${result.status}` },
+  });
   if (result.status === 412 || code === ENTITY_CHANGED_CODE) return error('conflict');
   if (result.status === 404) return error('notFound');
   if (result.status >= 500 || result.status === 408 || result.status === 409) return error('transient');

@@ -12,8 +12,17 @@
  * as BC returns it (milliseconds, UTC), the version its `@odata.etag`.
  */
 import type {
-  Connector, CreateRecord, KeyColumns, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, RecordKey, ScanKeysRequest,
-  SourceRecord, UpdateRecord, WriteResult,
+  Connector,
+  CreateRecord,
+  KeyColumns,
+  FindCandidatesRequest,
+  GetManyRequest,
+  ReadChangedRequest,
+  RecordKey,
+  ScanKeysRequest,
+  SourceRecord,
+  UpdateRecord,
+  WriteResult,
 } from '../connector';
 import { ThrottledError } from '../connector';
 import { ConnectorError, refusalKind } from '../connector-error';
@@ -24,19 +33,18 @@ import { redact } from '../../support/redact';
 import { chunk, isObject } from '../../common/collections';
 import { diffValues, fieldValue } from '../../domain/field-plan';
 import { normalizeMatchValue } from '../../domain/matching';
-import {
-  allOf, anyOf, chunkLiterals, fieldName, guidLiteral, ID_FIELD, keysetFilter, MODIFIED_FIELD, queryString, selectList,
-} from './odata-query';
+import { allOf, anyOf, chunkLiterals, fieldName, guidLiteral, ID_FIELD, keysetFilter, MODIFIED_FIELD, queryString, selectList } from './odata-query';
 import { isGuid, stringLiteral } from '../odata/literals';
 import { canonicalModifiedOn, firstInOrder, hasEnough, withinBounds } from './keyset';
-import {
-  batchBody, classifyOperation, ENTITY_EXISTS_CODE, parseBatchResponse, type BatchOperation,
-  type BatchOperationResult,
-} from './batch';
+import { batchBody, classifyOperation, ENTITY_EXISTS_CODE, parseBatchResponse, type BatchOperation, type BatchOperationResult } from './batch';
 import { NUMBER_LENGTH, recordNumberFor } from './record-number';
 import {
-  BUSINESS_CENTRAL_SCOPE, resolveBusinessCentralOptions, resolveBusinessCentralTable, type BusinessCentralConnectorOptions,
-  type ResolvedBusinessCentralOptions, type ResolvedBusinessCentralTable,
+  BUSINESS_CENTRAL_SCOPE,
+  resolveBusinessCentralOptions,
+  resolveBusinessCentralTable,
+  type BusinessCentralConnectorOptions,
+  type ResolvedBusinessCentralOptions,
+  type ResolvedBusinessCentralTable,
 } from './options';
 import { parseMetadata, type PropertyInfo } from './metadata';
 
@@ -65,10 +73,12 @@ export class BusinessCentralConnector implements Connector {
     this.name = options.name;
     this.settings = resolveBusinessCentralOptions(options);
     this.company = `companies(${guidLiteral(this.settings.companyId)})`;
-    const tokens = options.tokens ?? new ClientCredentialsTokenProvider(
-      { ...options.credentials, scope: options.credentials.scope ?? BUSINESS_CENTRAL_SCOPE },
-      { fetch: options.fetch, name: options.name },
-    );
+    const tokens =
+      options.tokens ??
+      new ClientCredentialsTokenProvider(
+        { ...options.credentials, scope: options.credentials.scope ?? BUSINESS_CENTRAL_SCOPE },
+        { fetch: options.fetch, name: options.name },
+      );
     this.http = new HttpClient({
       name: options.name,
       baseUrl: this.settings.apiUrl,
@@ -97,7 +107,11 @@ export class BusinessCentralConnector implements Connector {
   private failure(method: string, url: string, response: HttpResponse): BusinessCentralRequestError {
     const { code, message } = parseODataError(response.status, response.text);
     const path = url.split('?')[0];
-    return new BusinessCentralRequestError(redact(`${this.name}: ${method} ${path} answered HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`), response.status, code);
+    return new BusinessCentralRequestError(
+      redact(`${this.name}: ${method} ${path} answered HTTP ${response.status}${code ? ` ${code}` : ''}: ${message}`),
+      response.status,
+      code,
+    );
   }
 
   private async getJson(url: string): Promise<Row> {
@@ -143,11 +157,13 @@ export class BusinessCentralConnector implements Connector {
     if (request.limit <= 0) return [];
     const filter = allOf(request.filter, keysetFilter(request));
     if (filter.kind === 'none') return [];
-    const url = this.collection(request.table) + queryString({
-      $filter: filter.kind === 'where' ? filter.text : undefined,
-      $select: selectList(request.fields),
-      $orderby: `${MODIFIED_FIELD},${ID_FIELD}`,
-    });
+    const url =
+      this.collection(request.table) +
+      queryString({
+        $filter: filter.kind === 'where' ? filter.text : undefined,
+        $select: selectList(request.fields),
+        $orderby: `${MODIFIED_FIELD},${ID_FIELD}`,
+      });
     const kept: SourceRecord[] = [];
     let lastSeen: string | null = null;
     await this.eachPage(url, (rows) => {
@@ -175,13 +191,20 @@ export class BusinessCentralConnector implements Connector {
     const ids = unique(request.ids.filter(isGuid).map((id) => id.toLowerCase()));
     if (ids.length === 0) return [];
     const select = selectList(request.fields);
-    const pages = await Promise.all(chunkLiterals(ids.map(guidLiteral)).map(async (literals) => {
-      const filter = allOf(request.filter ?? [], [anyOf(ID_FIELD, literals)]);
-      const rows: Row[] = [];
-      if (filter.kind === 'none') return rows;
-      await this.eachPage(this.collection(request.table) + queryString({ $filter: filter.kind === 'where' ? filter.text : undefined, $select: select }), (page) => { rows.push(...page); });
-      return rows;
-    }));
+    const pages = await Promise.all(
+      chunkLiterals(ids.map(guidLiteral)).map(async (literals) => {
+        const filter = allOf(request.filter ?? [], [anyOf(ID_FIELD, literals)]);
+        const rows: Row[] = [];
+        if (filter.kind === 'none') return rows;
+        await this.eachPage(
+          this.collection(request.table) + queryString({ $filter: filter.kind === 'where' ? filter.text : undefined, $select: select }),
+          (page) => {
+            rows.push(...page);
+          },
+        );
+        return rows;
+      }),
+    );
     return pages.flat().map((row) => this.toRecord(row));
   }
 
@@ -193,7 +216,9 @@ export class BusinessCentralConnector implements Connector {
         if (response.status !== 200) throw this.failure('GET', '$metadata', response);
         return parseMetadata(response.text);
       });
-      this.metadata.catch(() => { this.metadata = null; });
+      this.metadata.catch(() => {
+        this.metadata = null;
+      });
     }
     return this.metadata;
   }
@@ -289,11 +314,13 @@ export class BusinessCentralConnector implements Connector {
     const found = new Map<string, SourceRecord>();
     if (numbers.length === 0) return found;
     const select = selectList([numberField, ...fields]);
-    await Promise.all(chunkLiterals(unique(numbers).map(stringLiteral)).map((literals) =>
-      this.eachPage(this.collection(table) + queryString({ $filter: anyOf(numberField, literals), $select: select }), (rows) => {
-        for (const row of rows) found.set(String(row[numberField]), this.toRecord(row));
-      }),
-    ));
+    await Promise.all(
+      chunkLiterals(unique(numbers).map(stringLiteral)).map((literals) =>
+        this.eachPage(this.collection(table) + queryString({ $filter: anyOf(numberField, literals), $select: select }), (rows) => {
+          for (const row of rows) found.set(String(row[numberField]), this.toRecord(row));
+        }),
+      ),
+    );
     return found;
   }
 
@@ -356,12 +383,20 @@ export class BusinessCentralConnector implements Connector {
     await this.fillFromServer(table, results, writtenIds);
 
     if (collided.length > 0) {
-      const raced = await this.findByNumbers(table, collided.map((i) => numbers[i]), []);
+      const raced = await this.findByNumbers(
+        table,
+        collided.map((i) => numbers[i]),
+        [],
+      );
       for (const i of collided) {
         const found = raced.get(numbers[i]);
         results[i] = found
           ? { ok: true, id: found.id, modifiedOn: found.modifiedOn, ...(found.version ? { version: found.version } : {}) }
-          : { ok: false, id: null, error: { kind: 'transient', code: ENTITY_EXISTS_CODE, message: `${table} number ${numbers[i]} exists but could not be read back` } };
+          : {
+              ok: false,
+              id: null,
+              error: { kind: 'transient', code: ENTITY_EXISTS_CODE, message: `${table} number ${numbers[i]} exists but could not be read back` },
+            };
       }
     }
     // A number already there (found before the write, or by a concurrent create) was written over, not created.
@@ -394,7 +429,11 @@ export class BusinessCentralConnector implements Connector {
       else if (outcome.kind === 'failed') results[i] = { ok: false, id: records[i].id, error: outcome.error };
       else results[i] = { ok: false, id: records[i].id, error: { kind: 'permanent', message: 'the update was answered as a create' } };
     });
-    await this.fillFromServer(table, results, records.map((r) => r.id));
+    await this.fillFromServer(
+      table,
+      results,
+      records.map((r) => r.id),
+    );
     return results.map((r, i) => r ?? { ok: false, id: records[i].id, error: { kind: 'transient', message: 'no result for this record' } });
   }
 
@@ -427,10 +466,11 @@ export class BusinessCentralConnector implements Connector {
     const base = allOf(request.filter);
     if (base.kind === 'none') return [];
     const wanted = request.conditions.map((c) => ({ field: fieldName(c.field), caseSensitive: c.caseSensitive, values: new Set(c.values) }));
-    const matches = (record: SourceRecord): boolean => wanted.every((c) => {
-      const value = normalizeMatchValue({ value: fieldValue(record.values, c.field) ?? null, caseSensitive: c.caseSensitive });
-      return value !== null && c.values.has(value);
-    });
+    const matches = (record: SourceRecord): boolean =>
+      wanted.every((c) => {
+        const value = normalizeMatchValue({ value: fieldValue(record.values, c.field) ?? null, caseSensitive: c.caseSensitive });
+        return value !== null && c.values.has(value);
+      });
     const select = selectList([...request.fields, ...wanted.map((c) => c.field)]);
     const found = new Map<string, SourceRecord>();
     const collect = (rows: Row[]): boolean => {
@@ -453,7 +493,10 @@ export class BusinessCentralConnector implements Connector {
     } else {
       for (const literals of chunkLiterals(narrowing.values.map(stringLiteral))) {
         let done = false;
-        await this.eachPage(this.collection(request.table) + queryString({ $filter: where(anyOf(narrowing.field, literals)), $select: select }), (rows) => (done = collect(rows)));
+        await this.eachPage(
+          this.collection(request.table) + queryString({ $filter: where(anyOf(narrowing.field, literals)), $select: select }),
+          (rows) => (done = collect(rows)),
+        );
         if (done) break;
       }
     }

@@ -96,7 +96,12 @@ export function conditionFilter(condition: FilterCondition): FilterText {
   const problem = filterValueProblem(condition);
   if (problem) throw new ODataQueryError(`Filter on "${condition.field}": ${problem}.`);
   switch (condition.op) {
-    case 'eq': case 'ne': case 'lt': case 'lte': case 'gt': case 'gte':
+    case 'eq':
+    case 'ne':
+    case 'lt':
+    case 'lte':
+    case 'gt':
+    case 'gte':
       return { kind: 'where', text: `${field} ${COMPARISONS[condition.op]} ${literal(scalarOf(condition))}` };
     case 'in': {
       const values = listOf(condition);
@@ -113,8 +118,10 @@ export function conditionFilter(condition: FilterCondition): FilterText {
       if (typeof value !== 'string') throw new ODataQueryError(`Filter on "${condition.field}": ${condition.op} takes a text value.`);
       return { kind: 'where', text: `${condition.op === 'contains' ? 'contains' : 'startswith'}(${field},${stringLiteral(value)})` };
     }
-    case 'isNull': return { kind: 'where', text: `${field} eq null` };
-    case 'isNotNull': return { kind: 'where', text: `${field} ne null` };
+    case 'isNull':
+      return { kind: 'where', text: `${field} eq null` };
+    case 'isNotNull':
+      return { kind: 'where', text: `${field} ne null` };
     default: {
       const unknown: never = condition.op;
       throw new ODataQueryError(`Unknown filter operator ${String(unknown)}.`);

@@ -58,7 +58,7 @@ export function buildBatchBody(boundary: string, parts: readonly BatchRequestPar
 export function boundaryOf(contentType: string | null | undefined): string | null {
   if (!contentType || !/^\s*multipart\/mixed\b/i.test(contentType)) return null;
   const match = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType);
-  return match ? match[1] ?? match[2] : null;
+  return match ? (match[1] ?? match[2]) : null;
 }
 
 /** Splits a multipart body into its parts' raw text (headers + body), ignoring preamble and epilogue. */

@@ -12,8 +12,18 @@
 import { randomUUID } from 'node:crypto';
 import {
   ThrottledError,
-  type Connector, type CreateRecord, type KeyColumns, type FindCandidatesRequest, type GetManyRequest, type ReadChangedRequest, type RecordKey,
-  type RecordWriteError, type ScanKeysRequest, type SourceRecord, type UpdateRecord, type WriteResult,
+  type Connector,
+  type CreateRecord,
+  type KeyColumns,
+  type FindCandidatesRequest,
+  type GetManyRequest,
+  type ReadChangedRequest,
+  type RecordKey,
+  type RecordWriteError,
+  type ScanKeysRequest,
+  type SourceRecord,
+  type UpdateRecord,
+  type WriteResult,
 } from '../connector';
 import { ConnectorError, refusalKind } from '../connector-error';
 import type { FilterCondition } from '../../common/types';
@@ -25,8 +35,19 @@ import { parseODataError } from '../http/odata-error';
 import { retryAfterMs } from '../http/retry-after';
 import { boundaryOf, buildBatchBody, parseBatchResponse, type BatchRequestPart, type BatchResponsePart } from './batch';
 import {
-  FilterBuilder, afterClause, assertIdentifier, attributeKindOf, chunkByBudget, collectionUrl, conditionClause, encodeQueryValue,
-  encodedMemberLength, listClause, sinceClause, throughClause, type AttributeKind,
+  FilterBuilder,
+  afterClause,
+  assertIdentifier,
+  attributeKindOf,
+  chunkByBudget,
+  collectionUrl,
+  conditionClause,
+  encodeQueryValue,
+  encodedMemberLength,
+  listClause,
+  sinceClause,
+  throughClause,
+  type AttributeKind,
 } from './odata-query';
 import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
 import { resolveDataverseOptions, type DataverseConnectorOptions, type DataverseTableOptions, type ResolvedDataverseOptions } from './options';
@@ -67,10 +88,17 @@ export class DataverseConnector implements Connector {
   constructor(options: DataverseConnectorOptions, deps: { tokens?: TokenProvider } = {}) {
     this.settings = resolveDataverseOptions(options);
     this.name = options.name;
-    const tokens = deps.tokens ?? new ClientCredentialsTokenProvider(
-      { tokenUrl: options.credentials.tokenUrl, clientId: options.credentials.clientId, clientSecret: options.credentials.clientSecret, scope: this.settings.scope },
-      { fetch: options.fetch, name: options.name },
-    );
+    const tokens =
+      deps.tokens ??
+      new ClientCredentialsTokenProvider(
+        {
+          tokenUrl: options.credentials.tokenUrl,
+          clientId: options.credentials.clientId,
+          clientSecret: options.credentials.clientSecret,
+          scope: this.settings.scope,
+        },
+        { fetch: options.fetch, name: options.name },
+      );
     this.http = new HttpClient({
       name: options.name,
       baseUrl: this.settings.serviceRoot,
@@ -85,10 +113,7 @@ export class DataverseConnector implements Connector {
   private table(table: string): DataverseTableOptions {
     const config = Object.prototype.hasOwnProperty.call(this.settings.tables, table) ? this.settings.tables[table] : undefined;
     if (!config) {
-      throw new DataverseRequestError(
-        `${this.name}: table "${table}" is not configured; its tables are: ${Object.keys(this.settings.tables).join(', ')}`,
-        0,
-      );
+      throw new DataverseRequestError(`${this.name}: table "${table}" is not configured; its tables are: ${Object.keys(this.settings.tables).join(', ')}`, 0);
     }
     return config;
   }
@@ -121,7 +146,8 @@ export class DataverseConnector implements Connector {
         if (!value) throw new DataverseRequestError(`${this.name}: the attributes of ${table} came back in an unexpected shape`, response.status);
         const kinds = new Map<string, AttributeKind>();
         for (const item of value) {
-          if (isObject(item) && typeof item.LogicalName === 'string') kinds.set(item.LogicalName, attributeKindOf(typeof item.AttributeType === 'string' ? item.AttributeType : ''));
+          if (isObject(item) && typeof item.LogicalName === 'string')
+            kinds.set(item.LogicalName, attributeKindOf(typeof item.AttributeType === 'string' ? item.AttributeType : ''));
         }
         return kinds;
       })();
@@ -179,7 +205,8 @@ export class DataverseConnector implements Connector {
       const response = await this.send({ method: 'GET', url: next, headers: { Prefer: `odata.maxpagesize=${pageSize}` } });
       if (response.status !== 200) throw this.refused(what, response);
       const body = parseJson(response.text);
-      if (!isObject(body) || !Array.isArray(body.value)) throw new DataverseRequestError(`${this.name}: ${what}: the response is not an OData collection`, response.status);
+      if (!isObject(body) || !Array.isArray(body.value))
+        throw new DataverseRequestError(`${this.name}: ${what}: the response is not an OData collection`, response.status);
       for (const row of body.value) if (isObject(row)) rows.push(row);
       const link = body['@odata.nextLink'];
       next = typeof link === 'string' ? link : null;
@@ -229,9 +256,12 @@ export class DataverseConnector implements Connector {
   ): Promise<ODataRow[]> {
     const fixedLength = this.http.resolve(collectionUrl({ entitySet: config.entitySet, select, filter: build([]) })).length;
     const room = this.settings.maxUrlLength - fixedLength;
-    if (room < 200) throw new DataverseRequestError(`${this.name}: ${what}: the filter leaves no room for values within ${this.settings.maxUrlLength} characters`, 0);
+    if (room < 200)
+      throw new DataverseRequestError(`${this.name}: ${what}: the filter leaves no room for values within ${this.settings.maxUrlLength} characters`, 0);
     const chunks = chunkByBudget(values, encodedMemberLength, room);
-    const pages = await Promise.all(chunks.map((part) => this.collect(collectionUrl({ entitySet: config.entitySet, select, filter: build(part) }), limit, what)));
+    const pages = await Promise.all(
+      chunks.map((part) => this.collect(collectionUrl({ entitySet: config.entitySet, select, filter: build(part) }), limit, what)),
+    );
     return pages.flat();
   }
 
@@ -243,11 +273,18 @@ export class DataverseConnector implements Connector {
     const select = this.select(config, request.fields);
     const conditions = request.filter ?? [];
     const kindOf = await this.kindsFor(request.table, conditions);
-    const rows = await this.listQueries(config, select, (part) => {
-      const filter = new FilterBuilder();
-      for (const condition of conditions) filter.add(conditionClause(condition, kindOf(condition.field), config.idAttribute, filter));
-      return filter.add(listClause('In', config.idAttribute, part, filter));
-    }, ids, Number.MAX_SAFE_INTEGER, `reading ${request.table} by id`);
+    const rows = await this.listQueries(
+      config,
+      select,
+      (part) => {
+        const filter = new FilterBuilder();
+        for (const condition of conditions) filter.add(conditionClause(condition, kindOf(condition.field), config.idAttribute, filter));
+        return filter.add(listClause('In', config.idAttribute, part, filter));
+      },
+      ids,
+      Number.MAX_SAFE_INTEGER,
+      `reading ${request.table} by id`,
+    );
     const seen = new Set<string>();
     const out: SourceRecord[] = [];
     for (const row of rows) {
@@ -282,7 +319,11 @@ export class DataverseConnector implements Connector {
     };
     const inList = (filter: FilterBuilder, field: string, values: readonly string[]): FilterBuilder => filter.add(listClause('In', field, values, filter));
     if (lists.length === 0) {
-      const rows = await this.collect(collectionUrl({ entitySet: config.entitySet, select, filter: base() }), request.limit, `finding ${request.table} candidates`);
+      const rows = await this.collect(
+        collectionUrl({ entitySet: config.entitySet, select, filter: base() }),
+        request.limit,
+        `finding ${request.table} candidates`,
+      );
       return rows.map((row) => this.toRecord(config, row));
     }
     const [primary, ...others] = lists;
@@ -296,11 +337,18 @@ export class DataverseConnector implements Connector {
         used += other.cost;
       }
     }
-    const rows = await this.listQueries(config, select, (part) => {
-      const filter = inList(base(), primary.field, part);
-      for (const other of kept) inList(filter, other.field, other.values);
-      return filter;
-    }, primary.values, request.limit, `finding ${request.table} candidates`);
+    const rows = await this.listQueries(
+      config,
+      select,
+      (part) => {
+        const filter = inList(base(), primary.field, part);
+        for (const other of kept) inList(filter, other.field, other.values);
+        return filter;
+      },
+      primary.values,
+      request.limit,
+      `finding ${request.table} candidates`,
+    );
     const seen = new Map<string, SourceRecord>();
     for (const row of rows) {
       const record = this.toRecord(config, row);
@@ -356,9 +404,12 @@ export class DataverseConnector implements Connector {
     if (part.status === 0) return { kind: 'transient', message: 'not carried out: the batch stopped at an earlier failure' };
     const { code, message } = parseODataError(part.status, part.body);
     const kind: RecordWriteError['kind'] =
-      part.status === 412 && conflictOn412 ? 'conflict'
-        : part.status === 404 ? 'notFound'
-          : part.status === 429 || part.status === 408 || part.status >= 500 ? 'transient'
+      part.status === 412 && conflictOn412
+        ? 'conflict'
+        : part.status === 404
+          ? 'notFound'
+          : part.status === 429 || part.status === 408 || part.status >= 500
+            ? 'transient'
             : 'permanent';
     return { kind, code, message: redact(message), detail: redact(`HTTP ${part.status}${code ? ` ${code}` : ''}: ${part.body.slice(0, 2000)}`) };
   }
@@ -431,12 +482,14 @@ export class DataverseConnector implements Connector {
     });
     if (existing.length > 0) {
       // Created by an earlier attempt whose answer was lost: write the current values over it, as a replayed insert merges.
-      const again = await this.executeBatches(existing.map((i) => ({
-        method: 'PATCH' as const,
-        url: this.recordUrl(config, records[i].key, true),
-        headers: { 'If-Match': '*', Prefer: 'return=representation' },
-        body: JSON.stringify(records[i].values),
-      })));
+      const again = await this.executeBatches(
+        existing.map((i) => ({
+          method: 'PATCH' as const,
+          url: this.recordUrl(config, records[i].key, true),
+          headers: { 'If-Match': '*', Prefer: 'return=representation' },
+          body: JSON.stringify(records[i].values),
+        })),
+      );
       again.forEach((part, j) => {
         const i = existing[j];
         if (this.accept(part, i, records[i].key.toLowerCase(), results, pending)) return;
@@ -464,8 +517,9 @@ export class DataverseConnector implements Connector {
         return;
       }
       const expected = record.expectedVersion;
-      const bad = this.badValues(record.values)
-        ?? (expected !== undefined && !/^(W\/)?"[^"\r\n]*"$/.test(expected) ? `expected version ${JSON.stringify(expected)} is not an ETag` : null);
+      const bad =
+        this.badValues(record.values) ??
+        (expected !== undefined && !/^(W\/)?"[^"\r\n]*"$/.test(expected) ? `expected version ${JSON.stringify(expected)} is not an ETag` : null);
       if (bad) {
         results[i] = { ok: false, id: record.id, error: { kind: 'permanent', message: bad } };
         return;
@@ -482,7 +536,8 @@ export class DataverseConnector implements Connector {
     const pending = new Map<number, string>();
     (await this.executeBatches(parts)).forEach((part, j) => {
       const i = sent[j];
-      if (!this.accept(part, i, records[i].id.toLowerCase(), results, pending)) results[i] = { ok: false, id: records[i].id, error: this.partError(part, true) };
+      if (!this.accept(part, i, records[i].id.toLowerCase(), results, pending))
+        results[i] = { ok: false, id: records[i].id, error: this.partError(part, true) };
     });
     await this.readBack(table, results, pending);
     return results.map((r, i) => r ?? { ok: false, id: records[i].id, error: { kind: 'transient', message: 'no answer for this record' } });
@@ -508,9 +563,10 @@ export class DataverseConnector implements Connector {
     });
     (await this.executeBatches(parts)).forEach((part, j) => {
       const i = sent[j];
-      results[i] = SUCCESS.has(part.status) || part.status === 404
-        ? { ok: true, id: ids[i], modifiedOn: at }
-        : { ok: false, id: ids[i], error: this.partError(part, true) };
+      results[i] =
+        SUCCESS.has(part.status) || part.status === 404
+          ? { ok: true, id: ids[i], modifiedOn: at }
+          : { ok: false, id: ids[i], error: this.partError(part, true) };
     });
     return results.map((r, i) => r ?? { ok: false, id: ids[i], error: { kind: 'transient', message: 'no answer for this record' } });
   }

@@ -20,13 +20,25 @@ export type AttributeKind = 'string' | 'guid' | 'datetime' | 'number' | 'boolean
 /** Dataverse AttributeType (EntityDefinitions metadata) to literal kind. */
 export function attributeKindOf(attributeType: string): AttributeKind {
   switch (attributeType) {
-    case 'String': case 'Memo': case 'EntityName':
+    case 'String':
+    case 'Memo':
+    case 'EntityName':
       return 'string';
-    case 'Uniqueidentifier': case 'Lookup': case 'Owner': case 'Customer':
+    case 'Uniqueidentifier':
+    case 'Lookup':
+    case 'Owner':
+    case 'Customer':
       return 'guid';
     case 'DateTime':
       return 'datetime';
-    case 'Integer': case 'BigInt': case 'Decimal': case 'Double': case 'Money': case 'Picklist': case 'State': case 'Status':
+    case 'Integer':
+    case 'BigInt':
+    case 'Decimal':
+    case 'Double':
+    case 'Money':
+    case 'Picklist':
+    case 'State':
+    case 'Status':
       return 'number';
     case 'Boolean':
       return 'boolean';
@@ -150,13 +162,18 @@ export function conditionClause(condition: FilterCondition, kind: AttributeKind,
   if (problem) throw new InvalidQueryError(`Filter on "${condition.field}": ${problem}.`);
   const single = condition.value as Scalar;
   switch (condition.op) {
-    case 'eq': return `${field} eq ${literal(single, kind, field)}`;
+    case 'eq':
+      return `${field} eq ${literal(single, kind, field)}`;
     case 'ne':
       return single === null ? `${field} ne null` : `${field} ne ${literal(single, kind, field)} or ${field} eq null`;
-    case 'lt': return `${field} lt ${literal(single, kind, field)}`;
-    case 'lte': return `${field} le ${literal(single, kind, field)}`;
-    case 'gt': return `${field} gt ${literal(single, kind, field)}`;
-    case 'gte': return `${field} ge ${literal(single, kind, field)}`;
+    case 'lt':
+      return `${field} lt ${literal(single, kind, field)}`;
+    case 'lte':
+      return `${field} le ${literal(single, kind, field)}`;
+    case 'gt':
+      return `${field} gt ${literal(single, kind, field)}`;
+    case 'gte':
+      return `${field} ge ${literal(single, kind, field)}`;
     case 'in':
     case 'notIn': {
       const values = condition.value as (string | number | boolean)[];
@@ -165,10 +182,14 @@ export function conditionClause(condition: FilterCondition, kind: AttributeKind,
       const clause = listClause(condition.op === 'in' ? 'In' : 'NotIn', field, values.map(String), builder);
       return condition.op === 'in' ? clause : `${clause} or ${field} eq null`;
     }
-    case 'contains': return `contains(${field},${stringLiteral(likeText(String(single)))})`;
-    case 'startsWith': return `startswith(${field},${stringLiteral(likeText(String(single)))})`;
-    case 'isNull': return `${field} eq null`;
-    case 'isNotNull': return `${field} ne null`;
+    case 'contains':
+      return `contains(${field},${stringLiteral(likeText(String(single)))})`;
+    case 'startsWith':
+      return `startswith(${field},${stringLiteral(likeText(String(single)))})`;
+    case 'isNull':
+      return `${field} eq null`;
+    case 'isNotNull':
+      return `${field} ne null`;
     default: {
       const unreachable: never = condition.op;
       throw new InvalidQueryError(`unknown filter operator ${String(unreachable)}`);

@@ -109,7 +109,9 @@ export function resolveDataverseOptions(options: DataverseConnectorOptions): Res
   }
   // Plain HTTP would send the bearer token in clear; only a local emulator may use it.
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw new DataverseConfigurationError(`${label}: environmentUrl ${url.protocol}//${url.host} must use https (plain http only to a loopback address, such as an emulator)`);
+    throw new DataverseConfigurationError(
+      `${label}: environmentUrl ${url.protocol}//${url.host} must use https (plain http only to a loopback address, such as an emulator)`,
+    );
   }
   if (url.username || url.password || url.search || url.hash) {
     throw new DataverseConfigurationError(`${label}: environmentUrl must be just the environment's origin, e.g. https://org.crm.dynamics.com`);

@@ -135,7 +135,8 @@ export class HttpClient {
     const delay = retryAfterMs(response.headers.get('retry-after'));
     if (response.status === 429 || (response.status === 503 && delay !== null)) {
       const { message } = parseODataError(response.status, text);
-      if (delay !== null) throw new ThrottledError(`${this.options.name} throttled the request (${redact(message)}); retry after ${delay} ms`, delay, response.status);
+      if (delay !== null)
+        throw new ThrottledError(`${this.options.name} throttled the request (${redact(message)}); retry after ${delay} ms`, delay, response.status);
       throw new TransientHttpError(`${this.options.name} throttled the request (${redact(message)})`, response.status);
     }
     if (response.status >= 500 || response.status === 408) {

@@ -1,5 +1,8 @@
 /** The `{"error":{"code","message"}}` body that Dataverse and Business Central return. */
-export interface ODataError { code?: string; message: string }
+export interface ODataError {
+  code?: string;
+  message: string;
+}
 
 export function parseODataError(status: number, text: string): ODataError {
   try {
@@ -7,6 +10,8 @@ export function parseODataError(status: number, text: string): ODataError {
     if (body.error && typeof body.error.message === 'string') {
       return { code: typeof body.error.code === 'string' ? body.error.code : undefined, message: body.error.message };
     }
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   return { message: `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}` };
 }

@@ -43,7 +43,10 @@ export function entraTokenUrl(tenantId: string): string {
   return `https://login.microsoftonline.com/${encodeURIComponent(tenantId)}/oauth2/v2.0/token`;
 }
 
-interface CachedToken { value: string; expiresAt: number }
+interface CachedToken {
+  value: string;
+  expiresAt: number;
+}
 
 export interface TokenProviderOptions {
   fetch?: typeof fetch;
@@ -75,7 +78,9 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     const early = this.options.refreshBeforeExpiryMs ?? 5 * 60_000;
     if (!forceRefresh && this.cached && this.cached.expiresAt - early > now) return this.cached.value;
     // One request for all callers waiting on a refresh.
-    this.pending ??= this.requestToken().finally(() => { this.pending = null; });
+    this.pending ??= this.requestToken().finally(() => {
+      this.pending = null;
+    });
     this.cached = await this.pending;
     return this.cached.value;
   }
@@ -112,12 +117,21 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
     if (response.status >= 300 && response.status < 400) {
       const location = response.headers.get('location');
       const target = location && URL.canParse(location, this.tokenUrl.href) ? new URL(location, this.tokenUrl) : null;
-      throw new UntrustedUrlError(`${where} was answered with a redirect${target ? ` to ${target.protocol}//${target.host}` : ''}, which is not followed with the client secret; set tokenUrl to the endpoint itself.`);
+      throw new UntrustedUrlError(
+        `${where} was answered with a redirect${target ? ` to ${target.protocol}//${target.host}` : ''}, which is not followed with the client secret; set tokenUrl to the endpoint itself.`,
+      );
     }
     let json: Record<string, unknown> = {};
-    try { json = JSON.parse(text) as Record<string, unknown>; } catch { /* reported below */ }
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      /* reported below */
+    }
     if (!response.ok || typeof json.access_token !== 'string') {
-      const reason = typeof json.error === 'string' ? `${json.error}${typeof json.error_description === 'string' ? `: ${json.error_description.split('\n')[0]}` : ''}` : `HTTP ${response.status}`;
+      const reason =
+        typeof json.error === 'string'
+          ? `${json.error}${typeof json.error_description === 'string' ? `: ${json.error_description.split('\n')[0]}` : ''}`
+          : `HTTP ${response.status}`;
       const message = `token request for client ${this.credentials.clientId} failed (${reason})`;
       // 4xx: the credentials or scope are wrong. 5xx: the identity service is having trouble; retry.
       if (response.status >= 400 && response.status < 500 && response.status !== 429) throw new AuthenticationError(message, response.status);

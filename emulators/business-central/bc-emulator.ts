@@ -27,7 +27,13 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import {
-  odataError, startEmulatorServer, type EmulatorLimits, type EmulatorRequest, type EmulatorResponse, type FaultRule, type LogEntry,
+  odataError,
+  startEmulatorServer,
+  type EmulatorLimits,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  type FaultRule,
+  type LogEntry,
 } from '../common/emulator-server';
 import { isObject } from '../../common/collections';
 import { ENTITIES, emptyValue, entityBySet, metadataXml, type EntityDefinition } from './entities';
@@ -109,7 +115,11 @@ export interface BusinessCentralEmulator {
   remove(entitySet: string, id: string): void;
   /** The connector options that reach this emulator (name, tenant, environment, company, apiUrl, credentials). */
   connectorOptions(): {
-    name: string; tenantId: string; environment: string; companyId: string; apiUrl: string;
+    name: string;
+    tenantId: string;
+    environment: string;
+    companyId: string;
+    apiUrl: string;
     credentials: { tokenUrl: string; clientId: string; clientSecret: string };
   };
   close(): Promise<void>;
@@ -131,7 +141,11 @@ const MAX_BATCH = 100;
 const QUERY_OPTIONS = new Set(['$filter', '$select', '$orderby', '$top', '$skiptoken', '$schemaversion']);
 
 class OpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -187,7 +201,10 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     const taken = new Set([...table(def.entitySet).values()].map((s) => s.values.number));
     let n = seriesCounters.get(def.entitySet) ?? 10000;
     let number: string;
-    do { n += 10; number = `${def.seriesPrefix}${n}`; } while (taken.has(number));
+    do {
+      n += 10;
+      number = `${def.seriesPrefix}${n}`;
+    } while (taken.has(number));
     seriesCounters.set(def.entitySet, n);
     return number;
   };
@@ -201,24 +218,38 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     if (field === 'id' || field === 'lastModifiedDateTime') throw new OpError(400, 'BadRequest_InvalidRequestBody', `The property '${field}' is read-only.`);
     if (value === null) {
       if (type === 'Edm.String') {
-        throw new OpError(400, 'BadRequest_InvalidRequestBody', `A null value was found for the property named '${field}', which has the expected type 'Edm.String[Nullable=False]'. The expected type 'Edm.String[Nullable=False]' does not allow null values.`);
+        throw new OpError(
+          400,
+          'BadRequest_InvalidRequestBody',
+          `A null value was found for the property named '${field}', which has the expected type 'Edm.String[Nullable=False]'. The expected type 'Edm.String[Nullable=False]' does not allow null values.`,
+        );
       }
       return null;
     }
-    const wrongType = (): never => { throw new OpError(400, 'BadRequest_InvalidRequestBody', `Cannot convert the literal '${String(value)}' to the expected type '${type}' of '${field}'.`); };
+    const wrongType = (): never => {
+      throw new OpError(400, 'BadRequest_InvalidRequestBody', `Cannot convert the literal '${String(value)}' to the expected type '${type}' of '${field}'.`);
+    };
     switch (type) {
       case 'Edm.String': {
         if (typeof value !== 'string') return wrongType();
         const codeLength = def.codeFields[field];
         const max = codeLength ?? def.textLengths[field];
         if (max !== undefined && value.length > max) {
-          throw new OpError(400, 'Application_StringExceededLength', `The length of the string is ${value.length}, but it must be less than or equal to ${max} characters. Value: ${value}`);
+          throw new OpError(
+            400,
+            'Application_StringExceededLength',
+            `The length of the string is ${value.length}, but it must be less than or equal to ${max} characters. Value: ${value}`,
+          );
         }
         return codeLength !== undefined ? value.toUpperCase() : value;
       }
-      case 'Edm.Decimal': case 'Edm.Int32': return typeof value === 'number' && Number.isFinite(value) ? value : wrongType();
-      case 'Edm.Boolean': return typeof value === 'boolean' ? value : wrongType();
-      default: return wrongType();
+      case 'Edm.Decimal':
+      case 'Edm.Int32':
+        return typeof value === 'number' && Number.isFinite(value) ? value : wrongType();
+      case 'Edm.Boolean':
+        return typeof value === 'boolean' ? value : wrongType();
+      default:
+        return wrongType();
     }
   };
 
@@ -229,7 +260,11 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     for (const [field, value] of Object.entries(given)) values[field] = validated(def, field, value);
     if (typeof values.number !== 'string' || values.number === '') values.number = nextNumber(def);
     if (numberTaken(def, values.number)) {
-      throw new OpError(400, 'Internal_EntityWithSameKeyExists', `The record in table ${def.tableCaption} already exists. Identification fields and values: No.='${values.number as string}'`);
+      throw new OpError(
+        400,
+        'Internal_EntityWithSameKeyExists',
+        `The record in table ${def.tableCaption} already exists. Identification fields and values: No.='${values.number as string}'`,
+      );
     }
     values.id = (system.id ?? randomUUID()).toLowerCase();
     const stored: Stored = { values, version: 0 };
@@ -242,14 +277,25 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
   const requireIfMatch = (headers: Record<string, string>, stored: Stored): void => {
     const ifMatch = headers['if-match'];
     if (ifMatch === undefined || ifMatch === '') {
-      throw new OpError(400, 'BadRequest', 'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.');
+      throw new OpError(
+        400,
+        'BadRequest',
+        'Could not validate the client concurrency token required by the service. Please provide a valid token in the client request.',
+      );
     }
     if (ifMatch !== '*' && ifMatch !== etag(stored)) throw new OpError(412, 'Request_EntityChanged', 'Another user has already changed the record.');
   };
 
   const signature = (text: string): string => createHmac('sha256', tokenKey).update(text).digest('base64url').slice(0, 22);
 
-  interface Query { filter: FilterNode | null; select: string[] | undefined; orderBy: { field: string; desc: boolean }[]; top: number | null; token: string | null; shape: string }
+  interface Query {
+    filter: FilterNode | null;
+    select: string[] | undefined;
+    orderBy: { field: string; desc: boolean }[];
+    top: number | null;
+    token: string | null;
+    shape: string;
+  }
 
   const parseQuery = (def: EntityDefinition, params: URLSearchParams): Query => {
     for (const key of params.keys()) {
@@ -263,7 +309,8 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
         filter = parseFilter(filterText);
         checkFilter(filter, types, def.entityType);
         const crossing = crossFieldOr(filter);
-        if (crossing) throw new FilterError(`An 'or' cannot combine filters on different fields (${crossing.join(', ')}): Business Central filters each field on its own.`);
+        if (crossing)
+          throw new FilterError(`An 'or' cannot combine filters on different fields (${crossing.join(', ')}): Business Central filters each field on its own.`);
       } catch (error) {
         if (error instanceof FilterError) throw new OpError(400, 'BadRequest_InvalidFilter', error.message);
         throw error;
@@ -274,11 +321,16 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     for (const field of select ?? []) {
       if (!types[field]) throw new OpError(400, 'BadRequest_NotFound', `Could not find a property named '${field}' on type 'Microsoft.NAV.${def.entityType}'.`);
     }
-    const orderBy = (params.get('$orderby') ?? '').split(',').map((s) => s.trim()).filter(Boolean).map((part) => {
-      const [field, direction] = part.split(/\s+/);
-      if (!types[field]) throw new OpError(400, 'BadRequest_NotFound', `Could not find a property named '${field}' on type 'Microsoft.NAV.${def.entityType}'.`);
-      return { field, desc: direction === 'desc' };
-    });
+    const orderBy = (params.get('$orderby') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((part) => {
+        const [field, direction] = part.split(/\s+/);
+        if (!types[field])
+          throw new OpError(400, 'BadRequest_NotFound', `Could not find a property named '${field}' on type 'Microsoft.NAV.${def.entityType}'.`);
+        return { field, desc: direction === 'desc' };
+      });
     const topText = params.get('$top');
     const top = topText === null ? null : Number(topText);
     if (top !== null && (!Number.isInteger(top) || top < 0)) throw new OpError(400, 'BadRequest_InvalidRequestUrl', `Invalid $top '${topText}'.`);
@@ -337,7 +389,8 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     if (!url.pathname.startsWith(`${apiPath}/`)) throw new OpError(404, 'BadRequest_NotFound', `No API at ${url.pathname}.`);
     const rest = decodeURIComponent(url.pathname.slice(apiPath.length + 1));
     if (rest === '$metadata' && method === 'GET') return { status: 200, headers: { 'Content-Type': 'application/xml' }, body: { xml: metadataXml() } };
-    if (rest === 'companies' && method === 'GET') return { status: 200, headers: { 'Content-Type': JSON_TYPE }, body: { value: [{ id: companyId, name: companyName }] } };
+    if (rest === 'companies' && method === 'GET')
+      return { status: 200, headers: { 'Content-Type': JSON_TYPE }, body: { value: [{ id: companyId, name: companyName }] } };
     const m = /^companies\(([0-9a-fA-F-]{36})\)\/([A-Za-z]+)(?:\(([0-9a-fA-F-]{36})\))?$/.exec(rest);
     if (!m) throw new OpError(404, 'BadRequest_NotFound', `Resource not found for the segment '${rest}'.`);
     if (m[1].toLowerCase() !== companyId) throw new OpError(404, 'BadRequest_NotFound', `The company '${m[1]}' does not exist.`);
@@ -348,7 +401,15 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       if (method === 'POST') {
         if (!isObject(body)) throw new OpError(400, 'BadRequest_InvalidRequestBody', 'The request body must be a JSON object.');
         const stored = insert(def, body);
-        return { status: 201, headers: { 'Content-Type': JSON_TYPE, ETag: etag(stored), Location: `${origin}${apiPath}/companies(${companyId})/${def.entitySet}(${stored.values.id as string})` }, body: view(stored) };
+        return {
+          status: 201,
+          headers: {
+            'Content-Type': JSON_TYPE,
+            ETag: etag(stored),
+            Location: `${origin}${apiPath}/companies(${companyId})/${def.entitySet}(${stored.values.id as string})`,
+          },
+          body: view(stored),
+        };
       }
       throw new OpError(405, 'BadRequest_MethodNotAllowed', `${method} is not allowed on ${def.entitySet}.`);
     }
@@ -361,7 +422,11 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       const changes: EmulatedRecord = {};
       for (const [field, value] of Object.entries(body)) changes[field] = validated(def, field, value);
       if ('number' in changes && numberTaken(def, changes.number, id)) {
-        throw new OpError(400, 'Internal_EntityWithSameKeyExists', `The record in table ${def.tableCaption} already exists. Identification fields and values: No.='${String(changes.number)}'`);
+        throw new OpError(
+          400,
+          'Internal_EntityWithSameKeyExists',
+          `The record in table ${def.tableCaption} already exists. Identification fields and values: No.='${String(changes.number)}'`,
+        );
       }
       Object.assign(stored.values, changes);
       stamp(stored);
@@ -388,22 +453,33 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     try {
       return operate(operation.method, new URL(operation.path, origin), operation.headers, operation.body);
     } catch (error) {
-      if (error instanceof OpError) return { status: error.status, headers: { 'Content-Type': JSON_TYPE }, body: { error: { code: error.code, message: error.message } } };
+      if (error instanceof OpError)
+        return { status: error.status, headers: { 'Content-Type': JSON_TYPE }, body: { error: { code: error.code, message: error.message } } };
       throw error;
     }
   };
 
   const batch = (request: EmulatorRequest): EmulatorResponse => {
     let parsed: unknown;
-    try { parsed = JSON.parse(request.body); } catch { return odataError(400, 'BadRequest_InvalidRequestBody', 'The $batch body is not JSON.'); }
-    if (!isObject(parsed) || !Array.isArray(parsed.requests)) return odataError(400, 'BadRequest_InvalidRequestBody', 'The $batch body has no "requests" list.');
+    try {
+      parsed = JSON.parse(request.body);
+    } catch {
+      return odataError(400, 'BadRequest_InvalidRequestBody', 'The $batch body is not JSON.');
+    }
+    if (!isObject(parsed) || !Array.isArray(parsed.requests))
+      return odataError(400, 'BadRequest_InvalidRequestBody', 'The $batch body has no "requests" list.');
     if (parsed.requests.length > MAX_BATCH) {
       return odataError(400, 'BadRequest', `The batch request contains ${parsed.requests.length} operations; the maximum is ${MAX_BATCH}.`);
     }
     const base = `${origin}${apiPath}/`;
     const responses = parsed.requests.map((item: unknown) => {
       if (!isObject(item) || typeof item.id !== 'string' || typeof item.method !== 'string' || typeof item.url !== 'string') {
-        return { id: isObject(item) && typeof item.id === 'string' ? item.id : '', status: 400, headers: {}, body: { error: { code: 'BadRequest', message: 'A batch request needs id, method and url.' } } };
+        return {
+          id: isObject(item) && typeof item.id === 'string' ? item.id : '',
+          status: 400,
+          headers: {},
+          body: { error: { code: 'BadRequest', message: 'A batch request needs id, method and url.' } },
+        };
       }
       const url = new URL(item.url, base);
       const result = serveOperation({
@@ -423,9 +499,19 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     if (request.method === 'POST' && path === `${apiPath}/$batch`) return batch(request);
     let body: unknown;
     if (request.body) {
-      try { body = JSON.parse(request.body); } catch { return odataError(400, 'BadRequest_InvalidRequestBody', 'The request body is not JSON.'); }
+      try {
+        body = JSON.parse(request.body);
+      } catch {
+        return odataError(400, 'BadRequest_InvalidRequestBody', 'The request body is not JSON.');
+      }
     }
-    const result = serveOperation({ method: request.method, path: request.url, headers: lowerHeaders(request.headers as Record<string, unknown>), body, inBatch: false });
+    const result = serveOperation({
+      method: request.method,
+      path: request.url,
+      headers: lowerHeaders(request.headers as Record<string, unknown>),
+      body,
+      inBatch: false,
+    });
     if (result.body && typeof result.body.xml === 'string') return { status: result.status, headers: result.headers, body: result.body.xml };
     return { status: result.status, headers: result.headers, body: result.body ? JSON.stringify(result.body) : '' };
   };
@@ -468,9 +554,16 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     clientSecret,
     log: server.log,
     injectFault: (rule) => server.injectFault(rule),
-    injectOperationFault: (rule) => { operationFaults.push({ ...rule }); },
-    clearFaults: () => { server.clearFaults(); operationFaults.length = 0; },
-    beforeOperation: (fn) => { hook = fn; },
+    injectOperationFault: (rule) => {
+      operationFaults.push({ ...rule });
+    },
+    clearFaults: () => {
+      server.clearFaults();
+      operationFaults.length = 0;
+    },
+    beforeOperation: (fn) => {
+      hook = fn;
+    },
     seed: (entitySet, records) => {
       const def = seedDefinition(entitySet);
       return records.map((record) => {
@@ -497,7 +590,9 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       if (typeof lastModifiedDateTime === 'string') stored.values.lastModifiedDateTime = lastModifiedDateTime;
       return view(stored);
     },
-    remove: (entitySet, id) => { table(entitySet).delete(id.toLowerCase()); },
+    remove: (entitySet, id) => {
+      table(entitySet).delete(id.toLowerCase());
+    },
     connectorOptions: () => ({
       name: 'business-central',
       tenantId,

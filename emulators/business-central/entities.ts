@@ -22,34 +22,93 @@ export interface EntityDefinition {
 }
 
 const COMMON = { id: 'Edm.Guid', number: 'Edm.String', displayName: 'Edm.String', lastModifiedDateTime: 'Edm.DateTimeOffset' } as const;
-const ADDRESS = { addressLine1: 'Edm.String', addressLine2: 'Edm.String', city: 'Edm.String', state: 'Edm.String', country: 'Edm.String', postalCode: 'Edm.String' } as const;
+const ADDRESS = {
+  addressLine1: 'Edm.String',
+  addressLine2: 'Edm.String',
+  city: 'Edm.String',
+  state: 'Edm.String',
+  country: 'Edm.String',
+  postalCode: 'Edm.String',
+} as const;
 const ADDRESS_LENGTHS = { addressLine1: 100, addressLine2: 50, city: 30, state: 30, country: 10, postalCode: 20 };
 
 export const ENTITIES: readonly EntityDefinition[] = [
   {
-    entitySet: 'customers', entityType: 'customer', tableCaption: 'Customer', seriesPrefix: 'C',
-    properties: { ...COMMON, type: 'Edm.String', ...ADDRESS, phoneNumber: 'Edm.String', email: 'Edm.String', website: 'Edm.String', currencyCode: 'Edm.String', blocked: 'Edm.String', creditLimit: 'Edm.Decimal', taxLiable: 'Edm.Boolean' },
+    entitySet: 'customers',
+    entityType: 'customer',
+    tableCaption: 'Customer',
+    seriesPrefix: 'C',
+    properties: {
+      ...COMMON,
+      type: 'Edm.String',
+      ...ADDRESS,
+      phoneNumber: 'Edm.String',
+      email: 'Edm.String',
+      website: 'Edm.String',
+      currencyCode: 'Edm.String',
+      blocked: 'Edm.String',
+      creditLimit: 'Edm.Decimal',
+      taxLiable: 'Edm.Boolean',
+    },
     codeFields: { number: 20, currencyCode: 10 },
     textLengths: { displayName: 100, ...ADDRESS_LENGTHS, phoneNumber: 30, email: 80, website: 80 },
     defaults: { type: 'Company', blocked: ' ', creditLimit: 0, taxLiable: false },
   },
   {
-    entitySet: 'vendors', entityType: 'vendor', tableCaption: 'Vendor', seriesPrefix: 'V',
-    properties: { ...COMMON, ...ADDRESS, phoneNumber: 'Edm.String', email: 'Edm.String', website: 'Edm.String', currencyCode: 'Edm.String', blocked: 'Edm.String', balance: 'Edm.Decimal' },
+    entitySet: 'vendors',
+    entityType: 'vendor',
+    tableCaption: 'Vendor',
+    seriesPrefix: 'V',
+    properties: {
+      ...COMMON,
+      ...ADDRESS,
+      phoneNumber: 'Edm.String',
+      email: 'Edm.String',
+      website: 'Edm.String',
+      currencyCode: 'Edm.String',
+      blocked: 'Edm.String',
+      balance: 'Edm.Decimal',
+    },
     codeFields: { number: 20, currencyCode: 10 },
     textLengths: { displayName: 100, ...ADDRESS_LENGTHS, phoneNumber: 30, email: 80, website: 80 },
     defaults: { blocked: ' ', balance: 0 },
   },
   {
-    entitySet: 'contacts', entityType: 'contact', tableCaption: 'Contact', seriesPrefix: 'CT',
-    properties: { ...COMMON, type: 'Edm.String', jobTitle: 'Edm.String', companyNumber: 'Edm.String', companyName: 'Edm.String', ...ADDRESS, phoneNumber: 'Edm.String', mobilePhoneNumber: 'Edm.String', email: 'Edm.String', website: 'Edm.String' },
+    entitySet: 'contacts',
+    entityType: 'contact',
+    tableCaption: 'Contact',
+    seriesPrefix: 'CT',
+    properties: {
+      ...COMMON,
+      type: 'Edm.String',
+      jobTitle: 'Edm.String',
+      companyNumber: 'Edm.String',
+      companyName: 'Edm.String',
+      ...ADDRESS,
+      phoneNumber: 'Edm.String',
+      mobilePhoneNumber: 'Edm.String',
+      email: 'Edm.String',
+      website: 'Edm.String',
+    },
     codeFields: { number: 20, companyNumber: 20 },
     textLengths: { displayName: 100, jobTitle: 30, companyName: 100, ...ADDRESS_LENGTHS, phoneNumber: 30, mobilePhoneNumber: 30, email: 80, website: 80 },
     defaults: { type: 'Person' },
   },
   {
-    entitySet: 'items', entityType: 'item', tableCaption: 'Item', seriesPrefix: 'I',
-    properties: { ...COMMON, type: 'Edm.String', itemCategoryCode: 'Edm.String', blocked: 'Edm.Boolean', gtin: 'Edm.String', unitPrice: 'Edm.Decimal', unitCost: 'Edm.Decimal', baseUnitOfMeasureCode: 'Edm.String' },
+    entitySet: 'items',
+    entityType: 'item',
+    tableCaption: 'Item',
+    seriesPrefix: 'I',
+    properties: {
+      ...COMMON,
+      type: 'Edm.String',
+      itemCategoryCode: 'Edm.String',
+      blocked: 'Edm.Boolean',
+      gtin: 'Edm.String',
+      unitPrice: 'Edm.Decimal',
+      unitCost: 'Edm.Decimal',
+      baseUnitOfMeasureCode: 'Edm.String',
+    },
     codeFields: { number: 20, itemCategoryCode: 20, baseUnitOfMeasureCode: 10 },
     textLengths: { displayName: 100, gtin: 14 },
     defaults: { type: 'Inventory', blocked: false, unitPrice: 0, unitCost: 0 },
@@ -63,26 +122,39 @@ export function entityBySet(entitySet: string): EntityDefinition | undefined {
 /** The value a property holds when a create does not give one: BC text is '' and never null. */
 export function emptyValue(type: EdmType): unknown {
   switch (type) {
-    case 'Edm.Decimal': case 'Edm.Int32': return 0;
-    case 'Edm.Boolean': return false;
-    case 'Edm.String': return '';
-    default: return null;
+    case 'Edm.Decimal':
+    case 'Edm.Int32':
+      return 0;
+    case 'Edm.Boolean':
+      return false;
+    case 'Edm.String':
+      return '';
+    default:
+      return null;
   }
 }
 
 /** CSDL of the API root, as `GET {apiUrl}/$metadata` returns it (trimmed to what is emulated). */
 export function metadataXml(): string {
   const types = ENTITIES.map((e) => {
-    const props = Object.entries(e.properties).map(([name, type]) => {
-      const nullable = name === 'id' || type === 'Edm.String' ? ' Nullable="false"' : '';
-      const length = e.codeFields[name] ?? e.textLengths[name];
-      return `<Property Name="${name}" Type="${type}"${nullable}${length ? ` MaxLength="${length}"` : ''} />`;
-    }).join('');
+    const props = Object.entries(e.properties)
+      .map(([name, type]) => {
+        const nullable = name === 'id' || type === 'Edm.String' ? ' Nullable="false"' : '';
+        const length = e.codeFields[name] ?? e.textLengths[name];
+        return `<Property Name="${name}" Type="${type}"${nullable}${length ? ` MaxLength="${length}"` : ''} />`;
+      })
+      .join('');
     return `<EntityType Name="${e.entityType}"><Key><PropertyRef Name="id" /></Key>${props}</EntityType>`;
   }).join('');
-  const company = '<EntityType Name="company"><Key><PropertyRef Name="id" /></Key><Property Name="id" Type="Edm.Guid" Nullable="false" /><Property Name="name" Type="Edm.String" /></EntityType>';
-  const sets = [...ENTITIES.map((e) => `<EntitySet Name="${e.entitySet}" EntityType="Microsoft.NAV.${e.entityType}" />`), '<EntitySet Name="companies" EntityType="Microsoft.NAV.company" />'].join('');
-  return '<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>'
-    + `<Schema Namespace="Microsoft.NAV" xmlns="http://docs.oasis-open.org/odata/ns/edm">${company}${types}<EntityContainer Name="NAV">${sets}</EntityContainer></Schema>`
-    + '</edmx:DataServices></edmx:Edmx>';
+  const company =
+    '<EntityType Name="company"><Key><PropertyRef Name="id" /></Key><Property Name="id" Type="Edm.Guid" Nullable="false" /><Property Name="name" Type="Edm.String" /></EntityType>';
+  const sets = [
+    ...ENTITIES.map((e) => `<EntitySet Name="${e.entitySet}" EntityType="Microsoft.NAV.${e.entityType}" />`),
+    '<EntitySet Name="companies" EntityType="Microsoft.NAV.company" />',
+  ].join('');
+  return (
+    '<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx"><edmx:DataServices>' +
+    `<Schema Namespace="Microsoft.NAV" xmlns="http://docs.oasis-open.org/odata/ns/edm">${company}${types}<EntityContainer Name="NAV">${sets}</EntityContainer></Schema>` +
+    '</edmx:DataServices></edmx:Edmx>'
+  );
 }

@@ -33,15 +33,26 @@ function tokenize(text: string): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (c === ' ') { i++; continue; }
-    if (c === '(' || c === ')' || c === ',') { tokens.push({ kind: 'punct', text: c }); i++; continue; }
+    if (c === ' ') {
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === ',') {
+      tokens.push({ kind: 'punct', text: c });
+      i++;
+      continue;
+    }
     if (c === "'") {
       let value = '';
       i++;
       for (;;) {
         if (i >= text.length) throw new FilterError('Unterminated string literal in $filter.');
         if (text[i] === "'") {
-          if (text[i + 1] === "'") { value += "'"; i += 2; continue; }
+          if (text[i + 1] === "'") {
+            value += "'";
+            i += 2;
+            continue;
+          }
           i++;
           break;
         }
@@ -117,12 +128,18 @@ export function parseFilter(text: string): FilterNode {
   };
   const andExpr = (): FilterNode => {
     let left = primary();
-    while (peek()?.text === 'and') { take(); left = { kind: 'and', left, right: primary() }; }
+    while (peek()?.text === 'and') {
+      take();
+      left = { kind: 'and', left, right: primary() };
+    }
     return left;
   };
   const orExpr = (): FilterNode => {
     let left = andExpr();
-    while (peek()?.text === 'or') { take(); left = { kind: 'or', left, right: andExpr() }; }
+    while (peek()?.text === 'or') {
+      take();
+      left = { kind: 'or', left, right: andExpr() };
+    }
     return left;
   };
   const tree = orExpr();
@@ -132,18 +149,26 @@ export function parseFilter(text: string): FilterNode {
 
 export function fieldsOf(node: FilterNode): Set<string> {
   switch (node.kind) {
-    case 'compare': case 'function': return new Set([node.field]);
-    case 'not': return fieldsOf(node.operand);
-    default: return new Set([...fieldsOf(node.left), ...fieldsOf(node.right)]);
+    case 'compare':
+    case 'function':
+      return new Set([node.field]);
+    case 'not':
+      return fieldsOf(node.operand);
+    default:
+      return new Set([...fieldsOf(node.left), ...fieldsOf(node.right)]);
   }
 }
 
 /** BC's restriction: an `or` may only combine conditions on one field. Returns the offending fields, or null. */
 export function crossFieldOr(node: FilterNode): string[] | null {
   switch (node.kind) {
-    case 'compare': case 'function': return null;
-    case 'not': return crossFieldOr(node.operand);
-    case 'and': return crossFieldOr(node.left) ?? crossFieldOr(node.right);
+    case 'compare':
+    case 'function':
+      return null;
+    case 'not':
+      return crossFieldOr(node.operand);
+    case 'and':
+      return crossFieldOr(node.left) ?? crossFieldOr(node.right);
     case 'or': {
       const fields = fieldsOf(node);
       if (fields.size > 1) return [...fields];
@@ -165,14 +190,20 @@ export function compareValues(type: EdmType, a: unknown, b: unknown): number {
   if (b === null || b === undefined) return 1;
   switch (type) {
     case 'Edm.Guid': {
-      const x = sqlGuidKey(String(a)); const y = sqlGuidKey(String(b));
+      const x = sqlGuidKey(String(a));
+      const y = sqlGuidKey(String(b));
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    case 'Edm.DateTimeOffset': return Math.sign(Date.parse(String(a)) - Date.parse(String(b)));
-    case 'Edm.Decimal': case 'Edm.Int32': return Math.sign(Number(a) - Number(b));
-    case 'Edm.Boolean': return Number(a) - Number(b);
+    case 'Edm.DateTimeOffset':
+      return Math.sign(Date.parse(String(a)) - Date.parse(String(b)));
+    case 'Edm.Decimal':
+    case 'Edm.Int32':
+      return Math.sign(Number(a) - Number(b));
+    case 'Edm.Boolean':
+      return Number(a) - Number(b);
     default: {
-      const x = String(a); const y = String(b);
+      const x = String(a);
+      const y = String(b);
       return x < y ? -1 : x > y ? 1 : 0;
     }
   }
@@ -180,36 +211,51 @@ export function compareValues(type: EdmType, a: unknown, b: unknown): number {
 
 function literalValue(type: EdmType, literal: Literal, field: string): unknown {
   if (literal.type === 'null') return null;
-  const wrong = (): never => { throw new FilterError(`A ${literal.type} literal cannot be compared with '${field}' (${type}).`); };
+  const wrong = (): never => {
+    throw new FilterError(`A ${literal.type} literal cannot be compared with '${field}' (${type}).`);
+  };
   switch (type) {
-    case 'Edm.Guid': return literal.type === 'guid' ? literal.value : wrong();
-    case 'Edm.DateTimeOffset': return literal.type === 'datetime' ? literal.value : wrong();
-    case 'Edm.Decimal': case 'Edm.Int32': return literal.type === 'number' ? literal.value : wrong();
-    case 'Edm.Boolean': return literal.type === 'boolean' ? literal.value : wrong();
-    default: return literal.type === 'string' ? literal.value : wrong();
+    case 'Edm.Guid':
+      return literal.type === 'guid' ? literal.value : wrong();
+    case 'Edm.DateTimeOffset':
+      return literal.type === 'datetime' ? literal.value : wrong();
+    case 'Edm.Decimal':
+    case 'Edm.Int32':
+      return literal.type === 'number' ? literal.value : wrong();
+    case 'Edm.Boolean':
+      return literal.type === 'boolean' ? literal.value : wrong();
+    default:
+      return literal.type === 'string' ? literal.value : wrong();
   }
 }
 
 /** Checks the filter's properties and literal types against the entity's properties (throws FilterError). */
 export function checkFilter(node: FilterNode, types: Readonly<Record<string, EdmType>>, entityType: string): void {
   switch (node.kind) {
-    case 'compare': case 'function': {
+    case 'compare':
+    case 'function': {
       const type = types[node.field];
       if (!type) throw new FilterError(`Could not find a property named '${node.field}' on type 'Microsoft.NAV.${entityType}'.`);
       if (node.kind === 'compare') literalValue(type, node.value, node.field);
       else if (type !== 'Edm.String') throw new FilterError(`${node.name} needs a text property; '${node.field}' is ${type}.`);
       return;
     }
-    case 'not': return checkFilter(node.operand, types, entityType);
-    default: checkFilter(node.left, types, entityType); checkFilter(node.right, types, entityType);
+    case 'not':
+      return checkFilter(node.operand, types, entityType);
+    default:
+      checkFilter(node.left, types, entityType);
+      checkFilter(node.right, types, entityType);
   }
 }
 
 export function evaluate(node: FilterNode, record: Readonly<Record<string, unknown>>, types: Readonly<Record<string, EdmType>>): boolean {
   switch (node.kind) {
-    case 'and': return evaluate(node.left, record, types) && evaluate(node.right, record, types);
-    case 'or': return evaluate(node.left, record, types) || evaluate(node.right, record, types);
-    case 'not': return !evaluate(node.operand, record, types);
+    case 'and':
+      return evaluate(node.left, record, types) && evaluate(node.right, record, types);
+    case 'or':
+      return evaluate(node.left, record, types) || evaluate(node.right, record, types);
+    case 'not':
+      return !evaluate(node.operand, record, types);
     case 'function': {
       const value = String(record[node.field] ?? '');
       if (node.name === 'contains') return value.includes(node.value);

@@ -106,7 +106,11 @@ export async function startEmulatorServer(
       const token = randomUUID();
       const lifetime = options.tokenLifetimeSeconds ?? 3600;
       tokens.set(token, Date.now() + lifetime * 1000);
-      return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token_type: 'Bearer', expires_in: lifetime, access_token: token }) };
+      return {
+        status: 200,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ token_type: 'Bearer', expires_in: lifetime, access_token: token }),
+      };
     }
     const auth = request.headers.authorization ?? '';
     const expires = tokens.get(auth.replace(/^Bearer /, ''));
@@ -126,7 +130,8 @@ export async function startEmulatorServer(
     const rule = faults.find((f) => f.times > 0 && (!f.when || f.when(request)));
     if (rule) rule.times--;
     const fault = rule?.fault;
-    if (fault?.kind === 'throttle') return odataError(429, '0x80072321', 'Combined execution time of incoming requests exceeded limit.', { 'Retry-After': String(fault.retryAfterSeconds) });
+    if (fault?.kind === 'throttle')
+      return odataError(429, '0x80072321', 'Combined execution time of incoming requests exceeded limit.', { 'Retry-After': String(fault.retryAfterSeconds) });
     if (fault?.kind === 'serverError') return odataError(fault.status ?? 500, 'InternalServerError', 'An unexpected error occurred (injected).');
     if (fault?.kind === 'slow') await new Promise((r) => setTimeout(r, fault.delayMs));
     const response = await handler(request);
@@ -139,7 +144,7 @@ export async function startEmulatorServer(
     req.on('end', () => {
       const request: EmulatorRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       inFlight++;
-      serve(request)
+      void serve(request)
         .catch((error: unknown) => odataError(500, 'EmulatorError', error instanceof Error ? error.message : String(error)))
         .then((response) => {
           inFlight--;
@@ -164,11 +169,16 @@ export async function startEmulatorServer(
     origin,
     tokenUrl: `${origin}/emulator/oauth2/v2.0/token`,
     log,
-    injectFault: (rule) => { faults.push({ ...rule }); },
-    clearFaults: () => { faults.length = 0; },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    injectFault: (rule) => {
+      faults.push({ ...rule });
+    },
+    clearFaults: () => {
+      faults.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

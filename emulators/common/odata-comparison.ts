@@ -24,11 +24,17 @@ export function isComparisonOp(text: string): text is ComparisonOp {
 /** Whether two values whose order is `order` (negative, zero or positive, as a compare function returns) satisfy `op`. */
 export function comparisonHolds(op: ComparisonOp, order: number): boolean {
   switch (op) {
-    case 'eq': return order === 0;
-    case 'ne': return order !== 0;
-    case 'gt': return order > 0;
-    case 'ge': return order >= 0;
-    case 'lt': return order < 0;
-    case 'le': return order <= 0;
+    case 'eq':
+      return order === 0;
+    case 'ne':
+      return order !== 0;
+    case 'gt':
+      return order > 0;
+    case 'ge':
+      return order >= 0;
+    case 'lt':
+      return order < 0;
+    case 'le':
+      return order <= 0;
   }
 }

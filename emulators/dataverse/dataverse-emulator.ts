@@ -23,10 +23,28 @@
  *   throttling of single batch operations (`throttleParts`).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startEmulatorServer, odataError, type EmulatorLimits, type EmulatorRequest, type EmulatorResponse, type FaultRule, type LogEntry } from '../common/emulator-server';
 import {
-  ODataQueryError, GUID_PATTERN, checkFilter, compareByAttribute, compareGuids, compareRows, evaluate, parseFilter, typeFamily,
-  type AttributeType, type FilterContext, type FilterNode,
+  startEmulatorServer,
+  odataError,
+  type EmulatorLimits,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  type FaultRule,
+  type LogEntry,
+} from '../common/emulator-server';
+import {
+  ODataQueryError,
+  GUID_PATTERN,
+  checkFilter,
+  compareByAttribute,
+  compareGuids,
+  compareRows,
+  evaluate,
+  parseFilter,
+  typeFamily,
+  type AttributeType,
+  type FilterContext,
+  type FilterNode,
 } from './odata-filter';
 import { BatchSyntaxError, buildBatchResponse, countOperations, parseBatchRequest, type BatchItem, type BatchOperation, type PartResponse } from './multipart';
 
@@ -144,7 +162,11 @@ interface Entity {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -208,21 +230,36 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
   const checkValues = (entity: Entity, values: Row): void => {
     for (const [name, value] of Object.entries(values)) {
       const type = entity.types.get(name);
-      if (!type) throw new HttpError(400, '0x80060888', `Could not find a property named '${name}' on type 'Microsoft.Dynamics.CRM.${entity.definition.logicalName}'.`);
-      if (READ_ONLY.has(name) || name === entity.definition.idAttribute) throw new HttpError(400, '0x80048d19', `The attribute '${name}' is read-only and cannot be set.`);
+      if (!type)
+        throw new HttpError(400, '0x80060888', `Could not find a property named '${name}' on type 'Microsoft.Dynamics.CRM.${entity.definition.logicalName}'.`);
+      if (READ_ONLY.has(name) || name === entity.definition.idAttribute)
+        throw new HttpError(400, '0x80048d19', `The attribute '${name}' is read-only and cannot be set.`);
       if (value === null) continue;
       const family = typeFamily(type);
-      const ok = family === 'string' ? typeof value === 'string'
-        : family === 'number' ? typeof value === 'number' && Number.isFinite(value)
-          : family === 'boolean' ? typeof value === 'boolean'
-            : family === 'guid' ? typeof value === 'string' && GUID_PATTERN.test(value)
-              : typeof value === 'string' && !Number.isNaN(Date.parse(value));
+      const ok =
+        family === 'string'
+          ? typeof value === 'string'
+          : family === 'number'
+            ? typeof value === 'number' && Number.isFinite(value)
+            : family === 'boolean'
+              ? typeof value === 'boolean'
+              : family === 'guid'
+                ? typeof value === 'string' && GUID_PATTERN.test(value)
+                : typeof value === 'string' && !Number.isNaN(Date.parse(value));
       if (!ok) {
-        throw new HttpError(400, '0x80048d19', `Error identified in Payload provided by the user for Entity :'${entity.definition.entitySet}', Cannot convert the literal '${String(value)}' to the expected type of '${name}' (${type}).`);
+        throw new HttpError(
+          400,
+          '0x80048d19',
+          `Error identified in Payload provided by the user for Entity :'${entity.definition.entitySet}', Cannot convert the literal '${String(value)}' to the expected type of '${name}' (${type}).`,
+        );
       }
       const max = entity.maxLengths.get(name);
       if (max !== undefined && typeof value === 'string' && value.length > max) {
-        throw new HttpError(400, '0x80044331', `A validation error occurred. The length of the '${name}' attribute of the '${entity.definition.logicalName}' entity exceeded the maximum allowed length of '${max}'.`);
+        throw new HttpError(
+          400,
+          '0x80044331',
+          `A validation error occurred. The length of the '${name}' attribute of the '${entity.definition.logicalName}' entity exceeded the maximum allowed length of '${max}'.`,
+        );
       }
     }
   };
@@ -233,7 +270,14 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     const stamp = modifiedOn ?? toDataverseTime(now());
     const row: Row = existing
       ? { ...existing, ...values, modifiedon: stamp, versionnumber: version }
-      : { ...Object.fromEntries([...entity.types.keys()].map((k) => [k, null])), ...values, [entity.definition.idAttribute]: id, createdon: stamp, modifiedon: stamp, versionnumber: version };
+      : {
+          ...Object.fromEntries([...entity.types.keys()].map((k) => [k, null])),
+          ...values,
+          [entity.definition.idAttribute]: id,
+          createdon: stamp,
+          modifiedon: stamp,
+          versionnumber: version,
+        };
     setRow(entity, id, row);
     return row;
   };
@@ -249,9 +293,13 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
 
   const parseSelect = (entity: Entity, raw: string | null): string[] | null => {
     if (raw === null) return null;
-    const names = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const name of names) {
-      if (!entity.types.has(name)) throw new HttpError(400, '0x80060888', `Could not find a property named '${name}' on type 'Microsoft.Dynamics.CRM.${entity.definition.logicalName}'.`);
+      if (!entity.types.has(name))
+        throw new HttpError(400, '0x80060888', `Could not find a property named '${name}' on type 'Microsoft.Dynamics.CRM.${entity.definition.logicalName}'.`);
     }
     return names;
   };
@@ -263,10 +311,16 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
   };
 
   /** A collection GET: filter, order (primary key last, so keys are unique), page. */
-  const queryCollection = (entity: Entity, pathAndQuery: string, query: URLSearchParams, headers: Record<string, string | string[] | undefined>): EmulatorResponse => {
+  const queryCollection = (
+    entity: Entity,
+    pathAndQuery: string,
+    query: URLSearchParams,
+    headers: Record<string, string | string[] | undefined>,
+  ): EmulatorResponse => {
     for (const key of query.keys()) {
       if (key.startsWith('@')) continue;
-      if (!['$select', '$filter', '$orderby', '$skiptoken', '$top'].includes(key)) throw new HttpError(400, '0x80060888', `The query parameter '${key}' is not supported.`);
+      if (!['$select', '$filter', '$orderby', '$skiptoken', '$top'].includes(key))
+        throw new HttpError(400, '0x80060888', `The query parameter '${key}' is not supported.`);
     }
     const select = parseSelect(entity, query.get('$select'));
     const aliases = new Map([...query.entries()].filter(([k]) => k.startsWith('@')));
@@ -277,9 +331,13 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
       checkFilter(filter, entity.ctx);
     }
     const order: { name: string; desc: boolean }[] = [];
-    for (const item of (query.get('$orderby') ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const item of (query.get('$orderby') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const [name, direction = 'asc', ...extra] = item.split(/\s+/);
-      if (!entity.types.has(name) || !['asc', 'desc'].includes(direction) || extra.length > 0) throw new HttpError(400, '0x80060888', `Invalid $orderby item '${item}'.`);
+      if (!entity.types.has(name) || !['asc', 'desc'].includes(direction) || extra.length > 0)
+        throw new HttpError(400, '0x80060888', `Invalid $orderby item '${item}'.`);
       order.push({ name, desc: direction === 'desc' });
     }
     const id = entity.definition.idAttribute;
@@ -325,7 +383,14 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     const entity = byLogicalName.get(logicalName);
     if (!entity) throw new HttpError(404, '0x80040217', `Could not find an entity with name ${logicalName}.`);
     const value = [...entity.types.entries()].map(([LogicalName, AttributeType]) => ({ LogicalName, AttributeType, MetadataId: randomUUID() }));
-    return { status: 200, headers: JSON_HEADERS, body: JSON.stringify({ '@odata.context': `${origin}${apiPath}$metadata#EntityDefinitions('${logicalName}')/Attributes(LogicalName,AttributeType)`, value }) };
+    return {
+      status: 200,
+      headers: JSON_HEADERS,
+      body: JSON.stringify({
+        '@odata.context': `${origin}${apiPath}$metadata#EntityDefinitions('${logicalName}')/Attributes(LogicalName,AttributeType)`,
+        value,
+      }),
+    };
   };
 
   /** One operation, standalone or inside a batch; `url` relative to the service root. */
@@ -374,7 +439,8 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     } catch {
       throw new HttpError(400, '0x80048d19', 'The request body is not valid JSON.');
     }
-    if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new HttpError(400, '0x80048d19', 'The request body must be a JSON object.');
+    if (typeof values !== 'object' || values === null || Array.isArray(values))
+      throw new HttpError(400, '0x80048d19', 'The request body must be a JSON object.');
     if (existing && ifNoneMatch?.trim() === '*') {
       stats.preconditionFailed++;
       throw new HttpError(412, '0x80040237', 'A record with matching key values already exists.');
@@ -388,7 +454,11 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     const location = `${origin}${apiPath}${entity.definition.entitySet}(${key})`;
     const written = { 'OData-Version': '4.0', ETag: etagOf(row), 'OData-EntityId': location };
     if (/return=representation/.test(String(headers.prefer ?? ''))) {
-      return { status: existing ? 200 : 201, headers: { ...JSON_HEADERS, ...written, 'Preference-Applied': 'return=representation' }, body: JSON.stringify(project(entity, row, select)) };
+      return {
+        status: existing ? 200 : 201,
+        headers: { ...JSON_HEADERS, ...written, 'Preference-Applied': 'return=representation' },
+        body: JSON.stringify(project(entity, row, select)),
+      };
     }
     return { status: 204, headers: written };
   };
@@ -420,7 +490,9 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     if (partThrottle.times > 0) {
       partThrottle.times--;
       stats.throttledParts++;
-      const r = odataError(429, '0x80072321', 'Combined execution time of incoming requests exceeded limit.', { 'Retry-After': String(partThrottle.retryAfterSeconds) });
+      const r = odataError(429, '0x80072321', 'Combined execution time of incoming requests exceeded limit.', {
+        'Retry-After': String(partThrottle.retryAfterSeconds),
+      });
       return { status: r.status, headers: r.headers ?? {}, body: r.body ?? '' };
     }
     const r = safely(() => operation(op.method, relative(op.url), op.headers, op.body));
@@ -506,7 +578,9 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
   const operationsOf = (request: EmulatorRequest): number => {
     if (request.method !== 'POST' || !request.url.startsWith(`${apiPath}$batch`)) return 1;
     try {
-      return countOperations(parseBatchRequest(typeof request.headers['content-type'] === 'string' ? request.headers['content-type'] : undefined, request.body));
+      return countOperations(
+        parseBatchRequest(typeof request.headers['content-type'] === 'string' ? request.headers['content-type'] : undefined, request.body),
+      );
     } catch {
       return 1;
     }

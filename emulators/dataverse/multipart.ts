@@ -13,9 +13,7 @@ export interface BatchOperation {
   body: string;
 }
 
-export type BatchItem =
-  | { kind: 'operation'; operation: BatchOperation }
-  | { kind: 'changeset'; operations: BatchOperation[] };
+export type BatchItem = { kind: 'operation'; operation: BatchOperation } | { kind: 'changeset'; operations: BatchOperation[] };
 
 export class BatchSyntaxError extends Error {
   override readonly name = 'BatchSyntaxError';
@@ -88,12 +86,25 @@ export interface PartResponse {
 }
 
 const REASONS: Record<number, string> = {
-  200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed',
-  412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  412: 'Precondition Failed',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
 };
 
 function httpPart(response: PartResponse): string[] {
-  const lines = ['Content-Type: application/http', 'Content-Transfer-Encoding: binary', '', `HTTP/1.1 ${response.status} ${REASONS[response.status] ?? 'Status'}`];
+  const lines = [
+    'Content-Type: application/http',
+    'Content-Transfer-Encoding: binary',
+    '',
+    `HTTP/1.1 ${response.status} ${REASONS[response.status] ?? 'Status'}`,
+  ];
   for (const [k, v] of Object.entries(response.headers)) lines.push(`${k}: ${v}`);
   lines.push('', response.body);
   return lines;

@@ -10,12 +10,16 @@
  */
 import { comparisonHolds, isComparisonOp, type ComparisonOp, type Literal } from '../common/odata-comparison';
 
-export type AttributeType = 'String' | 'Memo' | 'Uniqueidentifier' | 'DateTime' | 'Integer' | 'BigInt' | 'Decimal' | 'Double' | 'Money' | 'Picklist' | 'Boolean';
+export type AttributeType =
+  'String' | 'Memo' | 'Uniqueidentifier' | 'DateTime' | 'Integer' | 'BigInt' | 'Decimal' | 'Double' | 'Money' | 'Picklist' | 'Boolean';
 
 /** A request the emulated service refuses with 400, as Dataverse does for a malformed query. */
 export class ODataQueryError extends Error {
   override readonly name = 'ODataQueryError';
-  constructor(message: string, readonly code = '0x80060888') {
+  constructor(
+    message: string,
+    readonly code = '0x80060888',
+  ) {
     super(message);
   }
 }
@@ -50,15 +54,26 @@ export function tokenize(text: string): Token[] {
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (/\s/.test(c)) { i++; continue; }
-    if ('(),=[]'.includes(c)) { tokens.push({ t: c as '(' | ')' | ',' | '=' | '[' | ']', at: i }); i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if ('(),=[]'.includes(c)) {
+      tokens.push({ t: c as '(' | ')' | ',' | '=' | '[' | ']', at: i });
+      i++;
+      continue;
+    }
     if (c === "'") {
       let value = '';
       let j = i + 1;
       for (;;) {
         if (j >= text.length) throw new ODataQueryError(`There is an unterminated literal at position ${i} in '${text}'.`);
         if (text[j] === "'") {
-          if (text[j + 1] === "'") { value += "'"; j += 2; continue; }
+          if (text[j + 1] === "'") {
+            value += "'";
+            j += 2;
+            continue;
+          }
           break;
         }
         value += text[j++];
@@ -76,11 +91,23 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     const guid = sticky(GUID_RE, text, i);
-    if (guid) { tokens.push({ t: 'literal', value: { type: 'guid', value: guid.toLowerCase() }, at: i }); i += guid.length; continue; }
+    if (guid) {
+      tokens.push({ t: 'literal', value: { type: 'guid', value: guid.toLowerCase() }, at: i });
+      i += guid.length;
+      continue;
+    }
     const datetime = sticky(DATETIME_RE, text, i);
-    if (datetime && datetime.includes('T')) { tokens.push({ t: 'literal', value: { type: 'datetime', value: datetime }, at: i }); i += datetime.length; continue; }
+    if (datetime && datetime.includes('T')) {
+      tokens.push({ t: 'literal', value: { type: 'datetime', value: datetime }, at: i });
+      i += datetime.length;
+      continue;
+    }
     const number = sticky(NUMBER_RE, text, i);
-    if (number) { tokens.push({ t: 'literal', value: { type: 'number', value: Number(number) }, at: i }); i += number.length; continue; }
+    if (number) {
+      tokens.push({ t: 'literal', value: { type: 'number', value: Number(number) }, at: i });
+      i += number.length;
+      continue;
+    }
     const name = sticky(NAME_RE, text, i);
     if (name) {
       if (name === 'null') tokens.push({ t: 'literal', value: { type: 'null' }, at: i });
@@ -158,10 +185,15 @@ export function parseFilter(text: string, aliases: ReadonlyMap<string, string> =
     const values: string[] = [];
     while (peek()?.t !== ']') {
       const item = peek();
-      if (item?.t === 'json') { values.push(item.value); pos++; }
+      if (item?.t === 'json') {
+        values.push(item.value);
+        pos++;
+      }
       // Inline single-quoted members are what Dataverse rejects when a value holds a quote; plain ones pass.
-      else if (item?.t === 'literal' && item.value.type === 'string') { values.push(item.value.value); pos++; }
-      else fail('string expected in array');
+      else if (item?.t === 'literal' && item.value.type === 'string') {
+        values.push(item.value.value);
+        pos++;
+      } else fail('string expected in array');
       if (peek()?.t === ',') pos++;
       else break;
     }
@@ -198,7 +230,10 @@ export function parseFilter(text: string, aliases: ReadonlyMap<string, string> =
         if (argName === 'PropertyName') prop = stringLiteral();
         else if (argName === 'PropertyValues') values = stringArray();
         else throw new ODataQueryError(`Unknown parameter '${argName}' of ${token.value}.`);
-        if (peek()?.t === ',') { pos++; continue; }
+        if (peek()?.t === ',') {
+          pos++;
+          continue;
+        }
         break;
       }
       expect(')');
@@ -276,7 +311,10 @@ function likeSource(pattern: string): string {
     else if (c === '_') out += '[\\s\\S]';
     else if (c === '[') {
       const end = pattern.indexOf(']', i + 2);
-      if (end < 0) { out += '\\['; continue; }
+      if (end < 0) {
+        out += '\\[';
+        continue;
+      }
       const body = pattern.slice(i + 1, end);
       const negate = body.startsWith('^') && body.length > 1;
       const set = (negate ? body.slice(1) : body).replace(/[\\\]^]/g, (x) => `\\${x}`);
@@ -289,27 +327,51 @@ function likeSource(pattern: string): string {
 
 export function typeFamily(type: AttributeType): 'string' | 'guid' | 'datetime' | 'number' | 'boolean' {
   switch (type) {
-    case 'String': case 'Memo': return 'string';
-    case 'Uniqueidentifier': return 'guid';
-    case 'DateTime': return 'datetime';
-    case 'Boolean': return 'boolean';
-    default: return 'number';
+    case 'String':
+    case 'Memo':
+      return 'string';
+    case 'Uniqueidentifier':
+      return 'guid';
+    case 'DateTime':
+      return 'datetime';
+    case 'Boolean':
+      return 'boolean';
+    default:
+      return 'number';
   }
 }
 
-const EDM: Record<ReturnType<typeof typeFamily>, string> = { string: 'Edm.String', guid: 'Edm.Guid', datetime: 'Edm.DateTimeOffset', number: 'Edm.Decimal', boolean: 'Edm.Boolean' };
-const LITERAL_EDM: Record<Literal['type'], string> = { null: 'null', string: 'Edm.String', guid: 'Edm.Guid', datetime: 'Edm.DateTimeOffset', number: 'Edm.Decimal', boolean: 'Edm.Boolean' };
+const EDM: Record<ReturnType<typeof typeFamily>, string> = {
+  string: 'Edm.String',
+  guid: 'Edm.Guid',
+  datetime: 'Edm.DateTimeOffset',
+  number: 'Edm.Decimal',
+  boolean: 'Edm.Boolean',
+};
+const LITERAL_EDM: Record<Literal['type'], string> = {
+  null: 'null',
+  string: 'Edm.String',
+  guid: 'Edm.Guid',
+  datetime: 'Edm.DateTimeOffset',
+  number: 'Edm.Decimal',
+  boolean: 'Edm.Boolean',
+};
 
 type Comparable = string | number;
 
 /** The value in a form whose plain order (and equality) is the service's, for an attribute of this family. */
 function comparable(family: ReturnType<typeof typeFamily>, value: unknown): Comparable {
   switch (family) {
-    case 'string': return fold(String(value));
-    case 'guid': return sqlGuidKey(String(value));
-    case 'datetime': return Date.parse(String(value));
-    case 'boolean': return value === true || value === 'true' ? 1 : 0;
-    default: return Number(value);
+    case 'string':
+      return fold(String(value));
+    case 'guid':
+      return sqlGuidKey(String(value));
+    case 'datetime':
+      return Date.parse(String(value));
+    case 'boolean':
+      return value === true || value === 'true' ? 1 : 0;
+    default:
+      return Number(value);
   }
 }
 
@@ -330,11 +392,16 @@ function rowComparable(row: Readonly<Record<string, unknown>>, property: string,
 
 /** A PropertyValues member checked against the attribute's family; 400 when it does not fit. */
 function checkListValue(family: ReturnType<typeof typeFamily>, value: string): void {
-  const ok = family === 'string' ? true
-    : family === 'guid' ? GUID_PATTERN.test(value)
-      : family === 'datetime' ? !Number.isNaN(Date.parse(value))
-        : family === 'boolean' ? value === 'true' || value === 'false'
-          : /^-?\d+(\.\d+)?$/.test(value);
+  const ok =
+    family === 'string'
+      ? true
+      : family === 'guid'
+        ? GUID_PATTERN.test(value)
+        : family === 'datetime'
+          ? !Number.isNaN(Date.parse(value))
+          : family === 'boolean'
+            ? value === 'true' || value === 'false'
+            : /^-?\d+(\.\d+)?$/.test(value);
   if (!ok) throw new ODataQueryError(`'${value}' is not a valid value for an attribute of type ${family}.`);
 }
 
@@ -362,10 +429,17 @@ function typeOf(ctx: FilterContext, property: string): AttributeType {
 /** Checks names and literal types, as the service does before running a query. */
 export function checkFilter(node: FilterNode, ctx: FilterContext): void {
   switch (node.kind) {
-    case 'and': case 'or': checkFilter(node.left, ctx); checkFilter(node.right, ctx); return;
-    case 'not': checkFilter(node.operand, ctx); return;
+    case 'and':
+    case 'or':
+      checkFilter(node.left, ctx);
+      checkFilter(node.right, ctx);
+      return;
+    case 'not':
+      checkFilter(node.operand, ctx);
+      return;
     case 'text':
-      if (typeFamily(typeOf(ctx, node.property)) !== 'string') throw new ODataQueryError(`The function '${node.fn}' needs a string property; '${node.property}' is not one.`);
+      if (typeFamily(typeOf(ctx, node.property)) !== 'string')
+        throw new ODataQueryError(`The function '${node.fn}' needs a string property; '${node.property}' is not one.`);
       return;
     case 'in': {
       const family = typeFamily(typeOf(ctx, node.property));
@@ -388,9 +462,12 @@ export function checkFilter(node: FilterNode, ctx: FilterContext): void {
 
 export function evaluate(node: FilterNode, row: Readonly<Record<string, unknown>>, ctx: FilterContext): boolean {
   switch (node.kind) {
-    case 'and': return evaluate(node.left, row, ctx) && evaluate(node.right, row, ctx);
-    case 'or': return evaluate(node.left, row, ctx) || evaluate(node.right, row, ctx);
-    case 'not': return !evaluate(node.operand, row, ctx);
+    case 'and':
+      return evaluate(node.left, row, ctx) && evaluate(node.right, row, ctx);
+    case 'or':
+      return evaluate(node.left, row, ctx) || evaluate(node.right, row, ctx);
+    case 'not':
+      return !evaluate(node.operand, row, ctx);
     case 'text': {
       const stored = row[node.property];
       if (typeof stored !== 'string') return false;
@@ -418,7 +495,13 @@ export function evaluate(node: FilterNode, row: Readonly<Record<string, unknown>
       }
       if (stored === null) return false;
       const family = typeFamily(typeOf(ctx, node.property));
-      return comparisonHolds(node.op, compareComparable(rowComparable(row, node.property, family), cached(node, () => comparable(family, literal.value))));
+      return comparisonHolds(
+        node.op,
+        compareComparable(
+          rowComparable(row, node.property, family),
+          cached(node, () => comparable(family, literal.value)),
+        ),
+      );
     }
   }
 }

@@ -32,15 +32,21 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   // The old counter was kept across both directions: it belongs to the direction that failed last.
-  await knex(TABLES.couplings).where('last_to_integration_result', 'Failure').update({ to_integration_failure_count: knex.ref('failure_count'), to_integration_last_error: knex.ref('last_error_message') });
+  await knex(TABLES.couplings)
+    .where('last_to_integration_result', 'Failure')
+    .update({ to_integration_failure_count: knex.ref('failure_count'), to_integration_last_error: knex.ref('last_error_message') });
   await knex(TABLES.couplings)
     .where('last_from_integration_result', 'Failure')
     .update({ from_integration_failure_count: knex.ref('failure_count'), from_integration_last_error: knex.ref('last_error_message') });
-  const mappings: { name: string; local_system: string; local_table: string; integration_system: string; integration_table: string }[] =
-    await knex(TABLES.mappings).select('name', 'local_system', 'local_table', 'integration_system', 'integration_table');
+  const mappings: { name: string; local_system: string; local_table: string; integration_system: string; integration_table: string }[] = await knex(
+    TABLES.mappings,
+  ).select('name', 'local_system', 'local_table', 'integration_system', 'integration_table');
   for (const m of mappings) {
     await knex(TABLES.couplings).where('mapping_name', m.name).update({
-      local_system: m.local_system, local_table: m.local_table, integration_system: m.integration_system, integration_table: m.integration_table,
+      local_system: m.local_system,
+      local_table: m.local_table,
+      integration_system: m.integration_system,
+      integration_table: m.integration_table,
     });
   }
   await knex(TABLES.couplings).whereNull('local_system').delete();
@@ -97,8 +103,19 @@ export async function down(knex: Knex): Promise<void> {
     t.integer('failure_count').notNullable().defaultTo(0);
     t.text('last_error_message').nullable();
     for (const column of [
-      'version', 'to_integration_pending', 'from_integration_pending', 'to_integration_failure_count', 'from_integration_failure_count',
-      'to_integration_last_error', 'from_integration_last_error', 'local_system', 'local_table', 'integration_system', 'integration_table', 'coupled_level',
-    ]) t.dropColumn(column);
+      'version',
+      'to_integration_pending',
+      'from_integration_pending',
+      'to_integration_failure_count',
+      'from_integration_failure_count',
+      'to_integration_last_error',
+      'from_integration_last_error',
+      'local_system',
+      'local_table',
+      'integration_system',
+      'integration_table',
+      'coupled_level',
+    ])
+      t.dropColumn(column);
   });
 }

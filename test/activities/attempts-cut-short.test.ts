@@ -33,7 +33,16 @@ test('a single sync that created and coupled the record, then was cut short, cou
     await store.saveMapping(testMapping({}));
     await sys.local('customer').insert([customer(1)]);
     const acts = createActivities({ store, systems: sys.systems });
-    const input: SyncSingleRecordInput = { mapping: 'CUSTOMER', recordId: 'C1', side: 'local', direction: null, jobId: 'job', workflowId: 'single', runId: '1', maxAttempts: 3 };
+    const input: SyncSingleRecordInput = {
+      mapping: 'CUSTOMER',
+      recordId: 'C1',
+      side: 'local',
+      direction: null,
+      jobId: 'job',
+      workflowId: 'single',
+      runId: '1',
+      maxAttempts: 3,
+    };
     // The close of the job is the last write: the attempt dies having created and coupled the record.
     const updateJob = store.updateJob.bind(store);
     let closes = 0;
@@ -59,9 +68,17 @@ test('an uncouple-all cut short after removing couplings counts them on its retr
   try {
     await store.saveMapping(testMapping({}));
     const mapping = await store.requireMapping('CUSTOMER');
-    await store.insertCouplings(mapping, null, 'seed', Array.from({ length: 5 }, (_, i) => ({
-      localId: `C${i}`, integrationId: `A${i}`, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null,
-    })));
+    await store.insertCouplings(
+      mapping,
+      null,
+      'seed',
+      Array.from({ length: 5 }, (_, i) => ({
+        localId: `C${i}`,
+        integrationId: `A${i}`,
+        lastSyncedLocalModifiedOn: null,
+        lastSyncedIntegrationModifiedOn: null,
+      })),
+    );
     await store.createJob({ id: 'uncouple', mappingName: 'CUSTOMER', type: 'Uncoupling', direction: null, workflowId: 'uncouple', runId: '1' });
     const acts = createActivities({ store, systems: sys.systems });
     const input: UncoupleBatchInput = { mapping: 'CUSTOMER', jobId: 'uncouple', selection: { kind: 'all', maxCouplings: 1000 } };
@@ -85,7 +102,16 @@ test('a record created again after its coupling was removed is counted modified,
     await store.saveMapping(testMapping({}));
     await sys.local('customer').insert([customer(1)]);
     const acts = createActivities({ store, systems: sys.systems });
-    const input = (jobId: string): SyncSingleRecordInput => ({ mapping: 'CUSTOMER', recordId: 'C1', side: 'local', direction: null, jobId, workflowId: jobId, runId: '1', maxAttempts: 3 });
+    const input = (jobId: string): SyncSingleRecordInput => ({
+      mapping: 'CUSTOMER',
+      recordId: 'C1',
+      side: 'local',
+      direction: null,
+      jobId,
+      workflowId: jobId,
+      runId: '1',
+      maxAttempts: 3,
+    });
     const first: JobSummary = await new MockActivityEnvironment({ activityId: 'first' }).run(acts.syncSingleRecord, input('first'));
     expect(first.counters).toMatchObject({ inserted: 1, coupled: 1 });
     await store.deleteCouplings('CUSTOMER', 'local', ['C1'], 'uncouple');
@@ -106,7 +132,16 @@ test('a batch cut short between creating a record and coupling it counts the cre
     await store.saveMapping(testMapping({}));
     await sys.local('customer').insert([customer(1), customer(2)]);
     const acts = createActivities({ store, systems: sys.systems });
-    const input: SyncSingleRecordInput = { mapping: 'CUSTOMER', recordId: 'C1', side: 'local', direction: null, jobId: 'job', workflowId: 'single', runId: '1', maxAttempts: 3 };
+    const input: SyncSingleRecordInput = {
+      mapping: 'CUSTOMER',
+      recordId: 'C1',
+      side: 'local',
+      direction: null,
+      jobId: 'job',
+      workflowId: 'single',
+      runId: '1',
+      maxAttempts: 3,
+    };
     // The attempt dies right after the create, before any coupling is written.
     const insertCouplings = store.insertCouplings.bind(store);
     let calls = 0;

@@ -32,18 +32,32 @@ async function setup() {
   const mapping = await store.requireMapping('CUSTOMER');
   await sys.local('customer').insert([customer(1, { name: 'Edited' })]);
   await sys.integration('account').insert([account('A1', { name: 'Customer 1' }), account('A2', { name: 'Other' })]);
-  await store.insertCouplings(mapping, 'ToIntegrationTable', 'earlier', [{
-    localId: 'C1', integrationId: 'A1', lastSyncedLocalModifiedOn: 'old', lastSyncedIntegrationModifiedOn: String((await sys.integration('account').where('id', 'A1').first()).modified_on),
-  }]);
+  await store.insertCouplings(mapping, 'ToIntegrationTable', 'earlier', [
+    {
+      localId: 'C1',
+      integrationId: 'A1',
+      lastSyncedLocalModifiedOn: 'old',
+      lastSyncedIntegrationModifiedOn: String((await sys.integration('account').where('id', 'A1').first()).modified_on),
+    },
+  ]);
   await store.createJob({ id: 'job', mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'ToIntegrationTable', workflowId: 'w', runId: 'r' });
   const acts = createActivities({ store, systems: sys.systems });
-  const input: SyncBatchInput = { mapping: 'CUSTOMER', direction: 'ToIntegrationTable', jobId: 'job', selection: { kind: 'ids', ids: ['C1'], side: 'local' }, options: {}, maxAttempts: 3 };
+  const input: SyncBatchInput = {
+    mapping: 'CUSTOMER',
+    direction: 'ToIntegrationTable',
+    jobId: 'job',
+    selection: { kind: 'ids', ids: ['C1'], side: 'local' },
+    options: {},
+    maxAttempts: 3,
+  };
   /** The batch as Temporal runs it: a retryable failure is retried with the heartbeat it left. */
   const runBatch = async (): Promise<void> => {
     let heartbeat: unknown;
     for (let attempt = 1; attempt <= 3; attempt++) {
       const env = new MockActivityEnvironment({ attempt, heartbeatDetails: heartbeat });
-      env.on('heartbeat', (d: unknown) => { heartbeat = d; });
+      env.on('heartbeat', (d: unknown) => {
+        heartbeat = d;
+      });
       try {
         await env.run(acts.syncBatch, input);
         return;
@@ -52,13 +66,25 @@ async function setup() {
       }
     }
   };
-  return { store, sys, mapping, runBatch, close: async () => { jest.restoreAllMocks(); await sys.close(); await cleanup(); } };
+  return {
+    store,
+    sys,
+    mapping,
+    runBatch,
+    close: async () => {
+      jest.restoreAllMocks();
+      await sys.close();
+      await cleanup();
+    },
+  };
 }
 
-test('an uncouple-all landing between a batch\'s read and its write is not undone', async () => {
+test("an uncouple-all landing between a batch's read and its write is not undone", async () => {
   const t = await setup();
   try {
-    interleave(t.store, async () => { await t.store.deleteCouplings('CUSTOMER', 'local', ['C1']); });
+    interleave(t.store, async () => {
+      await t.store.deleteCouplings('CUSTOMER', 'local', ['C1']);
+    });
     await t.runBatch();
     expect(await t.store.countCouplings('CUSTOMER')).toBe(0);
   } finally {
@@ -71,7 +97,16 @@ test('a coupling re-pointed (uncoupled, then matched to another record) meanwhil
   try {
     interleave(t.store, async () => {
       await t.store.deleteCouplings('CUSTOMER', 'local', ['C1']);
-      await t.store.insertCouplings(t.mapping, null, 'match', [{ localId: 'C1', integrationId: 'A2', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, coupledAction: 'matched', pending: { toIntegration: true, fromIntegration: false } }]);
+      await t.store.insertCouplings(t.mapping, null, 'match', [
+        {
+          localId: 'C1',
+          integrationId: 'A2',
+          lastSyncedLocalModifiedOn: null,
+          lastSyncedIntegrationModifiedOn: null,
+          coupledAction: 'matched',
+          pending: { toIntegration: true, fromIntegration: false },
+        },
+      ]);
       await t.sys.local('customer').where('id', 'C1').update({ modified_on: tick() });
     });
     await t.runBatch();
@@ -100,13 +135,22 @@ test('a record coupled by a match while the batch created its counterpart keeps 
     jest.spyOn(store, 'insertCouplings').mockImplementation(async (...args) => {
       if (!matched) {
         matched = true;
-        await insert(mapping, null, 'match', [{ localId: 'C2', integrationId: 'A2', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, coupledAction: 'matched' }]);
+        await insert(mapping, null, 'match', [
+          { localId: 'C2', integrationId: 'A2', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, coupledAction: 'matched' },
+        ]);
       }
       return insert(...args);
     });
     const acts = createActivities({ store, systems: sys.systems });
     const env = new MockActivityEnvironment({ attempt: 1 });
-    const input: SyncBatchInput = { mapping: 'CUSTOMER', direction: 'ToIntegrationTable', jobId: 'job', selection: { kind: 'ids', ids: ['C2'], side: 'local' }, options: {}, maxAttempts: 3 };
+    const input: SyncBatchInput = {
+      mapping: 'CUSTOMER',
+      direction: 'ToIntegrationTable',
+      jobId: 'job',
+      selection: { kind: 'ids', ids: ['C2'], side: 'local' },
+      options: {},
+      maxAttempts: 3,
+    };
     const result: SyncBatchResult = await env.run(acts.syncBatch, input);
     const [coupling] = await store.getCouplings('CUSTOMER', 'local', ['C2']);
     expect(coupling).toMatchObject({ integrationId: 'A2', coupledByJobId: 'match' });

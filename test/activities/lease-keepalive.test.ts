@@ -27,7 +27,15 @@ test('a batch that works longer than the lease lasts keeps it: another run is re
       return getMany(request);
     });
     const acts = createActivities({ store, systems: sys.systems, leaseTtlMs: TTL_MS });
-    const input: SyncBatchInput = { mapping: 'CUSTOMER', direction: 'ToIntegrationTable', jobId: 'job', selection: { kind: 'ids', ids: ['C1'], side: 'local' }, options: {}, maxAttempts: 3, lease };
+    const input: SyncBatchInput = {
+      mapping: 'CUSTOMER',
+      direction: 'ToIntegrationTable',
+      jobId: 'job',
+      selection: { kind: 'ids', ids: ['C1'], side: 'local' },
+      options: {},
+      maxAttempts: 3,
+      lease,
+    };
     const batch = new MockActivityEnvironment({ attempt: 1 }).run(acts.syncBatch, input);
     await sleep(TTL_MS * 2);
     expect((await store.acquireRunLock('CUSTOMER', 'match#2', TTL_MS)).holder).toBe('bulk#1');

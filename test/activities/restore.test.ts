@@ -18,15 +18,28 @@ test('a restore that fails between removing the old coupling and writing the new
     const mapping = await store.requireMapping('CUSTOMER');
     await sys.local('customer').insert([customer(1)]);
     await sys.integration('account').insert([{ id: 'A1', name: 'Customer 1', modified_on: tick() }]);
-    await store.insertCouplings(mapping, null, 'set-up', [{ localId: 'C1', integrationId: 'A1', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null }]);
+    await store.insertCouplings(mapping, null, 'set-up', [
+      { localId: 'C1', integrationId: 'A1', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null },
+    ]);
     await sys.integration('account').where('id', 'A1').delete();
     await sys.local('customer').where('id', 'C1').update({ name: 'Changed', modified_on: tick() });
 
     const input = {
-      mapping: 'CUSTOMER', direction: 'ToIntegrationTable' as const, jobId: 'job-restore', selection: { kind: 'ids' as const, ids: ['C1'], side: 'local' as const },
-      options: {}, maxAttempts: 3,
+      mapping: 'CUSTOMER',
+      direction: 'ToIntegrationTable' as const,
+      jobId: 'job-restore',
+      selection: { kind: 'ids' as const, ids: ['C1'], side: 'local' as const },
+      options: {},
+      maxAttempts: 3,
     };
-    await store.createJob({ id: 'job-restore', mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'ToIntegrationTable', workflowId: 'w', runId: 'r' });
+    await store.createJob({
+      id: 'job-restore',
+      mappingName: 'CUSTOMER',
+      type: 'Synchronization',
+      direction: 'ToIntegrationTable',
+      workflowId: 'w',
+      runId: 'r',
+    });
     // The second write fails in the database itself (as a dropped connection would), after the first succeeded.
     await store.knex.raw(`create trigger fail_coupling before insert on couplings when new.local_id = 'C1' begin select raise(fail, 'connection lost'); end`);
     await expect(new MockActivityEnvironment({ attempt: 1 }).run(acts.syncBatch, input)).rejects.toThrow(/connection lost/);

@@ -7,7 +7,9 @@ import { waitOutThrottling } from '../../activities/throttle-wait';
 
 test('waits each Retry-After within the budget, then lets the throttle through', async () => {
   const waits: number[] = [];
-  const sleep = async (ms: number): Promise<void> => { waits.push(ms); };
+  const sleep = async (ms: number): Promise<void> => {
+    waits.push(ms);
+  };
   let calls = 0;
   const flaky = async (): Promise<string> => {
     calls++;
@@ -17,12 +19,16 @@ test('waits each Retry-After within the budget, then lets the throttle through',
   await expect(waitOutThrottling(flaky, 5000, sleep)).resolves.toBe('read');
   expect(waits).toEqual([1000, 1000]);
 
-  const always = async (): Promise<string> => { throw new ThrottledError('slow down', 2000); };
+  const always = async (): Promise<string> => {
+    throw new ThrottledError('slow down', 2000);
+  };
   waits.length = 0;
   await expect(waitOutThrottling(always, 5000, sleep)).rejects.toBeInstanceOf(ThrottledError);
   expect(waits).toEqual([2000, 2000]);
 
-  const broken = async (): Promise<string> => { throw new Error('boom'); };
+  const broken = async (): Promise<string> => {
+    throw new Error('boom');
+  };
   await expect(waitOutThrottling(broken, 5000, sleep)).rejects.toThrow('boom');
 });
 

@@ -35,7 +35,10 @@ function cli(args: string[], taskQueue = 'unused'): Promise<{ code: number; stdo
     execFile(
       process.execPath,
       [path.resolve('bin/coupling-sync.js'), ...args],
-      { env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl }, timeout: 60_000 },
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl },
+        timeout: 60_000,
+      },
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -54,25 +57,36 @@ test('mappings import and list', async () => {
   expect(bad.stderr.trim()).toMatch(/^Error: Mapping CUSTOMER is invalid: direction: /);
 });
 
-test('mappings import with the worker\'s SYSTEMS_CONFIG refuses a field onto an id column, or an unknown system, before storing', async () => {
+test("mappings import with the worker's SYSTEMS_CONFIG refuses a field onto an id column, or an unknown system, before storing", async () => {
   const systems = path.join(dir, 'systems.json');
-  writeFileSync(systems, JSON.stringify({
-    local: { type: 'knex', databaseUrl: `sqlite:${path.join(dir, 'local.sqlite')}`, tables: { customer: { idColumn: 'no' } } },
-    integration: { type: 'knex', databaseUrl: `sqlite:${path.join(dir, 'integration.sqlite')}` },
-  }));
+  writeFileSync(
+    systems,
+    JSON.stringify({
+      local: { type: 'knex', databaseUrl: `sqlite:${path.join(dir, 'local.sqlite')}`, tables: { customer: { idColumn: 'no' } } },
+      integration: { type: 'knex', databaseUrl: `sqlite:${path.join(dir, 'integration.sqlite')}` },
+    }),
+  );
   const file = path.join(dir, 'keyed.json');
-  const fields = [{ localField: 'name', integrationField: 'name' }, { localField: 'email', integrationField: 'modified_on' }];
+  const fields = [
+    { localField: 'name', integrationField: 'name' },
+    { localField: 'email', integrationField: 'modified_on' },
+  ];
   writeFileSync(file, JSON.stringify(testMapping({ name: 'KEYED', fields })));
   const refused = await cli(['mappings', 'import', file, '--systems', systems]);
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain('fields[1].integrationField "modified_on" is the modified-on column of account');
-  writeFileSync(file, JSON.stringify(testMapping({ name: 'KEYED', direction: 'FromIntegrationTable', fields: [{ localField: 'no', integrationField: 'name' }] })));
+  writeFileSync(
+    file,
+    JSON.stringify(testMapping({ name: 'KEYED', direction: 'FromIntegrationTable', fields: [{ localField: 'no', integrationField: 'name' }] })),
+  );
   expect((await cli(['mappings', 'import', file, '--systems', systems])).stderr).toContain('fields[0].localField "no" is the id column of customer');
   writeFileSync(file, JSON.stringify(testMapping({ name: 'KEYED', integration: { system: 'crm', table: 'account' } })));
   expect((await cli(['mappings', 'import', file, '--systems', systems])).stderr).toContain('integration.system "crm" is not a system of');
   expect(await store.getMapping('KEYED')).toBeNull();
   // Reading the id into another column is fine (checked without storing, so the other tests' store keeps one mapping).
-  const readsId = parseMappingDefinition(testMapping({ name: 'KEYED', fields: [{ localField: 'no', integrationField: 'name', direction: 'ToIntegrationTable' }] }));
+  const readsId = parseMappingDefinition(
+    testMapping({ name: 'KEYED', fields: [{ localField: 'no', integrationField: 'name', direction: 'ToIntegrationTable' }] }),
+  );
   expect(checkMappingAgainstSystems(readsId, readSystemsFile(systems), systems)).toEqual([]);
 });
 

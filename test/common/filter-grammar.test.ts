@@ -30,16 +30,31 @@ test.each([
 });
 
 test.each([
-  { field: 'city', op: 'eq', value: 'Oslo' }, { field: 'city', op: 'eq', value: '' }, { field: 'active', op: 'eq', value: false },
-  { field: 'score', op: 'gte', value: 3 }, { field: 'name', op: 'lt', value: 'M' }, { field: 'city', op: 'in', value: ['Oslo'] },
-  { field: 'score', op: 'notIn', value: [1, 2] }, { field: 'city', op: 'contains', value: '%' }, { field: 'city', op: 'isNull' },
+  { field: 'city', op: 'eq', value: 'Oslo' },
+  { field: 'city', op: 'eq', value: '' },
+  { field: 'active', op: 'eq', value: false },
+  { field: 'score', op: 'gte', value: 3 },
+  { field: 'name', op: 'lt', value: 'M' },
+  { field: 'city', op: 'in', value: ['Oslo'] },
+  { field: 'score', op: 'notIn', value: [1, 2] },
+  { field: 'city', op: 'contains', value: '%' },
+  { field: 'city', op: 'isNull' },
 ])('%j is accepted', (condition) => {
   expect(problem(condition)).toBeNull();
 });
 
-test('a mapping\'s table filters follow the same grammar, named by path at save', () => {
-  expect(() => parseMappingDefinition(testMapping({ tableFilter: [{ field: 'city', op: 'eq', value: 'x' }, { field: 'city', op: 'contains' }] })))
-    .toThrow(/tableFilter\[1\]\.value: contains takes a non-empty string/);
-  expect(() => parseMappingDefinition(testMapping({ integrationTableFilter: [{ field: 'address1_city', op: 'in', value: [] }] })))
-    .toThrow(/integrationTableFilter\[0\]\.value: in takes a list/);
+test("a mapping's table filters follow the same grammar, named by path at save", () => {
+  expect(() =>
+    parseMappingDefinition(
+      testMapping({
+        tableFilter: [
+          { field: 'city', op: 'eq', value: 'x' },
+          { field: 'city', op: 'contains' },
+        ],
+      }),
+    ),
+  ).toThrow(/tableFilter\[1\]\.value: contains takes a non-empty string/);
+  expect(() => parseMappingDefinition(testMapping({ integrationTableFilter: [{ field: 'address1_city', op: 'in', value: [] }] }))).toThrow(
+    /integrationTableFilter\[0\]\.value: in takes a list/,
+  );
 });

@@ -38,7 +38,11 @@ const accounts = (): Rec[] => systems.dataverse.all('accounts');
 async function expectCoupledPairsEqual(expectedCouplings: number): Promise<void> {
   const byId = new Map(accounts().map((a) => [String(a.accountid), a]));
   const all = customers();
-  const couplings = await store.getCouplings(MAPPING, 'local', all.map((c) => String(c.id)));
+  const couplings = await store.getCouplings(
+    MAPPING,
+    'local',
+    all.map((c) => String(c.id)),
+  );
   expect(couplings).toHaveLength(expectedCouplings);
   expect(new Set(couplings.map((c) => c.integrationId)).size).toBe(expectedCouplings);
   const customerById = new Map(all.map((c) => [String(c.id), c]));
@@ -46,7 +50,10 @@ async function expectCoupledPairsEqual(expectedCouplings: number): Promise<void>
   for (const coupling of couplings) {
     const c = customerById.get(coupling.localId) as Rec;
     const a = byId.get(coupling.integrationId);
-    if (!a) { mismatches.push(`${coupling.localId}: account ${coupling.integrationId} missing`); continue; }
+    if (!a) {
+      mismatches.push(`${coupling.localId}: account ${coupling.integrationId} missing`);
+      continue;
+    }
     const pairs: [unknown, unknown][] = [
       [a.name, String(c.displayName).trim()],
       [a.emailaddress1 ?? '', String(c.email).trim().toLowerCase()],
@@ -69,7 +76,10 @@ test('5,000 customers: match, sync to Dataverse, sync back, then edits on both s
     // 1. Match-based coupling from the BC side: every account made from a customer is found (by e-mail or by name in
     // another case); a customer with no account is reported unmatched, with an error row, as BC does.
     const match = await sync.matchBasedCoupling({ mapping: MAPPING });
-    expect(match.jobs[0]).toMatchObject({ status: 'succeeded', counters: { coupled: matchable, unmatched: CUSTOMERS - matchable, failed: CUSTOMERS - matchable } });
+    expect(match.jobs[0]).toMatchObject({
+      status: 'succeeded',
+      counters: { coupled: matchable, unmatched: CUSTOMERS - matchable, failed: CUSTOMERS - matchable },
+    });
     expect(await store.listErrors({ jobId: match.jobs[0].jobId, limit: CUSTOMERS })).toHaveLength(CUSTOMERS - matchable);
     const numberOf = new Map(customers().map((c) => [String(c.id), String(c.number)]));
     const accountNumberOf = new Map(accounts().map((a) => [String(a.accountid), String(a.accountnumber)]));
@@ -82,7 +92,10 @@ test('5,000 customers: match, sync to Dataverse, sync back, then edits on both s
     // 2. To Dataverse: the unmatched customers are created there, the matched accounts take BC's values.
     const accountsBefore = accounts().length;
     const toDataverse = await sync.bulkSync({ mapping: MAPPING, direction: 'ToIntegrationTable' });
-    expect(toDataverse.jobs[0]).toMatchObject({ status: 'succeeded', counters: { inserted: CUSTOMERS - matchable, failed: 0, coupled: CUSTOMERS - matchable } });
+    expect(toDataverse.jobs[0]).toMatchObject({
+      status: 'succeeded',
+      counters: { inserted: CUSTOMERS - matchable, failed: 0, coupled: CUSTOMERS - matchable },
+    });
     expect(accounts()).toHaveLength(accountsBefore + CUSTOMERS - matchable);
     await expectCoupledPairsEqual(CUSTOMERS);
     // Writes went in $batch requests: far fewer requests than records.
@@ -107,7 +120,13 @@ test('5,000 customers: match, sync to Dataverse, sync back, then edits on both s
     // 5. Users edit on both sides; one bidirectional run carries each edit across.
     const someCustomers = customers().slice(0, 20);
     for (const c of someCustomers) systems.businessCentral.edit('customers', String(c.id), { city: 'Reykjavik' });
-    const someAccounts = await store.getCouplings(MAPPING, 'local', customers().slice(100, 120).map((c) => String(c.id)));
+    const someAccounts = await store.getCouplings(
+      MAPPING,
+      'local',
+      customers()
+        .slice(100, 120)
+        .map((c) => String(c.id)),
+    );
     for (const c of someAccounts) systems.dataverse.edit('accounts', c.integrationId, { telephone1: '+47 555 0000' });
     const both = await sync.bulkSync({ mapping: MAPPING });
     const total = both.jobs.reduce((n, j) => n + j.counters.modified, 0);

@@ -8,13 +8,26 @@ import { ThrottledError, type RecordKey } from '../../connectors/connector';
 import { TransientHttpError } from '../../connectors/http/http-client';
 import { BusinessCentralConnector, type BusinessCentralConnectorOptions } from '../../connectors/business-central';
 import {
-  allOf, anyOf, chunkLiterals, conditionFilter, dateTimeLiteral, fieldName, guidLiteral, keysetFilter, literal, ODataQueryError, queryString,
+  allOf,
+  anyOf,
+  chunkLiterals,
+  conditionFilter,
+  dateTimeLiteral,
+  fieldName,
+  guidLiteral,
+  keysetFilter,
+  literal,
+  ODataQueryError,
+  queryString,
 } from '../../connectors/business-central/odata-query';
 import { canonicalModifiedOn, compareKeys, firstInOrder, hasEnough, withinBounds } from '../../connectors/business-central/keyset';
 import { batchBody, classifyOperation, parseBatchResponse, type BatchOperation } from '../../connectors/business-central/batch';
 import { base32, NumberPrefixError, recordNumberFor } from '../../connectors/business-central/record-number';
 import {
-  BUSINESS_CENTRAL_DEFAULTS, defaultApiUrl, resolveBusinessCentralOptions, resolveBusinessCentralTable,
+  BUSINESS_CENTRAL_DEFAULTS,
+  defaultApiUrl,
+  resolveBusinessCentralOptions,
+  resolveBusinessCentralTable,
 } from '../../connectors/business-central/options';
 import { UntrustedUrlError } from '../../connectors/http/url-policy';
 import { parseMetadata } from '../../connectors/business-central/metadata';
@@ -59,7 +72,12 @@ describe('OData query text', () => {
     expect(where({ field: 'email', op: 'isNull' })).toEqual({ kind: 'where', text: 'email eq null' });
     expect(where({ field: 'email', op: 'isNotNull' })).toEqual({ kind: 'where', text: 'email ne null' });
     expect(() => where({ field: 'country', op: 'eq', value: ['US'] })).toThrow(ODataQueryError);
-    expect(allOf([{ field: 'a', op: 'eq', value: 1 }, { field: 'b', op: 'in', value: ['x'] }])).toEqual({ kind: 'where', text: "a eq 1 and b eq 'x'" });
+    expect(
+      allOf([
+        { field: 'a', op: 'eq', value: 1 },
+        { field: 'b', op: 'in', value: ['x'] },
+      ]),
+    ).toEqual({ kind: 'where', text: "a eq 1 and b eq 'x'" });
     expect(allOf([])).toEqual({ kind: 'all' });
   });
 
@@ -75,7 +93,13 @@ describe('OData query text', () => {
     const filter = allOf([{ field: 'city', op: 'in', value: ['Oslo', 'Bergen'] }], parts);
     expect(filter.kind).toBe('where');
     if (filter.kind === 'where') expect(crossFieldOr(parseFilter(filter.text))).toBeNull();
-    expect(crossFieldOr(parseFilter("lastModifiedDateTime gt 2026-01-01T00:00:00Z or (lastModifiedDateTime eq 2026-01-01T00:00:00Z and id gt 0f8fad5b-d9cb-469f-a165-70867728950e)"))).toEqual(['lastModifiedDateTime', 'id']);
+    expect(
+      crossFieldOr(
+        parseFilter(
+          'lastModifiedDateTime gt 2026-01-01T00:00:00Z or (lastModifiedDateTime eq 2026-01-01T00:00:00Z and id gt 0f8fad5b-d9cb-469f-a165-70867728950e)',
+        ),
+      ),
+    ).toEqual(['lastModifiedDateTime', 'id']);
   });
 
   test('lists become one-field ORs in chunks that keep URLs short', () => {
@@ -133,10 +157,17 @@ describe('JSON $batch', () => {
   });
 
   test('responses are matched to requests by id, whatever their order', () => {
-    const text = JSON.stringify({ responses: [
-      { id: '2', status: 412, headers: { 'Content-Type': 'application/json' }, body: { error: { code: 'Request_EntityChanged', message: 'Another user has already changed the record.' } } },
-      { id: '1', status: 201, headers: {}, body: { id: 'n' } },
-    ] });
+    const text = JSON.stringify({
+      responses: [
+        {
+          id: '2',
+          status: 412,
+          headers: { 'Content-Type': 'application/json' },
+          body: { error: { code: 'Request_EntityChanged', message: 'Another user has already changed the record.' } },
+        },
+        { id: '1', status: 201, headers: {}, body: { id: 'n' } },
+      ],
+    });
     const results = parseBatchResponse(text, ops);
     expect(results.map((r) => r.status)).toEqual([201, 412]);
     expect(results[1].headers['content-type']).toBe('application/json');
@@ -145,7 +176,8 @@ describe('JSON $batch', () => {
   });
 
   test('each operation outcome maps to what the engine does with it', () => {
-    const r = (status: number, code?: string, headers: Record<string, string> = {}) => classifyOperation({ id: '1', status, headers, body: code ? { error: { code, message: 'm' } } : null });
+    const r = (status: number, code?: string, headers: Record<string, string> = {}) =>
+      classifyOperation({ id: '1', status, headers, body: code ? { error: { code, message: 'm' } } : null });
     expect(r(201)).toEqual({ kind: 'ok' });
     expect(r(204)).toEqual({ kind: 'ok' });
     expect(r(412, 'Request_EntityChanged')).toMatchObject({ kind: 'failed', error: { kind: 'conflict', code: 'Request_EntityChanged', message: 'm' } });
@@ -155,7 +187,10 @@ describe('JSON $batch', () => {
     expect(r(429, undefined, { 'retry-after': '3' })).toEqual({ kind: 'throttled', retryAfterMs: 3000 });
     expect(r(429)).toEqual({ kind: 'throttled', retryAfterMs: null });
     expect(r(503, 'Internal_ServerError')).toMatchObject({ kind: 'failed', error: { kind: 'transient' } });
-    expect(r(400, 'Application_StringExceededLength')).toMatchObject({ kind: 'failed', error: { kind: 'permanent', code: 'Application_StringExceededLength' } });
+    expect(r(400, 'Application_StringExceededLength')).toMatchObject({
+      kind: 'failed',
+      error: { kind: 'permanent', code: 'Application_StringExceededLength' },
+    });
   });
 });
 
@@ -179,15 +214,26 @@ describe('record numbers for idempotent creates', () => {
 
 describe('options', () => {
   const base: BusinessCentralConnectorOptions = {
-    name: 'bc', tenantId: 'contoso', environment: 'production', companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21',
+    name: 'bc',
+    tenantId: 'contoso',
+    environment: 'production',
+    companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21',
     credentials: { tokenUrl: 'https://login.example/token', clientId: 'app', clientSecret: 'secret' },
   };
 
   test('defaults merged once; page and batch sizes held within bounds', () => {
     const resolved = resolveBusinessCentralOptions(base);
     expect(resolved).toMatchObject({ ...BUSINESS_CENTRAL_DEFAULTS, apiUrl: defaultApiUrl('contoso', 'production'), tables: {} });
-    expect(resolveBusinessCentralOptions({ ...base, pageSize: 0, batchSize: 500, maxConcurrency: undefined })).toMatchObject({ pageSize: 1, batchSize: 100, maxConcurrency: 5 });
-    expect(resolveBusinessCentralTable({ contacts: { entitySet: 'contacts', numberField: 'no' } }, 'contacts')).toEqual({ entitySet: 'contacts', numberField: 'no', fields: undefined });
+    expect(resolveBusinessCentralOptions({ ...base, pageSize: 0, batchSize: 500, maxConcurrency: undefined })).toMatchObject({
+      pageSize: 1,
+      batchSize: 100,
+      maxConcurrency: 5,
+    });
+    expect(resolveBusinessCentralTable({ contacts: { entitySet: 'contacts', numberField: 'no' } }, 'contacts')).toEqual({
+      entitySet: 'contacts',
+      numberField: 'no',
+      fields: undefined,
+    });
     expect(resolveBusinessCentralTable({}, 'customers')).toEqual({ entitySet: 'customers', numberField: 'number', fields: undefined });
   });
 
@@ -222,7 +268,12 @@ describe('BusinessCentralConnector against the emulator', () => {
     const response = await fetch(emu.tokenUrl, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: emu.clientId, client_secret: emu.clientSecret, scope: 'https://api.businesscentral.dynamics.com/.default' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: emu.clientId,
+        client_secret: emu.clientSecret,
+        scope: 'https://api.businesscentral.dynamics.com/.default',
+      }),
     });
     return ((await response.json()) as { access_token: string }).access_token;
   };
@@ -237,7 +288,12 @@ describe('BusinessCentralConnector against the emulator', () => {
     return { status: response.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
   };
   const customersPath = (): string => `companies(${emu.companyId})/customers`;
-  const customer = (i: number, extra: Record<string, unknown> = {}) => ({ displayName: `Customer ${i}`, city: 'Seattle', email: `c${i}@example.com`, ...extra });
+  const customer = (i: number, extra: Record<string, unknown> = {}) => ({
+    displayName: `Customer ${i}`,
+    city: 'Seattle',
+    email: `c${i}@example.com`,
+    ...extra,
+  });
   const batchEntries = () => emu.log.filter((e) => e.method === 'POST' && e.url.endsWith('/$batch'));
 
   beforeEach(async () => {
@@ -248,7 +304,10 @@ describe('BusinessCentralConnector against the emulator', () => {
   });
 
   test('reads page by page through @odata.nextLink, in (modifiedOn, id) order, with a tampered $skiptoken refused', async () => {
-    emu.seed('customers', Array.from({ length: 120 }, (_, i) => customer(i)));
+    emu.seed(
+      'customers',
+      Array.from({ length: 120 }, (_, i) => customer(i)),
+    );
     const bc = open();
     const keys = await bc.scanKeys({ table: 'customers', filter: [], since: null, after: null, limit: 10_000 });
     expect(keys).toHaveLength(120);
@@ -266,15 +325,29 @@ describe('BusinessCentralConnector against the emulator', () => {
 
   test('many records in one millisecond: key ranges cover each exactly once, whatever order the server gives ties', async () => {
     const at = '2026-03-01T10:00:00.123Z';
-    emu.seed('customers', Array.from({ length: 37 }, (_, i) => customer(i, { lastModifiedDateTime: at })));
-    emu.seed('customers', Array.from({ length: 5 }, (_, i) => customer(100 + i, { lastModifiedDateTime: '2026-03-01T10:00:00.124Z' })));
+    emu.seed(
+      'customers',
+      Array.from({ length: 37 }, (_, i) => customer(i, { lastModifiedDateTime: at })),
+    );
+    emu.seed(
+      'customers',
+      Array.from({ length: 5 }, (_, i) => customer(100 + i, { lastModifiedDateTime: '2026-03-01T10:00:00.124Z' })),
+    );
     const bc = open({ pageSize: 7 });
     const seen: RecordKey[] = [];
     let after: RecordKey | null = null;
     for (;;) {
       const keys = await bc.scanKeys({ table: 'customers', filter: [], since: null, after, limit: 10 });
       if (keys.length === 0) break;
-      const records = await bc.readChanged({ table: 'customers', fields: ['displayName'], filter: [], since: null, after, through: keys[keys.length - 1], limit: 1_000_000 });
+      const records = await bc.readChanged({
+        table: 'customers',
+        fields: ['displayName'],
+        filter: [],
+        since: null,
+        after,
+        through: keys[keys.length - 1],
+        limit: 1_000_000,
+      });
       expect(records.map((r) => r.id)).toEqual(keys.map((k) => k.id));
       seen.push(...keys);
       after = keys[keys.length - 1];
@@ -289,19 +362,48 @@ describe('BusinessCentralConnector against the emulator', () => {
     const [old] = emu.seed('customers', [customer(1, { lastModifiedDateTime: '2026-01-01T00:00:00.000Z' })]);
     emu.seed('customers', [customer(2, { city: 'Oslo' }), customer(3, { city: "O'Hare" }), customer(4)]);
     const bc = open();
-    const changed = await bc.readChanged({ table: 'customers', fields: ['displayName', 'city'], filter: [], since: '2026-01-01T00:00:00.000Z', after: null, through: null, limit: 100 });
+    const changed = await bc.readChanged({
+      table: 'customers',
+      fields: ['displayName', 'city'],
+      filter: [],
+      since: '2026-01-01T00:00:00.000Z',
+      after: null,
+      through: null,
+      limit: 100,
+    });
     expect(changed.map((r) => r.values.displayName).sort()).toEqual(['Customer 2', 'Customer 3', 'Customer 4']);
     expect(changed.every((r) => r.id !== old.id && /^W\/"JzQ0O/.test(r.version ?? ''))).toBe(true);
     expect(Object.keys(changed[0].values).sort()).toEqual(['city', 'displayName']);
-    const quoted = await bc.readChanged({ table: 'customers', fields: ['city'], filter: [{ field: 'city', op: 'in', value: ["O'Hare", 'Oslo'] }], since: null, after: null, through: null, limit: 100 });
+    const quoted = await bc.readChanged({
+      table: 'customers',
+      fields: ['city'],
+      filter: [{ field: 'city', op: 'in', value: ["O'Hare", 'Oslo'] }],
+      since: null,
+      after: null,
+      through: null,
+      limit: 100,
+    });
     expect(quoted.map((r) => r.values.city).sort()).toEqual(["O'Hare", 'Oslo']);
-    const hostile = await bc.readChanged({ table: 'customers', fields: [], filter: [{ field: 'city', op: 'eq', value: "x' or city ne 'x" }], since: null, after: null, through: null, limit: 100 });
+    const hostile = await bc.readChanged({
+      table: 'customers',
+      fields: [],
+      filter: [{ field: 'city', op: 'eq', value: "x' or city ne 'x" }],
+      since: null,
+      after: null,
+      through: null,
+      limit: 100,
+    });
     expect(hostile).toEqual([]);
-    await expect(bc.readChanged({ table: 'customers', fields: [], filter: [{ field: 'city', op: 'in', value: [] }], since: null, after: null, through: null, limit: 100 })).rejects.toThrow(/in takes a list of 1 to 100/);
+    await expect(
+      bc.readChanged({ table: 'customers', fields: [], filter: [{ field: 'city', op: 'in', value: [] }], since: null, after: null, through: null, limit: 100 }),
+    ).rejects.toThrow(/in takes a list of 1 to 100/);
   });
 
   test('getMany: ids in chunks and pages; unknown and non-GUID ids are absent', async () => {
-    const seeded = emu.seed('customers', Array.from({ length: 130 }, (_, i) => customer(i)));
+    const seeded = emu.seed(
+      'customers',
+      Array.from({ length: 130 }, (_, i) => customer(i)),
+    );
     const bc = open();
     const ids = seeded.map((r) => String(r.id));
     const got = await bc.getMany({ table: 'customers', ids: [...ids, '00000000-0000-0000-0000-000000000000', 'C10001'], fields: ['displayName'] });
@@ -313,7 +415,11 @@ describe('BusinessCentralConnector against the emulator', () => {
     const columns = await open().describeTable('customers');
     expect(columns).toEqual(expect.arrayContaining(['id', 'number', 'displayName', 'email', 'lastModifiedDateTime']));
     await expect(open().describeTable('accounts')).rejects.toThrow(/no entity set "accounts"/);
-    expect(await open({ tables: { customer: { entitySet: 'customers', fields: ['displayName'] } } }).describeTable('customer')).toEqual(['id', 'lastModifiedDateTime', 'displayName']);
+    expect(await open({ tables: { customer: { entitySet: 'customers', fields: ['displayName'] } } }).describeTable('customer')).toEqual([
+      'id',
+      'lastModifiedDateTime',
+      'displayName',
+    ]);
   });
 
   test('creates go in $batch requests of at most 100 and are idempotent by number: a replay creates nothing', async () => {
@@ -370,7 +476,8 @@ describe('BusinessCentralConnector against the emulator', () => {
     const bc = open();
     let winner: string | null = null;
     emu.beforeOperation((op) => {
-      if (op.method === 'POST' && op.inBatch && winner === null) winner = String(emu.seed('customers', [customer(9, { number: recordNumberFor('race') })])[0].id);
+      if (op.method === 'POST' && op.inBatch && winner === null)
+        winner = String(emu.seed('customers', [customer(9, { number: recordNumberFor('race') })])[0].id);
     });
     const [result] = await bc.createMany('customers', [{ key: 'race', values: customer(9) }]);
     expect(winner).not.toBeNull();
@@ -406,7 +513,7 @@ describe('BusinessCentralConnector against the emulator', () => {
     expect((await raw('DELETE', `${customersPath()}(${id})`)).status).toBe(400);
   });
 
-  test('write errors become RecordWriteErrors with BC\'s code and message; null text becomes empty text', async () => {
+  test("write errors become RecordWriteErrors with BC's code and message; null text becomes empty text", async () => {
     const [seeded] = emu.seed('customers', [customer(1)]);
     const bc = open();
     const results = await bc.createMany('customers', [
@@ -448,7 +555,11 @@ describe('BusinessCentralConnector against the emulator', () => {
     await expect(bc.scanKeys({ table: 'customers', filter: [], since: null, after: null, limit: 10 })).rejects.toBeInstanceOf(TransientHttpError);
 
     // Nothing was lost: the writes that were throttled are created by the retries, once.
-    await bc.createMany('customers', [{ key: 'k', values: customer(1) }, { key: 'k2', values: customer(2) }, { key: 'k3', values: customer(3) }]);
+    await bc.createMany('customers', [
+      { key: 'k', values: customer(1) },
+      { key: 'k2', values: customer(2) },
+      { key: 'k3', values: customer(3) },
+    ]);
     expect(emu.records('customers').length).toBeLessThanOrEqual(3);
   });
 
@@ -457,12 +568,22 @@ describe('BusinessCentralConnector against the emulator', () => {
     const answer = await raw('POST', '$batch', { body: { requests } });
     expect(answer.status).toBe(400);
     const bc = open({ batchSize: 500 });
-    await bc.createMany('customers', Array.from({ length: 101 }, (_, i) => ({ key: `b-${i}`, values: customer(i) })));
-    expect(batchEntries().filter((e) => e.status === 200).map((e) => e.operations)).toEqual([100, 1]);
+    await bc.createMany(
+      'customers',
+      Array.from({ length: 101 }, (_, i) => ({ key: `b-${i}`, values: customer(i) })),
+    );
+    expect(
+      batchEntries()
+        .filter((e) => e.status === 200)
+        .map((e) => e.operations),
+    ).toEqual([100, 1]);
   });
 
-  test('bounded concurrency: many reads at once stay within the service\'s concurrent-request limit', async () => {
-    const seeded = emu.seed('customers', Array.from({ length: 600 }, (_, i) => customer(i)));
+  test("bounded concurrency: many reads at once stay within the service's concurrent-request limit", async () => {
+    const seeded = emu.seed(
+      'customers',
+      Array.from({ length: 600 }, (_, i) => customer(i)),
+    );
     const bc = open({ maxConcurrency: 5 });
     const got = await bc.getMany({ table: 'customers', ids: seeded.map((r) => String(r.id)), fields: [] });
     expect(got).toHaveLength(600);
@@ -477,19 +598,36 @@ describe('BusinessCentralConnector against the emulator', () => {
       ...Array.from({ length: 80 }, (_, i) => customer(10 + i)),
     ]);
     const bc = open();
-    const insensitive = await bc.findCandidates({ table: 'customers', fields: ['displayName'], filter: [], conditions: [{ field: 'displayName', values: ['contoso ltd'], caseSensitive: false }], limit: 100 });
+    const insensitive = await bc.findCandidates({
+      table: 'customers',
+      fields: ['displayName'],
+      filter: [],
+      conditions: [{ field: 'displayName', values: ['contoso ltd'], caseSensitive: false }],
+      limit: 100,
+    });
     expect(insensitive.map((r) => r.values.displayName).sort()).toEqual(['CONTOSO LTD', 'Contoso Ltd']);
     const before = emu.log.length;
     const sensitive = await bc.findCandidates({
-      table: 'customers', fields: ['displayName', 'email'], filter: [],
-      conditions: [{ field: 'email', values: ['info@contoso.example', 'info@fabrikam.example'], caseSensitive: true }, { field: 'displayName', values: ['contoso ltd'], caseSensitive: false }],
+      table: 'customers',
+      fields: ['displayName', 'email'],
+      filter: [],
+      conditions: [
+        { field: 'email', values: ['info@contoso.example', 'info@fabrikam.example'], caseSensitive: true },
+        { field: 'displayName', values: ['contoso ltd'], caseSensitive: false },
+      ],
       limit: 100,
     });
     expect(sensitive.map((r) => r.values.displayName)).toEqual(['Contoso Ltd']);
     const queries = emu.log.slice(before);
     expect(queries).toHaveLength(1);
     expect(decodeURIComponent(queries[0].url)).toContain("(email eq 'info@contoso.example' or email eq 'info@fabrikam.example')");
-    const limited = await bc.findCandidates({ table: 'customers', fields: [], filter: [], conditions: [{ field: 'city', values: ['seattle'], caseSensitive: false }], limit: 5 });
+    const limited = await bc.findCandidates({
+      table: 'customers',
+      fields: [],
+      filter: [],
+      conditions: [{ field: 'city', values: ['seattle'], caseSensitive: false }],
+      limit: 5,
+    });
     expect(limited).toHaveLength(5);
   });
 });

@@ -67,7 +67,9 @@ async function setup(mapping: Partial<MappingDefinition> = {}, emulator: Busines
     ...mapping,
   });
   return {
-    emu, store, crm,
+    emu,
+    store,
+    crm,
     run: (fn) => withWorker(temporal, { store, systems }, fn),
     accounts: () => crm('account').select().orderBy('id'),
     close: async () => {
@@ -78,13 +80,31 @@ async function setup(mapping: Partial<MappingDefinition> = {}, emulator: Busines
   };
 }
 
-const bcCustomer = (i: number, extra: Record<string, unknown> = {}) => ({ displayName: `Customer ${i}`, email: `c${i}@example.com`, phoneNumber: `555-${i}`, city: 'Seattle', ...extra });
-const account = (i: number, extra: Record<string, unknown> = {}) => ({ id: `A${i}`, name: `Account ${i}`, emailaddress1: `a${i}@example.com`, telephone1: null, address1_city: 'Oslo', modified_on: tick(), ...extra });
+const bcCustomer = (i: number, extra: Record<string, unknown> = {}) => ({
+  displayName: `Customer ${i}`,
+  email: `c${i}@example.com`,
+  phoneNumber: `555-${i}`,
+  city: 'Seattle',
+  ...extra,
+});
+const account = (i: number, extra: Record<string, unknown> = {}) => ({
+  id: `A${i}`,
+  name: `Account ${i}`,
+  emailaddress1: `a${i}@example.com`,
+  telephone1: null,
+  address1_city: 'Oslo',
+  modified_on: tick(),
+  ...extra,
+});
 const batches = (ctx: Ctx) => ctx.emu.log.filter((e) => e.method === 'POST' && e.url.endsWith('/$batch'));
 
 /** Every coupling names a distinct record on each side, and each BC customer is coupled once. */
 async function expectOneCouplingPerRecord(ctx: Ctx, count: number): Promise<void> {
-  const couplings = await ctx.store.getCouplings(MAPPING, 'integration', (await ctx.accounts()).map((a) => String(a.id)));
+  const couplings = await ctx.store.getCouplings(
+    MAPPING,
+    'integration',
+    (await ctx.accounts()).map((a) => String(a.id)),
+  );
   expect(couplings).toHaveLength(count);
   expect(new Set(couplings.map((c) => c.localId)).size).toBe(count);
   const customers = ctx.emu.records('customers');
@@ -95,13 +115,21 @@ async function expectOneCouplingPerRecord(ctx: Ctx, count: number): Promise<void
 test('both directions: BC customers page out to the table, table rows come back as customers in $batch writes of at most 100, with If-Match', async () => {
   const ctx = await setup();
   const ifMatch: string[] = [];
-  ctx.emu.beforeOperation((op) => { if (op.method === 'PATCH') ifMatch.push(op.headers['if-match'] ?? ''); });
+  ctx.emu.beforeOperation((op) => {
+    if (op.method === 'PATCH') ifMatch.push(op.headers['if-match'] ?? '');
+  });
   try {
-    const seeded = ctx.emu.seed('customers', Array.from({ length: 130 }, (_, i) => bcCustomer(i)));
+    const seeded = ctx.emu.seed(
+      'customers',
+      Array.from({ length: 130 }, (_, i) => bcCustomer(i)),
+    );
     await ctx.crm('account').insert(Array.from({ length: 230 }, (_, i) => account(i)));
     await ctx.run(async ({ sync }) => {
       const first = await sync.bulkSync({ mapping: MAPPING, retry: FAST_RETRY });
-      expect(first.jobs.map((j) => [j.direction, j.status])).toEqual([['ToIntegrationTable', 'succeeded'], ['FromIntegrationTable', 'succeeded']]);
+      expect(first.jobs.map((j) => [j.direction, j.status])).toEqual([
+        ['ToIntegrationTable', 'succeeded'],
+        ['FromIntegrationTable', 'succeeded'],
+      ]);
       expect(first.jobs[0].counters).toMatchObject({ inserted: 130, coupled: 130, failed: 0 });
       expect(first.jobs[1].counters).toMatchObject({ inserted: 230, coupled: 230, failed: 0 });
       // Server-driven pages of 20, followed through nextLink.
@@ -110,7 +138,12 @@ test('both directions: BC customers page out to the table, table rows come back 
       expect(batches(ctx).reduce((n, e) => n + e.operations, 0)).toBe(230);
       await expectOneCouplingPerRecord(ctx, 360);
       const [c5] = await ctx.store.getCouplings(MAPPING, 'local', [String(seeded[5].id)]);
-      expect(await ctx.crm('account').where('id', c5.integrationId).first()).toMatchObject({ name: 'Customer 5', emailaddress1: 'c5@example.com', telephone1: '555-5', address1_city: 'Seattle' });
+      expect(await ctx.crm('account').where('id', c5.integrationId).first()).toMatchObject({
+        name: 'Customer 5',
+        emailaddress1: 'c5@example.com',
+        telephone1: '555-5',
+        address1_city: 'Seattle',
+      });
       const [a7] = await ctx.store.getCouplings(MAPPING, 'integration', ['A7']);
       expect(ctx.emu.record('customers', a7.localId)).toMatchObject({ displayName: 'Account 7', email: 'a7@example.com', phoneNumber: '', city: 'Oslo' });
 
@@ -174,7 +207,7 @@ describe('a customer changed in BC between our read and our write (stale ETag ->
     }
   });
 
-  test('None: the record fails as changed on both sides, and BC keeps the user\'s edit', async () => {
+  test("None: the record fails as changed on both sides, and BC keeps the user's edit", async () => {
     const { ctx, result, a1 } = await racedRun('None');
     try {
       expect(result.jobs[0]).toMatchObject({ status: 'succeeded', counters: { failed: 1, modified: 0 } });
@@ -214,7 +247,10 @@ test('throttling: a 429 with Retry-After is waited out (at least Retry-After), t
 test('throttled reads of BC (planning and the batch read) also wait Retry-After, with no error rows', async () => {
   const ctx = await setup({ direction: 'ToIntegrationTable' });
   try {
-    ctx.emu.seed('customers', Array.from({ length: 30 }, (_, i) => bcCustomer(i)));
+    ctx.emu.seed(
+      'customers',
+      Array.from({ length: 30 }, (_, i) => bcCustomer(i)),
+    );
     const reads = (r: { method: string; url: string }) => r.method === 'GET' && r.url.includes('/customers?');
     // Retry-After 2 s: longer than the activity's own backoff, so only honouring it passes.
     // The first read plans the batches, the next reads the batch.
@@ -240,10 +276,13 @@ test('throttled reads of BC (planning and the batch read) also wait Retry-After,
   }
 });
 
-test('throttling without Retry-After is retried with backoff; the service\'s request limit throttles reads and writes, and the run completes', async () => {
+test("throttling without Retry-After is retried with backoff; the service's request limit throttles reads and writes, and the run completes", async () => {
   const ctx = await setup({}, { limits: { requestsPerWindow: 12, windowMs: 1500 } });
   try {
-    ctx.emu.seed('customers', Array.from({ length: 60 }, (_, i) => bcCustomer(i)));
+    ctx.emu.seed(
+      'customers',
+      Array.from({ length: 60 }, (_, i) => bcCustomer(i)),
+    );
     await ctx.crm('account').insert(Array.from({ length: 60 }, (_, i) => account(i)));
     ctx.emu.injectFault({ fault: { kind: 'serverError', status: 429 }, times: 2, when: (r) => r.url.endsWith('/$batch') });
     await ctx.run(async ({ sync }) => {
@@ -254,7 +293,9 @@ test('throttling without Retry-After is retried with backoff; the service\'s req
     });
     const throttled = ctx.emu.log.filter((e) => e.status === 429);
     expect(throttled.length).toBeGreaterThanOrEqual(2);
-    const injected = batches(ctx).filter((e) => e.status === 429).slice(0, 2);
+    const injected = batches(ctx)
+      .filter((e) => e.status === 429)
+      .slice(0, 2);
     expect(injected).toHaveLength(2);
     expect(await ctx.store.listErrors({ mappingName: MAPPING })).toHaveLength(0);
     await expectOneCouplingPerRecord(ctx, 120);

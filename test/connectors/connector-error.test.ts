@@ -61,7 +61,8 @@ test('classification goes by kind, also for an error from another copy of the mo
   jest.isolateModules(() => {
     other = {
       TransientHttpError: (jest.requireActual('../../connectors/http/http-client') as typeof import('../../connectors/http/http-client')).TransientHttpError,
-      AuthenticationError: (jest.requireActual('../../connectors/http/token-client') as typeof import('../../connectors/http/token-client')).AuthenticationError,
+      AuthenticationError: (jest.requireActual('../../connectors/http/token-client') as typeof import('../../connectors/http/token-client'))
+        .AuthenticationError,
     };
   });
   const copy = new other!.TransientHttpError('HTTP 503', 503);

@@ -31,7 +31,10 @@ function connectorFor(emulator: DataverseEmulator, overrides: Partial<DataverseC
   });
 }
 
-async function setup(options: DataverseEmulatorOptions = {}, overrides: Partial<DataverseConnectorOptions> = {}): Promise<{ emulator: DataverseEmulator; connector: DataverseConnector }> {
+async function setup(
+  options: DataverseEmulatorOptions = {},
+  overrides: Partial<DataverseConnectorOptions> = {},
+): Promise<{ emulator: DataverseEmulator; connector: DataverseConnector }> {
   const emulator = await emulatorWith(options);
   return { emulator, connector: connectorFor(emulator, overrides) };
 }
@@ -52,7 +55,12 @@ function accounts(count: number, extra: (i: number) => Row = () => ({})): Row[] 
 async function rawToken(emulator: DataverseEmulator): Promise<string> {
   const response = await fetch(emulator.tokenUrl, {
     method: 'POST',
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: emulator.clientId, client_secret: emulator.clientSecret, scope: `${emulator.environmentUrl}/.default` }),
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: emulator.clientId,
+      client_secret: emulator.clientSecret,
+      scope: `${emulator.environmentUrl}/.default`,
+    }),
   });
   return ((await response.json()) as { access_token: string }).access_token;
 }
@@ -71,10 +79,13 @@ test('describeTable: the configured columns without a request, or EntityDefiniti
   await expect(connector.describeTable('contact')).rejects.toThrow(/table "contact" is not configured/);
 });
 
-test('scanKeys pages with odata.maxpagesize, follows nextLink unchanged, and keyset ranges partition the table in the service\'s order', async () => {
+test("scanKeys pages with odata.maxpagesize, follows nextLink unchanged, and keyset ranges partition the table in the service's order", async () => {
   const { emulator, connector } = await setup({}, { pageSize: 500 });
   // Three seconds for 2,345 records: most keys tie on modifiedon and are told apart by the GUID alone.
-  emulator.put('accounts', accounts(2345, (i) => ({ modifiedon: seconds(1 + (i % 3)) })));
+  emulator.put(
+    'accounts',
+    accounts(2345, (i) => ({ modifiedon: seconds(1 + (i % 3)) })),
+  );
   const all = await connector.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 10_000 });
   const expected = emulator.all('accounts').map((r) => ({ modifiedOn: String(r.modifiedon), id: String(r.accountid) }));
   expect(all).toEqual(expected);
@@ -89,8 +100,8 @@ test('scanKeys pages with odata.maxpagesize, follows nextLink unchanged, and key
   expect(firstSecond).not.toEqual([...firstSecond].sort());
   expect([...firstSecond].sort(compareGuids)).toEqual(firstSecond);
 
-  const ranges: { after: typeof all[0] | null; through: typeof all[0] }[] = [];
-  let after: typeof all[0] | null = null;
+  const ranges: { after: (typeof all)[0] | null; through: (typeof all)[0] }[] = [];
+  let after: (typeof all)[0] | null = null;
   for (;;) {
     const keys = await connector.scanKeys({ table: 'account', filter: [], since: null, after, limit: 700 });
     if (keys.length === 0) break;
@@ -100,7 +111,17 @@ test('scanKeys pages with odata.maxpagesize, follows nextLink unchanged, and key
   expect(ranges).toHaveLength(4);
   const read: SourceRecord[] = [];
   for (const range of ranges) {
-    read.push(...await connector.readChanged({ table: 'account', fields: ['name'], filter: [], since: null, after: range.after, through: range.through, limit: 1_000_000 }));
+    read.push(
+      ...(await connector.readChanged({
+        table: 'account',
+        fields: ['name'],
+        filter: [],
+        since: null,
+        after: range.after,
+        through: range.through,
+        limit: 1_000_000,
+      })),
+    );
   }
   expect(read.map((r) => r.id)).toEqual(all.map((k) => k.id));
 });
@@ -117,7 +138,12 @@ test('readChanged: since, filters and values; modifiedOn exactly as returned, ve
 
   const since = await read({ since: seconds(1) });
   expect(since.map((r) => r.values.name)).toEqual(["O'Brien & Sons", '100% Gamma']);
-  expect(since[0]).toEqual({ id: b.accountid, modifiedOn: '2026-01-01T00:00:02Z', version: `W/"${String(b.versionnumber)}"`, values: { name: "O'Brien & Sons" } });
+  expect(since[0]).toEqual({
+    id: b.accountid,
+    modifiedOn: '2026-01-01T00:00:02Z',
+    version: `W/"${String(b.versionnumber)}"`,
+    values: { name: "O'Brien & Sons" },
+  });
   expect(gets(emulator).at(-1)?.url).toMatch(/\$select=accountid,modifiedon,name&/);
   // A watermark from our clock inside second 2 re-reads that second.
   expect((await read({ since: '2026-01-01T00:00:02.400Z' })).map((r) => r.id)).toEqual([b.accountid, c.accountid]);
@@ -153,11 +179,19 @@ test('getMany: ids split over requests by URL length; missing and malformed ids 
 
 test('findCandidates: one In per field, case-insensitive on the service (a superset), long lists split', async () => {
   const { emulator, connector } = await setup();
-  emulator.put('accounts', accounts(3000, (i) => ({ emailaddress1: `User${i}@Example.com`, address1_city: i % 2 ? 'Oslo' : 'Bergen' })));
+  emulator.put(
+    'accounts',
+    accounts(3000, (i) => ({ emailaddress1: `User${i}@Example.com`, address1_city: i % 2 ? 'Oslo' : 'Bergen' })),
+  );
   const wanted = Array.from({ length: 2500 }, (_, i) => `user${i}@example.com`);
   const found = await connector.findCandidates({
-    table: 'account', fields: ['emailaddress1'], filter: [],
-    conditions: [{ field: 'emailaddress1', values: wanted, caseSensitive: false }, { field: 'address1_city', values: ['oslo'], caseSensitive: true }],
+    table: 'account',
+    fields: ['emailaddress1'],
+    filter: [],
+    conditions: [
+      { field: 'emailaddress1', values: wanted, caseSensitive: false },
+      { field: 'address1_city', values: ['oslo'], caseSensitive: true },
+    ],
     limit: 10_000,
   });
   expect(found).toHaveLength(1250);
@@ -165,8 +199,16 @@ test('findCandidates: one In per field, case-insensitive on the service (a super
   const requests = gets(emulator);
   expect(requests.length).toBeGreaterThan(1);
   for (const r of requests) expect(r.url).toContain('Microsoft.Dynamics.CRM.In');
-  expect(await connector.findCandidates({ table: 'account', fields: [], filter: [], conditions: [{ field: 'name', values: [], caseSensitive: false }], limit: 10 })).toEqual([]);
-  const limited = await connector.findCandidates({ table: 'account', fields: [], filter: [{ field: 'address1_city', op: 'eq', value: 'Bergen' }], conditions: [{ field: 'emailaddress1', values: wanted, caseSensitive: false }], limit: 20 });
+  expect(
+    await connector.findCandidates({ table: 'account', fields: [], filter: [], conditions: [{ field: 'name', values: [], caseSensitive: false }], limit: 10 }),
+  ).toEqual([]);
+  const limited = await connector.findCandidates({
+    table: 'account',
+    fields: [],
+    filter: [{ field: 'address1_city', op: 'eq', value: 'Bergen' }],
+    conditions: [{ field: 'emailaddress1', values: wanted, caseSensitive: false }],
+    limit: 20,
+  });
   expect(limited).toHaveLength(20);
 });
 
@@ -193,14 +235,19 @@ test('createMany: 5,000 records in five $batch requests, under 0.1 requests per 
   expect(emulator.get('accounts', records[3].key)).toMatchObject({ name: 'New 3 (again)' });
   expect(emulator.stats.preconditionFailed).toBe(10);
   // A bad key or attribute fails its own record only.
-  const mixed = await connector.createMany('account', [{ key: 'C1', values: { name: 'x' } }, { key: randomUUID(), values: { 'name@odata.bind': 'x' } }, { key: randomUUID(), values: { name: 'ok' } }]);
+  const mixed = await connector.createMany('account', [
+    { key: 'C1', values: { name: 'x' } },
+    { key: randomUUID(), values: { 'name@odata.bind': 'x' } },
+    { key: randomUUID(), values: { name: 'ok' } },
+  ]);
   expect(mixed.map((r) => r.ok)).toEqual([false, false, true]);
 });
 
 test('updateMany: a stale ETag is a conflict, a missing record notFound, a refused value permanent with its code; results in request order', async () => {
   const { emulator, connector } = await setup();
   const rows = emulator.put('accounts', accounts(3));
-  const [r1, r2, r3] = await connector.getMany({ table: 'account', ids: rows.map((r) => String(r.accountid)), fields: ['name'] })
+  const [r1, r2, r3] = await connector
+    .getMany({ table: 'account', ids: rows.map((r) => String(r.accountid)), fields: ['name'] })
     .then((found) => rows.map((row) => found.find((f) => f.id === row.accountid) as SourceRecord));
   emulator.edit('accounts', r2.id, { name: 'Changed in Dataverse' });
   const missing = randomUUID();
@@ -217,7 +264,11 @@ test('updateMany: a stale ETag is a conflict, a missing record notFound, a refus
   expect(results[0].version).toBe(`W/"${String(emulator.get('accounts', r1.id)?.versionnumber)}"`);
   expect(results[1]).toMatchObject({ ok: false, id: r2.id, error: { kind: 'conflict', code: '0x80060882' } });
   expect(results[2]).toMatchObject({ ok: false, id: missing, error: { kind: 'notFound', code: '0x80040217' } });
-  expect(results[3]).toMatchObject({ ok: false, id: r3.id, error: { kind: 'permanent', code: '0x80044331', message: expect.stringMatching(/exceeded the maximum allowed length/) } });
+  expect(results[3]).toMatchObject({
+    ok: false,
+    id: r3.id,
+    error: { kind: 'permanent', code: '0x80044331', message: expect.stringMatching(/exceeded the maximum allowed length/) },
+  });
   expect(results[4]).toMatchObject({ ok: true, id: r3.id });
   expect(emulator.get('accounts', r2.id)).toMatchObject({ name: 'Changed in Dataverse' });
   // An update never creates: the missing record stays missing.
@@ -237,12 +288,22 @@ test('deleteMany: existing and missing records both succeed, in one batch', asyn
 test('batches are split at batchSize; the emulator refuses a batch of more than 1,000 operations', async () => {
   const { emulator, connector } = await setup({}, { batchSize: 1000 });
   const rows = emulator.put('accounts', accounts(2500));
-  const results = await connector.updateMany('account', rows.map((r) => ({ id: String(r.accountid), values: { telephone1: '1' } })));
+  const results = await connector.updateMany(
+    'account',
+    rows.map((r) => ({ id: String(r.accountid), values: { telephone1: '1' } })),
+  );
   expect(results.every((r) => r.ok)).toBe(true);
-  expect(batches(emulator).map((b) => b.operations).sort()).toEqual([1000, 1000, 500]);
+  expect(
+    batches(emulator)
+      .map((b) => b.operations)
+      .sort(),
+  ).toEqual([1000, 1000, 500]);
 
   const token = await rawToken(emulator);
-  const parts = Array.from({ length: 1001 }, () => `--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET accounts?$select=name HTTP/1.1\r\n\r\n`).join('');
+  const parts = Array.from(
+    { length: 1001 },
+    () => `--b\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET accounts?$select=name HTTP/1.1\r\n\r\n`,
+  ).join('');
   const response = await fetch(`${emulator.environmentUrl}${emulator.apiPath}$batch`, {
     method: 'POST',
     headers: { ...ODATA, Authorization: `Bearer ${token}`, 'Content-Type': 'multipart/mixed; boundary=b' },
@@ -307,7 +368,9 @@ test('a wrong client secret fails with a clear message that does not contain the
   const error = await connector.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 10 }).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(AuthenticationError);
   const message = (error as Error).message;
-  expect(message).toMatch(/^dataverse: token request for client dataverse-emulator-client failed \(invalid_client: AADSTS7000215: Invalid client secret provided\.\)$/);
+  expect(message).toMatch(
+    /^dataverse: token request for client dataverse-emulator-client failed \(invalid_client: AADSTS7000215: Invalid client secret provided\.\)$/,
+  );
   expect(message).not.toContain(secret);
   expect((error as Error).stack ?? '').not.toContain(secret);
   expect(apiRequests(emulator)).toHaveLength(0);
@@ -335,7 +398,18 @@ test('the emulator runs a changeset all or nothing, and without continue-on-erro
   const a = randomUUID();
   const b = randomUUID();
   const op = (boundary: string, method: string, path: string, body: string | null, headers: string[] = []): string =>
-    [`--${boundary}`, 'Content-Type: application/http', 'Content-Transfer-Encoding: binary', '', `${method} ${emulator.apiPath}${path} HTTP/1.1`, ...headers, ...(body ? ['Content-Type: application/json'] : []), '', body ?? '', ''].join('\r\n');
+    [
+      `--${boundary}`,
+      'Content-Type: application/http',
+      'Content-Transfer-Encoding: binary',
+      '',
+      `${method} ${emulator.apiPath}${path} HTTP/1.1`,
+      ...headers,
+      ...(body ? ['Content-Type: application/json'] : []),
+      '',
+      body ?? '',
+      '',
+    ].join('\r\n');
   const send = async (body: string, prefer?: string) => {
     const response = await fetch(`${emulator.environmentUrl}${emulator.apiPath}$batch`, {
       method: 'POST',
@@ -346,10 +420,13 @@ test('the emulator runs a changeset all or nothing, and without continue-on-erro
   };
   // A changeset whose second operation fails (If-None-Match on an existing record) undoes its first.
   const changeset = [
-    '--batch_t', 'Content-Type: multipart/mixed; boundary=changeset_t', '',
+    '--batch_t',
+    'Content-Type: multipart/mixed; boundary=changeset_t',
+    '',
     op('changeset_t', 'PATCH', `accounts(${a})`, '{"name":"A"}'),
     op('changeset_t', 'PATCH', `accounts(${String(existing.accountid)})`, '{"name":"B"}', ['If-None-Match: *']),
-    '--changeset_t--', '',
+    '--changeset_t--',
+    '',
   ].join('\r\n');
   const failed = await send(`${changeset}${op('batch_t', 'PATCH', `accounts(${b})`, '{"name":"C"}')}--batch_t--\r\n`, 'odata.continue-on-error');
   expect(failed.status).toBe(200);
@@ -358,18 +435,21 @@ test('the emulator runs a changeset all or nothing, and without continue-on-erro
   expect(emulator.get('accounts', b)).toMatchObject({ name: 'C' });
   // Without continue-on-error the batch stops at the failing operation and answers with its status.
   const c = randomUUID();
-  const stopped = await send(`${op('batch_t', 'PATCH', `accounts(${String(existing.accountid)})`, '{"name":"x"}', ['If-Match: W/"1"'])}${op('batch_t', 'PATCH', `accounts(${c})`, '{"name":"D"}')}--batch_t--\r\n`);
+  const stopped = await send(
+    `${op('batch_t', 'PATCH', `accounts(${String(existing.accountid)})`, '{"name":"x"}', ['If-Match: W/"1"'])}${op('batch_t', 'PATCH', `accounts(${c})`, '{"name":"D"}')}--batch_t--\r\n`,
+  );
   expect(stopped.status).toBe(412);
   expect(stopped.parts.map((p) => p.status)).toEqual([412]);
   expect(emulator.get('accounts', c)).toBeUndefined();
   expect(emulator.log.at(-1)?.operations).toBe(2);
 });
 
-test('maxConcurrency keeps the connector under the service\'s concurrent-request limit', async () => {
+test("maxConcurrency keeps the connector under the service's concurrent-request limit", async () => {
   const emulator = await emulatorWith({ limits: { maxConcurrent: 2 } });
   emulator.put('accounts', accounts(5));
   emulator.injectFault({ fault: { kind: 'slow', delayMs: 100 }, times: 1000 });
-  const scan = (connector: DataverseConnector) => Promise.all(Array.from({ length: 8 }, () => connector.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 10 })));
+  const scan = (connector: DataverseConnector) =>
+    Promise.all(Array.from({ length: 8 }, () => connector.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 10 })));
   await expect(scan(connectorFor(emulator, { maxConcurrency: 2 }))).resolves.toHaveLength(8);
   expect(emulator.log.filter((l) => l.status === 429)).toHaveLength(0);
   await expect(scan(connectorFor(emulator, { maxConcurrency: 8 }))).rejects.toBeInstanceOf(ThrottledError);
@@ -378,7 +458,8 @@ test('maxConcurrency keeps the connector under the service\'s concurrent-request
 test('writes answered 204 without a representation are read back for their modifiedon and ETag', async () => {
   const emulator = await emulatorWith();
   // A proxy that drops the preference, as a service that ignores it would.
-  const stripPreference: typeof fetch = (input, init) => fetch(input, typeof init?.body === 'string' ? { ...init, body: init.body.replace(/Prefer: return=representation\r\n/g, '') } : init);
+  const stripPreference: typeof fetch = (input, init) =>
+    fetch(input, typeof init?.body === 'string' ? { ...init, body: init.body.replace(/Prefer: return=representation\r\n/g, '') } : init);
   const connector = connectorFor(emulator, { fetch: stripPreference });
   const key = randomUUID();
   const [created] = await connector.createMany('account', [{ key, values: { name: 'Plain' } }]);

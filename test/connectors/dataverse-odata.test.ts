@@ -1,7 +1,17 @@
 /** Pure parts of the Dataverse connector: OData literals, filters, keyset bounds, URL chunking, $batch bodies. */
 import {
-  FilterBuilder, InvalidQueryError, afterClause, chunkByBudget, collectionUrl, conditionClause, encodeQueryValue, encodedMemberLength,
-  likeText, literal, sinceClause, throughClause,
+  FilterBuilder,
+  InvalidQueryError,
+  afterClause,
+  chunkByBudget,
+  collectionUrl,
+  conditionClause,
+  encodeQueryValue,
+  encodedMemberLength,
+  likeText,
+  literal,
+  sinceClause,
+  throughClause,
 } from '../../connectors/dataverse/odata-query';
 import { stringLiteral } from '../../connectors/odata/literals';
 import { BatchFormatError, boundaryOf, buildBatchBody, parseBatchResponse } from '../../connectors/dataverse/batch';
@@ -64,7 +74,9 @@ describe('filter conditions', () => {
     expect(inList.aliases).toEqual([['@p1', '["Oslo","O\'Hare"]']]);
     expect(() => clause({ field: 'address1_city', op: 'in', value: [] })).toThrow(InvalidQueryError);
     // notIn keeps nulls, as ne does and as the other connectors do.
-    expect(clause({ field: 'address1_city', op: 'notIn', value: ['Oslo'] }).text).toBe("Microsoft.Dynamics.CRM.NotIn(PropertyName='address1_city',PropertyValues=@p1) or address1_city eq null");
+    expect(clause({ field: 'address1_city', op: 'notIn', value: ['Oslo'] }).text).toBe(
+      "Microsoft.Dynamics.CRM.NotIn(PropertyName='address1_city',PropertyValues=@p1) or address1_city eq null",
+    );
   });
 
   test('field names must be logical names', () => {
@@ -76,7 +88,9 @@ describe('filter conditions', () => {
     builder.add(conditionClause({ field: 'name', op: 'ne', value: 'A' }, 'string', 'accountid', builder));
     builder.add(conditionClause({ field: 'address1_city', op: 'in', value: ['X'] }, 'string', 'accountid', builder));
     builder.add(conditionClause({ field: 'emailaddress1', op: 'in', value: ['y'] }, 'string', 'accountid', builder));
-    expect(builder.text()).toBe("(name ne 'A' or name eq null) and (Microsoft.Dynamics.CRM.In(PropertyName='address1_city',PropertyValues=@p1)) and (Microsoft.Dynamics.CRM.In(PropertyName='emailaddress1',PropertyValues=@p2))");
+    expect(builder.text()).toBe(
+      "(name ne 'A' or name eq null) and (Microsoft.Dynamics.CRM.In(PropertyName='address1_city',PropertyValues=@p1)) and (Microsoft.Dynamics.CRM.In(PropertyName='emailaddress1',PropertyValues=@p2))",
+    );
   });
 });
 
@@ -90,8 +104,12 @@ describe('modified-on and keyset bounds', () => {
 
   test('after and through compare (modifiedon, id) on the service', () => {
     const key = { modifiedOn: '2026-11-25T15:04:05Z', id: G1 };
-    expect(afterClause('modifiedon', 'accountid', key)).toBe(`modifiedon gt 2026-11-25T15:04:05Z or (modifiedon eq 2026-11-25T15:04:05Z and accountid gt ${G1})`);
-    expect(throughClause('modifiedon', 'accountid', key)).toBe(`modifiedon lt 2026-11-25T15:04:05Z or (modifiedon eq 2026-11-25T15:04:05Z and accountid le ${G1})`);
+    expect(afterClause('modifiedon', 'accountid', key)).toBe(
+      `modifiedon gt 2026-11-25T15:04:05Z or (modifiedon eq 2026-11-25T15:04:05Z and accountid gt ${G1})`,
+    );
+    expect(throughClause('modifiedon', 'accountid', key)).toBe(
+      `modifiedon lt 2026-11-25T15:04:05Z or (modifiedon eq 2026-11-25T15:04:05Z and accountid le ${G1})`,
+    );
     expect(() => afterClause('modifiedon', 'accountid', { modifiedOn: key.modifiedOn, id: 'C1' })).toThrow(InvalidQueryError);
   });
 
@@ -107,10 +125,15 @@ describe('URLs', () => {
   test('a collection URL is fully encoded, aliases included', () => {
     const filter = new FilterBuilder();
     filter.add(conditionClause({ field: 'name', op: 'in', value: ['a&b', "c'd"] }, 'string', 'accountid', filter));
-    const url = collectionUrl({ entitySet: 'accounts', select: ['accountid', 'modifiedon', 'name', 'name'], filter, orderBy: ['modifiedon asc', 'accountid asc'] });
+    const url = collectionUrl({
+      entitySet: 'accounts',
+      select: ['accountid', 'modifiedon', 'name', 'name'],
+      filter,
+      orderBy: ['modifiedon asc', 'accountid asc'],
+    });
     expect(url).toBe(
       `accounts?$select=accountid,modifiedon,name&$filter=${encodeQueryValue("Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=@p1)")}` +
-      `&@p1=${encodeQueryValue('["a&b","c\'d"]')}&$orderby=modifiedon%20asc%2Caccountid%20asc`,
+        `&@p1=${encodeQueryValue('["a&b","c\'d"]')}&$orderby=modifiedon%20asc%2Caccountid%20asc`,
     );
     expect(url).not.toMatch(/['&]b/);
     // A URL parser keeps it as it is: nextLinks and our own URLs survive new URL() unchanged.
@@ -134,13 +157,28 @@ describe('$batch bodies', () => {
       { method: 'PATCH', url: `https://org/api/data/v9.2/accounts(${G1})`, headers: { 'If-None-Match': '*' }, body: '{"name":"A"}' },
       { method: 'DELETE', url: `https://org/api/data/v9.2/accounts(${G1})` },
     ]);
-    expect(body).toBe([
-      '--batch_1', 'Content-Type: application/http', 'Content-Transfer-Encoding: binary', '',
-      `PATCH https://org/api/data/v9.2/accounts(${G1}) HTTP/1.1`, 'If-None-Match: *', 'Content-Type: application/json', '', '{"name":"A"}',
-      '--batch_1', 'Content-Type: application/http', 'Content-Transfer-Encoding: binary', '',
-      `DELETE https://org/api/data/v9.2/accounts(${G1}) HTTP/1.1`, '', '',
-      '--batch_1--', '',
-    ].join('\r\n'));
+    expect(body).toBe(
+      [
+        '--batch_1',
+        'Content-Type: application/http',
+        'Content-Transfer-Encoding: binary',
+        '',
+        `PATCH https://org/api/data/v9.2/accounts(${G1}) HTTP/1.1`,
+        'If-None-Match: *',
+        'Content-Type: application/json',
+        '',
+        '{"name":"A"}',
+        '--batch_1',
+        'Content-Type: application/http',
+        'Content-Transfer-Encoding: binary',
+        '',
+        `DELETE https://org/api/data/v9.2/accounts(${G1}) HTTP/1.1`,
+        '',
+        '',
+        '--batch_1--',
+        '',
+      ].join('\r\n'),
+    );
     expect(() => buildBatchBody('batch_1', [{ method: 'GET', url: 'accounts HTTP/1.1\r\nX: y' }])).toThrow(BatchFormatError);
     expect(() => buildBatchBody('batch_1', [{ method: 'GET', url: 'accounts', headers: { X: 'a\r\nb' } }])).toThrow(BatchFormatError);
   });
@@ -197,7 +235,9 @@ describe('$batch bodies', () => {
   });
 
   test('a cut-off response or a non-multipart one is an error, not fewer results', () => {
-    expect(() => parseBatchResponse('multipart/mixed; boundary=x', '--x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n')).toThrow(BatchFormatError);
+    expect(() => parseBatchResponse('multipart/mixed; boundary=x', '--x\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n')).toThrow(
+      BatchFormatError,
+    );
     expect(() => parseBatchResponse('application/json', '{}')).toThrow(BatchFormatError);
     expect(boundaryOf('multipart/mixed; boundary="batchresponse_1"')).toBe('batchresponse_1');
     expect(boundaryOf('application/json')).toBeNull();
@@ -214,8 +254,11 @@ describe('options', () => {
 
   test('defaults and the scope derived from the environment', () => {
     expect(resolveDataverseOptions(base)).toMatchObject({
-      serviceRoot: 'https://org.crm.dynamics.com/api/data/v9.2/', scope: 'https://org.crm.dynamics.com/.default',
-      maxConcurrency: 8, pageSize: 5000, batchSize: 1000,
+      serviceRoot: 'https://org.crm.dynamics.com/api/data/v9.2/',
+      scope: 'https://org.crm.dynamics.com/.default',
+      maxConcurrency: 8,
+      pageSize: 5000,
+      batchSize: 1000,
     });
   });
 
@@ -238,7 +281,12 @@ describe('options', () => {
 });
 
 describe('emulator $filter (the service side)', () => {
-  const types = new Map<string, AttributeType>([['name', 'String'], ['accountid', 'Uniqueidentifier'], ['modifiedon', 'DateTime'], ['numberofemployees', 'Integer']]);
+  const types = new Map<string, AttributeType>([
+    ['name', 'String'],
+    ['accountid', 'Uniqueidentifier'],
+    ['modifiedon', 'DateTime'],
+    ['numberofemployees', 'Integer'],
+  ]);
   const ctx = { entityName: 'account', types };
   const row = { name: 'Café Nørd ', accountid: G1, modifiedon: '2026-11-25T15:04:05Z', numberofemployees: 10 };
   test.each([
@@ -249,7 +297,7 @@ describe('emulator $filter (the service side)', () => {
     ['numberofemployees gt 9 and not (numberofemployees ge 11)', true],
     [`accountid eq ${G1}`, true],
     ['modifiedon gt 2026-11-25T15:04:04Z and modifiedon le 2026-11-25T15:04:05Z', true],
-    ["Microsoft.Dynamics.CRM.In(PropertyName='name',PropertyValues=[\"x\",\"café nørd\"])", true],
+    ['Microsoft.Dynamics.CRM.In(PropertyName=\'name\',PropertyValues=["x","café nørd"])', true],
     ['name eq null or numberofemployees eq null', false],
   ])('%s -> %s', (filter, expected) => {
     expect(evaluate(parseFilter(filter), row, ctx)).toBe(expected);

@@ -57,7 +57,10 @@ async function setup(mapping: Partial<MappingDefinition> = {}, connector: Partia
   };
   await store.saveMapping(testMapping(mapping));
   return {
-    store, systems, local, emulator,
+    store,
+    systems,
+    local,
+    emulator,
     run: (fn) => withWorker(temporal, { store, systems }, fn),
     accountOf: async (localId) => {
       const [coupling] = await store.getCouplings('CUSTOMER', 'local', [localId]);
@@ -92,7 +95,11 @@ test('local to Dataverse: creates go in $batch requests, then only the changed r
       expect(await ctx.store.countCouplings('CUSTOMER')).toBe(1200);
       expect(await ctx.accountOf('C3')).toMatchObject({ name: 'Customer 3', emailaddress1: 'c3@example.com', telephone1: '555-3', address1_city: 'Seattle' });
       // Three batches of the run's 500 records, each one $batch request.
-      expect(batchRequests(ctx.emulator).map((b) => b.operations).sort()).toEqual([200, 500, 500]);
+      expect(
+        batchRequests(ctx.emulator)
+          .map((b) => b.operations)
+          .sort(),
+      ).toEqual([200, 500, 500]);
       expect(apiRequests(ctx.emulator).length / 1200).toBeLessThan(0.1);
 
       await ctx.local('customer').where('id', 'C2').update({ city: 'Atlanta', modified_on: tick() });
@@ -102,7 +109,11 @@ test('local to Dataverse: creates go in $batch requests, then only the changed r
       expect(second.jobs[0].counters).toMatchObject({ inserted: 0, modified: 2, unchanged: 0, failed: 0 });
       expect(await ctx.accountOf('C2')).toMatchObject({ address1_city: 'Atlanta', name: 'Customer 2' });
       expect(await ctx.accountOf('C4')).toMatchObject({ name: 'Renamed' });
-      expect(batchRequests(ctx.emulator).slice(before).map((b) => b.operations)).toEqual([2]);
+      expect(
+        batchRequests(ctx.emulator)
+          .slice(before)
+          .map((b) => b.operations),
+      ).toEqual([2]);
 
       const third = await sync.bulkSync({ mapping: 'CUSTOMER' });
       expect(third.jobs[0].counters).toMatchObject({ inserted: 0, modified: 0, unchanged: 0 });
@@ -116,9 +127,14 @@ test('local to Dataverse: creates go in $batch requests, then only the changed r
 test('Dataverse to local: pages of the emulator read in keyset ranges, then only the records edited in Dataverse', async () => {
   const ctx = await setup({ direction: 'FromIntegrationTable' }, { pageSize: 250 });
   try {
-    const seeded = ctx.emulator.put('accounts', Array.from({ length: 900 }, (_, i) => ({
-      name: `Account ${i}`, emailaddress1: `a${i}@example.com`, modifiedon: `2026-01-01T00:00:0${i % 4}Z`,
-    })));
+    const seeded = ctx.emulator.put(
+      'accounts',
+      Array.from({ length: 900 }, (_, i) => ({
+        name: `Account ${i}`,
+        emailaddress1: `a${i}@example.com`,
+        modifiedon: `2026-01-01T00:00:0${i % 4}Z`,
+      })),
+    );
     await ctx.run(async ({ sync }) => {
       const first = await sync.bulkSync({ mapping: 'CUSTOMER', batchSize: 200 });
       expect(first.jobs[0]).toMatchObject({ status: 'succeeded', counters: { inserted: 900, coupled: 900, failed: 0 } });
@@ -132,7 +148,13 @@ test('Dataverse to local: pages of the emulator read in keyset ranges, then only
       const second = await sync.bulkSync({ mapping: 'CUSTOMER' });
       expect(second.jobs[0].counters).toMatchObject({ inserted: 0, modified: 2, failed: 0 });
       const couplings = await ctx.store.getCouplings('CUSTOMER', 'integration', edited);
-      const phones = await ctx.local('customer').whereIn('id', couplings.map((c) => c.localId)).pluck('phone');
+      const phones = await ctx
+        .local('customer')
+        .whereIn(
+          'id',
+          couplings.map((c) => c.localId),
+        )
+        .pluck('phone');
       expect(phones).toEqual(['edited', 'edited']);
     });
   } finally {
@@ -161,7 +183,9 @@ describe('a record edited in Dataverse between our read and our write (stale ETa
         ctx.emulator.intercept({
           when: (r) => r.method === 'POST' && r.url.endsWith('$batch'),
           times: 1,
-          run: () => { ctx.emulator.edit('accounts', c1.integrationId, { name: 'Remote edit' }); },
+          run: () => {
+            ctx.emulator.edit('accounts', c1.integrationId, { name: 'Remote edit' });
+          },
         });
         const conflictsBefore = ctx.emulator.stats.preconditionFailed;
         const run = await sync.bulkSync({ mapping: 'CUSTOMER', direction: 'ToIntegrationTable', retry: FAST_RETRY });
@@ -225,7 +249,11 @@ test('a connection dropped after Dataverse applied a create batch: the retry add
       expect(accounts).toHaveLength(300);
       expect(new Set(accounts.map((a) => a.name)).size).toBe(300);
       expect(await ctx.store.countCouplings('CUSTOMER')).toBe(300);
-      const couplings = await ctx.store.getCouplings('CUSTOMER', 'local', Array.from({ length: 300 }, (_, i) => `C${i}`));
+      const couplings = await ctx.store.getCouplings(
+        'CUSTOMER',
+        'local',
+        Array.from({ length: 300 }, (_, i) => `C${i}`),
+      );
       expect(couplings).toHaveLength(300);
       expect(new Set(couplings.map((c) => c.integrationId)).size).toBe(300);
       expect(couplings.every((c) => ctx.emulator.get('accounts', c.integrationId) !== undefined)).toBe(true);
@@ -238,17 +266,29 @@ test('a connection dropped after Dataverse applied a create batch: the retry add
   }
 });
 
-test('a batch that gives up writes error rows for exactly its range of Dataverse records, in the service\'s id order', async () => {
+test("a batch that gives up writes error rows for exactly its range of Dataverse records, in the service's id order", async () => {
   const ctx = await setup({ direction: 'FromIntegrationTable' });
   try {
     // One modifiedon for all: the range is told apart by the GUIDs alone, which Dataverse orders as SQL Server does.
-    ctx.emulator.put('accounts', Array.from({ length: 300 }, (_, i) => ({ name: `Account ${i}`, modifiedon: '2026-01-01T00:00:01Z' })));
+    ctx.emulator.put(
+      'accounts',
+      Array.from({ length: 300 }, (_, i) => ({ name: `Account ${i}`, modifiedon: '2026-01-01T00:00:01Z' })),
+    );
     const keys = await ctx.systems.integration.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 1000 });
     const jobId = randomUUID();
-    await ctx.store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'FromIntegrationTable', workflowId: null, runId: null });
+    await ctx.store.createJob({
+      id: jobId,
+      mappingName: 'CUSTOMER',
+      type: 'Synchronization',
+      direction: 'FromIntegrationTable',
+      workflowId: null,
+      runId: null,
+    });
     const activities = createActivities({ store: ctx.store, systems: ctx.systems });
     const counters = await activities.failBatch({
-      mapping: 'CUSTOMER', direction: 'FromIntegrationTable', jobId,
+      mapping: 'CUSTOMER',
+      direction: 'FromIntegrationTable',
+      jobId,
       selection: { kind: 'range', since: null, after: keys[99], through: keys[199] },
       message: 'schedule-to-close timeout',
     });
@@ -271,10 +311,16 @@ test('a nextLink to another host fails the run at once, non-retryable, naming th
   }) as typeof fetch;
   const ctx = await setup({ direction: 'FromIntegrationTable' }, { pageSize: 5, fetch: hostile });
   try {
-    ctx.emulator.put('accounts', Array.from({ length: 20 }, (_, i) => ({ name: `Account ${i}`, emailaddress1: `a${i}@example.com` })));
+    ctx.emulator.put(
+      'accounts',
+      Array.from({ length: 20 }, (_, i) => ({ name: `Account ${i}`, emailaddress1: `a${i}@example.com` })),
+    );
     await ctx.run(async ({ sync }) => {
       const started = Date.now();
-      const error = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY }).then(() => null, (e: unknown) => e);
+      const error = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(WorkflowFailedError);
       const cause = (error as WorkflowFailedError).cause;
       expect(cause).toBeInstanceOf(ApplicationFailure);

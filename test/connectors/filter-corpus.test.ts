@@ -23,7 +23,13 @@ import { startDataverseEmulator, type DataverseEmulator } from '../../emulators/
 import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../../emulators/business-central/bc-emulator';
 
 type Label = 'R1' | 'R2' | 'R3' | 'R4' | 'R5' | 'R6';
-interface Row { label: Label; name: string; city: string | null; score: number; active: boolean }
+interface Row {
+  label: Label;
+  name: string;
+  city: string | null;
+  score: number;
+  active: boolean;
+}
 
 const ROWS: Row[] = [
   { label: 'R1', name: 'Alpha', city: 'Oslo', score: 10, active: true },
@@ -52,7 +58,11 @@ export const FILTER_CORPUS: Entry[] = [
   { filter: [{ field: 'name', op: 'eq', value: 'Alpha' }], matches: ['R1'], differs: { dataverse: { matches: ['R1', 'R2'], because: CASE_INSENSITIVE } } },
   { filter: [{ field: 'name', op: 'eq', value: 'gamma_ray' }], matches: [], differs: { dataverse: { matches: ['R5'], because: CASE_INSENSITIVE } } },
   { filter: [{ field: 'city', op: 'eq', value: 'Ålesund' }], matches: ['R6'] },
-  { filter: [{ field: 'city', op: 'ne', value: 'Oslo' }], matches: ['R2', 'R3', 'R4', 'R5', 'R6'], differs: { dataverse: { matches: ['R3', 'R4', 'R5', 'R6'], because: CASE_INSENSITIVE } } },
+  {
+    filter: [{ field: 'city', op: 'ne', value: 'Oslo' }],
+    matches: ['R2', 'R3', 'R4', 'R5', 'R6'],
+    differs: { dataverse: { matches: ['R3', 'R4', 'R5', 'R6'], because: CASE_INSENSITIVE } },
+  },
   { filter: [{ field: 'score', op: 'eq', value: 10 }], matches: ['R1'] },
   { filter: [{ field: 'score', op: 'ne', value: 10 }], matches: ['R2', 'R3', 'R4', 'R5', 'R6'] },
   { filter: [{ field: 'score', op: 'gt', value: 10 }], matches: ['R2', 'R3'] },
@@ -60,27 +70,67 @@ export const FILTER_CORPUS: Entry[] = [
   { filter: [{ field: 'score', op: 'lt', value: 0 }], matches: ['R6'] },
   { filter: [{ field: 'score', op: 'lte', value: 5 }], matches: ['R4', 'R5', 'R6'] },
   { filter: [{ field: 'name', op: 'lt', value: 'B' }], matches: ['R1'], differs: { dataverse: { matches: ['R1', 'R2', 'R6'], because: CASE_INSENSITIVE } } },
-  { filter: [{ field: 'name', op: 'gte', value: 'a' }], matches: ['R2', 'R6'], differs: { dataverse: { matches: ['R1', 'R2', 'R3', 'R4', 'R5', 'R6'], because: CASE_INSENSITIVE } } },
-  { filter: [{ field: 'city', op: 'in', value: ['Oslo', 'Bergen'] }], matches: ['R1'], differs: { dataverse: { matches: ['R1', 'R2'], because: CASE_INSENSITIVE } } },
+  {
+    filter: [{ field: 'name', op: 'gte', value: 'a' }],
+    matches: ['R2', 'R6'],
+    differs: { dataverse: { matches: ['R1', 'R2', 'R3', 'R4', 'R5', 'R6'], because: CASE_INSENSITIVE } },
+  },
+  {
+    filter: [{ field: 'city', op: 'in', value: ['Oslo', 'Bergen'] }],
+    matches: ['R1'],
+    differs: { dataverse: { matches: ['R1', 'R2'], because: CASE_INSENSITIVE } },
+  },
   { filter: [{ field: 'city', op: 'in', value: ['a_b'] }], matches: ['R5'] },
-  { filter: [{ field: 'city', op: 'notIn', value: ['Oslo', 'a_b'] }], matches: ['R2', 'R3', 'R4', 'R6'], differs: { dataverse: { matches: ['R3', 'R4', 'R6'], because: CASE_INSENSITIVE } } },
+  {
+    filter: [{ field: 'city', op: 'notIn', value: ['Oslo', 'a_b'] }],
+    matches: ['R2', 'R3', 'R4', 'R6'],
+    differs: { dataverse: { matches: ['R3', 'R4', 'R6'], because: CASE_INSENSITIVE } },
+  },
   { filter: [{ field: 'score', op: 'in', value: [5, 30] }], matches: ['R3', 'R4'] },
   { filter: [{ field: 'score', op: 'notIn', value: [0, -1] }], matches: ['R1', 'R2', 'R3', 'R4'] },
   { filter: [{ field: 'city', op: 'contains', value: '%' }], matches: ['R4'] },
   { filter: [{ field: 'city', op: 'contains', value: '_' }], matches: ['R5'] },
   { filter: [{ field: 'name', op: 'contains', value: "'" }], matches: ['R4'] },
-  { filter: [{ field: 'name', op: 'contains', value: 'alpha' }], matches: ['R2'], differs: { dataverse: { matches: ['R1', 'R2'], because: CASE_INSENSITIVE } } },
-  { filter: [{ field: 'name', op: 'contains', value: 'a' }], matches: ['R1', 'R2', 'R3', 'R5'], differs: { dataverse: { matches: ['R1', 'R2', 'R3', 'R5', 'R6'], because: CASE_INSENSITIVE } } },
-  { filter: [{ field: 'name', op: 'startsWith', value: 'Al' }], matches: ['R1'], differs: { dataverse: { matches: ['R1', 'R2', 'R6'], because: CASE_INSENSITIVE } } },
+  {
+    filter: [{ field: 'name', op: 'contains', value: 'alpha' }],
+    matches: ['R2'],
+    differs: { dataverse: { matches: ['R1', 'R2'], because: CASE_INSENSITIVE } },
+  },
+  {
+    filter: [{ field: 'name', op: 'contains', value: 'a' }],
+    matches: ['R1', 'R2', 'R3', 'R5'],
+    differs: { dataverse: { matches: ['R1', 'R2', 'R3', 'R5', 'R6'], because: CASE_INSENSITIVE } },
+  },
+  {
+    filter: [{ field: 'name', op: 'startsWith', value: 'Al' }],
+    matches: ['R1'],
+    differs: { dataverse: { matches: ['R1', 'R2', 'R6'], because: CASE_INSENSITIVE } },
+  },
   { filter: [{ field: 'city', op: 'startsWith', value: '100%' }], matches: ['R4'] },
   { filter: [{ field: 'city', op: 'startsWith', value: '_' }], matches: [] },
   { filter: [{ field: 'city', op: 'isNull' }], matches: ['R3'], differs: { businessCentral: { matches: [], because: NO_NULL_TEXT } } },
-  { filter: [{ field: 'city', op: 'isNotNull' }], matches: ['R1', 'R2', 'R4', 'R5', 'R6'], differs: { businessCentral: { matches: ['R1', 'R2', 'R3', 'R4', 'R5', 'R6'], because: NO_NULL_TEXT } } },
+  {
+    filter: [{ field: 'city', op: 'isNotNull' }],
+    matches: ['R1', 'R2', 'R4', 'R5', 'R6'],
+    differs: { businessCentral: { matches: ['R1', 'R2', 'R3', 'R4', 'R5', 'R6'], because: NO_NULL_TEXT } },
+  },
   { filter: [{ field: 'active', op: 'eq', value: true }], matches: ['R1', 'R3', 'R5'] },
   { filter: [{ field: 'active', op: 'ne', value: true }], matches: ['R2', 'R4', 'R6'] },
   { filter: [{ field: 'active', op: 'in', value: [false] }], matches: ['R2', 'R4', 'R6'] },
-  { filter: [{ field: 'score', op: 'gte', value: 10 }, { field: 'name', op: 'contains', value: 'ph' }], matches: ['R1', 'R2'] },
-  { filter: [{ field: 'active', op: 'eq', value: false }, { field: 'city', op: 'ne', value: 'oslo' }], matches: ['R4', 'R6'] },
+  {
+    filter: [
+      { field: 'score', op: 'gte', value: 10 },
+      { field: 'name', op: 'contains', value: 'ph' },
+    ],
+    matches: ['R1', 'R2'],
+  },
+  {
+    filter: [
+      { field: 'active', op: 'eq', value: false },
+      { field: 'city', op: 'ne', value: 'oslo' },
+    ],
+    matches: ['R4', 'R6'],
+  },
 ];
 
 /** One system holding the rows, with its column names for the logical fields. */
@@ -127,12 +177,19 @@ const SYSTEMS: Record<Target, () => Promise<System | null>> = {
   },
   dataverse: async () => {
     const emulator: DataverseEmulator = await startDataverseEmulator({
-      entities: [{
-        logicalName: 'new_filterrow', entitySet: 'new_filterrows', idAttribute: 'new_filterrowid',
-        attributes: { new_label: 'String', new_name: 'String', new_city: 'String', new_score: 'Integer', new_active: 'Boolean' },
-      }],
+      entities: [
+        {
+          logicalName: 'new_filterrow',
+          entitySet: 'new_filterrows',
+          idAttribute: 'new_filterrowid',
+          attributes: { new_label: 'String', new_name: 'String', new_city: 'String', new_score: 'Integer', new_active: 'Boolean' },
+        },
+      ],
     });
-    emulator.put('new_filterrows', ROWS.map((r) => ({ new_label: r.label, new_name: r.name, new_city: r.city, new_score: r.score, new_active: r.active })));
+    emulator.put(
+      'new_filterrows',
+      ROWS.map((r) => ({ new_label: r.label, new_name: r.name, new_city: r.city, new_score: r.score, new_active: r.active })),
+    );
     const connector = new DataverseConnector({
       name: 'dataverse',
       environmentUrl: emulator.environmentUrl,
@@ -140,7 +197,8 @@ const SYSTEMS: Record<Target, () => Promise<System | null>> = {
       tables: { new_filterrow: { entitySet: 'new_filterrows', idAttribute: 'new_filterrowid' } },
     });
     return {
-      connector, table: 'new_filterrow',
+      connector,
+      table: 'new_filterrow',
       columns: { label: 'new_label', name: 'new_name', city: 'new_city', score: 'new_score', active: 'new_active' },
       close: () => emulator.close(),
     };
@@ -148,9 +206,13 @@ const SYSTEMS: Record<Target, () => Promise<System | null>> = {
   businessCentral: async () => {
     const emulator: BusinessCentralEmulator = await startBusinessCentralEmulator();
     // BC text has no null: a city without a value is '' there.
-    emulator.seed('customers', ROWS.map((r) => ({ number: r.label, displayName: r.name, city: r.city ?? '', creditLimit: r.score, taxLiable: r.active })));
+    emulator.seed(
+      'customers',
+      ROWS.map((r) => ({ number: r.label, displayName: r.name, city: r.city ?? '', creditLimit: r.score, taxLiable: r.active })),
+    );
     return {
-      connector: new BusinessCentralConnector(emulator.connectorOptions()), table: 'customers',
+      connector: new BusinessCentralConnector(emulator.connectorOptions()),
+      table: 'customers',
       columns: { label: 'number', name: 'displayName', city: 'city', score: 'creditLimit', active: 'taxLiable' },
       close: () => emulator.close(),
     };
@@ -162,7 +224,8 @@ function describeEntry(entry: Entry): string {
 }
 
 test('every corpus filter is in the grammar (refused filters cannot reach a connector)', () => {
-  for (const entry of FILTER_CORPUS) expect({ entry: describeEntry(entry), ok: filterSchema.safeParse(entry.filter).success }).toEqual({ entry: describeEntry(entry), ok: true });
+  for (const entry of FILTER_CORPUS)
+    expect({ entry: describeEntry(entry), ok: filterSchema.safeParse(entry.filter).success }).toEqual({ entry: describeEntry(entry), ok: true });
 });
 
 describe.each(Object.keys(SYSTEMS) as Target[])('%s', (target) => {

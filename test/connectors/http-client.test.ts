@@ -12,7 +12,10 @@ import { isPermanentConfigurationError, isTransientError } from '../../connector
 import { DataverseConnector } from '../../connectors/dataverse';
 import { startDataverseEmulator } from '../../emulators/dataverse/dataverse-emulator';
 
-interface Sent { url: string; authorization: string | null }
+interface Sent {
+  url: string;
+  authorization: string | null;
+}
 
 /** A fake fetch; a path ending in /moved answers 302 to `redirectTo`, which it follows (headers and all) unless told `redirect: 'manual'`. */
 function clientWith(baseUrl: string, redirectTo = 'https://evil.example/collect'): { http: HttpClient; sent: Sent[] } {
@@ -55,7 +58,10 @@ describe('HttpClient sends the access token only to the configured origin', () =
     ['user info before the host', 'https://org.crm.dynamics.com@evil.example/api/data/v9.2/accounts', 'https://evil.example'],
   ])('%s is refused, non-retryable, naming the origin, and nothing is sent', async (_what, url, origin) => {
     const { http, sent } = clientWith(base);
-    const error = await http.send({ method: 'GET', url }).then(() => null, (e: unknown) => e);
+    const error = await http.send({ method: 'GET', url }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toContain(origin);
     expect((error as Error).message).toContain('https://org.crm.dynamics.com');
@@ -67,7 +73,10 @@ describe('HttpClient sends the access token only to the configured origin', () =
 
   test('a redirect is not followed with the token: to another origin it is refused like a link there', async () => {
     const { http, sent } = clientWith(base);
-    const error = await http.send({ method: 'GET', url: 'accounts/moved' }).then(() => null, (e: unknown) => e);
+    const error = await http.send({ method: 'GET', url: 'accounts/moved' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toContain('https://evil.example');
     expect(isPermanentConfigurationError(error)).toBe(true);
     expect(sent.map((s) => s.url)).toEqual(['https://org.crm.dynamics.com/api/data/v9.2/accounts/moved']);
@@ -77,7 +86,10 @@ describe('HttpClient sends the access token only to the configured origin', () =
 test('a Dataverse nextLink that points elsewhere ends the read, naming the host; the token never leaves', async () => {
   const emulator = await startDataverseEmulator();
   try {
-    emulator.put('accounts', Array.from({ length: 5 }, (_, i) => ({ name: `Account ${i}` })));
+    emulator.put(
+      'accounts',
+      Array.from({ length: 5 }, (_, i) => ({ name: `Account ${i}` })),
+    );
     const seen: Sent[] = [];
     // A service (or something in the middle) answering with a nextLink to a host of its choosing.
     const hostile = (async (url: string | URL | Request, init?: RequestInit) => {
@@ -95,7 +107,10 @@ test('a Dataverse nextLink that points elsewhere ends the read, naming the host;
       pageSize: 2,
       fetch: hostile,
     });
-    const error = await connector.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 100 }).then(() => null, (e: unknown) => e);
+    const error = await connector.scanKeys({ table: 'account', filter: [], since: null, after: null, limit: 100 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/collector\.evil\.example/);
     expect(isPermanentConfigurationError(error)).toBe(true);
@@ -120,15 +135,27 @@ describe('the token request', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
-  const credentials = (tokenUrl: string) => ({ tokenUrl, clientId: 'app-id', clientSecret: 'cs-7f3a9c-secret', scope: 'https://org.crm.dynamics.com/.default' });
+  const credentials = (tokenUrl: string) => ({
+    tokenUrl,
+    clientId: 'app-id',
+    clientSecret: 'cs-7f3a9c-secret',
+    scope: 'https://org.crm.dynamics.com/.default',
+  });
 
   test('a token endpoint that never answers times out: a passing failure naming the host, not a hang', async () => {
-    const origin = await serve(() => { /* accepts the request and never answers */ });
+    const origin = await serve(() => {
+      /* accepts the request and never answers */
+    });
     const tokens = new ClientCredentialsTokenProvider(credentials(`${origin}/t/oauth2/v2.0/token`), { timeoutMs: 300 });
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      tokens.getToken().then(() => 'a token', (e: unknown) => e),
-      new Promise((resolve) => { timer = setTimeout(() => resolve('still waiting after 5 s'), 5000); }),
+      tokens.getToken().then(
+        () => 'a token',
+        (e: unknown) => e,
+      ),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve('still waiting after 5 s'), 5000);
+      }),
     ]).finally(() => clearTimeout(timer));
     expect(outcome).toBeInstanceOf(TransientHttpError);
     expect((outcome as Error).message).toMatch(/token request .*127\.0\.0\.1:\d+ timed out after 300 ms/);
@@ -141,16 +168,23 @@ describe('the token request', () => {
       req.on('data', (c: Buffer) => received.push(c.toString()));
       req.on('end', () => res.end('{"access_token":"x","expires_in":3600}'));
     });
-    const origin = await serve((_req, res) => { res.writeHead(307, { Location: `${collector}/steal` }); res.end(); });
+    const origin = await serve((_req, res) => {
+      res.writeHead(307, { Location: `${collector}/steal` });
+      res.end();
+    });
     const tokens = new ClientCredentialsTokenProvider(credentials(`${origin}/t/oauth2/v2.0/token`));
-    const error = await tokens.getToken().then(() => null, (e: unknown) => e);
+    const error = await tokens.getToken().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isPermanentConfigurationError(error)).toBe(true);
     expect((error as Error).message).toContain(collector);
     expect(received).toEqual([]);
   });
 
   test('a plain-http token URL to another machine is refused before any request', () => {
-    expect(() => new ClientCredentialsTokenProvider(credentials('http://login.example.com/t/oauth2/v2.0/token'), { name: 'dataverse' }))
-      .toThrow(/^dataverse: tokenUrl http:\/\/login\.example\.com would carry credentials in clear text/);
+    expect(() => new ClientCredentialsTokenProvider(credentials('http://login.example.com/t/oauth2/v2.0/token'), { name: 'dataverse' })).toThrow(
+      /^dataverse: tokenUrl http:\/\/login\.example\.com would carry credentials in clear text/,
+    );
   });
 });

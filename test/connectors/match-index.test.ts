@@ -13,7 +13,10 @@ import { sqliteConfig } from '../../store/database-url';
 import { POSTGRES_URL, postgresAvailable } from '../helpers/stores';
 
 const NAMES = [' ALICE ', 'alice', 'Alicia', '\tÉmile Zola\n', 'ÉMILE ZOLA', 'émile zola', 'MÜLLER', ' müller', 'Mueller', 'bob_1', 'bobx1', '100%', null];
-const FIELDS: MatchIndexField[] = [{ field: 'name', caseSensitive: false }, { field: 'code', caseSensitive: true }];
+const FIELDS: MatchIndexField[] = [
+  { field: 'name', caseSensitive: false },
+  { field: 'code', caseSensitive: true },
+];
 
 async function createTable(knex: Knex): Promise<void> {
   await knex.schema.createTable('account', (t) => {
@@ -29,7 +32,13 @@ async function createTable(knex: Knex): Promise<void> {
 }
 
 function request(values: string[], caseSensitive: boolean): FindCandidatesRequest {
-  return { table: 'account', fields: ['name', 'code'], filter: [], conditions: [{ field: caseSensitive ? 'code' : 'name', values, caseSensitive }], limit: 100 };
+  return {
+    table: 'account',
+    fields: ['name', 'code'],
+    filter: [],
+    conditions: [{ field: caseSensitive ? 'code' : 'name', values, caseSensitive }],
+    limit: 100,
+  };
 }
 
 /** Ids whose value equals one of `values` as matching compares them: what any candidate list must include. */
@@ -116,7 +125,11 @@ describe.each([['sqlite'], ['postgres']] as const)('match indexes on %s', (diale
       if (!q.sql.startsWith('explain')) plans.push(JSON.stringify([q.sql, q.bindings]));
     };
     knex.on('query', onQuery);
-    for (const [values, cs] of [[['alice', 'bob'], false], [['müller', 'alice'], false], [['MÜLLER'], true]] as [string[], boolean][]) {
+    for (const [values, cs] of [
+      [['alice', 'bob'], false],
+      [['müller', 'alice'], false],
+      [['MÜLLER'], true],
+    ] as [string[], boolean][]) {
       await connector.findCandidates(request(values, cs));
     }
     knex.removeListener('query', onQuery);

@@ -3,12 +3,14 @@ import { parseMappingDefinition } from '../../domain/mapping';
 import { testMapping } from '../helpers/systems';
 
 describe('field values are looked up by own key only', () => {
-  const mapping = parseMappingDefinition(testMapping({
-    fields: [
-      { localField: 'constructor', integrationField: 'toString' },
-      { localField: 'name', integrationField: 'name' },
-    ],
-  }));
+  const mapping = parseMappingDefinition(
+    testMapping({
+      fields: [
+        { localField: 'constructor', integrationField: 'toString' },
+        { localField: 'name', integrationField: 'name' },
+      ],
+    }),
+  );
   const plan = planFields(mapping, 'ToIntegrationTable');
 
   test('a source record without a "constructor" value maps to null, not to Object', () => {

@@ -19,24 +19,38 @@ const withRules = (transformation: unknown[]): Partial<MappingDefinition> => ({
 
 describe('transformations', () => {
   test('a regex that does not compile is refused at save, naming fields[2].transformation[0].pattern', () => {
-    expect(refusal(withRules([{ type: 'regexReplace', pattern: '(', replaceWith: '' }]))).toMatch(/fields\[2\]\.transformation\[0\]\.pattern: .*does not compile/);
+    expect(refusal(withRules([{ type: 'regexReplace', pattern: '(', replaceWith: '' }]))).toMatch(
+      /fields\[2\]\.transformation\[0\]\.pattern: .*does not compile/,
+    );
   });
 
   test('a pattern the linear-time engine cannot run is refused at save, saying why', () => {
-    expect(refusal(withRules([{ type: 'trim' }, { type: 'regexReplace', pattern: '(a)\\1', replaceWith: '' }]))).toMatch(/fields\[2\]\.transformation\[1\]\.pattern: .*backreference/);
-    expect(refusal(withRules([{ type: 'regexReplace', pattern: 'a(?=b)', replaceWith: '' }]))).toMatch(/fields\[2\]\.transformation\[0\]\.pattern: .*lookahead/);
-    expect(refusal(withRules([{ type: 'regexReplace', pattern: 'a', flags: 'y', replaceWith: '' }]))).toMatch(/fields\[2\]\.transformation\[0\]\.flags: .*sticky/);
+    expect(refusal(withRules([{ type: 'trim' }, { type: 'regexReplace', pattern: '(a)\\1', replaceWith: '' }]))).toMatch(
+      /fields\[2\]\.transformation\[1\]\.pattern: .*backreference/,
+    );
+    expect(refusal(withRules([{ type: 'regexReplace', pattern: 'a(?=b)', replaceWith: '' }]))).toMatch(
+      /fields\[2\]\.transformation\[0\]\.pattern: .*lookahead/,
+    );
+    expect(refusal(withRules([{ type: 'regexReplace', pattern: 'a', flags: 'y', replaceWith: '' }]))).toMatch(
+      /fields\[2\]\.transformation\[0\]\.flags: .*sticky/,
+    );
   });
 
   test('patterns, replacements and find texts have size limits', () => {
     expect(refusal(withRules([{ type: 'regexReplace', pattern: 'a'.repeat(1001), replaceWith: '' }]))).toMatch(/fields\[2\]\.transformation\[0\]\.pattern: /);
-    expect(refusal(withRules([{ type: 'regexReplace', pattern: 'a', replaceWith: 'b'.repeat(1001) }]))).toMatch(/fields\[2\]\.transformation\[0\]\.replaceWith: /);
+    expect(refusal(withRules([{ type: 'regexReplace', pattern: 'a', replaceWith: 'b'.repeat(1001) }]))).toMatch(
+      /fields\[2\]\.transformation\[0\]\.replaceWith: /,
+    );
     expect(refusal(withRules([{ type: 'replace', find: 'a'.repeat(1001), replaceWith: '' }]))).toMatch(/fields\[2\]\.transformation\[0\]\.find: /);
     expect(refusal(withRules([{ type: 'truncate', length: 1e9 }]))).toMatch(/fields\[2\]\.transformation\[0\]\.length: /);
   });
 
   test('ordinary rules are accepted', () => {
-    expect(() => parseMappingDefinition(testMapping(withRules([{ type: 'regexReplace', pattern: '^(\\d{3})(\\d+)$', flags: '', replaceWith: '$1-$2' }, { type: 'trim' }])))).not.toThrow();
+    expect(() =>
+      parseMappingDefinition(
+        testMapping(withRules([{ type: 'regexReplace', pattern: '^(\\d{3})(\\d+)$', flags: '', replaceWith: '$1-$2' }, { type: 'trim' }])),
+      ),
+    ).not.toThrow();
   });
 });
 
@@ -51,7 +65,9 @@ describe('dependsOn and constantValue', () => {
   });
 
   test('a constant value has a size limit and no NUL character', () => {
-    const constant = (constantValue: unknown): Partial<MappingDefinition> => ({ fields: [FIELDS[0], { integrationField: 'customertypecode', direction: 'ToIntegrationTable', constantValue: constantValue as never }] });
+    const constant = (constantValue: unknown): Partial<MappingDefinition> => ({
+      fields: [FIELDS[0], { integrationField: 'customertypecode', direction: 'ToIntegrationTable', constantValue: constantValue as never }],
+    });
     expect(refusal(constant('x'.repeat(4001)))).toMatch(/fields\[1\]\.constantValue: /);
     expect(refusal(constant('a\u0000b'))).toMatch(/fields\[1\]\.constantValue: .*NUL/);
     expect(() => parseMappingDefinition(testMapping(constant('x'.repeat(4000))))).not.toThrow();

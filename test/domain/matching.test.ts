@@ -94,10 +94,7 @@ describe('matchRecords', () => {
 
   test('several candidates at every level: unmatched, naming them', () => {
     const levels = levelsOf([EMAIL, NAME]);
-    const candidates = [
-      account('A1', { emailaddress1: 'dup@x.example', name: 'Dup' }),
-      account('A2', { emailaddress1: 'DUP@x.example', name: 'dup' }),
-    ];
+    const candidates = [account('A1', { emailaddress1: 'dup@x.example', name: 'Dup' }), account('A2', { emailaddress1: 'DUP@x.example', name: 'dup' })];
     const [outcome] = matchRecords({ levels, locals: [local('C1', { email: 'dup@x.example', name: 'Dup' })], candidates, coupledCandidateIds: new Set() });
     expect(outcome).toMatchObject({ kind: 'unmatched', reason: 'several', candidateIds: ['A1', 'A2'] });
     if (outcome.kind !== 'unmatched') throw new Error('expected unmatched');
@@ -193,7 +190,11 @@ describe('matchRecords', () => {
     const levels = levelsOf([EMAIL, NAME]);
     const outcomes = matchRecords({
       levels,
-      locals: [local('C3', { email: 'same@x.example', name: 'Third' }), local('C2', { email: 'same@x.example', name: 'Second' }), local('C1', { email: 'same@x.example', name: 'First' })],
+      locals: [
+        local('C3', { email: 'same@x.example', name: 'Third' }),
+        local('C2', { email: 'same@x.example', name: 'Second' }),
+        local('C1', { email: 'same@x.example', name: 'First' }),
+      ],
       candidates: [account('A1', { emailaddress1: 'same@x.example', name: 'x' }), account('A2', { emailaddress1: 'other@x.example', name: 'Second' })],
       coupledCandidateIds: new Set(),
     });

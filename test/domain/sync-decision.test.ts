@@ -3,22 +3,36 @@ import { decideMissingSource, decideRecord, nextFailureState, MESSAGES, type Cou
 import { parseMappingDefinition } from '../../domain/mapping';
 import { testMapping } from '../helpers/systems';
 
-const mapping = parseMappingDefinition(testMapping({
-  direction: 'Bidirectional',
-  fields: [
-    { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
-    { localField: 'city', integrationField: 'address1_city', direction: 'ToIntegrationTable', transformation: [{ type: 'uppercase' }] },
-    { integrationField: 'customertypecode', direction: 'ToIntegrationTable', constantValue: 'Customer' },
-    { localField: 'phone', integrationField: 'telephone1', direction: 'FromIntegrationTable' },
-    { localField: 'email', integrationField: 'emailaddress1', enabled: false },
-  ],
-}));
+const mapping = parseMappingDefinition(
+  testMapping({
+    direction: 'Bidirectional',
+    fields: [
+      { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
+      { localField: 'city', integrationField: 'address1_city', direction: 'ToIntegrationTable', transformation: [{ type: 'uppercase' }] },
+      { integrationField: 'customertypecode', direction: 'ToIntegrationTable', constantValue: 'Customer' },
+      { localField: 'phone', integrationField: 'telephone1', direction: 'FromIntegrationTable' },
+      { localField: 'email', integrationField: 'emailaddress1', enabled: false },
+    ],
+  }),
+);
 const toIntegration = planFields(mapping, 'ToIntegrationTable');
 
-const synced: CouplingState = { lastSyncedLocalModifiedOn: 'L1', lastSyncedIntegrationModifiedOn: 'I1', lastResult: 'Success', pending: false, pendingOther: false, skipped: false };
+const synced: CouplingState = {
+  lastSyncedLocalModifiedOn: 'L1',
+  lastSyncedIntegrationModifiedOn: 'I1',
+  lastResult: 'Success',
+  pending: false,
+  pendingOther: false,
+  skipped: false,
+};
 const source = (modifiedOn: string, values: Record<string, unknown> = { name: 'Ada', city: 'oslo' }) => ({ id: 'C1', modifiedOn, values });
-const dest = (modifiedOn: string, values: Record<string, unknown> = { name: 'Ada', address1_city: 'OSLO', customertypecode: 'Customer' }) => ({ id: 'A1', modifiedOn, values });
-const decide = (over: Partial<DecisionInput>) => decideRecord({ plan: toIntegration, mapping, source: source('L1'), coupling: synced, destination: dest('I1'), ...over });
+const dest = (modifiedOn: string, values: Record<string, unknown> = { name: 'Ada', address1_city: 'OSLO', customertypecode: 'Customer' }) => ({
+  id: 'A1',
+  modifiedOn,
+  values,
+});
+const decide = (over: Partial<DecisionInput>) =>
+  decideRecord({ plan: toIntegration, mapping, source: source('L1'), coupling: synced, destination: dest('I1'), ...over });
 
 describe('field plan', () => {
   test('takes enabled fields of the direction or bidirectional, constants and transformations', () => {
@@ -60,13 +74,19 @@ describe('decideRecord', () => {
     expect(decide({ mapping: onlyCoupled, coupling: null })).toEqual({ action: 'ignore' });
     expect(decide({ mapping: onlyCoupled, coupling: null, options: { createUncoupled: true } }).action).toBe('insert');
     expect(decide({ mapping: { ...mapping, syncOnlyCoupledRecords: false }, coupling: null })).toEqual({
-      action: 'insert', values: { name: 'Ada', address1_city: 'OSLO', customertypecode: 'Customer' },
+      action: 'insert',
+      values: { name: 'Ada', address1_city: 'OSLO', customertypecode: 'Customer' },
     });
   });
 
   test('unchanged source is not written; changed source writes only differing values with the version read', () => {
     expect(decide({})).toEqual({ action: 'unchanged', record: false, otherPending: false });
-    expect(decide({ source: source('L2', { name: 'Bea', city: 'oslo' }) })).toEqual({ action: 'modify', changes: { name: 'Bea' }, expectedVersion: 'I1', otherPending: false });
+    expect(decide({ source: source('L2', { name: 'Bea', city: 'oslo' }) })).toEqual({
+      action: 'modify',
+      changes: { name: 'Bea' },
+      expectedVersion: 'I1',
+      otherPending: false,
+    });
     // Touched without value changes: unchanged, but the coupling stores the new modified-on.
     expect(decide({ source: source('L2') })).toEqual({ action: 'unchanged', record: true, otherPending: false });
   });
@@ -78,13 +98,19 @@ describe('decideRecord', () => {
   });
 
   test('update conflict on a bidirectional field follows the resolution', () => {
-    const both = { source: source('L2', { name: 'Local', city: 'oslo' }), destination: dest('I2', { name: 'Remote', address1_city: 'OSLO', customertypecode: 'Customer' }) };
+    const both = {
+      source: source('L2', { name: 'Local', city: 'oslo' }),
+      destination: dest('I2', { name: 'Remote', address1_city: 'OSLO', customertypecode: 'Customer' }),
+    };
     expect(decide({ ...both })).toEqual({ action: 'fail', message: MESSAGES.conflict });
     expect(decide({ ...both, mapping: { ...mapping, updateConflictResolution: 'SendToIntegration' } }).action).toBe('modify');
     expect(decide({ ...both, mapping: { ...mapping, updateConflictResolution: 'GetFromIntegration' } })).toEqual({ action: 'deferred' });
     expect(decide({ ...both, options: { winner: 'ToIntegrationTable' } }).action).toBe('modify');
     // Both changed but only a one-way field differs: no conflict.
-    const oneWay = { source: source('L2', { name: 'Same', city: 'bergen' }), destination: dest('I2', { name: 'Same', address1_city: 'OSLO', customertypecode: 'Customer' }) };
+    const oneWay = {
+      source: source('L2', { name: 'Same', city: 'bergen' }),
+      destination: dest('I2', { name: 'Same', address1_city: 'OSLO', customertypecode: 'Customer' }),
+    };
     // The destination changed too: the other direction is left pending to carry what it changed.
     expect(decide(oneWay)).toEqual({ action: 'modify', changes: { address1_city: 'BERGEN' }, expectedVersion: 'I2', otherPending: true });
   });
@@ -99,8 +125,17 @@ describe('decideRecord', () => {
 
   test('full sync repairs drift only when the destination did not change', () => {
     const drift = dest('I1', { name: 'Drifted', address1_city: 'OSLO', customertypecode: 'Customer' });
-    expect(decide({ destination: drift, options: { force: true } })).toEqual({ action: 'modify', changes: { name: 'Ada' }, expectedVersion: 'I1', otherPending: false });
-    expect(decide({ destination: { ...drift, modifiedOn: 'I2' }, options: { force: true } })).toEqual({ action: 'unchanged', record: false, otherPending: false });
+    expect(decide({ destination: drift, options: { force: true } })).toEqual({
+      action: 'modify',
+      changes: { name: 'Ada' },
+      expectedVersion: 'I1',
+      otherPending: false,
+    });
+    expect(decide({ destination: { ...drift, modifiedOn: 'I2' }, options: { force: true } })).toEqual({
+      action: 'unchanged',
+      record: false,
+      otherPending: false,
+    });
   });
 
   test('the same failure twice in a row skips the record; a different one restarts the count', () => {
@@ -110,11 +145,25 @@ describe('decideRecord', () => {
   });
 
   test('a coupling never synced counts as changed on both sides: the conflict rule decides', () => {
-    const fresh: CouplingState = { ...synced, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null, lastResult: null, pending: true, pendingOther: true };
-    const differ = { coupling: fresh, source: source('L1', { name: 'Local', city: 'oslo' }), destination: dest('I1', { name: 'Remote', address1_city: 'OSLO', customertypecode: 'Customer' }) };
+    const fresh: CouplingState = {
+      ...synced,
+      lastSyncedLocalModifiedOn: null,
+      lastSyncedIntegrationModifiedOn: null,
+      lastResult: null,
+      pending: true,
+      pendingOther: true,
+    };
+    const differ = {
+      coupling: fresh,
+      source: source('L1', { name: 'Local', city: 'oslo' }),
+      destination: dest('I1', { name: 'Remote', address1_city: 'OSLO', customertypecode: 'Customer' }),
+    };
     expect(decide(differ)).toEqual({ action: 'fail', message: MESSAGES.conflict });
     expect(decide({ ...differ, mapping: { ...mapping, updateConflictResolution: 'GetFromIntegration' } })).toEqual({ action: 'deferred' });
-    expect(decide({ ...differ, mapping: { ...mapping, updateConflictResolution: 'SendToIntegration' } })).toMatchObject({ action: 'modify', otherPending: true });
+    expect(decide({ ...differ, mapping: { ...mapping, updateConflictResolution: 'SendToIntegration' } })).toMatchObject({
+      action: 'modify',
+      otherPending: true,
+    });
     // Values that agree: recorded as synced, the other direction still to visit for its own fields.
     expect(decide({ coupling: fresh })).toEqual({ action: 'unchanged', record: true, otherPending: true });
   });
@@ -129,10 +178,16 @@ describe('decideRecord', () => {
 
   test('a deleted source follows the source-deletion rule; a counterpart changed since the last sync is never deleted', () => {
     const base = { plan: toIntegration, coupling: synced, counterpartId: 'A1' };
-    expect(decideMissingSource({ ...base, rule: 'KeepCoupling', destination: dest('I1') })).toEqual({ action: 'fail', message: MESSAGES.sourceDeleted('local', 'A1') });
+    expect(decideMissingSource({ ...base, rule: 'KeepCoupling', destination: dest('I1') })).toEqual({
+      action: 'fail',
+      message: MESSAGES.sourceDeleted('local', 'A1'),
+    });
     expect(decideMissingSource({ ...base, rule: 'RemoveCoupling', destination: dest('I1') })).toEqual({ action: 'uncouple' });
     expect(decideMissingSource({ ...base, rule: 'DeleteCounterpart', destination: dest('I1') })).toEqual({ action: 'deleteCounterpart' });
-    expect(decideMissingSource({ ...base, rule: 'DeleteCounterpart', destination: dest('I2') })).toEqual({ action: 'fail', message: MESSAGES.counterpartChanged('local', 'A1') });
+    expect(decideMissingSource({ ...base, rule: 'DeleteCounterpart', destination: dest('I2') })).toEqual({
+      action: 'fail',
+      message: MESSAGES.counterpartChanged('local', 'A1'),
+    });
     expect(decideMissingSource({ ...base, rule: 'DeleteCounterpart', destination: null })).toEqual({ action: 'uncouple' });
   });
 });

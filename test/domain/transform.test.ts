@@ -101,10 +101,26 @@ describe('regexReplace runs on a linear-time engine', () => {
     ['ÉCOLE', 'gi', 'school'],
   ];
   const INPUTS = [
-    '', 'a', '  John   Smith  ', 'Jean-Luc\u00a0Picard\u2003(Captain)', 'line1\r\nline2\nline3\u2028end',
-    'cat concat Cat CAT', '5551234567', '+1 (555) 123-4567', 'aaa ab abab aaaa', 'colour COLOR Colour',
-    'école École ÉCOLE café crème', 'Straße STRASSE', 'tab\there\vvt\fff', 'x{}y{2}', '[a].*+?^${}()|\\/-',
-    '\u{1F600} smile \u{1F600}!', 'nul\u0000byte\bback', 'ab\u000a', 'o_O o.O', 'Ünïcödé ΑΒΓ abc 123',
+    '',
+    'a',
+    '  John   Smith  ',
+    'Jean-Luc\u00a0Picard\u2003(Captain)',
+    'line1\r\nline2\nline3\u2028end',
+    'cat concat Cat CAT',
+    '5551234567',
+    '+1 (555) 123-4567',
+    'aaa ab abab aaaa',
+    'colour COLOR Colour',
+    'école École ÉCOLE café crème',
+    'Straße STRASSE',
+    'tab\there\vvt\fff',
+    'x{}y{2}',
+    '[a].*+?^${}()|\\/-',
+    '\u{1F600} smile \u{1F600}!',
+    'nul\u0000byte\bback',
+    'ab\u000a',
+    'o_O o.O',
+    'Ünïcödé ΑΒΓ abc 123',
   ];
 
   const ASTRAL = /[\u{10000}-\u{10FFFF}]/u;
@@ -117,7 +133,11 @@ describe('regexReplace runs on a linear-time engine', () => {
   function expected(input: string, pattern: string, flags: string, replaceWith: string): string {
     if (ASTRAL.test(input) && !flags.includes('u')) {
       let unicode: RegExp | null = null;
-      try { unicode = new RegExp(pattern, `${flags}u`); } catch { /* not valid with u: its meaning does not change */ }
+      try {
+        unicode = new RegExp(pattern, `${flags}u`);
+      } catch {
+        /* not valid with u: its meaning does not change */
+      }
       if (unicode) return input.replace(unicode, replaceWith);
     }
     return input.replace(new RegExp(pattern, flags), replaceWith);
@@ -154,8 +174,14 @@ describe('regexReplace runs on a linear-time engine', () => {
   });
 
   test('a pattern that does not compile names the pattern; the sticky flag names the flags', () => {
-    expect(checkTransformation({ type: 'regexReplace', pattern: '(', replaceWith: '' })).toMatchObject({ field: 'pattern', message: expect.stringMatching(/does not compile/) });
-    expect(checkTransformation({ type: 'regexReplace', pattern: 'a', flags: 'gy', replaceWith: '' })).toMatchObject({ field: 'flags', message: expect.stringMatching(/sticky/) });
+    expect(checkTransformation({ type: 'regexReplace', pattern: '(', replaceWith: '' })).toMatchObject({
+      field: 'pattern',
+      message: expect.stringMatching(/does not compile/),
+    });
+    expect(checkTransformation({ type: 'regexReplace', pattern: 'a', flags: 'gy', replaceWith: '' })).toMatchObject({
+      field: 'flags',
+      message: expect.stringMatching(/sticky/),
+    });
   });
 
   test(`a value over ${MAX_TRANSFORM_LENGTH} characters, or a result that would grow past it, is a TransformationError`, () => {
@@ -172,12 +198,15 @@ describe('regexReplace runs on a linear-time engine', () => {
 
 describe('a value a rule cannot take fails its record, not the batch', () => {
   test('decideRecord turns it into a record failure naming the field', () => {
-    const mapping = parseMappingDefinition(testMapping({
-      fields: [{ localField: 'name', integrationField: 'name', transformation: [{ type: 'regexReplace', pattern: '\\s+', replaceWith: ' ' }] }],
-      syncOnlyCoupledRecords: false,
-    }));
+    const mapping = parseMappingDefinition(
+      testMapping({
+        fields: [{ localField: 'name', integrationField: 'name', transformation: [{ type: 'regexReplace', pattern: '\\s+', replaceWith: ' ' }] }],
+        syncOnlyCoupledRecords: false,
+      }),
+    );
     const plan = planFields(mapping, 'ToIntegrationTable');
-    const decide = (name: string) => decideRecord({ plan, mapping, source: { id: 'C1', modifiedOn: '2024-01-01T00:00:00.000Z', values: { name } }, coupling: null, destination: null });
+    const decide = (name: string) =>
+      decideRecord({ plan, mapping, source: { id: 'C1', modifiedOn: '2024-01-01T00:00:00.000Z', values: { name } }, coupling: null, destination: null });
     expect(decide('a  b')).toEqual({ action: 'insert', values: { name: 'a b' } });
     const failed = decide('x'.repeat(MAX_TRANSFORM_LENGTH + 1));
     expect(failed).toMatchObject({ action: 'fail', message: expect.stringContaining('Field "name" -> "name": regexReplace: the value is 100001 characters') });

@@ -19,11 +19,21 @@ let cleanup: () => Promise<void>;
 let sys: TestSystems;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's "chromium" package (apt-get install chromium) or set CHROMIUM_PATH.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's "chromium" package (apt-get install chromium) or set CHROMIUM_PATH.`);
   temporal = await connectTestTemporal();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   ({ store, cleanup } = await sqliteDialect.open());
   sys = await openTestSystems();
@@ -41,7 +51,11 @@ async function startFromUi(page: Page, form: { workflowId: string; taskQueue: st
   const ui = process.env.TEMPORAL_TEST_UI_URL;
   await page.goto(`${ui}/namespaces/default/workflows/start-workflow`);
   // Typed key by key, as a person would: the form only takes what its key handlers saw.
-  for (const [selector, text] of [['#workflowId', form.workflowId], ['#taskQueue', form.taskQueue], ['#workflowType', form.workflowType]]) {
+  for (const [selector, text] of [
+    ['#workflowId', form.workflowId],
+    ['#taskQueue', form.taskQueue],
+    ['#workflowType', form.workflowType],
+  ]) {
     await page.click(selector);
     await page.keyboard.type(text);
   }
@@ -78,7 +92,11 @@ async function statusInUi(page: Page, workflowId: string, expected: RegExp): Pro
   for (let attempt = 0; attempt < 4; attempt++) {
     await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/history`);
     try {
-      await page.waitForFunction(([source, flags]) => new RegExp(source, flags).test((globalThis as unknown as BrowserGlobals).document.body.innerText), [expected.source, expected.flags] as const, { timeout: 20_000, polling: 250 });
+      await page.waitForFunction(
+        ([source, flags]) => new RegExp(source, flags).test((globalThis as unknown as BrowserGlobals).document.body.innerText),
+        [expected.source, expected.flags] as const,
+        { timeout: 20_000, polling: 250 },
+      );
       return await page.locator('body').innerText();
     } catch {
       // Not rendered yet: load the page again.
@@ -101,7 +119,10 @@ test('a bulk sync started from the Web UI form completes and the rows change', a
     // The run is tagged with our search attributes, so it can be filtered by mapping in the UI.
     const described = await temporal.client.workflow.getHandle(workflowId).describe();
     expect(described.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
-      expect.arrayContaining([['CouplingMapping', 'CUSTOMER'], ['CouplingRunKind', 'bulkSync']]),
+      expect.arrayContaining([
+        ['CouplingMapping', 'CUSTOMER'],
+        ['CouplingRunKind', 'bulkSync'],
+      ]),
     );
     await page.screenshot({ path: '.cache/web-ui-bulk-sync.png', fullPage: true });
     await page.close();
@@ -114,8 +135,13 @@ test('a mistyped input in the Web UI fails at once, naming the field, and writes
     const jobsBefore = (await store.listJobs()).length;
     const workflowId = `ui-bad-${Date.now()}`;
     await startFromUi(page, { workflowId, taskQueue, workflowType: 'bulkSyncWorkflow', input: '{"mapping": "CUSTOMER", "direction": "Both"}' });
-    const error = await temporal.client.workflow.getHandle(workflowId).result().catch((e: unknown) => e as Error);
-    expect((error as { cause?: Error }).cause?.message).toMatch(/field "direction" must be one of "ToIntegrationTable", "FromIntegrationTable" \(got string "Both"\)/);
+    const error = await temporal.client.workflow
+      .getHandle(workflowId)
+      .result()
+      .catch((e: unknown) => e as Error);
+    expect((error as { cause?: Error }).cause?.message).toMatch(
+      /field "direction" must be one of "ToIntegrationTable", "FromIntegrationTable" \(got string "Both"\)/,
+    );
     // The status badge and then the failure message, which names the field.
     await statusInUi(page, workflowId, /Failed/i);
     const text = await statusInUi(page, workflowId, /must be one of/);

@@ -13,16 +13,29 @@ import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporali
 import knexFactory, { type Knex } from 'knex';
 import { InvalidInputError } from '../../common/validate';
 import type { CouplingSyncClient } from '../../client';
-import type {
-  BulkSyncInput, MatchBasedCouplingInput, RetryFailedInput, SetUpCouplingInput, SingleSyncInput, UncoupleInput,
-} from '../../common/inputs';
+import type { BulkSyncInput, MatchBasedCouplingInput, RetryFailedInput, SetUpCouplingInput, SingleSyncInput, UncoupleInput } from '../../common/inputs';
 import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import type { MappingDefinition } from '../../domain/mapping';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import { Store } from '../../store/store';
 import {
-  BAD_CLI_ARGUMENTS, BAD_INPUTS, CLEAR_TEXT_SYSTEMS, CLEAR_TEXT_TEMPORAL, CODEC_SERVER_HOSTS, CODEC_SERVER_REQUESTS, FIXTURE_MAPPINGS, HOSTILE_LINKS, INJECTIONS,
-  LOOPBACK_TEMPORAL, MALFORMED_JSON, MALFORMED_JSON_SECRET, TERMINAL_ESCAPES, WORKFLOW_TYPES, type BadInput, type CodecServerRequest, type WorkflowKind,
+  BAD_CLI_ARGUMENTS,
+  BAD_INPUTS,
+  CLEAR_TEXT_SYSTEMS,
+  CLEAR_TEXT_TEMPORAL,
+  CODEC_SERVER_HOSTS,
+  CODEC_SERVER_REQUESTS,
+  FIXTURE_MAPPINGS,
+  HOSTILE_LINKS,
+  INJECTIONS,
+  LOOPBACK_TEMPORAL,
+  MALFORMED_JSON,
+  MALFORMED_JSON_SECRET,
+  TERMINAL_ESCAPES,
+  WORKFLOW_TYPES,
+  type BadInput,
+  type CodecServerRequest,
+  type WorkflowKind,
 } from './bad-input-corpus';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
@@ -61,16 +74,26 @@ const FIXTURES: MappingDefinition[] = [
   testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.fromOnly, direction: 'FromIntegrationTable' }),
   testMapping({ name: FIXTURE_MAPPINGS.badFields, fields: [{ localField: 'no_such_column', integrationField: 'name' }] }),
   testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.protoSystem, local: { system: 'constructor', table: 'customer' } }),
-  testMapping({ name: FIXTURE_MAPPINGS.writesId, fields: [{ localField: 'name', integrationField: 'name' }, { localField: 'email', integrationField: 'id' }] }),
+  testMapping({
+    name: FIXTURE_MAPPINGS.writesId,
+    fields: [
+      { localField: 'name', integrationField: 'name' },
+      { localField: 'email', integrationField: 'id' },
+    ],
+  }),
   testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.legacyRegex }),
   testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.legacyFilter }),
 ];
 
 /** What an older version stored for the legacy fixtures, written past today's save-time checks. */
 async function storeLegacyDefinitions(store: Store): Promise<void> {
-  await store.knex('integration_field_mappings').where({ mapping_name: FIXTURE_MAPPINGS.legacyRegex, position: 0 })
+  await store
+    .knex('integration_field_mappings')
+    .where({ mapping_name: FIXTURE_MAPPINGS.legacyRegex, position: 0 })
     .update({ transformation: JSON.stringify([{ type: 'regexReplace', pattern: '^(a+)+\\1$', replaceWith: '' }]) });
-  await store.knex('integration_table_mappings').where('name', FIXTURE_MAPPINGS.legacyFilter)
+  await store
+    .knex('integration_table_mappings')
+    .where('name', FIXTURE_MAPPINGS.legacyFilter)
     .update({ table_filter: JSON.stringify([{ field: 'city', op: 'contains' }]) });
 }
 
@@ -85,12 +108,18 @@ afterAll(async () => {
 /** The typed client's method for a workflow; inputs are cast because a corpus entry is wrong on purpose. */
 function callTyped(sync: CouplingSyncClient, kind: WorkflowKind, input: unknown): Promise<unknown> {
   switch (kind) {
-    case 'bulkSync': return sync.bulkSync(input as BulkSyncInput);
-    case 'singleSync': return sync.singleSync(input as SingleSyncInput);
-    case 'retryFailed': return sync.retryFailed(input as RetryFailedInput);
-    case 'matchBasedCoupling': return sync.matchBasedCoupling(input as MatchBasedCouplingInput);
-    case 'setUpCoupling': return sync.setUpCoupling(input as SetUpCouplingInput);
-    case 'uncouple': return sync.uncouple(input as UncoupleInput);
+    case 'bulkSync':
+      return sync.bulkSync(input as BulkSyncInput);
+    case 'singleSync':
+      return sync.singleSync(input as SingleSyncInput);
+    case 'retryFailed':
+      return sync.retryFailed(input as RetryFailedInput);
+    case 'matchBasedCoupling':
+      return sync.matchBasedCoupling(input as MatchBasedCouplingInput);
+    case 'setUpCoupling':
+      return sync.setUpCoupling(input as SetUpCouplingInput);
+    case 'uncouple':
+      return sync.uncouple(input as UncoupleInput);
     case 'describeMapping': {
       const mapping = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as { mapping?: unknown }).mapping : input;
       return sync.describeMapping(mapping as string);
@@ -98,7 +127,8 @@ function callTyped(sync: CouplingSyncClient, kind: WorkflowKind, input: unknown)
   }
 }
 
-const describeError = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message.slice(0, 300)}` : `resolved with ${JSON.stringify(e)?.slice(0, 200)}`);
+const describeError = (e: unknown): string =>
+  e instanceof Error ? `${e.name}: ${e.message.slice(0, 300)}` : `resolved with ${JSON.stringify(e)?.slice(0, 200)}`;
 
 /** Why a workflow that should have failed did not: its last workflow task failure, when it had one. */
 async function stuckReason(client: Client, workflowId: string): Promise<string> {
@@ -136,7 +166,9 @@ function fieldListed(fields: readonly string[], field: string): boolean {
 /** The promise's outcome, or an error saying it did not settle in time. */
 function within(promise: Promise<unknown>, ms: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<unknown>((resolve) => { timer = setTimeout(() => resolve(new Error(`still running after ${ms} ms`)), ms); });
+  const late = new Promise<unknown>((resolve) => {
+    timer = setTimeout(() => resolve(new Error(`still running after ${ms} ms`)), ms);
+  });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
@@ -155,7 +187,9 @@ describe('bad-input corpus', () => {
       new Set(['wrong type', 'missing field', 'extra field', 'size', 'nesting', 'number', 'unicode', 'injection', 'unknown name', 'not an object']),
     );
     const perWorkflow = Object.fromEntries(Object.keys(WORKFLOW_TYPES).map((k) => [k, BAD_INPUTS.filter((e) => e.workflow === k).length]));
-    console.log(`bad-input corpus: ${BAD_INPUTS.length} entries (${both.length} through both the typed client and a raw start); ${JSON.stringify(perWorkflow)}`);
+    console.log(
+      `bad-input corpus: ${BAD_INPUTS.length} entries (${both.length} through both the typed client and a raw start); ${JSON.stringify(perWorkflow)}`,
+    );
   });
 
   test('every entry is refused naming its field, by the typed client and as a raw start, and nothing is written', async () => {
@@ -174,28 +208,51 @@ describe('bad-input corpus', () => {
         // Something to lose: couplings, a job, an error row, and uncoupled records a wrongly started run would touch.
         const seeded = await sync.bulkSync({ mapping: 'CUSTOMER' });
         expect(seeded.jobs[0].counters.inserted).toBe(20);
-        await store.insertErrors([{ jobId: seeded.jobs[0].jobId, mappingName: 'CUSTOMER', sourceRecordId: 'C0', destinationRecordId: null, message: 'seeded', fullMessage: null, attempts: 1 }]);
+        await store.insertErrors([
+          {
+            jobId: seeded.jobs[0].jobId,
+            mappingName: 'CUSTOMER',
+            sourceRecordId: 'C0',
+            destinationRecordId: null,
+            message: 'seeded',
+            fullMessage: null,
+            attempts: 1,
+          },
+        ]);
         await sys.local('customer').insert(Array.from({ length: 5 }, (_, i) => customer(100 + i)));
         await sys.integration('account').insert([account('A-loose', { emailaddress1: 'c100@example.com' })]);
         const before = await snapshot(store, sys);
 
         let t0 = Date.now();
         // Schema entries: refused by the client itself, at once, so they run together.
-        await Promise.all(BAD_INPUTS.filter((e) => !e.rawOnly && e.stage === 'schema').map(async (entry) => {
-          const error = await callTyped(sync, entry.workflow, entry.input).then((r) => r, (e: unknown) => e);
-          const problem = checkFailure(entry, error, 'typed');
-          if (problem) problems.push(`[typed] ${entry.workflow} / ${entry.label}: ${problem}`);
-          else if (!fieldListed((error as InvalidInputError).fields, entry.field)) {
-            problems.push(`[typed] ${entry.workflow} / ${entry.label}: fields ${JSON.stringify((error as InvalidInputError).fields)} do not include ${entry.field}`);
-          }
-        }));
+        await Promise.all(
+          BAD_INPUTS.filter((e) => !e.rawOnly && e.stage === 'schema').map(async (entry) => {
+            const error = await callTyped(sync, entry.workflow, entry.input).then(
+              (r) => r,
+              (e: unknown) => e,
+            );
+            const problem = checkFailure(entry, error, 'typed');
+            if (problem) problems.push(`[typed] ${entry.workflow} / ${entry.label}: ${problem}`);
+            else if (!fieldListed((error as InvalidInputError).fields, entry.field)) {
+              problems.push(
+                `[typed] ${entry.workflow} / ${entry.label}: fields ${JSON.stringify((error as InvalidInputError).fields)} do not include ${entry.field}`,
+              );
+            }
+          }),
+        );
         timings.typedSchema = Date.now() - t0;
 
         t0 = Date.now();
         // Worker entries start a run: one after another, because the client's workflow ids repeat per mapping.
         for (const entry of BAD_INPUTS.filter((e) => !e.rawOnly && e.stage === 'worker')) {
           started++;
-          const error = await within(callTyped(sync, entry.workflow, entry.input).then((r) => r, (e: unknown) => e), 20_000);
+          const error = await within(
+            callTyped(sync, entry.workflow, entry.input).then(
+              (r) => r,
+              (e: unknown) => e,
+            ),
+            20_000,
+          );
           const problem = checkFailure(entry, error, 'typed');
           if (problem) problems.push(`[typed] ${entry.workflow} / ${entry.label}: ${problem}`);
         }
@@ -207,13 +264,19 @@ describe('bad-input corpus', () => {
           const workflowId = `${prefix}/${i}`;
           started++;
           const handle = await temporal.client.workflow.start(WORKFLOW_TYPES[entry.workflow], {
-            taskQueue, workflowId, args: [entry.input],
+            taskQueue,
+            workflowId,
+            args: [entry.input],
             // A run stuck on a failing workflow task ends here instead of hanging the test.
             workflowExecutionTimeout: '30s',
           });
-          const error = await handle.result().then((r: unknown) => r, (e: unknown) => e);
+          const error = await handle.result().then(
+            (r: unknown) => r,
+            (e: unknown) => e,
+          );
           let problem = checkFailure(entry, error, 'raw');
-          if (problem && error instanceof WorkflowFailedError && !(error.cause instanceof ApplicationFailure)) problem += `; ${await stuckReason(temporal.client, workflowId)}`;
+          if (problem && error instanceof WorkflowFailedError && !(error.cause instanceof ApplicationFailure))
+            problem += `; ${await stuckReason(temporal.client, workflowId)}`;
           if (problem) problems.push(`[raw] ${entry.workflow} / ${entry.label}: ${problem}`);
         });
         timings.raw = Date.now() - t0;
@@ -235,7 +298,8 @@ describe('bad-input corpus', () => {
         const query = `TaskQueue = "${taskQueue}"`;
         const deadline = Date.now() + 15_000;
         let seen = 0;
-        while (Date.now() < deadline && (seen = (await temporal.client.workflow.count(query)).count) < started + 1) await new Promise((r) => setTimeout(r, 250));
+        while (Date.now() < deadline && (seen = (await temporal.client.workflow.count(query)).count) < started + 1)
+          await new Promise((r) => setTimeout(r, 250));
         expect(seen).toBe(started + 1);
       });
       console.log(`bad-input corpus timings (ms): ${JSON.stringify(timings)}; ${started} runs started`);
@@ -300,7 +364,8 @@ async function openSystemsOn(dialect: Dialect['name']): Promise<DialectSystems> 
   await createCustomerTable(local);
   await createAccountTable(integration);
   return {
-    local, integration,
+    local,
+    integration,
     systems: { local: new KnexTableConnector({ name: 'local', knex: local }), integration: new KnexTableConnector({ name: 'integration', knex: integration }) },
     close: async () => {
       await local.raw('drop schema if exists ?? cascade', [schema]);
@@ -355,12 +420,18 @@ async function checkInjections(store: Store, sys: DialectSystems): Promise<void>
       [{ field: 'city', op: 'contains', value: '_' }],
       [{ field: 'city', op: 'in', value: [...INJECTIONS].filter((v) => v !== literal) }],
       [{ field: 'email', op: 'eq', value: "'; DROP TABLE couplings; --" }],
-      [{ field: 'name', op: 'lt', value: "' OR name IS NOT NULL --" }, { field: 'name', op: 'gt', value: "zzz' OR 1=1 --" }],
+      [
+        { field: 'name', op: 'lt', value: "' OR name IS NOT NULL --" },
+        { field: 'name', op: 'gt', value: "zzz' OR 1=1 --" },
+      ],
     ];
     for (const filter of filters) {
       const result = await sync.matchBasedCoupling({ mapping: 'CUSTOMER', filter });
       const job = result.jobs[0];
-      expect({ filter, counters: { coupled: job.counters.coupled, failed: job.counters.failed, inserted: job.counters.inserted } }).toEqual({ filter, counters: { coupled: 0, failed: 0, inserted: 0 } });
+      expect({ filter, counters: { coupled: job.counters.coupled, failed: job.counters.failed, inserted: job.counters.inserted } }).toEqual({
+        filter,
+        counters: { coupled: 0, failed: 0, inserted: 0 },
+      });
     }
     // The literal text finds its one record (uncoupled, with no account to match: it gets an error row, nothing else).
     const exact = await sync.matchBasedCoupling({ mapping: 'CUSTOMER', filter: [{ field: 'city', op: 'eq', value: literal }] });
@@ -376,12 +447,18 @@ async function checkInjections(store: Store, sys: DialectSystems): Promise<void>
     const notFound = await store.listErrors({ jobId: bulk.jobs[0].jobId, limit: 1000 });
     expect(notFound.map((e) => e.sourceRecordId).sort()).toEqual([...new Set(ids)].sort());
     expect(notFound.every((e) => /does not exist in local\.customer/.test(e.message))).toBe(true);
-    const single = await sync.singleSync({ mapping: 'CUSTOMER', recordId: "C1' OR '1'='1" }).then(() => null, (e: unknown) => e);
+    const single = await sync.singleSync({ mapping: 'CUSTOMER', recordId: "C1' OR '1'='1" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(single).toBeInstanceOf(WorkflowFailedError);
     expect((single as WorkflowFailedError).cause?.message).toMatch(/does not exist in local\.customer \(local side\)/);
     const uncoupled = await sync.uncouple({ mapping: 'CUSTOMER', recordIds: ids });
     expect(uncoupled.jobs[0].counters.uncoupled).toBe(0);
-    const refused = await sync.setUpCoupling({ mapping: 'CUSTOMER', localId: "C1' OR '1'='1", integrationId: "' OR 1=1 --" }).then(() => null, (e: unknown) => e);
+    const refused = await sync.setUpCoupling({ mapping: 'CUSTOMER', localId: "C1' OR '1'='1", integrationId: "' OR 1=1 --" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(WorkflowFailedError);
     expect((refused as WorkflowFailedError).cause?.message).toMatch(/localId/);
 
@@ -396,7 +473,10 @@ async function checkInjections(store: Store, sys: DialectSystems): Promise<void>
 }
 
 describe('a hostile @odata.nextLink never gets the access token', () => {
-  interface Sent { url: string; authorized: boolean }
+  interface Sent {
+    url: string;
+    authorized: boolean;
+  }
 
   /** A fetch that passes everything on but swaps the first nextLink for `link`, recording where each request went. */
   function rewriting(link: string, sent: Sent[]): typeof fetch {
@@ -419,8 +499,12 @@ describe('a hostile @odata.nextLink never gets the access token', () => {
     const problems: string[] = [];
     for (const entry of HOSTILE_LINKS) {
       const sent: Sent[] = [];
-      const error = await connector(rewriting(entry.link(origin), sent)).scanKeys({ table, filter: [], since: null, after: null, limit: 100 })
-        .then(() => null, (e: unknown) => e);
+      const error = await connector(rewriting(entry.link(origin), sent))
+        .scanKeys({ table, filter: [], since: null, after: null, limit: 100 })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
       const message = error instanceof Error ? error.message : String(error);
       const where = `[${service}] ${entry.label}`;
       if (!isPermanentConfigurationError(error)) problems.push(`${where}: not a permanent failure: ${message}`);
@@ -435,15 +519,30 @@ describe('a hostile @odata.nextLink never gets the access token', () => {
     const dataverse = await startDataverseEmulator();
     const bc = await startBusinessCentralEmulator({ pageSize: 2 });
     try {
-      dataverse.put('accounts', Array.from({ length: 5 }, (_, i) => ({ name: `Account ${i}` })));
-      bc.seed('customers', Array.from({ length: 5 }, (_, i) => ({ displayName: `Customer ${i}` })));
+      dataverse.put(
+        'accounts',
+        Array.from({ length: 5 }, (_, i) => ({ name: `Account ${i}` })),
+      );
+      bc.seed(
+        'customers',
+        Array.from({ length: 5 }, (_, i) => ({ displayName: `Customer ${i}` })),
+      );
       const problems = [
-        ...await check('dataverse', new URL(dataverse.environmentUrl), (f) => new DataverseConnector({
-          name: 'dataverse', environmentUrl: dataverse.environmentUrl, pageSize: 2, fetch: f,
-          credentials: { tokenUrl: dataverse.tokenUrl, clientId: dataverse.clientId, clientSecret: dataverse.clientSecret },
-          tables: { account: { entitySet: 'accounts', idAttribute: 'accountid', columns: ['name'] } },
-        }), 'account'),
-        ...await check('business central', new URL(bc.origin), (f) => new BusinessCentralConnector({ ...bc.connectorOptions(), fetch: f }), 'customers'),
+        ...(await check(
+          'dataverse',
+          new URL(dataverse.environmentUrl),
+          (f) =>
+            new DataverseConnector({
+              name: 'dataverse',
+              environmentUrl: dataverse.environmentUrl,
+              pageSize: 2,
+              fetch: f,
+              credentials: { tokenUrl: dataverse.tokenUrl, clientId: dataverse.clientId, clientSecret: dataverse.clientSecret },
+              tables: { account: { entitySet: 'accounts', idAttribute: 'accountid', columns: ['name'] } },
+            }),
+          'account',
+        )),
+        ...(await check('business central', new URL(bc.origin), (f) => new BusinessCentralConnector({ ...bc.connectorOptions(), fetch: f }), 'customers')),
       ];
       expect(problems).toEqual([]);
     } finally {
@@ -459,7 +558,9 @@ describe('the codec server answers only the UI and token holders, and says 413 t
   /** Sends the whole request, then reads the answer (as many simple clients do); the status, or how the connection ended. */
   function sendWhole(url: string, entry: CodecServerRequest, body: Buffer): Promise<string> {
     const { hostname, port } = new URL(url);
-    const headers = Object.entries(entry.headers).map(([k, v]) => `${k}: ${v.replace('$TOKEN', TOKEN).replace('$UI', UI)}\r\n`).join('');
+    const headers = Object.entries(entry.headers)
+      .map(([k, v]) => `${k}: ${v.replace('$TOKEN', TOKEN).replace('$UI', UI)}\r\n`)
+      .join('');
     return new Promise((resolve) => {
       const socket = net.connect(Number(port), hostname);
       socket.pause();
@@ -486,7 +587,16 @@ describe('the codec server answers only the UI and token holders, and says 413 t
   test('each request gets the status the corpus says', async () => {
     const codec = new AesGcmPayloadCodec({ key: randomBytes(32) });
     const [sealed] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"hello"') }]);
-    const valid = Buffer.from(JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(sealed.data ?? []).toString('base64') }] }));
+    const valid = Buffer.from(
+      JSON.stringify({
+        payloads: [
+          {
+            metadata: Object.fromEntries(Object.entries(sealed.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+            data: Buffer.from(sealed.data ?? []).toString('base64'),
+          },
+        ],
+      }),
+    );
     const open = await startCodecServer({ codec, port: 0, allowedOrigins: [UI] });
     const guarded = await startCodecServer({ codec, port: 0, allowedOrigins: [UI], token: TOKEN });
     try {
@@ -507,7 +617,10 @@ describe('the codec server answers only the UI and token holders, and says 413 t
     const problems: string[] = [];
     for (const entry of CODEC_SERVER_HOSTS) {
       const outcome = await startCodecServer({ codec, port: 0, host: entry.host, token: entry.token ? TOKEN : undefined }).then(
-        async (server) => { await server.close(); return null; },
+        async (server) => {
+          await server.close();
+          return null;
+        },
         (e: unknown) => e as Error,
       );
       if (entry.refused && !(outcome && outcome.message.includes(entry.host) && outcome.message.includes('CODEC_SERVER_TOKEN'))) {
@@ -523,9 +636,17 @@ describe('credentials are never sent in clear text to another machine', () => {
   test('Temporal: TLS off with an API key is refused unless the address is a loopback one', () => {
     const problems: string[] = [];
     for (const entry of CLEAR_TEXT_TEMPORAL) {
-      const error = (() => { try { temporalConfigFromEnv(entry.env); return null; } catch (e) { return e as Error; } })();
+      const error = (() => {
+        try {
+          temporalConfigFromEnv(entry.env);
+          return null;
+        } catch (e) {
+          return e as Error;
+        }
+      })();
       if (!(error instanceof ConfigError)) problems.push(`${entry.label}: not refused`);
-      else if (!error.message.includes(entry.names) || !error.message.includes('TEMPORAL_TLS')) problems.push(`${entry.label}: message does not name ${entry.names} and TEMPORAL_TLS: ${error.message}`);
+      else if (!error.message.includes(entry.names) || !error.message.includes('TEMPORAL_TLS'))
+        problems.push(`${entry.label}: message does not name ${entry.names} and TEMPORAL_TLS: ${error.message}`);
       else if (error.message.includes(entry.env.TEMPORAL_API_KEY)) problems.push(`${entry.label}: message shows the API key`);
     }
     for (const entry of LOOPBACK_TEMPORAL) {
@@ -543,12 +664,20 @@ describe('credentials are never sent in clear text to another machine', () => {
     const secret = `Cs-${randomBytes(9).toString('hex')}`;
     const base: Record<string, Record<string, unknown>> = {
       dataverse: {
-        type: 'dataverse', environmentUrl: 'https://contoso.crm.dynamics.com', tenantId: 'contoso.onmicrosoft.com', clientId: 'app-id',
-        clientSecretEnv: 'SYNC_SECRET', tables: { account: { entitySet: 'accounts', idAttribute: 'accountid' } },
+        type: 'dataverse',
+        environmentUrl: 'https://contoso.crm.dynamics.com',
+        tenantId: 'contoso.onmicrosoft.com',
+        clientId: 'app-id',
+        clientSecretEnv: 'SYNC_SECRET',
+        tables: { account: { entitySet: 'accounts', idAttribute: 'accountid' } },
       },
       businessCentral: {
-        type: 'businessCentral', environment: 'production', companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21', tenantId: 'contoso.onmicrosoft.com',
-        clientId: 'app-id', clientSecretEnv: 'SYNC_SECRET',
+        type: 'businessCentral',
+        environment: 'production',
+        companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21',
+        tenantId: 'contoso.onmicrosoft.com',
+        clientId: 'app-id',
+        clientSecretEnv: 'SYNC_SECRET',
       },
     };
     const problems: string[] = [];
@@ -563,7 +692,8 @@ describe('credentials are never sent in clear text to another machine', () => {
         error = e as Error;
       }
       if (!error) problems.push(`${entry.label}: accepted`);
-      else if (!entry.names.every((n) => error.message.includes(n))) problems.push(`${entry.label}: message does not name ${entry.names.join(' and ')}: ${error.message}`);
+      else if (!entry.names.every((n) => error.message.includes(n)))
+        problems.push(`${entry.label}: message does not name ${entry.names.join(' and ')}: ${error.message}`);
       else if (error.message.includes(secret)) problems.push(`${entry.label}: message shows the secret`);
     }
     expect(problems).toEqual([]);
@@ -592,7 +722,8 @@ describe('a file that is not JSON is refused saying where, quoting none of it', 
         message = (e as Error).message;
       }
       if (leaks(message)) problems.push(`${entry.label}: echoes the file: ${message}`);
-      if (!message.includes(`SYSTEMS_CONFIG "${file}" is not valid JSON: ${entry.at}: `)) problems.push(`${entry.label}: does not say where (${entry.at}): ${message}`);
+      if (!message.includes(`SYSTEMS_CONFIG "${file}" is not valid JSON: ${entry.at}: `))
+        problems.push(`${entry.label}: does not say where (${entry.at}): ${message}`);
     }
     expect(problems).toEqual([]);
   });
@@ -605,7 +736,8 @@ describe('a file that is not JSON is refused saying where, quoting none of it', 
       const { code, stdout, stderr } = await cli(['mappings', 'import', file], { DATABASE_URL: `sqlite:${path.join(dir, `store-${i}.sqlite`)}` });
       if (code !== 1) problems.push(`${entry.label}: exit ${code}`);
       if (leaks(stdout + stderr)) problems.push(`${entry.label}: echoes the file: ${stderr.trim()}`);
-      if (!stderr.includes(`Mappings file "${file}" is not valid JSON: ${entry.at}: `)) problems.push(`${entry.label}: does not say where (${entry.at}): ${stderr.trim()}`);
+      if (!stderr.includes(`Mappings file "${file}" is not valid JSON: ${entry.at}: `))
+        problems.push(`${entry.label}: does not say where (${entry.at}): ${stderr.trim()}`);
     });
     expect(problems).toEqual([]);
   });
@@ -624,13 +756,31 @@ describe('the CLI prints what systems wrote without their control characters', (
       await store.saveMapping(testMapping());
       const jobId = randomUUID();
       await store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: 'ToIntegrationTable', workflowId: null, runId: null });
-      await store.createJob({ id: `job${TERMINAL_ESCAPES[0].text}${TERMINAL_ESCAPES[5].text}`, mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
-      await store.insertErrors(TERMINAL_ESCAPES.map((e, i) => ({
-        jobId, mappingName: 'CUSTOMER', sourceRecordId: `S${i}${e.text}`, destinationRecordId: `D${i}${e.text}`, message: `refused: ${e.text}`, fullMessage: null, attempts: 1,
-      })));
+      await store.createJob({
+        id: `job${TERMINAL_ESCAPES[0].text}${TERMINAL_ESCAPES[5].text}`,
+        mappingName: 'CUSTOMER',
+        type: 'Synchronization',
+        direction: null,
+        workflowId: null,
+        runId: null,
+      });
+      await store.insertErrors(
+        TERMINAL_ESCAPES.map((e, i) => ({
+          jobId,
+          mappingName: 'CUSTOMER',
+          sourceRecordId: `S${i}${e.text}`,
+          destinationRecordId: `D${i}${e.text}`,
+          message: `refused: ${e.text}`,
+          fullMessage: null,
+          attempts: 1,
+        })),
+      );
       const env = { DATABASE_URL: databaseUrl };
       const [errors, errorsJson, jobs, jobsJson] = await Promise.all([
-        cli(['errors'], env), cli(['--json', 'errors'], env), cli(['jobs'], env), cli(['--json', 'jobs'], env),
+        cli(['errors'], env),
+        cli(['--json', 'errors'], env),
+        cli(['jobs'], env),
+        cli(['--json', 'jobs'], env),
       ]);
       const problems: string[] = [];
       for (const [name, out] of Object.entries({ errors, errorsJson, jobs, jobsJson })) {
@@ -642,7 +792,8 @@ describe('the CLI prints what systems wrote without their control characters', (
       if (jobs.stdout.trimEnd().split('\n').length !== 2) problems.push(`jobs: ${jobs.stdout.trimEnd().split('\n').length} lines for 2 rows`);
       if (!errors.stdout.includes('\\u001b[2J')) problems.push('errors: the escape is not shown as text');
       const readBack = (JSON.parse(errorsJson.stdout) as { sourceRecordId: string; message: string }[]).map((e) => e.sourceRecordId).sort();
-      if (JSON.stringify(readBack) !== JSON.stringify(TERMINAL_ESCAPES.map((e, i) => `S${i}${e.text}`).sort())) problems.push('errors --json: ids do not read back as stored');
+      if (JSON.stringify(readBack) !== JSON.stringify(TERMINAL_ESCAPES.map((e, i) => `S${i}${e.text}`).sort()))
+        problems.push('errors --json: ids do not read back as stored');
       expect(problems).toEqual([]);
     } finally {
       await store.close();
@@ -659,7 +810,9 @@ describe('mistyped CLI arguments', () => {
       await store.migrate();
       const jobId = randomUUID();
       await store.createJob({ id: jobId, mappingName: 'CUSTOMER', type: 'Synchronization', direction: null, workflowId: null, runId: null });
-      await store.insertErrors([{ jobId, mappingName: 'CUSTOMER', sourceRecordId: 'C1', destinationRecordId: null, message: 'seeded', fullMessage: null, attempts: 1 }]);
+      await store.insertErrors([
+        { jobId, mappingName: 'CUSTOMER', sourceRecordId: 'C1', destinationRecordId: null, message: 'seeded', fullMessage: null, attempts: 1 },
+      ]);
       const problems: string[] = [];
       // A task queue no worker polls: an argument that got through would start a run that never ends.
       await runGroups(BAD_CLI_ARGUMENTS, 4, async (entry) => {

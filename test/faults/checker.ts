@@ -85,7 +85,10 @@ const sample = (ids: Iterable<string>): string => {
 
 type Row = Record<string, unknown>;
 
-async function readSide(side: SideSpec, normalize: (v: string) => string): Promise<{ ids: Set<string>; keyOf: Map<string, string>; idsByKey: Map<string, string[]> }> {
+async function readSide(
+  side: SideSpec,
+  normalize: (v: string) => string,
+): Promise<{ ids: Set<string>; keyOf: Map<string, string>; idsByKey: Map<string, string[]> }> {
   const idColumn = side.idColumn ?? 'id';
   const rows: Row[] = await side.knex(side.table).select(idColumn, side.naturalKey);
   const ids = new Set<string>();
@@ -164,7 +167,11 @@ export async function checkConsistency(input: CheckInput): Promise<ConsistencyRe
     ...couplings.filter((c) => !destination.ids.has(destinationIdOf(c))).map((c) => `coupling to missing destination ${destinationIdOf(c)}`),
   ];
   check(CHECKS.couplingsSound, unsound, 'bad couplings');
-  check(CHECKS.noOrphans, [...destination.ids].filter((id) => !byDestination.has(id)), 'destination records without a coupling');
+  check(
+    CHECKS.noOrphans,
+    [...destination.ids].filter((id) => !byDestination.has(id)),
+    'destination records without a coupling',
+  );
 
   // Jobs: all closed, counters summed over the run.
   const jobs: JobCheck[] = [];
@@ -172,7 +179,11 @@ export async function checkConsistency(input: CheckInput): Promise<ConsistencyRe
     const job = await input.store.getJob(id);
     jobs.push(job ? { id, type: job.type, status: job.status, counters: job.counters } : { id, type: 'missing', status: 'missing', counters: emptyCounters() });
   }
-  check(CHECKS.jobsClosed, jobs.filter((j) => j.status !== 'succeeded').map((j) => `${j.id} ${j.type} ${j.status}`), 'jobs not succeeded');
+  check(
+    CHECKS.jobsClosed,
+    jobs.filter((j) => j.status !== 'succeeded').map((j) => `${j.id} ${j.type} ${j.status}`),
+    'jobs not succeeded',
+  );
 
   const totals = emptyCounters();
   for (const job of jobs) for (const name of COUNTER_NAMES) totals[name] += job.counters[name];
@@ -204,15 +215,23 @@ export async function checkConsistency(input: CheckInput): Promise<ConsistencyRe
     expectEqual('unmatched (coupling jobs)', coupling.unmatched, coupling.inserted + coupling.failed);
   } else if (hasSync) {
     // A synchronization pass: each record read is inserted, modified, unchanged, skipped or failed.
-    expectEqual('inserted + modified + unchanged + skipped + failed (sync jobs)', sync.inserted + sync.modified + sync.unchanged + sync.skipped + sync.failed, expectedProcessed);
+    expectEqual(
+      'inserted + modified + unchanged + skipped + failed (sync jobs)',
+      sync.inserted + sync.modified + sync.unchanged + sync.skipped + sync.failed,
+      expectedProcessed,
+    );
   }
   checks.push(mismatches.length === 0 ? { name: CHECKS.countersAddUp, ok: true } : { name: CHECKS.countersAddUp, ok: false, detail: mismatches.join('; ') });
 
   const errorIds = new Set(errorRows.map((r) => String(r.source_record_id)));
-  check(CHECKS.errorRowsExpected, [
-    ...[...errorIds].filter((id) => !injected.has(id)).map((id) => `unexpected error row for ${id}`),
-    ...[...injected].filter((id) => !errorIds.has(id)).map((id) => `no error row for injected ${id}`),
-  ], 'error row mismatches');
+  check(
+    CHECKS.errorRowsExpected,
+    [
+      ...[...errorIds].filter((id) => !injected.has(id)).map((id) => `unexpected error row for ${id}`),
+      ...[...injected].filter((id) => !errorIds.has(id)).map((id) => `no error row for injected ${id}`),
+    ],
+    'error row mismatches',
+  );
 
   const problems = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
   return {

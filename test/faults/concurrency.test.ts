@@ -35,9 +35,15 @@ test('100 concurrent singleSync starts for one uncoupled record: one create, one
       expect(await count(ctx, 'integration')).toBe(1);
 
       // Raw starts, each with its own id: 100 runs really race over C2.
-      const handles = await Promise.all(Array.from({ length: 100 }, () => sync.client.workflow.start('singleSyncWorkflow', {
-        taskQueue, workflowId: `race-${randomUUID()}`, args: [{ mapping: 'CUSTOMER', recordId: 'C2' }],
-      })));
+      const handles = await Promise.all(
+        Array.from({ length: 100 }, () =>
+          sync.client.workflow.start('singleSyncWorkflow', {
+            taskQueue,
+            workflowId: `race-${randomUUID()}`,
+            args: [{ mapping: 'CUSTOMER', recordId: 'C2' }],
+          }),
+        ),
+      );
       const results = (await Promise.all(handles.map((h) => h.result()))) as RunResult[];
       expect(results.every((r) => r.jobs.every((j) => j.status === 'succeeded' && j.counters.failed === 0))).toBe(true);
     });
@@ -71,7 +77,11 @@ test('bulkSync and singleSync over the same records at the same time leave both 
     const accounts = await ctx.rows('integration');
     expect(accounts).toHaveLength(RECORDS);
     expect(new Set(accounts.map((a) => a.name)).size).toBe(RECORDS);
-    const couplings = await ctx.store.getCouplings('CUSTOMER', 'local', (await ctx.rows('local')).map((c) => String(c.id)));
+    const couplings = await ctx.store.getCouplings(
+      'CUSTOMER',
+      'local',
+      (await ctx.rows('local')).map((c) => String(c.id)),
+    );
     expect(couplings).toHaveLength(RECORDS);
     expect(new Set(couplings.map((c) => c.integrationId)).size).toBe(RECORDS);
     const byId = new Map(accounts.map((a) => [String(a.id), a]));

@@ -26,7 +26,12 @@ interface Scenario {
 }
 
 const SCENARIOS: Scenario[] = [
-  { name: '429 storm with Retry-After 1 s on every write batch and read', fault: { kind: 'throttle', retryAfterSeconds: 1 }, times: 6, expect: ({ elapsedMs }) => elapsedMs >= 1000 },
+  {
+    name: '429 storm with Retry-After 1 s on every write batch and read',
+    fault: { kind: 'throttle', retryAfterSeconds: 1 },
+    times: 6,
+    expect: ({ elapsedMs }) => elapsedMs >= 1000,
+  },
   { name: '5xx answers (service outage)', fault: { kind: 'serverError', status: 503 }, times: 6 },
   { name: 'a write slower than the batch heartbeat timeout (3 s)', fault: { kind: 'slow', delayMs: 5000 }, times: 1 },
   { name: 'connection dropped after the service applied a write batch', fault: { kind: 'dropAfterWrite' }, times: 2 },
@@ -45,13 +50,16 @@ afterAll(async () => {
   writeSection({
     id: 'connector-faults',
     title: 'Connector faults (Business Central and Dataverse emulators)',
-    fault: 'Each scenario injects its fault into the Dataverse emulator while 126 customers are created there, then into the Business Central emulator while 50 accounts come back as customers (after match-based coupling of 174 pairs), with two attempts per record.',
+    fault:
+      'Each scenario injects its fault into the Dataverse emulator while 126 customers are created there, then into the Business Central emulator while 50 accounts come back as customers (after match-based coupling of 174 pairs), with two attempts per record.',
     runs: trials.length,
     passed: trials.filter((t) => t.held === true).length,
     invariants: [...tallies.values()],
     metrics: {},
     trials,
-    notes: ['Throttling waits the Retry-After and 5xx answers are retried with backoff without spending a record\'s attempts; a slow write is timed out by its heartbeat and retried while it still runs, and the idempotent creates (Dataverse upsert by GUID, Business Central number look-up) make both attempts name one record.'],
+    notes: [
+      "Throttling waits the Retry-After and 5xx answers are retried with backoff without spending a record's attempts; a slow write is timed out by its heartbeat and retried while it still runs, and the idempotent creates (Dataverse upsert by GUID, Business Central number look-up) make both attempts name one record.",
+    ],
     seconds: (Date.now() - started) / 1000,
   });
   await temporal?.close();
@@ -60,11 +68,21 @@ afterAll(async () => {
 async function consistent(store: Store, systems: EmulatedSystems): Promise<{ name: string; ok: boolean }[]> {
   const customers = systems.businessCentral.records('customers');
   const accounts = systems.dataverse.all('accounts');
-  const couplings = await store.getCouplings(MAPPING, 'local', customers.map((c) => String(c.id)));
-  const lower = (v: unknown): string => String(v ?? '').trim().toLowerCase();
+  const couplings = await store.getCouplings(
+    MAPPING,
+    'local',
+    customers.map((c) => String(c.id)),
+  );
+  const lower = (v: unknown): string =>
+    String(v ?? '')
+      .trim()
+      .toLowerCase();
   return [
     { name: 'every Business Central customer coupled once', ok: couplings.length === customers.length },
-    { name: 'every Dataverse account coupled once', ok: new Set(couplings.map((c) => c.integrationId)).size === accounts.length && accounts.length === customers.length },
+    {
+      name: 'every Dataverse account coupled once',
+      ok: new Set(couplings.map((c) => c.integrationId)).size === accounts.length && accounts.length === customers.length,
+    },
     { name: 'no duplicate customer (by name)', ok: new Set(customers.map((c) => lower(c.displayName))).size === customers.length },
     { name: 'no duplicate account (by name)', ok: new Set(accounts.map((a) => lower(a.name))).size === accounts.length },
   ];
@@ -79,18 +97,31 @@ test.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', async (_name, scenar
     await withWorker(temporal, { store, systems: systems.systems }, async ({ sync }) => {
       await sync.matchBasedCoupling({ mapping: MAPPING });
       const writes = (url: string, method: string): boolean => method === 'POST' && url.endsWith('$batch');
-      systems.dataverse.injectFault({ fault: scenario.fault, times: scenario.times, when: (r) => scenario.fault.kind === 'throttle' || writes(r.url, r.method) });
+      systems.dataverse.injectFault({
+        fault: scenario.fault,
+        times: scenario.times,
+        when: (r) => scenario.fault.kind === 'throttle' || writes(r.url, r.method),
+      });
       const t0 = Date.now();
       const toDataverse = await sync.bulkSync({ mapping: MAPPING, direction: 'ToIntegrationTable', retry: RETRY });
       const elapsedMs = Date.now() - t0;
-      systems.businessCentral.injectFault({ fault: scenario.fault, times: scenario.times, when: (r) => scenario.fault.kind === 'throttle' || writes(r.url, r.method) });
+      systems.businessCentral.injectFault({
+        fault: scenario.fault,
+        times: scenario.times,
+        when: (r) => scenario.fault.kind === 'throttle' || writes(r.url, r.method),
+      });
       const toBc = await sync.bulkSync({ mapping: MAPPING, direction: 'FromIntegrationTable', retry: RETRY });
       const jobs = [...toDataverse.jobs, ...toBc.jobs];
       const errors = (await Promise.all(jobs.map((j) => store.listErrors({ jobId: j.jobId })))).flat();
       held.push(
         { name: 'the runs completed', ok: jobs.every((j) => j.status === 'succeeded') },
         { name: 'no error rows', ok: errors.length === 0 },
-        { name: 'the fault was injected', ok: [systems.dataverse.log, systems.businessCentral.log].every((log) => log.some((l) => l.status >= 429) || scenario.fault.kind === 'slow' || scenario.fault.kind === 'dropAfterWrite') },
+        {
+          name: 'the fault was injected',
+          ok: [systems.dataverse.log, systems.businessCentral.log].every(
+            (log) => log.some((l) => l.status >= 429) || scenario.fault.kind === 'slow' || scenario.fault.kind === 'dropAfterWrite',
+          ),
+        },
         { name: 'inserted counters match the records created', ok: toDataverse.jobs[0].counters.inserted === 126 && toBc.jobs[0].counters.inserted === 50 },
         ...(scenario.expect ? [{ name: 'waited at least Retry-After', ok: scenario.expect({ elapsedMs }) }] : []),
         ...(await consistent(store, systems)),
@@ -99,7 +130,14 @@ test.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', async (_name, scenar
     expect(held.filter((h) => !h.ok)).toEqual([]);
   } finally {
     tally(tallies, null, held);
-    trials.push({ scenario: scenario.name, held: held.length > 0 && held.every((h) => h.ok), failed: held.filter((h) => !h.ok).map((h) => h.name).join('; ') });
+    trials.push({
+      scenario: scenario.name,
+      held: held.length > 0 && held.every((h) => h.ok),
+      failed: held
+        .filter((h) => !h.ok)
+        .map((h) => h.name)
+        .join('; '),
+    });
     await systems.close();
     await cleanup();
   }

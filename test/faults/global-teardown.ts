@@ -18,7 +18,9 @@ export default async function faultTeardown(): Promise<void> {
   const seconds = (Date.now() - Number(process.env.FAULT_SUITE_STARTED ?? Date.now())) / 1000;
   const { results, missing } = mergeRun(dir, seconds, machine());
   if (missing.length > 0) {
-    console.log(`\nFault results of this run are in ${path.relative(process.cwd(), dir)}; not a complete run (missing: ${missing.join(', ')}), so docs/RELIABILITY.md was left as it was.`);
+    console.log(
+      `\nFault results of this run are in ${path.relative(process.cwd(), dir)}; not a complete run (missing: ${missing.join(', ')}), so docs/RELIABILITY.md was left as it was.`,
+    );
     return;
   }
   writeLatest(results);

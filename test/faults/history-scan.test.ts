@@ -30,19 +30,23 @@ test('no record value and no credential appears anywhere in the histories of rea
   const secretCustomer = (i: number): Record<string, unknown> =>
     customer(i, { name: `${marker} name ${i}`, email: `${marker}.mail.${i}@example.com`, phone: `${marker}-phone-${i}`, city: `${marker} city` });
   try {
-    await store.saveMapping(testMapping({
-      direction: 'Bidirectional',
-      updateConflictResolution: 'SendToIntegration',
-      fields: [
-        { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
-        { localField: 'email', integrationField: 'emailaddress1', direction: 'Bidirectional', useForMatching: true },
-        { localField: 'phone', integrationField: 'telephone1', direction: 'Bidirectional' },
-        { localField: 'city', integrationField: 'address1_city', direction: 'Bidirectional' },
-      ],
-    }));
+    await store.saveMapping(
+      testMapping({
+        direction: 'Bidirectional',
+        updateConflictResolution: 'SendToIntegration',
+        fields: [
+          { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
+          { localField: 'email', integrationField: 'emailaddress1', direction: 'Bidirectional', useForMatching: true },
+          { localField: 'phone', integrationField: 'telephone1', direction: 'Bidirectional' },
+          { localField: 'city', integrationField: 'address1_city', direction: 'Bidirectional' },
+        ],
+      }),
+    );
     await sys.local('customer').insert(Array.from({ length: 30 }, (_, i) => secretCustomer(i)));
     // Ten accounts already exist with the same (secret) e-mail: match-based coupling finds them.
-    await sys.integration('account').insert(Array.from({ length: 10 }, (_, i) => account(`A${i}`, { name: `${marker} account ${i}`, emailaddress1: `${marker}.mail.${i}@example.com` })));
+    await sys
+      .integration('account')
+      .insert(Array.from({ length: 10 }, (_, i) => account(`A${i}`, { name: `${marker} account ${i}`, emailaddress1: `${marker}.mail.${i}@example.com` })));
     // Two creates fail with messages that quote the record and every credential.
     const failKeys = new Set([creationKey('CUSTOMER', 'local', 'C20'), creationKey('CUSTOMER', 'local', 'C21')]);
     const leaky = new LeakyConnector(sys.systems.integration, credentials, { failKeys, kind: 'transient' });
@@ -57,15 +61,24 @@ test('no record value and no credential appears anywhere in the histories of rea
       expect(coupled).toMatchObject({ jobs: [{ counters: { coupled: 28, failed: 2 } }, {}] });
 
       // Changes on both sides, then a bulk sync that continues as new between batches (cursors carry keys only).
-      await sys.local('customer').whereIn('id', ['C1', 'C2', 'C3']).update({ name: `${marker} renamed`, modified_on: tick() });
-      await sys.integration('account').whereIn('id', ['A4', 'A5']).update({ telephone1: `${marker}-new-phone`, modified_on: tick() });
+      await sys
+        .local('customer')
+        .whereIn('id', ['C1', 'C2', 'C3'])
+        .update({ name: `${marker} renamed`, modified_on: tick() });
+      await sys
+        .integration('account')
+        .whereIn('id', ['A4', 'A5'])
+        .update({ telephone1: `${marker}-new-phone`, modified_on: tick() });
       const bulk = await run(sync.bulkSync({ mapping: 'CUSTOMER', fullSync: true, batchSize: 3, maxBatchesInFlight: 1, batchesPerRun: 1, retry: FAST }));
       expect(bulk).toMatchObject({ jobs: [{ direction: 'ToIntegrationTable' }, { direction: 'FromIntegrationTable' }] });
 
       await sys.local('customer').insert(secretCustomer(40));
       await sys.integration('account').insert(account('A40', { name: `${marker} hand-coupled` }));
       await run(sync.setUpCoupling({ mapping: 'CUSTOMER', localId: 'C40', integrationId: 'A40', syncAfter: true, retry: FAST }));
-      await sys.local('customer').where({ id: 'C6' }).update({ city: `${marker} moved`, modified_on: tick() });
+      await sys
+        .local('customer')
+        .where({ id: 'C6' })
+        .update({ city: `${marker} moved`, modified_on: tick() });
       await run(sync.singleSync({ mapping: 'CUSTOMER', recordId: 'C6', retry: FAST }));
       await run(sync.retryFailed({ mapping: 'CUSTOMER', includeSkipped: true, retry: FAST }));
       await run(sync.uncouple({ mapping: 'CUSTOMER', recordIds: ['C7'] }));
@@ -73,7 +86,10 @@ test('no record value and no credential appears anywhere in the histories of rea
 
       // A run that fails: the driver cannot connect, and says so with the connection string and the tokens.
       leaky.faults.scanThrows = 1000;
-      await sys.local('customer').where({ id: 'C8' }).update({ name: `${marker} again`, modified_on: tick() });
+      await sys
+        .local('customer')
+        .where({ id: 'C8' })
+        .update({ name: `${marker} again`, modified_on: tick() });
       const failed = await run(sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST }));
       expect(failed).toBeInstanceOf(Error);
       expect(leaky.thrown.scan).toBeGreaterThan(1);
@@ -87,15 +103,25 @@ test('no record value and no credential appears anywhere in the histories of rea
       for (const r of runs) histories.push(await historyText(temporal.client, r.workflowId, r.runId));
 
       // The scan reads what it should: every run's history, with its payloads decoded.
-      expect(new Set(runs.map((r) => r.type))).toEqual(new Set([
-        'matchBasedCouplingWorkflow', 'bulkSyncWorkflow', 'setUpCouplingWorkflow', 'singleSyncWorkflow', 'retryFailedWorkflow', 'uncoupleWorkflow', 'describeMappingWorkflow',
-      ]));
+      expect(new Set(runs.map((r) => r.type))).toEqual(
+        new Set([
+          'matchBasedCouplingWorkflow',
+          'bulkSyncWorkflow',
+          'setUpCouplingWorkflow',
+          'singleSyncWorkflow',
+          'retryFailedWorkflow',
+          'uncoupleWorkflow',
+          'describeMappingWorkflow',
+        ]),
+      );
       expect(runs.filter((r) => r.type === 'bulkSyncWorkflow').length).toBeGreaterThan(2); // continued as new
       expect(histories.reduce((n, h) => n + h.payloads, 0)).toBeGreaterThan(100);
       expect(findings(histories, ['"localId":"C40"']).length).toBeGreaterThan(0);
 
       expect(findings(histories, [marker, ...credentialValues(credentials)])).toEqual([]);
-      console.log(`history scan: ${histories.length} runs, ${histories.reduce((n, h) => n + h.events, 0)} events, ${histories.reduce((n, h) => n + h.payloads, 0)} payloads, ${histories.reduce((n, h) => n + h.texts.length, 0)} texts searched`);
+      console.log(
+        `history scan: ${histories.length} runs, ${histories.reduce((n, h) => n + h.events, 0)} events, ${histories.reduce((n, h) => n + h.payloads, 0)} payloads, ${histories.reduce((n, h) => n + h.texts.length, 0)} texts searched`,
+      );
     });
   } finally {
     await sys.close();

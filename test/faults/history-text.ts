@@ -48,7 +48,12 @@ export async function historyText(client: Client, workflowId: string, runId: str
 }
 
 /** Every run (continued-as-new runs included) that ran on a task queue, once all of them are closed. */
-export async function closedRunsOn(client: Client, taskQueue: string, atLeast: number, timeoutMs = 20_000): Promise<{ workflowId: string; runId: string; type: string }[]> {
+export async function closedRunsOn(
+  client: Client,
+  taskQueue: string,
+  atLeast: number,
+  timeoutMs = 20_000,
+): Promise<{ workflowId: string; runId: string; type: string }[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const runs: { workflowId: string; runId: string; type: string; closed: boolean }[] = [];
@@ -56,7 +61,8 @@ export async function closedRunsOn(client: Client, taskQueue: string, atLeast: n
       runs.push({ workflowId: r.workflowId, runId: r.runId, type: r.type, closed: r.status.name !== 'RUNNING' });
     }
     if (runs.length >= atLeast && runs.every((r) => r.closed)) return runs.map(({ workflowId, runId, type }) => ({ workflowId, runId, type }));
-    if (Date.now() > deadline) throw new Error(`expected at least ${atLeast} closed runs on ${taskQueue}, saw ${runs.length} (${runs.filter((r) => !r.closed).length} still running)`);
+    if (Date.now() > deadline)
+      throw new Error(`expected at least ${atLeast} closed runs on ${taskQueue}, saw ${runs.length} (${runs.filter((r) => !r.closed).length} still running)`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }

@@ -8,7 +8,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type {
-  Connector, CreateRecord, FindCandidatesRequest, GetManyRequest, ReadChangedRequest, ScanKeysRequest, UpdateRecord, WriteResult,
+  Connector,
+  CreateRecord,
+  FindCandidatesRequest,
+  GetManyRequest,
+  ReadChangedRequest,
+  ScanKeysRequest,
+  UpdateRecord,
+  WriteResult,
 } from '../../connectors/connector';
 
 export interface FakeCredentials {
@@ -37,8 +44,10 @@ export const credentialValues = (c: FakeCredentials): string[] => [c.databasePas
 
 /** How a careless driver reports a failure: the endpoint with its password, the token request, the headers, the values. */
 export function indiscreetMessage(c: FakeCredentials, what: string, values: unknown): string {
-  return `${what} failed at ${c.databaseUrl}: POST /oauth2/token body client_id=sync&client_secret=${c.clientSecret}&grant_type=client_credentials; `
-    + `headers {"Authorization": "Bearer ${c.bearerToken}", "x-api-key": "${c.apiKey}"}; row ${JSON.stringify(values)}`;
+  return (
+    `${what} failed at ${c.databaseUrl}: POST /oauth2/token body client_id=sync&client_secret=${c.clientSecret}&grant_type=client_credentials; ` +
+    `headers {"Authorization": "Bearer ${c.bearerToken}", "x-api-key": "${c.apiKey}"}; row ${JSON.stringify(values)}`
+  );
 }
 
 export interface LeakyFaults {
@@ -56,7 +65,11 @@ export class LeakyConnector implements Connector {
   readonly name: string;
   readonly thrown = { scan: 0 };
 
-  constructor(private readonly inner: Connector, readonly credentials: FakeCredentials, readonly faults: LeakyFaults = {}) {
+  constructor(
+    private readonly inner: Connector,
+    readonly credentials: FakeCredentials,
+    readonly faults: LeakyFaults = {},
+  ) {
     this.name = `leaky:${inner.name}`;
   }
 
@@ -65,11 +78,24 @@ export class LeakyConnector implements Connector {
   }
 
   private fail(key: string, values: unknown, id: string | null): WriteResult {
-    return { ok: false, id, error: { kind: this.faults.kind ?? 'transient', code: 'E_LEAK', message: this.message(`write of ${key}`, values), detail: `stack of ${this.message('detail', values)}` } };
+    return {
+      ok: false,
+      id,
+      error: {
+        kind: this.faults.kind ?? 'transient',
+        code: 'E_LEAK',
+        message: this.message(`write of ${key}`, values),
+        detail: `stack of ${this.message('detail', values)}`,
+      },
+    };
   }
 
-  describeTable(table: string): Promise<string[]> { return this.inner.describeTable(table); }
-  get keyColumns() { return this.inner.keyColumns?.bind(this.inner); }
+  describeTable(table: string): Promise<string[]> {
+    return this.inner.describeTable(table);
+  }
+  get keyColumns() {
+    return this.inner.keyColumns?.bind(this.inner);
+  }
 
   async scanKeys(request: ScanKeysRequest) {
     if ((this.faults.scanThrows ?? 0) > this.thrown.scan) {
@@ -79,10 +105,18 @@ export class LeakyConnector implements Connector {
     return this.inner.scanKeys(request);
   }
 
-  readChanged(request: ReadChangedRequest) { return this.inner.readChanged(request); }
-  getMany(request: GetManyRequest) { return this.inner.getMany(request); }
-  findCandidates(request: FindCandidatesRequest) { return this.inner.findCandidates(request); }
-  deleteMany(table: string, ids: string[]) { return this.inner.deleteMany(table, ids); }
+  readChanged(request: ReadChangedRequest) {
+    return this.inner.readChanged(request);
+  }
+  getMany(request: GetManyRequest) {
+    return this.inner.getMany(request);
+  }
+  findCandidates(request: FindCandidatesRequest) {
+    return this.inner.findCandidates(request);
+  }
+  deleteMany(table: string, ids: string[]) {
+    return this.inner.deleteMany(table, ids);
+  }
 
   async createMany(table: string, records: CreateRecord[]): Promise<WriteResult[]> {
     const failing = this.faults.failKeys ?? new Set<string>();

@@ -60,15 +60,23 @@ beforeAll(async () => {
       [`customer_${workers}`, sample.city as string, sample.country as string, sample.segment as string, stamp, RECORDS],
     );
     await createAccountTable(integration, `account_${workers}`);
-    await store.saveMapping(testMapping({
-      name: `LOAD_${workers}`, local: { system: 'local', table: `customer_${workers}` }, integration: { system: 'integration', table: `account_${workers}` },
-    }));
+    await store.saveMapping(
+      testMapping({
+        name: `LOAD_${workers}`,
+        local: { system: 'local', table: `customer_${workers}` },
+        integration: { system: 'integration', table: `account_${workers}` },
+      }),
+    );
   }
   metrics['seeding the source tables'] = `${((Date.now() - seeding) / 1000).toFixed(1)} s`;
   baseEnv = {
-    STORE_URL: urlFor(schemas.store), LOCAL_URL: urlFor(schemas.local), INTEGRATION_URL: urlFor(schemas.integration),
-    TASK_QUEUE: `fault-load-${Date.now()}`, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
-    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string, DELAY_MS: '0',
+    STORE_URL: urlFor(schemas.store),
+    LOCAL_URL: urlFor(schemas.local),
+    INTEGRATION_URL: urlFor(schemas.integration),
+    TASK_QUEUE: `fault-load-${Date.now()}`,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
+    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
+    DELAY_MS: '0',
     // With eager activity execution (on in our dev server) the worker that completes a workflow task runs the
     // activities it schedules, and workflow tasks stick to one worker: a second worker would get no batch at all.
     EAGER_ACTIVITIES: '0',
@@ -91,11 +99,15 @@ afterAll(async () => {
     invariants: [...tallies.values()],
     metrics,
     trials: rows,
-    notes: withFindings([
-      'Both worker processes run with eager activity execution off (maxEagerActivityReservationsPerWorkflowTask 0). Our dev server turns eager execution on, and then the worker that completes a workflow task runs the activities it schedules; since workflow tasks stick to one worker, a second worker got no batch at all (seen in this test before the setting: 21 batches to 0). A production cluster has eager execution off by default.',
-      'Batches per worker are counted from the runs\' histories (the identity on each syncBatch ActivityTaskStarted event, across continue-as-new).',
-      'Both workers, PostgreSQL, the Temporal dev server and Jest share the same 2 cores, so a second worker adds polling capacity, not CPU: the figures show the cost of sharing, not scaling.',
-    ], tallies, CHECKS.countersAddUp),
+    notes: withFindings(
+      [
+        'Both worker processes run with eager activity execution off (maxEagerActivityReservationsPerWorkflowTask 0). Our dev server turns eager execution on, and then the worker that completes a workflow task runs the activities it schedules; since workflow tasks stick to one worker, a second worker got no batch at all (seen in this test before the setting: 21 batches to 0). A production cluster has eager execution off by default.',
+        "Batches per worker are counted from the runs' histories (the identity on each syncBatch ActivityTaskStarted event, across continue-as-new).",
+        'Both workers, PostgreSQL, the Temporal dev server and Jest share the same 2 cores, so a second worker adds polling capacity, not CPU: the figures show the cost of sharing, not scaling.',
+      ],
+      tallies,
+      CHECKS.countersAddUp,
+    ),
     seconds: (Date.now() - started) / 1000,
   });
   for (const w of [...workers, ...(standby ? [standby] : [])]) await w.stop();
@@ -130,57 +142,62 @@ async function batchesPerWorker(client: Client, workflowId: string, firstRunId: 
   return counts;
 }
 
-test.each([1, 2])(`bulk sync of ${RECORDS.toLocaleString('en-US')} records on PostgreSQL with %i worker process(es): no duplicates, every worker ran batches`, async (workerCount) => {
-  runs++;
-  if (workerCount === 2 && standby) {
-    await standby.go();
-    workers.push(standby);
-    standby = null;
-  }
-  const mapping = `LOAD_${workerCount}`;
-  const sync = new CouplingSyncClient({ client: temporal.client, taskQueue: baseEnv.TASK_QUEUE });
-  const row: Record<string, string | number | boolean> = { workers: workerCount, records: RECORDS };
-  let report: ConsistencyReport | null = null;
-  const extra: { name: string; ok: boolean }[] = [];
-  try {
-    const t0 = Date.now();
-    const handle = await sync.startBulkSync({ mapping, ...BATCH });
-    const result = (await handle.result()) as RunResult;
-    const seconds = (Date.now() - t0) / 1000;
-    rate[workerCount] = RECORDS / seconds;
-    row.seconds = Number(seconds.toFixed(1));
-    row['records/s'] = Math.round(RECORDS / seconds);
-    const perWorker = await batchesPerWorker(temporal.client, handle.workflowId, handle.firstExecutionRunId);
-    row['syncBatch per worker'] = IDENTITIES.slice(0, workerCount).map((id) => `${id}: ${perWorker[id] ?? 0}`).join(', ');
-    row['workflow runs (continue-as-new)'] = perWorker['(workflow runs)'];
-    const checking = Date.now();
-    report = await checkConsistency({
-      store,
-      mapping,
-      source: { knex: local, table: `customer_${workerCount}`, naturalKey: 'name' },
-      destination: { knex: integration, table: `account_${workerCount}`, naturalKey: 'name' },
-      jobIds: result.jobs.map((j) => j.jobId),
-    });
-    row['checker took'] = `${((Date.now() - checking) / 1000).toFixed(1)} s`;
-    const everyWorkerWorked = IDENTITIES.slice(0, workerCount).every((id) => (perWorker[id] ?? 0) > 0);
-    extra.push({ name: 'the run completed', ok: result.jobs.every((j) => j.status === 'succeeded') });
-    extra.push({ name: 'every worker process ran batches', ok: everyWorkerWorked });
-    expect(result.jobs.map((j) => j.status)).toEqual(['succeeded']);
-    expect(report.problems).toEqual([]);
-    expect(report.counts.couplings).toBe(RECORDS);
-    expect(report.totals.inserted).toBe(RECORDS);
-    expect(everyWorkerWorked).toBe(true);
-  } catch (error) {
-    if (extra.length === 0) extra.push({ name: 'the run completed', ok: false });
-    row.problems = failureText(report, error);
-    throw error;
-  } finally {
-    tally(tallies, report, extra);
-    row.held = !!report?.ok && extra.every((e) => e.ok);
-    if (row.held) passed++;
-    rows.push(row);
-    if (rate[1]) metrics['throughput, 1 worker'] = `${Math.round(rate[1])} records/s`;
-    if (rate[2]) metrics['throughput, 2 workers'] = `${Math.round(rate[2])} records/s`;
-    if (rate[1] && rate[2]) metrics['2 workers vs 1'] = `${(rate[2] / rate[1]).toFixed(2)}x`;
-  }
-});
+test.each([1, 2])(
+  `bulk sync of ${RECORDS.toLocaleString('en-US')} records on PostgreSQL with %i worker process(es): no duplicates, every worker ran batches`,
+  async (workerCount) => {
+    runs++;
+    if (workerCount === 2 && standby) {
+      await standby.go();
+      workers.push(standby);
+      standby = null;
+    }
+    const mapping = `LOAD_${workerCount}`;
+    const sync = new CouplingSyncClient({ client: temporal.client, taskQueue: baseEnv.TASK_QUEUE });
+    const row: Record<string, string | number | boolean> = { workers: workerCount, records: RECORDS };
+    let report: ConsistencyReport | null = null;
+    const extra: { name: string; ok: boolean }[] = [];
+    try {
+      const t0 = Date.now();
+      const handle = await sync.startBulkSync({ mapping, ...BATCH });
+      const result = (await handle.result()) as RunResult;
+      const seconds = (Date.now() - t0) / 1000;
+      rate[workerCount] = RECORDS / seconds;
+      row.seconds = Number(seconds.toFixed(1));
+      row['records/s'] = Math.round(RECORDS / seconds);
+      const perWorker = await batchesPerWorker(temporal.client, handle.workflowId, handle.firstExecutionRunId);
+      row['syncBatch per worker'] = IDENTITIES.slice(0, workerCount)
+        .map((id) => `${id}: ${perWorker[id] ?? 0}`)
+        .join(', ');
+      row['workflow runs (continue-as-new)'] = perWorker['(workflow runs)'];
+      const checking = Date.now();
+      report = await checkConsistency({
+        store,
+        mapping,
+        source: { knex: local, table: `customer_${workerCount}`, naturalKey: 'name' },
+        destination: { knex: integration, table: `account_${workerCount}`, naturalKey: 'name' },
+        jobIds: result.jobs.map((j) => j.jobId),
+      });
+      row['checker took'] = `${((Date.now() - checking) / 1000).toFixed(1)} s`;
+      const everyWorkerWorked = IDENTITIES.slice(0, workerCount).every((id) => (perWorker[id] ?? 0) > 0);
+      extra.push({ name: 'the run completed', ok: result.jobs.every((j) => j.status === 'succeeded') });
+      extra.push({ name: 'every worker process ran batches', ok: everyWorkerWorked });
+      expect(result.jobs.map((j) => j.status)).toEqual(['succeeded']);
+      expect(report.problems).toEqual([]);
+      expect(report.counts.couplings).toBe(RECORDS);
+      expect(report.totals.inserted).toBe(RECORDS);
+      expect(everyWorkerWorked).toBe(true);
+    } catch (error) {
+      if (extra.length === 0) extra.push({ name: 'the run completed', ok: false });
+      row.problems = failureText(report, error);
+      throw error;
+    } finally {
+      tally(tallies, report, extra);
+      row.held = !!report?.ok && extra.every((e) => e.ok);
+      if (row.held) passed++;
+      rows.push(row);
+      if (rate[1]) metrics['throughput, 1 worker'] = `${Math.round(rate[1])} records/s`;
+      if (rate[2]) metrics['throughput, 2 workers'] = `${Math.round(rate[2])} records/s`;
+      if (rate[1] && rate[2]) metrics['2 workers vs 1'] = `${(rate[2] / rate[1]).toFixed(2)}x`;
+    }
+  },
+);

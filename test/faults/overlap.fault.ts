@@ -92,9 +92,14 @@ beforeAll(async () => {
   integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
   const taskQueue = `fault-overlap-${Date.now()}`;
   env = {
-    STORE_URL: url('store'), LOCAL_URL: url('local'), INTEGRATION_URL: url('integration'), TASK_QUEUE: taskQueue,
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string, BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
-    DELAY_MS: String(DELAY_MS), FAIL_KEYS: trials.map((t) => creationKey(mappingName(t), 'local', `C${t.failing}`)).join(','),
+    STORE_URL: url('store'),
+    LOCAL_URL: url('local'),
+    INTEGRATION_URL: url('integration'),
+    TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
+    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
+    DELAY_MS: String(DELAY_MS),
+    FAIL_KEYS: trials.map((t) => creationKey(mappingName(t), 'local', `C${t.failing}`)).join(','),
   };
   sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
   for (const t of trials) await seed1(t);
@@ -117,8 +122,8 @@ afterAll(async () => {
     },
     trials: rows,
     notes: [
-      'Bulk sync, retryFailed, match-based coupling and uncouple-all take the mapping\'s lease; a start while another holds it fails at once, naming the holder (MappingBusy), so which of them ran depends on timing, and each trial records it. Single-record syncs hold no lease and write conditionally on the coupling version they read.',
-      'Re-pointed means a coupling whose two records belong to different customers (the account\'s name is not the customer\'s); surviving an uncouple-all means a coupling created before an uncouple-all that succeeded started.',
+      "Bulk sync, retryFailed, match-based coupling and uncouple-all take the mapping's lease; a start while another holds it fails at once, naming the holder (MappingBusy), so which of them ran depends on timing, and each trial records it. Single-record syncs hold no lease and write conditionally on the coupling version they read.",
+      "Re-pointed means a coupling whose two records belong to different customers (the account's name is not the customer's); surviving an uncouple-all means a coupling created before an uncouple-all that succeeded started.",
     ],
     seconds: (Date.now() - started) / 1000,
   });
@@ -143,13 +148,28 @@ async function seed1(t: Trial): Promise<void> {
   await local(customerTable(t)).insert(Array.from({ length: RECORDS }, (_, i) => customer(i)));
   const accounts = [...t.coupled, ...t.matching].map((i) => account(`A${t.n}-${i}`, { name: `CUSTOMER ${i}` }));
   await integration(accountTable(t)).insert(accounts);
-  const mapping = await store.saveMapping(testMapping({
-    name: mappingName(t), local: { system: 'local', table: customerTable(t) }, integration: { system: 'integration', table: accountTable(t) },
-    fields: [{ localField: 'name', integrationField: 'name', useForMatching: true }, { localField: 'email', integrationField: 'emailaddress1' }],
-  }));
-  await store.insertCouplings(mapping, null, 'seed', t.coupled.map((i) => ({
-    localId: `C${i}`, integrationId: `A${t.n}-${i}`, lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null,
-  })));
+  const mapping = await store.saveMapping(
+    testMapping({
+      name: mappingName(t),
+      local: { system: 'local', table: customerTable(t) },
+      integration: { system: 'integration', table: accountTable(t) },
+      fields: [
+        { localField: 'name', integrationField: 'name', useForMatching: true },
+        { localField: 'email', integrationField: 'emailaddress1' },
+      ],
+    }),
+  );
+  await store.insertCouplings(
+    mapping,
+    null,
+    'seed',
+    t.coupled.map((i) => ({
+      localId: `C${i}`,
+      integrationId: `A${t.n}-${i}`,
+      lastSyncedLocalModifiedOn: null,
+      lastSyncedIntegrationModifiedOn: null,
+    })),
+  );
 }
 
 type Outcome = { kind: string; ok: true; result: RunResult } | { kind: string; ok: false; busy: boolean; message: string };
@@ -165,15 +185,21 @@ async function outcomeOf(kind: string, start: Promise<WorkflowHandle>): Promise<
   }
 }
 
-interface Finding { name: string; ok: boolean; detail?: string }
+interface Finding {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
 
 async function check(t: Trial, outcomes: Outcome[]): Promise<Finding[]> {
   const mapping = mappingName(t);
   const customers = new Map((await local(customerTable(t)).select('id', 'name')).map((r: { id: string; name: string }) => [r.id, r.name]));
   const accounts: { id: string; name: string }[] = await integration(accountTable(t)).select('id', 'name');
   const accountName = new Map(accounts.map((a) => [a.id, a.name]));
-  const couplings: { local_id: string; integration_id: string; created_at: string; coupled_action: string | null }[] = await store.knex(TABLES.couplings)
-    .where('mapping_name', mapping).select('local_id', 'integration_id', 'created_at', 'coupled_action');
+  const couplings: { local_id: string; integration_id: string; created_at: string; coupled_action: string | null }[] = await store
+    .knex(TABLES.couplings)
+    .where('mapping_name', mapping)
+    .select('local_id', 'integration_id', 'created_at', 'coupled_action');
   const jobs = await store.listJobs({ mappingName: mapping, limit: 1000 });
   const norm = (s: string | undefined): string => (s ?? '').trim().toLowerCase();
   const findings: Finding[] = [];
@@ -182,16 +208,37 @@ async function check(t: Trial, outcomes: Outcome[]): Promise<Finding[]> {
   const seeded = new Set([...t.coupled, ...t.matching].map((i) => `A${t.n}-${i}`));
   const keyOf = new Map([...customers.keys()].map((id) => [creationKey(mapping, 'local', id), id]));
   const stray = accounts.filter((a) => !seeded.has(a.id) && norm(customers.get(keyOf.get(a.id) ?? '')) !== norm(a.name));
-  findings.push({ name: 'no record created twice or for no customer', ok: stray.length === 0, detail: stray.slice(0, 5).map((a) => a.id).join(', ') });
+  findings.push({
+    name: 'no record created twice or for no customer',
+    ok: stray.length === 0,
+    detail: stray
+      .slice(0, 5)
+      .map((a) => a.id)
+      .join(', '),
+  });
   const perLocal = new Map<string, number>();
   for (const c of couplings) perLocal.set(c.local_id, (perLocal.get(c.local_id) ?? 0) + 1);
   findings.push({ name: 'every record has at most one coupling', ok: [...perLocal.values()].every((n) => n === 1) });
   const wrong = couplings.filter((c) => norm(customers.get(c.local_id)) !== norm(accountName.get(c.integration_id)));
-  findings.push({ name: 'no coupling re-pointed to another record\'s counterpart', ok: wrong.length === 0, detail: wrong.slice(0, 5).map((c) => `${c.local_id}->${c.integration_id}`).join(', ') });
+  findings.push({
+    name: "no coupling re-pointed to another record's counterpart",
+    ok: wrong.length === 0,
+    detail: wrong
+      .slice(0, 5)
+      .map((c) => `${c.local_id}->${c.integration_id}`)
+      .join(', '),
+  });
   const uncoupleAll = outcomes.find((o) => o.kind === 'uncouple-all' && o.ok);
   const uncoupleJob = uncoupleAll && uncoupleAll.ok ? jobs.find((j) => j.id === uncoupleAll.result.jobs[0].jobId) : undefined;
   const survivors = uncoupleJob ? couplings.filter((c) => c.created_at < uncoupleJob.startedAt) : [];
-  findings.push({ name: 'no coupling survives an uncouple-all that ran', ok: survivors.length === 0, detail: survivors.slice(0, 5).map((c) => c.local_id).join(', ') });
+  findings.push({
+    name: 'no coupling survives an uncouple-all that ran',
+    ok: survivors.length === 0,
+    detail: survivors
+      .slice(0, 5)
+      .map((c) => c.local_id)
+      .join(', '),
+  });
   const open = jobs.filter((j) => j.status === 'running');
   findings.push({ name: 'every job row is closed', ok: open.length === 0, detail: open.map((j) => `${j.type} ${j.id}`).join(', ') });
 
@@ -211,46 +258,76 @@ async function check(t: Trial, outcomes: Outcome[]): Promise<Finding[]> {
 
   // Runs over the whole mapping took turns: no two of their spans overlap.
   const leased = outcomes.filter((o): o is Extract<Outcome, { ok: true }> => o.ok && o.kind !== 'single');
-  const spans = leased.map((o) => {
-    const own = jobs.filter((j) => o.result.jobs.some((x) => x.jobId === j.id));
-    return { kind: o.kind, from: own.map((j) => j.startedAt).sort()[0], to: own.map((j) => j.finishedAt ?? '').sort().reverse()[0] };
-  }).sort((a, b) => (a.from < b.from ? -1 : 1));
+  const spans = leased
+    .map((o) => {
+      const own = jobs.filter((j) => o.result.jobs.some((x) => x.jobId === j.id));
+      return {
+        kind: o.kind,
+        from: own.map((j) => j.startedAt).sort()[0],
+        to: own
+          .map((j) => j.finishedAt ?? '')
+          .sort()
+          .reverse()[0],
+      };
+    })
+    .sort((a, b) => (a.from < b.from ? -1 : 1));
   const overlapping = spans.filter((s, i) => i > 0 && s.from < spans[i - 1].to);
   findings.push({ name: 'runs over the whole mapping never overlap', ok: overlapping.length === 0, detail: overlapping.map((s) => s.kind).join(', ') });
   const unexpected = outcomes.filter((o) => !o.ok && !o.busy);
-  findings.push({ name: 'every run completed or was refused as busy', ok: unexpected.length === 0, detail: unexpected.map((o) => (o.ok ? '' : `${o.kind}: ${o.message}`)).join('; ') });
+  findings.push({
+    name: 'every run completed or was refused as busy',
+    ok: unexpected.length === 0,
+    detail: unexpected.map((o) => (o.ok ? '' : `${o.kind}: ${o.message}`)).join('; '),
+  });
   return findings;
 }
 
-test.each(trials.map((t) => [t.n, t.killAfterMs, t] as const))(`trial %i: every kind of run on one mapping at once, worker SIGKILLed after %i ms (seed ${seed})`, async (_n, _ms, t) => {
-  const mapping = mappingName(t);
-  const row: Record<string, string | number | boolean> = { trial: t.n, 'kill after': `${t.killAfterMs} ms` };
-  const runs: Promise<Outcome>[] = [
-    outcomeOf('bulk', sync.startBulkSync({ mapping, ...BATCH, retry: RETRY })),
-    outcomeOf('match', sync.startMatchBasedCoupling({ mapping, createNewIfNoMatch: true, ...BATCH, retry: RETRY })),
-    outcomeOf('uncouple-all', sync.startUncouple({ mapping, all: true, retry: RETRY })),
-    outcomeOf('retryFailed', sync.startRetryFailed({ mapping, retry: RETRY })),
-    ...t.singles.map((i) => outcomeOf('single', sync.startSingleSync({ mapping, recordId: `C${i}`, retry: RETRY }))),
-  ];
-  await sleep(t.killAfterMs);
-  await (current as WorkerProcess).kill();
-  current = await (standby as Promise<WorkerProcess>);
-  await current.go();
-  standby = spawnWorker(env, { standby: true });
-  const outcomes = await Promise.all(runs);
-  const findings = await check(t, outcomes);
-  const leased = outcomes.filter((o) => o.kind !== 'single');
-  row['leased runs that ran'] = leased.filter((o) => o.ok).length;
-  row['refused as busy'] = leased.filter((o) => !o.ok && o.busy).length;
-  row.ran = leased.filter((o) => o.ok).map((o) => o.kind).join(' ');
-  row['single syncs'] = `${outcomes.filter((o) => o.kind === 'single' && o.ok).length} of ${SINGLE_SYNCS}`;
-  const ok = findings.every((f) => f.ok);
-  row.held = ok;
-  if (!ok) row.problems = findings.filter((f) => !f.ok).map((f) => `${f.name}: ${f.detail ?? ''}`).join('; ');
-  if (!ok) console.log(`overlap trial ${t.n}: ${JSON.stringify({ ...row, jobs: (await store.listJobs({ mappingName: mapping, limit: 1000 })).map((j) => [j.type, j.direction, j.status, j.workflowId, JSON.stringify(j.counters)]) })}`);
-  rows.push(row);
-  tally(tallies, null, findings.map((f) => ({ name: f.name, ok: f.ok })));
-  if (ok) passed++;
-  expect(findings.filter((f) => !f.ok)).toEqual([]);
-  expect(leased.some((o) => o.ok)).toBe(true);
-});
+test.each(trials.map((t) => [t.n, t.killAfterMs, t] as const))(
+  `trial %i: every kind of run on one mapping at once, worker SIGKILLed after %i ms (seed ${seed})`,
+  async (_n, _ms, t) => {
+    const mapping = mappingName(t);
+    const row: Record<string, string | number | boolean> = { trial: t.n, 'kill after': `${t.killAfterMs} ms` };
+    const runs: Promise<Outcome>[] = [
+      outcomeOf('bulk', sync.startBulkSync({ mapping, ...BATCH, retry: RETRY })),
+      outcomeOf('match', sync.startMatchBasedCoupling({ mapping, createNewIfNoMatch: true, ...BATCH, retry: RETRY })),
+      outcomeOf('uncouple-all', sync.startUncouple({ mapping, all: true, retry: RETRY })),
+      outcomeOf('retryFailed', sync.startRetryFailed({ mapping, retry: RETRY })),
+      ...t.singles.map((i) => outcomeOf('single', sync.startSingleSync({ mapping, recordId: `C${i}`, retry: RETRY }))),
+    ];
+    await sleep(t.killAfterMs);
+    await (current as WorkerProcess).kill();
+    current = await (standby as Promise<WorkerProcess>);
+    await current.go();
+    standby = spawnWorker(env, { standby: true });
+    const outcomes = await Promise.all(runs);
+    const findings = await check(t, outcomes);
+    const leased = outcomes.filter((o) => o.kind !== 'single');
+    row['leased runs that ran'] = leased.filter((o) => o.ok).length;
+    row['refused as busy'] = leased.filter((o) => !o.ok && o.busy).length;
+    row.ran = leased
+      .filter((o) => o.ok)
+      .map((o) => o.kind)
+      .join(' ');
+    row['single syncs'] = `${outcomes.filter((o) => o.kind === 'single' && o.ok).length} of ${SINGLE_SYNCS}`;
+    const ok = findings.every((f) => f.ok);
+    row.held = ok;
+    if (!ok)
+      row.problems = findings
+        .filter((f) => !f.ok)
+        .map((f) => `${f.name}: ${f.detail ?? ''}`)
+        .join('; ');
+    if (!ok)
+      console.log(
+        `overlap trial ${t.n}: ${JSON.stringify({ ...row, jobs: (await store.listJobs({ mappingName: mapping, limit: 1000 })).map((j) => [j.type, j.direction, j.status, j.workflowId, JSON.stringify(j.counters)]) })}`,
+      );
+    rows.push(row);
+    tally(
+      tallies,
+      null,
+      findings.map((f) => ({ name: f.name, ok: f.ok })),
+    );
+    if (ok) passed++;
+    expect(findings.filter((f) => !f.ok)).toEqual([]);
+    expect(leased.some((o) => o.ok)).toBe(true);
+  },
+);

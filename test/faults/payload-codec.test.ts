@@ -8,7 +8,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import {
-  AesGcmPayloadCodec, codecDataConverterFromEnv, codecKeyId, CodecKeyError, ENCRYPTED_ENCODING, parseCodecKey, PayloadDecryptionError,
+  AesGcmPayloadCodec,
+  codecDataConverterFromEnv,
+  codecKeyId,
+  CodecKeyError,
+  ENCRYPTED_ENCODING,
+  parseCodecKey,
+  PayloadDecryptionError,
 } from '../../codec/aes-gcm-codec';
 import { startCodecServer } from '../../codec/codec-server';
 import { CouplingSyncClient } from '../../client';
@@ -33,7 +39,9 @@ describe('AesGcmPayloadCodec', () => {
     }
     expect(AesGcmPayloadCodec.fromEnv({})).toBeNull();
     expect(codecDataConverterFromEnv({})).toBeUndefined();
-    expect(() => AesGcmPayloadCodec.fromEnv({ COUPLING_SYNC_CODEC_KEY: k.toString('hex'), COUPLING_SYNC_CODEC_PREVIOUS_KEYS: 'x' })).toThrow(/^COUPLING_SYNC_CODEC_PREVIOUS_KEYS must be/);
+    expect(() => AesGcmPayloadCodec.fromEnv({ COUPLING_SYNC_CODEC_KEY: k.toString('hex'), COUPLING_SYNC_CODEC_PREVIOUS_KEYS: 'x' })).toThrow(
+      /^COUPLING_SYNC_CODEC_PREVIOUS_KEYS must be/,
+    );
   });
 
   test('round trip keeps data and metadata; the ciphertext reads as nothing; the same input never encrypts the same way twice', async () => {
@@ -58,8 +66,11 @@ describe('AesGcmPayloadCodec', () => {
     flipped[20] ^= 1;
     await expect(codec.decode([{ ...sealed, data: flipped }])).rejects.toThrow(/failed authentication: it was altered or the key is wrong/);
     const otherId = codecKeyId(key());
-    await expect(codec.decode([{ ...sealed, metadata: { ...sealed.metadata, 'encryption-key-id': Buffer.from(otherId) } }]))
-      .rejects.toThrow(new PayloadDecryptionError(`A payload is encrypted with key ${otherId}, which this process does not have; add that key to COUPLING_SYNC_CODEC_PREVIOUS_KEYS.`));
+    await expect(codec.decode([{ ...sealed, metadata: { ...sealed.metadata, 'encryption-key-id': Buffer.from(otherId) } }])).rejects.toThrow(
+      new PayloadDecryptionError(
+        `A payload is encrypted with key ${otherId}, which this process does not have; add that key to COUPLING_SYNC_CODEC_PREVIOUS_KEYS.`,
+      ),
+    );
     const other = new AesGcmPayloadCodec({ key: key() });
     await expect(other.decode([sealed])).rejects.toThrow(PayloadDecryptionError);
     const plain = json({ old: true });
@@ -70,7 +81,10 @@ describe('AesGcmPayloadCodec', () => {
     const oldKey = key();
     const newKey = key();
     const [old] = await new AesGcmPayloadCodec({ key: oldKey }).encode([json('written last year')]);
-    const rotated = AesGcmPayloadCodec.fromEnv({ COUPLING_SYNC_CODEC_KEY: newKey.toString('base64'), COUPLING_SYNC_CODEC_PREVIOUS_KEYS: ` ${oldKey.toString('hex')} ` });
+    const rotated = AesGcmPayloadCodec.fromEnv({
+      COUPLING_SYNC_CODEC_KEY: newKey.toString('base64'),
+      COUPLING_SYNC_CODEC_PREVIOUS_KEYS: ` ${oldKey.toString('hex')} `,
+    });
     expect(rotated?.keyId).toBe(codecKeyId(newKey));
     expect(defaultPayloadConverter.fromPayload((await (rotated as AesGcmPayloadCodec).decode([old]))[0])).toBe('written last year');
   });
@@ -115,14 +129,23 @@ describe('the codec on a real run', () => {
     const sys = await openTestSystems();
     const taskQueue = `codec-${randomUUID()}`;
     try {
-      await store.saveMapping(testMapping({
-        fields: [
-          { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
-          { localField: 'email', integrationField: 'emailaddress1', direction: 'Bidirectional', useForMatching: true },
-        ],
-      }));
+      await store.saveMapping(
+        testMapping({
+          fields: [
+            { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
+            { localField: 'email', integrationField: 'emailaddress1', direction: 'Bidirectional', useForMatching: true },
+          ],
+        }),
+      );
       await sys.local('customer').insert(Array.from({ length: 12 }, (_, i) => customer(i, { name: `${marker} ${i}` })));
-      const worker = await createWorker({ connection: temporal.nativeConnection, store, systems: sys.systems, taskQueue, workflowBundle: { codePath: bundlePath }, dataConverter });
+      const worker = await createWorker({
+        connection: temporal.nativeConnection,
+        store,
+        systems: sys.systems,
+        taskQueue,
+        workflowBundle: { codePath: bundlePath },
+        dataConverter,
+      });
       const client = new Client({ connection: temporal.client.connection, dataConverter });
       const sync = new CouplingSyncClient({ client, taskQueue });
       const workflowIds: string[] = [];
@@ -159,16 +182,23 @@ describe('the codec on a real run', () => {
       const token = randomBytes(16).toString('hex');
       const server = await startCodecServer({ codec, port: 0, allowedOrigins: [ui], token });
       try {
-        const asJson = (payloads: Payload[]): string => JSON.stringify({
-          payloads: payloads.map((p) => ({
-            metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
-            data: Buffer.from(p.data ?? []).toString('base64'),
-          })),
-        });
-        const post = (route: string, body: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${server.url}${route}`, {
-          method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Origin: ui, Authorization: `Bearer ${token}`, ...headers },
-        });
-        const sample = coded.filter((f) => !bookkeeping(f)).slice(0, 5).map((f) => f.payload);
+        const asJson = (payloads: Payload[]): string =>
+          JSON.stringify({
+            payloads: payloads.map((p) => ({
+              metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+              data: Buffer.from(p.data ?? []).toString('base64'),
+            })),
+          });
+        const post = (route: string, body: string, headers: Record<string, string> = {}): Promise<Response> =>
+          fetch(`${server.url}${route}`, {
+            method: 'POST',
+            body,
+            headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default', Origin: ui, Authorization: `Bearer ${token}`, ...headers },
+          });
+        const sample = coded
+          .filter((f) => !bookkeeping(f))
+          .slice(0, 5)
+          .map((f) => f.payload);
         const response = await post('/decode', asJson(sample));
         expect(response.status).toBe(200);
         expect(response.headers.get('access-control-allow-origin')).toBe(ui);
@@ -182,7 +212,10 @@ describe('the codec on a real run', () => {
         expect(encoded).not.toContain(Buffer.from('codec server').toString('base64'));
         expect(JSON.parse(await (await post('/decode', encoded)).text())).toEqual(JSON.parse(plain));
         // The browser's preflight from the UI is answered; another site gets nothing.
-        const preflight = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { Origin: ui, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' } });
+        const preflight = await fetch(`${server.url}/decode`, {
+          method: 'OPTIONS',
+          headers: { Origin: ui, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,x-namespace' },
+        });
         expect(preflight.status).toBe(204);
         expect(preflight.headers.get('access-control-allow-headers')).toMatch(/X-Namespace/);
         const evil = await post('/decode', asJson(sample), { Origin: 'https://evil.example' });

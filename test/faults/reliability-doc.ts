@@ -13,11 +13,7 @@ export const RELIABILITY_DOC = path.resolve(__dirname, '..', '..', 'docs', 'RELI
 const cell = (value: unknown): string => String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function table(header: string[], rows: unknown[][]): string {
-  return [
-    `| ${header.map(cell).join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${header.map(cell).join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
 function sectionSummary(s: SectionResult): string {
@@ -43,10 +39,12 @@ export function renderReliability(results: SuiteResults): string {
   out.push('');
   out.push('## Summary');
   out.push('');
-  out.push(table(
-    ['fault', 'what was done', 'runs', 'held', 'time'],
-    sections.map((s) => [s.title, s.fault, s.runs, sectionSummary(s), `${Math.round(s.seconds)} s`]),
-  ));
+  out.push(
+    table(
+      ['fault', 'what was done', 'runs', 'held', 'time'],
+      sections.map((s) => [s.title, s.fault, s.runs, sectionSummary(s), `${Math.round(s.seconds)} s`]),
+    ),
+  );
   out.push('');
   out.push('## What did not hold');
   out.push('');
@@ -56,13 +54,18 @@ export function renderReliability(results: SuiteResults): string {
   out.push('## Invariants');
   out.push('');
   const names = [...new Set([...Object.values(CHECKS), ...sections.flatMap((s) => s.invariants.map((i) => i.name))])];
-  out.push(table(
-    ['invariant', ...sections.map((s) => s.title)],
-    names.map((name) => [name, ...sections.map((s) => {
-      const t = s.invariants.find((i) => i.name === name);
-      return t ? `${t.held}/${t.of}` : '-';
-    })]),
-  ));
+  out.push(
+    table(
+      ['invariant', ...sections.map((s) => s.title)],
+      names.map((name) => [
+        name,
+        ...sections.map((s) => {
+          const t = s.invariants.find((i) => i.name === name);
+          return t ? `${t.held}/${t.of}` : '-';
+        }),
+      ]),
+    ),
+  );
   for (const s of sections) {
     out.push('');
     out.push(`## ${s.title}`);
@@ -79,7 +82,12 @@ export function renderReliability(results: SuiteResults): string {
     if (s.notes.length > 0) out.push('');
     if (s.trials.length > 0) {
       const columns = [...new Set(s.trials.flatMap((t) => Object.keys(t)))];
-      out.push(table(columns, s.trials.map((t) => columns.map((c) => t[c] ?? ''))));
+      out.push(
+        table(
+          columns,
+          s.trials.map((t) => columns.map((c) => t[c] ?? '')),
+        ),
+      );
     }
   }
   out.push('');
@@ -89,7 +97,9 @@ export function renderReliability(results: SuiteResults): string {
 /** Merges the sections a run wrote; returns null when some are missing (a partial run renders nothing). */
 export function mergeRun(dir: string, seconds: number, machineInfo: SuiteResults['machine']): { results: SuiteResults; missing: string[] } {
   const sections: SectionResult[] = existsSync(dir)
-    ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as SectionResult)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as SectionResult)
     : [];
   const missing = SECTION_ORDER.filter((id) => !sections.some((s) => s.id === id));
   return { results: { generatedAt: new Date().toISOString(), machine: machineInfo, seconds, sections }, missing };

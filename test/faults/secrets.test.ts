@@ -39,11 +39,21 @@ const capture: Logger = {
   log(level: LogLevel, message: string, meta?: LogMetadata) {
     logLines.push(`${level} ${message} ${JSON.stringify(render(meta ?? {}), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`);
   },
-  trace(message, meta) { this.log('TRACE', message, meta); },
-  debug(message, meta) { this.log('DEBUG', message, meta); },
-  info(message, meta) { this.log('INFO', message, meta); },
-  warn(message, meta) { this.log('WARN', message, meta); },
-  error(message, meta) { this.log('ERROR', message, meta); },
+  trace(message, meta) {
+    this.log('TRACE', message, meta);
+  },
+  debug(message, meta) {
+    this.log('DEBUG', message, meta);
+  },
+  info(message, meta) {
+    this.log('INFO', message, meta);
+  },
+  warn(message, meta) {
+    this.log('WARN', message, meta);
+  },
+  error(message, meta) {
+    this.log('ERROR', message, meta);
+  },
 };
 
 describe('redact()', () => {
@@ -87,8 +97,12 @@ describe('redact()', () => {
     const apiKey = `Ak${randomBytes(8).toString('hex')}`;
     const urlPassword = `Pw-${randomBytes(6).toString('hex')}`;
     registerSecretsFromEnv({
-      CRM_API_KEY: apiKey, POSTGRES_PASSWORD: 'postgres', FEATURE_TOKEN: 'true',
-      STORE_URL: `postgres://sync:${urlPassword}@db:5432/crm`, OTHER_URL: 'postgres://sync:postgres@db/x', PASSWORD_FILE: '/run/secrets/Pw-file-9',
+      CRM_API_KEY: apiKey,
+      POSTGRES_PASSWORD: 'postgres',
+      FEATURE_TOKEN: 'true',
+      STORE_URL: `postgres://sync:${urlPassword}@db:5432/crm`,
+      OTHER_URL: 'postgres://sync:postgres@db/x',
+      PASSWORD_FILE: '/run/secrets/Pw-file-9',
     });
     expect(redact(`echo ${apiKey} and ${urlPassword}`)).toBe('echo [redacted] and [redacted]');
     expect(redact('postgres is up; flag true; /run/secrets/Pw-file-9')).toBe('postgres is up; flag true; /run/secrets/Pw-file-9');
@@ -96,7 +110,10 @@ describe('redact()', () => {
 
   test('payload codec keys are masked: from the environment, once a codec holds them, in any of their encodings', () => {
     const [k1, k2, k3] = [randomBytes(32), randomBytes(32), randomBytes(32)];
-    registerSecretsFromEnv({ COUPLING_SYNC_CODEC_KEY: k1.toString('base64'), COUPLING_SYNC_CODEC_PREVIOUS_KEYS: `${k2.toString('hex')}, ${k3.toString('base64url')}` });
+    registerSecretsFromEnv({
+      COUPLING_SYNC_CODEC_KEY: k1.toString('base64'),
+      COUPLING_SYNC_CODEC_PREVIOUS_KEYS: `${k2.toString('hex')}, ${k3.toString('base64url')}`,
+    });
     expect(redact(`keys ${k1.toString('base64')} / ${k2.toString('hex')} / ${k3.toString('base64url')}`)).toBe('keys [redacted] / [redacted] / [redacted]');
     const [k4, k5] = [randomBytes(32), randomBytes(32)];
     AesGcmPayloadCodec.fromEnv({ COUPLING_SYNC_CODEC_KEY: k4.toString('hex'), COUPLING_SYNC_CODEC_PREVIOUS_KEYS: k5.toString('base64') });
@@ -106,8 +123,9 @@ describe('redact()', () => {
   });
 
   test('entry points print a failure as one redacted sentence', () => {
-    expect(describeFatal(new Error('password authentication failed for postgres://sync:Fatal-pw1@db/crm'), { databaseUrl: 'postgres://sync:Fatal-pw1@db/crm' }))
-      .not.toContain('Fatal-pw1');
+    expect(
+      describeFatal(new Error('password authentication failed for postgres://sync:Fatal-pw1@db/crm'), { databaseUrl: 'postgres://sync:Fatal-pw1@db/crm' }),
+    ).not.toContain('Fatal-pw1');
   });
 });
 
@@ -150,7 +168,11 @@ describe('secrets in failures of real runs', () => {
       const bundlePath = process.env.TEMPORAL_TEST_BUNDLE;
       if (!bundlePath) throw new Error('TEMPORAL_TEST_BUNDLE is not set: run the tests through jest.');
       const worker = await createWorker({
-        connection: native, store, systems: { local: leakyLocal, integration: leaky }, taskQueue, workflowBundle: { codePath: bundlePath },
+        connection: native,
+        store,
+        systems: { local: leakyLocal, integration: leaky },
+        taskQueue,
+        workflowBundle: { codePath: bundlePath },
       });
       const sync = new CouplingSyncClient({ client, taskQueue, store });
       const failureMessages: string[] = [];
@@ -169,7 +191,10 @@ describe('secrets in failures of real runs', () => {
         // The driver cannot connect at all: the run fails, and says why.
         leakyLocal.faults.scanThrows = 1000;
         runs++;
-        const error = await sync.bulkSync({ mapping: 'CUSTOMER', retry }).then(() => null, (e: unknown) => e);
+        const error = await sync.bulkSync({ mapping: 'CUSTOMER', retry }).then(
+          () => null,
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(WorkflowFailedError);
         for (let e: unknown = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
           failureMessages.push(e.message, e.stack ?? '');
@@ -191,7 +216,10 @@ describe('secrets in failures of real runs', () => {
       expect(leaksIn(logLines)).toEqual([]);
 
       // Redacted, not dropped: the rows, the failure and the logs still say what went wrong, and where.
-      for (const e of errors) expect(e.message).toMatch(/failed at postgres:\/\/sync_user:\[redacted\]@crm-db\.internal:5432\/crm.*client_secret=\[redacted\].*Bearer \[redacted\].*\[redacted\]/);
+      for (const e of errors)
+        expect(e.message).toMatch(
+          /failed at postgres:\/\/sync_user:\[redacted\]@crm-db\.internal:5432\/crm.*client_secret=\[redacted\].*Bearer \[redacted\].*\[redacted\]/,
+        );
       expect(errors.every((e) => e.fullMessage?.includes('[redacted]'))).toBe(true);
       expect(failureMessages.join('\n')).toMatch(/connect failed at postgres:\/\/sync_user:\[redacted\]@crm-db/);
       expect(logLines.filter((l) => l.includes('Activity failed')).length).toBeGreaterThan(0);

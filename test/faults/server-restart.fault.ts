@@ -70,9 +70,13 @@ afterAll(async () => {
     invariants: [...tallies.values()],
     metrics,
     trials: restarts,
-    notes: withFindings([
-      `Batch activities of this run have a ${RETRY.heartbeatTimeoutMs / 1000} s heartbeat timeout: an activity whose completion could not be delivered while the server was down is handed out again after it. With the default (2 minutes) a restart can cost up to that long.`,
-    ], tallies, CHECKS.countersAddUp),
+    notes: withFindings(
+      [
+        `Batch activities of this run have a ${RETRY.heartbeatTimeoutMs / 1000} s heartbeat timeout: an activity whose completion could not be delivered while the server was down is handed out again after it. With the default (2 minutes) a restart can cost up to that long.`,
+      ],
+      tallies,
+      CHECKS.countersAddUp,
+    ),
     seconds: (Date.now() - started) / 1000,
   });
   await worker?.stop();
@@ -87,7 +91,10 @@ afterAll(async () => {
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(true));
   });
 }
@@ -113,9 +120,13 @@ test(`bulk sync survives ${RESTART_AT.length} Temporal server restarts: the run 
   const address = `127.0.0.1:${port}`;
   server = await startDevServer({ port, dbFilename });
   worker = await spawnWorker({
-    STORE_URL: `sqlite:${path.join(dir, 'store.sqlite')}`, LOCAL_URL: `sqlite:${path.join(dir, 'local.sqlite')}`,
-    INTEGRATION_URL: `sqlite:${path.join(dir, 'integration.sqlite')}`, TASK_QUEUE: 'fault-restart', TEMPORAL_ADDRESS: address,
-    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string, DELAY_MS: '25',
+    STORE_URL: `sqlite:${path.join(dir, 'store.sqlite')}`,
+    LOCAL_URL: `sqlite:${path.join(dir, 'local.sqlite')}`,
+    INTEGRATION_URL: `sqlite:${path.join(dir, 'integration.sqlite')}`,
+    TASK_QUEUE: 'fault-restart',
+    TEMPORAL_ADDRESS: address,
+    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
+    DELAY_MS: '25',
   });
   connection = await Connection.connect({ address });
   const sync = new CouplingSyncClient({ client: new Client({ connection }), taskQueue: 'fault-restart' });

@@ -18,7 +18,7 @@ import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-
 import { customer, testMapping } from '../helpers/systems';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
-import { countRows, sleep, waitFor } from './fault-kit';
+import { sleep, waitFor } from './fault-kit';
 import { dropSchemas, postgresTarget, requirePostgres, schemaName, urlFor } from './pg';
 import { failureText, tally, withFindings, writeSection, type InvariantTally } from './results';
 import { TcpProxy } from './tcp-proxy';
@@ -69,10 +69,14 @@ afterAll(async () => {
     invariants: [...tallies.values()],
     metrics,
     trials: [trialRow],
-    notes: withFindings([
-      'No change to the error classification was needed: a query cut mid-flight fails with "Connection terminated unexpectedly" and a refused or reset connect with ECONNREFUSED / ECONNRESET, which connectors/db-errors.ts already treats as transient, so batch activities retry them without limit (bounded only by their schedule-to-close timeout) and never turn them into error rows.',
-      'Control activities (startPass, planBatches, finishPass) allow 10 attempts; with the default policy (1 s doubling to 1 minute) that is about 4 minutes of outage before a run would fail. A shorter retry override (e.g. initialIntervalMs 500) shrinks that budget to under 30 s.',
-    ], tallies, CHECKS.countersAddUp),
+    notes: withFindings(
+      [
+        'No change to the error classification was needed: a query cut mid-flight fails with "Connection terminated unexpectedly" and a refused or reset connect with ECONNREFUSED / ECONNRESET, which connectors/db-errors.ts already treats as transient, so batch activities retry them without limit (bounded only by their schedule-to-close timeout) and never turn them into error rows.',
+        'Control activities (startPass, planBatches, finishPass) allow 10 attempts; with the default policy (1 s doubling to 1 minute) that is about 4 minutes of outage before a run would fail. A shorter retry override (e.g. initialIntervalMs 500) shrinks that budget to under 30 s.',
+      ],
+      tallies,
+      CHECKS.countersAddUp,
+    ),
     seconds: (Date.now() - started) / 1000,
   });
   await worker?.stop();
@@ -87,8 +91,11 @@ test('bulk sync survives a 30 s store outage: activities retry, the run complete
   const taskQueue = `fault-outage-${Date.now()}`;
   worker = await spawnWorker({
     STORE_URL: urlFor(schema, { host: '127.0.0.1', port: proxy.port }),
-    LOCAL_URL: `sqlite:${path.join(dir, 'local.sqlite')}`, INTEGRATION_URL: `sqlite:${path.join(dir, 'integration.sqlite')}`,
-    TASK_QUEUE: taskQueue, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string, BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
+    LOCAL_URL: `sqlite:${path.join(dir, 'local.sqlite')}`,
+    INTEGRATION_URL: `sqlite:${path.join(dir, 'integration.sqlite')}`,
+    TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
+    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
     DELAY_MS: '20',
   });
   const sync = new CouplingSyncClient({ client: temporal.client, taskQueue });

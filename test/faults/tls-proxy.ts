@@ -35,10 +35,16 @@ export async function startTlsProxy(options: { backend: string; key: Buffer; cer
   const calls: SeenCall[] = [];
   const proxy: TlsProxy = { address: '', calls, rejectedHandshakes: 0, close: async () => undefined };
   const server = http2.createSecureServer({
-    key: options.key, cert: options.cert, ca: options.ca,
-    requestCert: true, rejectUnauthorized: true, allowHTTP1: false,
+    key: options.key,
+    cert: options.cert,
+    ca: options.ca,
+    requestCert: true,
+    rejectUnauthorized: true,
+    allowHTTP1: false,
   });
-  server.on('tlsClientError', () => { proxy.rejectedHandshakes++; });
+  server.on('tlsClientError', () => {
+    proxy.rejectedHandshakes++;
+  });
   server.on('stream', (stream, headers) => {
     const socket = stream.session?.socket as TLSSocket | undefined;
     const peer = socket?.getPeerCertificate();
@@ -59,20 +65,29 @@ export async function startTlsProxy(options: { backend: string; key: Buffer; cer
       stream.respond(out, trailersOnly ? { endStream: true } : { waitForTrailers: true });
       if (!trailersOnly) upstream.pipe(stream);
     });
-    upstream.on('trailers', (t) => { trailers = t; });
+    upstream.on('trailers', (t) => {
+      trailers = t;
+    });
     stream.on('wantTrailers', () => {
       const out: http2.OutgoingHttpHeaders = {};
       for (const [name, value] of Object.entries(trailers)) if (!name.startsWith(':') && value !== undefined) out[name] = value;
       stream.sendTrailers(out);
     });
     stream.pipe(upstream);
-    const abort = (): void => { if (!upstream.destroyed) upstream.close(http2.constants.NGHTTP2_CANCEL); };
+    const abort = (): void => {
+      if (!upstream.destroyed) upstream.close(http2.constants.NGHTTP2_CANCEL);
+    };
     stream.on('close', abort);
     stream.on('error', abort);
-    upstream.on('error', () => { if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR); });
+    upstream.on('error', () => {
+      if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    });
   });
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s) => { sessions.add(s); s.on('close', () => sessions.delete(s)); });
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   proxy.close = async () => {
@@ -101,26 +116,87 @@ export interface TestPki {
 export function makeTestPki(): TestPki {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'cs-pki-'));
   const at = (name: string): string => path.join(dir, name);
-  const ssl = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' }); };
+  const ssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  };
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  const makeCa = (name: string): void => ssl('req', '-x509', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-subj', `/CN=${name}`, '-days', '2',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  const makeCa = (name: string): void =>
+    ssl(
+      'req',
+      '-x509',
+      ...ecKey,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      `/CN=${name}`,
+      '-days',
+      '2',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    );
   const issue = (name: string, ca: string, subject: string, ext: string): void => {
     writeFileSync(at(`${name}.ext`), ext);
     ssl('req', '-new', ...ecKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-sha256', '-extfile', `${name}.ext`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      `${ca}.pem`,
+      '-CAkey',
+      `${ca}.key`,
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      `${name}.ext`,
+    );
   };
   makeCa('ca');
   makeCa('other-ca');
-  issue('server', 'ca', `/CN=${SERVER_NAME}`, `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${SERVER_NAME}\n`);
+  issue(
+    'server',
+    'ca',
+    `/CN=${SERVER_NAME}`,
+    `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${SERVER_NAME}\n`,
+  );
   issue('client', 'ca', '/CN=coupling-sync-worker', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
   issue('stranger', 'other-ca', '/CN=stranger', 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
   // An expired client certificate: `openssl ca` is the 3.0 CLI's way to set past dates.
   writeFileSync(at('index.txt'), '');
   writeFileSync(at('serial'), '01\n');
-  writeFileSync(at('ca.cnf'), '[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n');
+  writeFileSync(
+    at('ca.cnf'),
+    '[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n',
+  );
   ssl('req', '-new', ...ecKey, '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=expired');
-  ssl('ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'expired.csr', '-out', 'expired.pem', '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-notext');
+  ssl(
+    'ca',
+    '-batch',
+    '-config',
+    'ca.cnf',
+    '-cert',
+    'ca.pem',
+    '-keyfile',
+    'ca.key',
+    '-in',
+    'expired.csr',
+    '-out',
+    'expired.pem',
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200201000000Z',
+    '-notext',
+  );
   return {
     dir,
     file: at,

@@ -70,13 +70,22 @@ function makeTrial(n: number, kind: Kind, records: number, at: number, jitterMs:
   const all = Array.from({ length: records }, (_, i) => i);
   const prematched = kind === 'matchBasedCoupling' ? pick(all, Math.floor(records * 0.4)) : [];
   const taken = new Set(prematched);
-  const failing = pick(all.filter((i) => !taken.has(i)), 1);
+  const failing = pick(
+    all.filter((i) => !taken.has(i)),
+    1,
+  );
   return { n, kind, records, at, jitterMs, failing, prematched };
 }
 
 const controls: Trial[] = [makeTrial(0, 'bulkSync', CONTROL_RECORDS, 1, 0), makeTrial(1, 'matchBasedCoupling', CONTROL_RECORDS, 1, 0)];
 const trials: Trial[] = Array.from({ length: TRIALS }, (_, i) =>
-  makeTrial(i + 2, i % 2 === 0 ? 'bulkSync' : 'matchBasedCoupling', 300 + Math.floor(random() * 1201), Math.floor(random() * (MAX_KILL_PROGRESS * 100 + 1)) / 100, Math.floor(random() * MAX_JITTER_MS)),
+  makeTrial(
+    i + 2,
+    i % 2 === 0 ? 'bulkSync' : 'matchBasedCoupling',
+    300 + Math.floor(random() * 1201),
+    Math.floor(random() * (MAX_KILL_PROGRESS * 100 + 1)) / 100,
+    Math.floor(random() * MAX_JITTER_MS),
+  ),
 );
 
 const mappingName = (t: Trial): string => `KILL_${t.n}`;
@@ -111,9 +120,14 @@ beforeAll(async () => {
   integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
   const taskQueue = `fault-kill-${Date.now()}`;
   env = {
-    STORE_URL: url('store'), LOCAL_URL: url('local'), INTEGRATION_URL: url('integration'), TASK_QUEUE: taskQueue,
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string, BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
-    DELAY_MS: String(DELAY_MS), FAIL_KEYS: [...controls, ...trials].flatMap(failingKeys).join(','),
+    STORE_URL: url('store'),
+    LOCAL_URL: url('local'),
+    INTEGRATION_URL: url('integration'),
+    TASK_QUEUE: taskQueue,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
+    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
+    DELAY_MS: String(DELAY_MS),
+    FAIL_KEYS: [...controls, ...trials].flatMap(failingKeys).join(','),
   };
   sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
   [current] = await Promise.all([spawnWorker(env), seedAll()]);
@@ -138,10 +152,14 @@ afterAll(async () => {
       'heartbeat timeout of batch activities in these runs': `${RETRY.heartbeatTimeoutMs / 1000} s`,
     },
     trials: rows,
-    notes: withFindings([
-      'Progress at kill is the share of the run\'s destination records (bulk sync) or couplings (match-based coupling) that existed when the worker died; in flight at kill lists the activities the server had out at that moment; "(none)" means the kill hit a workflow task or the gap between two, and a workflow task lost with its worker costs the 10 s workflow task timeout.',
-      'A batch activity cut short by the kill is retried on the new worker once its heartbeat times out; a control activity (startPass, planBatches, finishPass) has no heartbeat, so a kill during one costs its start-to-close timeout (1 minute).',
-    ], tallies, CHECKS.countersAddUp),
+    notes: withFindings(
+      [
+        'Progress at kill is the share of the run\'s destination records (bulk sync) or couplings (match-based coupling) that existed when the worker died; in flight at kill lists the activities the server had out at that moment; "(none)" means the kill hit a workflow task or the gap between two, and a workflow task lost with its worker costs the 10 s workflow task timeout.',
+        'A batch activity cut short by the kill is retried on the new worker once its heartbeat times out; a control activity (startPass, planBatches, finishPass) has no heartbeat, so a kill during one costs its start-to-close timeout (1 minute).',
+      ],
+      tallies,
+      CHECKS.countersAddUp,
+    ),
     seconds: (Date.now() - started) / 1000,
   });
   await current?.kill();
@@ -160,15 +178,17 @@ async function seedAll(): Promise<void> {
     // Accounts that match a customer by name in another letter case: coupled, not created.
     const accounts = t.prematched.map((i) => account(`A${t.n}-${i}`, { name: `CUSTOMER ${i}` }));
     for (let i = 0; i < accounts.length; i += 400) await integration(accountTable(t)).insert(accounts.slice(i, i + 400));
-    await store.saveMapping(testMapping({
-      name: mappingName(t),
-      local: { system: 'local', table: customerTable(t) },
-      integration: { system: 'integration', table: accountTable(t) },
-      fields: [
-        { localField: 'name', integrationField: 'name', useForMatching: true },
-        { localField: 'email', integrationField: 'emailaddress1' },
-      ],
-    }));
+    await store.saveMapping(
+      testMapping({
+        name: mappingName(t),
+        local: { system: 'local', table: customerTable(t) },
+        integration: { system: 'integration', table: accountTable(t) },
+        fields: [
+          { localField: 'name', integrationField: 'name', useForMatching: true },
+          { localField: 'email', integrationField: 'emailaddress1' },
+        ],
+      }),
+    );
   }
 }
 
@@ -217,7 +237,9 @@ async function runTrial(t: Trial, kill: boolean): Promise<{ report: ConsistencyR
   try {
     if (kill) {
       let finished = false;
-      const outcome = handle.result().finally(() => { finished = true; });
+      const outcome = handle.result().finally(() => {
+        finished = true;
+      });
       outcome.catch(() => undefined);
       while (!finished && (await done(t)) < t.at * t.records) await sleep(20);
       await sleep(t.jitterMs);

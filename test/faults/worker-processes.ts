@@ -50,11 +50,15 @@ export function spawnWorker(env: WorkerEnv, options: { standby?: boolean } = {})
         return true;
       };
       if (look()) return;
-      const onData = (): void => { if (look()) child.stdout?.off('data', onData); };
+      const onData = (): void => {
+        if (look()) child.stdout?.off('data', onData);
+      };
       child.stdout?.on('data', onData);
       void exited.then((code) => reject(new Error(`worker process ${child.pid} exited (${code}) before it said "${word}"`)));
     });
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
   const polling = seen('ready');
   // A rejected "polling" of a worker killed while on standby is expected, not an unhandled rejection.
   polling.catch(() => undefined);

@@ -25,7 +25,10 @@ export class FaultyConnector implements Connector {
   readonly name: string;
   readonly calls = { createMany: 0, updateMany: 0, getMany: 0, readChanged: 0, crashes: 0, throttled: 0 };
 
-  constructor(private readonly inner: Connector, readonly faults: Faults = {}) {
+  constructor(
+    private readonly inner: Connector,
+    readonly faults: Faults = {},
+  ) {
     this.name = `faulty:${inner.name}`;
   }
 
@@ -38,13 +41,29 @@ export class FaultyConnector implements Connector {
     }
   }
 
-  describeTable(table: string) { return this.inner.describeTable(table); }
-  get keyColumns() { return this.inner.keyColumns?.bind(this.inner); }
-  scanKeys(request: Parameters<Connector['scanKeys']>[0]) { return this.inner.scanKeys(request); }
-  readChanged(request: Parameters<Connector['readChanged']>[0]) { this.calls.readChanged++; return this.inner.readChanged(request); }
-  getMany(request: Parameters<Connector['getMany']>[0]) { this.calls.getMany++; return this.inner.getMany(request); }
-  findCandidates(request: Parameters<Connector['findCandidates']>[0]) { return this.inner.findCandidates(request); }
-  deleteMany(table: string, ids: string[]) { return this.inner.deleteMany(table, ids); }
+  describeTable(table: string) {
+    return this.inner.describeTable(table);
+  }
+  get keyColumns() {
+    return this.inner.keyColumns?.bind(this.inner);
+  }
+  scanKeys(request: Parameters<Connector['scanKeys']>[0]) {
+    return this.inner.scanKeys(request);
+  }
+  readChanged(request: Parameters<Connector['readChanged']>[0]) {
+    this.calls.readChanged++;
+    return this.inner.readChanged(request);
+  }
+  getMany(request: Parameters<Connector['getMany']>[0]) {
+    this.calls.getMany++;
+    return this.inner.getMany(request);
+  }
+  findCandidates(request: Parameters<Connector['findCandidates']>[0]) {
+    return this.inner.findCandidates(request);
+  }
+  deleteMany(table: string, ids: string[]) {
+    return this.inner.deleteMany(table, ids);
+  }
 
   async createMany(table: string, records: CreateRecord[]): Promise<WriteResult[]> {
     await this.gate();
@@ -58,7 +77,11 @@ export class FaultyConnector implements Connector {
       throw new Error('simulated crash after the remote create, before the couplings were written');
     }
     const byKey = new Map(passing.map((r, i) => [r.key, written[i]]));
-    return records.map((r) => byKey.get(r.key) ?? (rejected.has(r.key) ? REJECTED : { ok: false, id: null, error: { kind: 'transient', message: `record ${r.key} is locked by another user` } }));
+    return records.map(
+      (r) =>
+        byKey.get(r.key) ??
+        (rejected.has(r.key) ? REJECTED : { ok: false, id: null, error: { kind: 'transient', message: `record ${r.key} is locked by another user` } }),
+    );
   }
 
   async updateMany(table: string, records: UpdateRecord[]): Promise<WriteResult[]> {
@@ -69,6 +92,12 @@ export class FaultyConnector implements Connector {
     const passing = records.filter((r) => !failing.has(r.id) && !rejected.has(r.id));
     const written = await this.inner.updateMany(table, passing);
     const byId = new Map(passing.map((r, i) => [r.id, written[i]]));
-    return records.map((r) => byId.get(r.id) ?? (rejected.has(r.id) ? { ...REJECTED, id: r.id } : { ok: false, id: r.id, error: { kind: 'transient', message: `record ${r.id} is locked by another user` } }));
+    return records.map(
+      (r) =>
+        byId.get(r.id) ??
+        (rejected.has(r.id)
+          ? { ...REJECTED, id: r.id }
+          : { ok: false, id: r.id, error: { kind: 'transient', message: `record ${r.id} is locked by another user` } }),
+    );
   }
 }

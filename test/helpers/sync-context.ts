@@ -34,9 +34,15 @@ export async function openSyncContext(
   if (faults.local) systems.local = faulty.local = new FaultyConnector(sys.systems.local, faults.local);
   await store.saveMapping(testMapping(mapping));
   return {
-    store, sys, systems, faulty,
+    store,
+    sys,
+    systems,
+    faulty,
     run: (fn) => withWorker(temporal, { store, systems }, fn),
     rows: async (side) => (side === 'local' ? sys.local('customer') : sys.integration('account')).select().orderBy('id'),
-    close: async () => { await sys.close(); await cleanup(); },
+    close: async () => {
+      await sys.close();
+      await cleanup();
+    },
   };
 }

@@ -48,11 +48,31 @@ export function tick(): string {
 const modifiedOn = (extra: Record<string, unknown>): unknown => extra.modified_on ?? tick();
 
 export function customer(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: `C${i}`, name: `Customer ${i}`, email: `c${i}@example.com`, phone: `555-${i}`, city: 'Seattle', country: 'us', segment: 'Retail', modified_on: modifiedOn(extra), ...extra };
+  return {
+    id: `C${i}`,
+    name: `Customer ${i}`,
+    email: `c${i}@example.com`,
+    phone: `555-${i}`,
+    city: 'Seattle',
+    country: 'us',
+    segment: 'Retail',
+    modified_on: modifiedOn(extra),
+    ...extra,
+  };
 }
 
 export function account(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, name: `Account ${id}`, emailaddress1: null, telephone1: null, address1_city: null, address1_country: null, customertypecode: null, modified_on: modifiedOn(extra), ...extra };
+  return {
+    id,
+    name: `Account ${id}`,
+    emailaddress1: null,
+    telephone1: null,
+    address1_city: null,
+    address1_country: null,
+    customertypecode: null,
+    modified_on: modifiedOn(extra),
+    ...extra,
+  };
 }
 
 /** A CUSTOMER-like mapping; override what the test is about. */

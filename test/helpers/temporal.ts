@@ -42,11 +42,7 @@ export interface WorkerHarness {
 }
 
 /** Runs `fn` while a worker serves a fresh task queue with the prebuilt bundle. */
-export async function withWorker<T>(
-  temporal: TestTemporal,
-  deps: { store: Store; systems: Systems },
-  fn: (h: WorkerHarness) => Promise<T>,
-): Promise<T> {
+export async function withWorker<T>(temporal: TestTemporal, deps: { store: Store; systems: Systems }, fn: (h: WorkerHarness) => Promise<T>): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   const bundlePath = process.env.TEMPORAL_TEST_BUNDLE;
   if (!bundlePath) throw new Error('TEMPORAL_TEST_BUNDLE is not set: run the tests through jest.');

@@ -29,13 +29,19 @@ function goSignal(): Promise<void> {
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const store = Store.open({ databaseUrl: process.env.STORE_URL });
-  const opened = openKnexSystems({ local: { databaseUrl: process.env.LOCAL_URL as string }, integration: { databaseUrl: process.env.INTEGRATION_URL as string } });
+  const opened = openKnexSystems({
+    local: { databaseUrl: process.env.LOCAL_URL as string },
+    integration: { databaseUrl: process.env.INTEGRATION_URL as string },
+  });
   const delayMs = Number(process.env.DELAY_MS ?? 0);
   const failIds = new Set((process.env.FAIL_KEYS ?? '').split(',').filter(Boolean));
   const systems = { ...opened.systems, integration: new FaultyConnector(opened.systems.integration, { delayMs, failIds }) };
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
   const worker = await createWorker({
-    connection, store, systems, taskQueue: process.env.TASK_QUEUE as string,
+    connection,
+    store,
+    systems,
+    taskQueue: process.env.TASK_QUEUE as string,
     workflowBundle: { codePath: process.env.BUNDLE_PATH as string },
     workerOptions: {
       stickyQueueScheduleToStartTimeout: '1s',

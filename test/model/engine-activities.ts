@@ -10,13 +10,29 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import {
-  createActivities, type Activities, type BatchSelection, type LocalSelection, type PlanBatchesResult, type PlanLocalBatchesResult, type SyncBatchResult,
+  createActivities,
+  type Activities,
+  type BatchSelection,
+  type LocalSelection,
+  type PlanBatchesResult,
+  type PlanLocalBatchesResult,
+  type SyncBatchResult,
 } from '../../activities';
 import type { JobCounters, JobSummary, SyncDirection } from '../../common/types';
 import { emptyCounters, addCounters } from '../../common/types';
 import type { DecisionOptions } from '../../domain/sync-decision';
 import { EngineWorld } from './engine-world';
-import { MAPPING_NAME, type MappingSettings, type ObservedError, type ObservedJob, type Operation, type SeedRecord, type Side, type StepResult, type System } from './world';
+import {
+  MAPPING_NAME,
+  type MappingSettings,
+  type ObservedError,
+  type ObservedJob,
+  type Operation,
+  type SeedRecord,
+  type Side,
+  type StepResult,
+  type System,
+} from './world';
 
 const MAX_ATTEMPTS = 3;
 
@@ -41,10 +57,15 @@ export class ActivityEngine implements System {
     let heartbeat: unknown;
     for (let attempt = 1; ; attempt++) {
       const env = new MockActivityEnvironment({
-        activityId, attempt, heartbeatDetails: heartbeat, isLocal: options.local ?? false,
+        activityId,
+        attempt,
+        heartbeatDetails: heartbeat,
+        isLocal: options.local ?? false,
         workflowExecution: { workflowId: 'model', runId: options.runId ?? 'model-run' },
       });
-      env.on('heartbeat', (details: unknown) => { heartbeat = details; });
+      env.on('heartbeat', (details: unknown) => {
+        heartbeat = details;
+      });
       try {
         return await env.run(fn, input);
       } catch (error) {
@@ -67,7 +88,9 @@ export class ActivityEngine implements System {
 
   private async applyNow(op: Operation): Promise<StepResult> {
     switch (op.op) {
-      case 'edit': case 'create': case 'delete': {
+      case 'edit':
+      case 'create':
+      case 'delete': {
         const done = await this.world.userWrite(op.op, op.side, op.id, op.op === 'delete' ? {} : op.values);
         return done ? { jobs: [], errors: [] } : { refused: true };
       }
@@ -82,25 +105,41 @@ export class ActivityEngine implements System {
         const { directions } = await this.run(this.acts.planRun, { mapping: MAPPING_NAME, direction: op.direction });
         const includeSkipped = op.includeSkipped === true;
         const options: DecisionOptions = { includeSkipped, winner: includeSkipped ? op.direction : undefined };
-        return this.passes(directions, (direction) => this.pass(direction, 'retryOnly', options, { batchSize: 500, maxBatchesInFlight: 1 }, undefined, includeSkipped));
+        return this.passes(directions, (direction) =>
+          this.pass(direction, 'retryOnly', options, { batchSize: 500, maxBatchesInFlight: 1 }, undefined, includeSkipped),
+        );
       }
       case 'singleSync': {
-        const job = await this.run(this.acts.syncSingleRecord, {
-          mapping: MAPPING_NAME, recordId: this.world.actualId(op.side, op.recordId), side: op.side, direction: op.direction ?? null,
-          jobId: randomUUID(), workflowId: 'model', runId: 'model-run', maxAttempts: MAX_ATTEMPTS,
-        }, { local: true });
+        const job = await this.run(
+          this.acts.syncSingleRecord,
+          {
+            mapping: MAPPING_NAME,
+            recordId: this.world.actualId(op.side, op.recordId),
+            side: op.side,
+            direction: op.direction ?? null,
+            jobId: randomUUID(),
+            workflowId: 'model',
+            runId: 'model-run',
+            maxAttempts: MAX_ATTEMPTS,
+          },
+          { local: true },
+        );
         return this.result([{ job, sourceSide: job.direction === 'FromIntegrationTable' ? 'integration' : 'local' }]);
       }
-      case 'matchBasedCoupling': return this.match(op);
-      case 'setUpCoupling': return this.setUp(op);
-      case 'uncouple': case 'uncoupleAll': {
+      case 'matchBasedCoupling':
+        return this.match(op);
+      case 'setUpCoupling':
+        return this.setUp(op);
+      case 'uncouple':
+      case 'uncoupleAll': {
         const jobId = randomUUID();
         await this.run(this.acts.startCouplingJob, { mapping: MAPPING_NAME, jobId, type: 'Uncoupling', workflowId: 'model', runId: 'model-run' });
         let counters = emptyCounters();
         for (let done = false; !done;) {
-          const selection = op.op === 'uncouple'
-            ? { kind: 'ids' as const, ids: op.recordIds.map((id) => this.world.actualId(op.side, id)), side: op.side }
-            : { kind: 'all' as const, maxCouplings: 1000 };
+          const selection =
+            op.op === 'uncouple'
+              ? { kind: 'ids' as const, ids: op.recordIds.map((id) => this.world.actualId(op.side, id)), side: op.side }
+              : { kind: 'all' as const, maxCouplings: 1000 };
           const result = await this.run(this.acts.uncoupleBatch, { mapping: MAPPING_NAME, jobId, selection });
           counters = addCounters(counters, result.counters);
           done = result.done;
@@ -120,14 +159,18 @@ export class ActivityEngine implements System {
   private async result(jobs: { job: JobSummary; sourceSide: Side }[]): Promise<StepResult> {
     const observed: ObservedJob[] = jobs.map(({ job }) => ({ type: job.type, direction: job.direction, counters: job.counters }));
     const errors: ObservedError[] = [];
-    for (const [i, { job, sourceSide }] of jobs.entries()) errors.push(...await this.world.errorsOf(i, job.jobId, sourceSide));
+    for (const [i, { job, sourceSide }] of jobs.entries()) errors.push(...(await this.world.errorsOf(i, job.jobId, sourceSide)));
     return { jobs: observed, errors };
   }
 
   /** One pass, as workflows/sync-pass.ts runs it. */
   private async pass(
-    direction: SyncDirection, mode: 'incremental' | 'full' | 'ids' | 'retryOnly', options: DecisionOptions,
-    batch: { batchSize: number; maxBatchesInFlight: number }, ids?: { ids: string[]; side: Side }, includeSkipped = false,
+    direction: SyncDirection,
+    mode: 'incremental' | 'full' | 'ids' | 'retryOnly',
+    options: DecisionOptions,
+    batch: { batchSize: number; maxBatchesInFlight: number },
+    ids?: { ids: string[]; side: Side },
+    includeSkipped = false,
   ): Promise<JobSummary> {
     const jobId = randomUUID();
     const runId = randomUUID();
@@ -160,8 +203,17 @@ export class ActivityEngine implements System {
       await inPool(chunks, batch.maxBatchesInFlight, (part) => syncBatch({ kind: 'ids', ids: part, side: ids?.side ?? 'local' }).then(() => undefined));
     } else if (mode !== 'retryOnly') {
       for (;;) {
-        const plan: PlanBatchesResult = await this.run(this.acts.planBatches, { ...base, since: start.since, after: cursor, batchSize: batch.batchSize, count: batch.maxBatchesInFlight * 2, counters });
-        await inPool(plan.ranges, batch.maxBatchesInFlight, (range) => syncBatch({ kind: 'range', since: start.since, after: range.after, through: range.through }).then(() => undefined));
+        const plan: PlanBatchesResult = await this.run(this.acts.planBatches, {
+          ...base,
+          since: start.since,
+          after: cursor,
+          batchSize: batch.batchSize,
+          count: batch.maxBatchesInFlight * 2,
+          counters,
+        });
+        await inPool(plan.ranges, batch.maxBatchesInFlight, (range) =>
+          syncBatch({ kind: 'range', since: start.since, after: range.after, through: range.through }).then(() => undefined),
+        );
         const last = plan.ranges[plan.ranges.length - 1];
         if (last) cursor = last.through;
         if (plan.exhausted) break;
@@ -178,8 +230,13 @@ export class ActivityEngine implements System {
     const jobId = randomUUID();
     const runId = randomUUID();
     const start = await this.run(this.acts.startCouplingJob, {
-      mapping: MAPPING_NAME, jobId, type: 'Coupling', workflowId: 'model', runId,
-      matchBased: { filter: [], createNewIfNoMatch: op.createNewIfNoMatch }, syncAfter: op.syncAfterCoupling,
+      mapping: MAPPING_NAME,
+      jobId,
+      type: 'Coupling',
+      workflowId: 'model',
+      runId,
+      matchBased: { filter: [], createNewIfNoMatch: op.createNewIfNoMatch },
+      syncAfter: op.syncAfterCoupling,
     });
     const ids = op.recordIds ? [...new Set(op.recordIds.map((id) => this.world.actualId('local', id)))] : null;
     const overScope = async (work: (selection: LocalSelection) => Promise<void>): Promise<void> => {
@@ -191,7 +248,15 @@ export class ActivityEngine implements System {
       }
       let after: { modifiedOn: string; id: string } | null = null;
       for (;;) {
-        const plan: PlanLocalBatchesResult = await this.run(this.acts.planLocalBatches, { mapping: MAPPING_NAME, jobId, filter: [], after, batchSize: op.batchSize, count: op.maxBatchesInFlight * 2, counters: emptyCounters() });
+        const plan: PlanLocalBatchesResult = await this.run(this.acts.planLocalBatches, {
+          mapping: MAPPING_NAME,
+          jobId,
+          filter: [],
+          after,
+          batchSize: op.batchSize,
+          count: op.maxBatchesInFlight * 2,
+          counters: emptyCounters(),
+        });
         await inPool(plan.ranges, op.maxBatchesInFlight, (r) => work({ kind: 'range', after: r.after, through: r.through }));
         after = plan.next;
         if (plan.exhausted) return;
@@ -200,7 +265,9 @@ export class ActivityEngine implements System {
     let counters = emptyCounters();
     const common = { mapping: MAPPING_NAME, jobId, filter: [], createNewIfNoMatch: start.createNewIfNoMatch };
     for (let level = 0; level < start.levels; level++) {
-      await overScope(async (selection) => { await this.run(this.acts.claimMatchBatch, { ...common, level, selection }, { runId }); });
+      await overScope(async (selection) => {
+        await this.run(this.acts.claimMatchBatch, { ...common, level, selection }, { runId });
+      });
       await this.run(this.acts.resolveMatchLevel, { mapping: MAPPING_NAME, jobId, level }, { runId });
     }
     await overScope(async (selection) => {
@@ -212,17 +279,32 @@ export class ActivityEngine implements System {
       const sync = start.sync;
       for (let afterId: number | null = 0; afterId !== null;) {
         const selection: BatchSelection = { kind: 'matchedBy', jobId, afterId, limit: op.batchSize };
-        const result: SyncBatchResult = await this.run(this.acts.syncBatch, { mapping: MAPPING_NAME, direction: sync.direction, jobId: sync.jobId, selection, options: {}, maxAttempts: MAX_ATTEMPTS }, { runId });
+        const result: SyncBatchResult = await this.run(
+          this.acts.syncBatch,
+          { mapping: MAPPING_NAME, direction: sync.direction, jobId: sync.jobId, selection, options: {}, maxAttempts: MAX_ATTEMPTS },
+          { runId },
+        );
         syncCounters = addCounters(syncCounters, result.counters);
         afterId = result.nextAfterId;
       }
     }
     await this.run(this.acts.clearMatchClaims, { jobId });
     counters = await this.run(this.acts.finishCouplingJob, { mapping: MAPPING_NAME, jobId, counters, status: 'succeeded', message: null, recount: true });
-    const jobs: { job: JobSummary; sourceSide: Side }[] = [{ job: { jobId, type: 'Coupling', direction: null, status: 'succeeded', counters }, sourceSide: 'local' }];
+    const jobs: { job: JobSummary; sourceSide: Side }[] = [
+      { job: { jobId, type: 'Coupling', direction: null, status: 'succeeded', counters }, sourceSide: 'local' },
+    ];
     if (start.sync) {
-      await this.run(this.acts.finishCouplingJob, { mapping: MAPPING_NAME, jobId: start.sync.jobId, counters: syncCounters, status: 'succeeded', message: null });
-      jobs.push({ job: { jobId: start.sync.jobId, type: 'Synchronization', direction: start.sync.direction, status: 'succeeded', counters: syncCounters }, sourceSide: start.sync.direction === 'ToIntegrationTable' ? 'local' : 'integration' });
+      await this.run(this.acts.finishCouplingJob, {
+        mapping: MAPPING_NAME,
+        jobId: start.sync.jobId,
+        counters: syncCounters,
+        status: 'succeeded',
+        message: null,
+      });
+      jobs.push({
+        job: { jobId: start.sync.jobId, type: 'Synchronization', direction: start.sync.direction, status: 'succeeded', counters: syncCounters },
+        sourceSide: start.sync.direction === 'ToIntegrationTable' ? 'local' : 'integration',
+      });
     }
     return this.result(jobs);
   }
@@ -231,17 +313,39 @@ export class ActivityEngine implements System {
   private async setUp(op: Extract<Operation, { op: 'setUpCoupling' }>): Promise<StepResult> {
     const jobId = randomUUID();
     const localId = this.world.actualId('local', op.localId);
-    const start = await this.run(this.acts.startCouplingJob, { mapping: MAPPING_NAME, jobId, type: 'Coupling', workflowId: 'model', runId: 'model-run', syncAfter: op.syncAfter ?? false });
-    const coupling = await this.run(this.acts.setUpCoupling, { mapping: MAPPING_NAME, jobId, localId, integrationId: this.world.actualId('integration', op.integrationId) });
+    const start = await this.run(this.acts.startCouplingJob, {
+      mapping: MAPPING_NAME,
+      jobId,
+      type: 'Coupling',
+      workflowId: 'model',
+      runId: 'model-run',
+      syncAfter: op.syncAfter ?? false,
+    });
+    const coupling = await this.run(this.acts.setUpCoupling, {
+      mapping: MAPPING_NAME,
+      jobId,
+      localId,
+      integrationId: this.world.actualId('integration', op.integrationId),
+    });
     await this.run(this.acts.finishCouplingJob, { mapping: MAPPING_NAME, jobId, counters: coupling.counters, status: 'succeeded', message: null });
-    const jobs: { job: JobSummary; sourceSide: Side }[] = [{ job: { jobId, type: 'Coupling', direction: null, status: 'succeeded', counters: coupling.counters }, sourceSide: 'local' }];
+    const jobs: { job: JobSummary; sourceSide: Side }[] = [
+      { job: { jobId, type: 'Coupling', direction: null, status: 'succeeded', counters: coupling.counters }, sourceSide: 'local' },
+    ];
     if (start.sync) {
       const sync = start.sync;
       const result = await this.run(this.acts.syncBatch, {
-        mapping: MAPPING_NAME, direction: sync.direction, jobId: sync.jobId, selection: { kind: 'ids', ids: [localId], side: 'local' }, options: { force: true }, maxAttempts: MAX_ATTEMPTS,
+        mapping: MAPPING_NAME,
+        direction: sync.direction,
+        jobId: sync.jobId,
+        selection: { kind: 'ids', ids: [localId], side: 'local' },
+        options: { force: true },
+        maxAttempts: MAX_ATTEMPTS,
       });
       await this.run(this.acts.finishCouplingJob, { mapping: MAPPING_NAME, jobId: sync.jobId, counters: result.counters, status: 'succeeded', message: null });
-      jobs.push({ job: { jobId: sync.jobId, type: 'Synchronization', direction: sync.direction, status: 'succeeded', counters: result.counters }, sourceSide: sync.direction === 'ToIntegrationTable' ? 'local' : 'integration' });
+      jobs.push({
+        job: { jobId: sync.jobId, type: 'Synchronization', direction: sync.direction, status: 'succeeded', counters: result.counters },
+        sourceSide: sync.direction === 'ToIntegrationTable' ? 'local' : 'integration',
+      });
     }
     return this.result(jobs);
   }
@@ -258,7 +362,9 @@ export class ActivityEngine implements System {
 /** Runs `work` over `items` with at most `limit` at once (as workflows/run-pool does). */
 async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(Math.max(1, limit), items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }

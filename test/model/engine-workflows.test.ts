@@ -23,7 +23,14 @@ describe('the engine through its workflows agrees with the reference model', () 
 
   test('random sequences', async () => {
     const runs = Number(process.env.MODEL_WORKFLOW_RUNS ?? 20);
-    const result = await checkModel({ name: 'workflows', engine: () => new WorkflowEngine(temporal), runs, timeoutMs: 180_000, environment: false, minimizeBudget: 40 });
+    const result = await checkModel({
+      name: 'workflows',
+      engine: () => new WorkflowEngine(temporal),
+      runs,
+      timeoutMs: 180_000,
+      environment: false,
+      minimizeBudget: 40,
+    });
     expect(result.runs).toBe(runs);
   }, 3_600_000);
 });

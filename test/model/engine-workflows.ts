@@ -32,7 +32,11 @@ export class WorkflowEngine implements System {
     const bundlePath = process.env.TEMPORAL_TEST_BUNDLE;
     if (!bundlePath) throw new Error('TEMPORAL_TEST_BUNDLE is not set: run the tests through jest.');
     this.worker = await createWorker({
-      connection: this.temporal.nativeConnection, store: this.world.store, systems: this.world.systems, taskQueue, workflowBundle: { codePath: bundlePath },
+      connection: this.temporal.nativeConnection,
+      store: this.world.store,
+      systems: this.world.systems,
+      taskQueue,
+      workflowBundle: { codePath: bundlePath },
     });
     this.running = this.worker.run();
     this.sync = new CouplingSyncClient({ client: this.temporal.client, taskQueue });
@@ -56,7 +60,7 @@ export class WorkflowEngine implements System {
     }
     const errors: ObservedError[] = [];
     for (const [i, job] of run.jobs.entries()) {
-      errors.push(...await this.world.errorsOf(i, job.jobId, job.direction === 'FromIntegrationTable' ? 'integration' : 'local'));
+      errors.push(...(await this.world.errorsOf(i, job.jobId, job.direction === 'FromIntegrationTable' ? 'integration' : 'local')));
     }
     return { jobs: run.jobs.map((j) => ({ type: j.type, direction: j.direction, counters: j.counters })), errors };
   }
@@ -65,21 +69,43 @@ export class WorkflowEngine implements System {
     const mapping = MAPPING_NAME;
     const ids = (side: 'local' | 'integration', list: string[]): string[] => list.map((id) => this.world.actualId(side, id));
     switch (op.op) {
-      case 'bulkSync': return sync.bulkSync({
-        mapping, direction: op.direction, fullSync: op.fullSync, side: op.side, recordIds: op.recordIds && ids(op.side ?? 'local', op.recordIds),
-        batchSize: op.batchSize, maxBatchesInFlight: op.maxBatchesInFlight, retry: RETRY,
-      });
-      case 'singleSync': return sync.singleSync({ mapping, recordId: this.world.actualId(op.side, op.recordId), side: op.side, direction: op.direction, retry: RETRY });
-      case 'retryFailed': return sync.retryFailed({ mapping, includeSkipped: op.includeSkipped, direction: op.direction, retry: RETRY });
-      case 'matchBasedCoupling': return sync.matchBasedCoupling({
-        mapping, recordIds: op.recordIds && ids('local', op.recordIds), createNewIfNoMatch: op.createNewIfNoMatch, syncAfterCoupling: op.syncAfterCoupling,
-        batchSize: op.batchSize, maxBatchesInFlight: op.maxBatchesInFlight, retry: RETRY,
-      });
-      case 'setUpCoupling': return sync.setUpCoupling({
-        mapping, localId: this.world.actualId('local', op.localId), integrationId: this.world.actualId('integration', op.integrationId), syncAfter: op.syncAfter, retry: RETRY,
-      });
-      case 'uncouple': return sync.uncouple({ mapping, recordIds: ids(op.side, op.recordIds), side: op.side, retry: RETRY });
-      case 'uncoupleAll': return sync.uncouple({ mapping, all: true, retry: RETRY });
+      case 'bulkSync':
+        return sync.bulkSync({
+          mapping,
+          direction: op.direction,
+          fullSync: op.fullSync,
+          side: op.side,
+          recordIds: op.recordIds && ids(op.side ?? 'local', op.recordIds),
+          batchSize: op.batchSize,
+          maxBatchesInFlight: op.maxBatchesInFlight,
+          retry: RETRY,
+        });
+      case 'singleSync':
+        return sync.singleSync({ mapping, recordId: this.world.actualId(op.side, op.recordId), side: op.side, direction: op.direction, retry: RETRY });
+      case 'retryFailed':
+        return sync.retryFailed({ mapping, includeSkipped: op.includeSkipped, direction: op.direction, retry: RETRY });
+      case 'matchBasedCoupling':
+        return sync.matchBasedCoupling({
+          mapping,
+          recordIds: op.recordIds && ids('local', op.recordIds),
+          createNewIfNoMatch: op.createNewIfNoMatch,
+          syncAfterCoupling: op.syncAfterCoupling,
+          batchSize: op.batchSize,
+          maxBatchesInFlight: op.maxBatchesInFlight,
+          retry: RETRY,
+        });
+      case 'setUpCoupling':
+        return sync.setUpCoupling({
+          mapping,
+          localId: this.world.actualId('local', op.localId),
+          integrationId: this.world.actualId('integration', op.integrationId),
+          syncAfter: op.syncAfter,
+          retry: RETRY,
+        });
+      case 'uncouple':
+        return sync.uncouple({ mapping, recordIds: ids(op.side, op.recordIds), side: op.side, retry: RETRY });
+      case 'uncoupleAll':
+        return sync.uncouple({ mapping, all: true, retry: RETRY });
     }
   }
 

@@ -13,8 +13,22 @@ import { creationKey } from '../../domain/record-key';
 import { sqliteConfig } from '../../store/database-url';
 import { Store, type JobErrorRow } from '../../store/store';
 import {
-  COLUMNS, GUARDED, INTEGRATION_TABLE, LOCAL_TABLE, MAPPING_NAME, POISON, createdId, errorKind,
-  type FilterSetting, type MappingSettings, type Observed, type ObservedCoupling, type ObservedError, type SeedRecord, type Side, type Values,
+  COLUMNS,
+  GUARDED,
+  INTEGRATION_TABLE,
+  LOCAL_TABLE,
+  MAPPING_NAME,
+  POISON,
+  createdId,
+  errorKind,
+  type FilterSetting,
+  type MappingSettings,
+  type Observed,
+  type ObservedCoupling,
+  type ObservedError,
+  type SeedRecord,
+  type Side,
+  type Values,
 } from './world';
 
 const TABLE: Record<Side, string> = { local: LOCAL_TABLE, integration: INTEGRATION_TABLE };
@@ -149,7 +163,9 @@ export class EngineWorld {
     await this.learnIds();
     const rows = async (side: Side): Promise<Record<string, Values>> => {
       const all: Record<string, unknown>[] = await this.knex[side](TABLE[side]).select();
-      return Object.fromEntries(all.map((r) => [this.canonicalId(side, String(r.id)), Object.fromEntries(COLUMNS[side].map((c) => [c, (r[c] ?? null) as string | null]))]));
+      return Object.fromEntries(
+        all.map((r) => [this.canonicalId(side, String(r.id)), Object.fromEntries(COLUMNS[side].map((c) => [c, (r[c] ?? null) as string | null]))]),
+      );
     };
     const couplings = await this.store.pageCouplings(MAPPING_NAME, { afterId: 0, limit: 100_000 });
     const failures = await this.store.listUncoupledFailures(MAPPING_NAME, { limit: 100_000 });

@@ -7,7 +7,17 @@
  */
 import { compareLocalIds, type FieldSetting, type MappingSettings, type Values } from './world';
 import {
-  allows, column, couplingOf, failureKey, fieldsFor, freshDirection, inFilter, transform, type ModelCoupling, type ModelState, type Step,
+  allows,
+  column,
+  couplingOf,
+  failureKey,
+  fieldsFor,
+  freshDirection,
+  inFilter,
+  transform,
+  type ModelCoupling,
+  type ModelState,
+  type Step,
 } from './model-state';
 import { cmp, create, givenIds, Pass, PLAIN } from './model-pass';
 
@@ -63,8 +73,13 @@ export function syncAfterDirection(settings: MappingSettings): 'ToIntegrationTab
 /** A coupling nobody synced yet: pending in every direction the mapping allows. */
 export function neverSynced(settings: MappingSettings, localId: string, integrationId: string): ModelCoupling {
   return {
-    localId, integrationId, L: null, I: null, skipped: false,
-    to: freshDirection(allows(settings, 'ToIntegrationTable')), from: freshDirection(allows(settings, 'FromIntegrationTable')),
+    localId,
+    integrationId,
+    L: null,
+    I: null,
+    skipped: false,
+    to: freshDirection(allows(settings, 'ToIntegrationTable')),
+    from: freshDirection(allows(settings, 'FromIntegrationTable')),
   };
 }
 

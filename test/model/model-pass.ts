@@ -13,9 +13,32 @@
  */
 import { createdId, type ErrorKind, type Side, type SyncDirection } from './world';
 import {
-  canConflict, column, conflictWinner, countFailure, couplingOf, destinationOf, diff, emptyValues, failureKey, fieldsFor, freshDirection, idOn,
-  inFilter, mapValues, needs, otherDirection, poisoned, removeCoupling, setStored, sourceOf, stateOf, storedOn,
-  type ModelCoupling, type ModelRecord, type ModelState, type Step,
+  canConflict,
+  column,
+  conflictWinner,
+  countFailure,
+  couplingOf,
+  destinationOf,
+  diff,
+  emptyValues,
+  failureKey,
+  fieldsFor,
+  freshDirection,
+  idOn,
+  inFilter,
+  mapValues,
+  needs,
+  otherDirection,
+  poisoned,
+  removeCoupling,
+  setStored,
+  sourceOf,
+  stateOf,
+  storedOn,
+  type ModelCoupling,
+  type ModelRecord,
+  type ModelState,
+  type Step,
 } from './model-state';
 
 export interface PassOptions {
@@ -40,7 +63,12 @@ export class Pass {
   readonly T: Side;
   readonly handled = new Set<string>();
 
-  constructor(readonly m: ModelState, readonly step: Step, readonly job: number, readonly o: PassOptions) {
+  constructor(
+    readonly m: ModelState,
+    readonly step: Step,
+    readonly job: number,
+    readonly o: PassOptions,
+  ) {
     this.S = sourceOf(o.direction);
     this.T = destinationOf(o.direction);
   }
@@ -67,16 +95,12 @@ export class Pass {
 /** Step 1: the couplings that need D (and, with includeSkipped, the skipped ones), then the failed uncoupled records of S. */
 export function retryPhase(p: Pass): void {
   const { m, o } = p;
-  const due = m.couplings
-    .filter((c) => needs(c, o.direction) || (o.includeSkipped && c.skipped))
-    .sort((a, b) => cmp(idOn(a, p.S), idOn(b, p.S)));
+  const due = m.couplings.filter((c) => needs(c, o.direction) || (o.includeSkipped && c.skipped)).sort((a, b) => cmp(idOn(a, p.S), idOn(b, p.S)));
   for (const c of due) {
     if (!m.couplings.includes(c) || !p.claim(idOn(c, p.S))) continue;
     visitCoupling(p, c, 'leave');
   }
-  const entries = [...m.failures.values()]
-    .filter((e) => e.side === p.S && (!e.skipped || o.includeSkipped))
-    .sort((a, b) => cmp(a.id, b.id));
+  const entries = [...m.failures.values()].filter((e) => e.side === p.S && (!e.skipped || o.includeSkipped)).sort((a, b) => cmp(a.id, b.id));
   for (const e of entries) {
     if (!p.claim(e.id)) continue;
     const s = p.source(e.id);
@@ -350,8 +374,13 @@ export function create(p: Pass, sourceId: string, s: ModelRecord, replacing: Mod
   m.failures.delete(failureKey(S, sourceId));
   m.failures.delete(failureKey(T, id));
   const c: ModelCoupling = {
-    localId: S === 'local' ? sourceId : id, integrationId: S === 'local' ? id : sourceId,
-    L: null, I: null, to: freshDirection(), from: freshDirection(), skipped: false,
+    localId: S === 'local' ? sourceId : id,
+    integrationId: S === 'local' ? id : sourceId,
+    L: null,
+    I: null,
+    to: freshDirection(),
+    from: freshDirection(),
+    skipped: false,
   };
   setStored(c, S, s.modifiedOn);
   setStored(c, T, m.now);

@@ -7,8 +7,18 @@
  * `// SPEC:` marks a choice the spec leaves open; the engine must make the same.
  */
 import {
-  COLUMNS, GUARDED, POISON,
-  type Counters, type ErrorKind, type FieldSetting, type MappingSettings, type ObservedError, type ObservedJob, type Side, type SyncDirection, type Values,
+  COLUMNS,
+  GUARDED,
+  POISON,
+  type Counters,
+  type ErrorKind,
+  type FieldSetting,
+  type MappingSettings,
+  type ObservedError,
+  type ObservedJob,
+  type Side,
+  type SyncDirection,
+  type Values,
 } from './world';
 
 export interface ModelRecord {

@@ -12,9 +12,17 @@ import { REGRESSIONS, type Regression } from './regressions';
 import type { Counters, MappingSettings, Observed, ObservedCoupling, Operation, StepResult, System, Values } from './world';
 
 const BIDI: MappingSettings = {
-  direction: 'Bidirectional', syncOnlyCoupledRecords: true, updateConflictResolution: 'None', deletionConflictResolution: 'None',
-  sourceDeletion: 'KeepCoupling', fields: [{ column: 0, direction: 'Bidirectional' }, { column: 3, direction: 'Bidirectional' }],
-  tableFilter: [], integrationTableFilter: [],
+  direction: 'Bidirectional',
+  syncOnlyCoupledRecords: true,
+  updateConflictResolution: 'None',
+  deletionConflictResolution: 'None',
+  sourceDeletion: 'KeepCoupling',
+  fields: [
+    { column: 0, direction: 'Bidirectional' },
+    { column: 3, direction: 'Bidirectional' },
+  ],
+  tableFilter: [],
+  integrationTableFilter: [],
 };
 const BATCH = { batchSize: 500, maxBatchesInFlight: 1 };
 
@@ -133,7 +141,10 @@ describe('reference model: SEMANTICS.md "At a glance"', () => {
   });
 
   test('one-way fields changed on both sides: each pass carries its own, the change is handed to the other pass', async () => {
-    const fields: MappingSettings['fields'] = [{ column: 0, direction: 'ToIntegrationTable' }, { column: 3, direction: 'FromIntegrationTable' }];
+    const fields: MappingSettings['fields'] = [
+      { column: 0, direction: 'ToIntegrationTable' },
+      { column: 3, direction: 'FromIntegrationTable' },
+    ];
     const w = await World.open({ fields }, { C1: { name: 'Ann', city: 'Oslo' } }, { A1: { name: 'Ann', address1_city: 'Oslo' } });
     w.couple('C1', 'A1');
     w.edit('local', 'C1', { name: 'Bob' });
@@ -144,8 +155,7 @@ describe('reference model: SEMANTICS.md "At a glance"', () => {
   });
 
   describe('deleted on the source side', () => {
-    const paired = (settings: Partial<MappingSettings>): Promise<World> =>
-      World.open(settings, { C1: { name: 'Ann' } }, { A1: { name: 'Ann' } });
+    const paired = (settings: Partial<MappingSettings>): Promise<World> => World.open(settings, { C1: { name: 'Ann' } }, { A1: { name: 'Ann' } });
 
     test('KeepCoupling: a synced coupling is kept silently; a pending one fails "no longer exists", skipped after twice', async () => {
       const w = await paired({});
@@ -236,7 +246,11 @@ describe('reference model: SEMANTICS.md "At a glance"', () => {
       expect(await w.coupling('C1')).toMatchObject({ integrationId: 'I(C1)', toIntegration: to('Success'), fromIntegration: to(null) });
     });
     test('an unchanged record does not notice, unless it is a full sync', async () => {
-      const w = await World.open({ deletionConflictResolution: 'RemoveCoupling', direction: 'ToIntegrationTable' }, { C1: { name: 'Ann' } }, { A1: { name: 'Ann' } });
+      const w = await World.open(
+        { deletionConflictResolution: 'RemoveCoupling', direction: 'ToIntegrationTable' },
+        { C1: { name: 'Ann' } },
+        { A1: { name: 'Ann' } },
+      );
       w.couple('C1', 'A1');
       w.do({ op: 'delete', side: 'integration', id: 'A1' });
       expect(counts(w.sync())).toEqual([{}]);
@@ -273,8 +287,15 @@ describe('reference model: SEMANTICS.md "At a glance"', () => {
   });
 
   test('a failed record that left the filter is not retried and not counted while outside', async () => {
-    const fields: MappingSettings['fields'] = [{ column: 0, direction: 'ToIntegrationTable' }, { column: 1, direction: 'ToIntegrationTable' }];
-    const w = await World.open({ direction: 'ToIntegrationTable', fields, tableFilter: [{ column: 1, notEqual: 'b@x' }] }, { C1: { name: 'Ann' } }, { A1: { name: 'Ann' } });
+    const fields: MappingSettings['fields'] = [
+      { column: 0, direction: 'ToIntegrationTable' },
+      { column: 1, direction: 'ToIntegrationTable' },
+    ];
+    const w = await World.open(
+      { direction: 'ToIntegrationTable', fields, tableFilter: [{ column: 1, notEqual: 'b@x' }] },
+      { C1: { name: 'Ann' } },
+      { A1: { name: 'Ann' } },
+    );
     w.couple('C1', 'A1');
     w.edit('local', 'C1', { name: 'Ann!' });
     expect(errors(w.sync())).toEqual(['0 C1 write']);
@@ -284,15 +305,26 @@ describe('reference model: SEMANTICS.md "At a glance"', () => {
   });
 
   describe('match contested', () => {
-    const fields: MappingSettings['fields'] = [{ column: 0, direction: 'Bidirectional', matchPriority: 0 }, { column: 3, direction: 'Bidirectional', matchPriority: 1 }];
+    const fields: MappingSettings['fields'] = [
+      { column: 0, direction: 'Bidirectional', matchPriority: 0 },
+      { column: 3, direction: 'Bidirectional', matchPriority: 1 },
+    ];
     test('several records claiming one candidate: the smallest local id wins, the others go on to the next priority', async () => {
-      const w = await World.open({ fields }, { C2: { name: 'Ann', city: 'Rome' }, C1: { name: ' ann ', city: 'Oslo' } }, { A1: { name: 'ANN', address1_city: 'Paris' }, A2: { name: 'Bob', address1_city: 'Rome' } });
+      const w = await World.open(
+        { fields },
+        { C2: { name: 'Ann', city: 'Rome' }, C1: { name: ' ann ', city: 'Oslo' } },
+        { A1: { name: 'ANN', address1_city: 'Paris' }, A2: { name: 'Bob', address1_city: 'Rome' } },
+      );
       expect(counts(w.do({ op: 'matchBasedCoupling', ...BATCH }))).toEqual([{ coupled: 2 }]);
       expect((await w.observe()).couplings.map((c) => `${c.localId}-${c.integrationId}`).sort()).toEqual(['C1-A1', 'C2-A2']);
       expect(await w.coupling('C1')).toMatchObject({ toIntegration: to(null, true), fromIntegration: to(null, true) });
     });
     test('a stronger priority of a later record wins over a weaker one of an earlier record', async () => {
-      const w = await World.open({ fields }, { C1: { name: 'Cy', city: 'Oslo' }, C2: { name: 'Ann', city: null } }, { A1: { name: 'Ann', address1_city: 'Oslo' } });
+      const w = await World.open(
+        { fields },
+        { C1: { name: 'Cy', city: 'Oslo' }, C2: { name: 'Ann', city: null } },
+        { A1: { name: 'Ann', address1_city: 'Oslo' } },
+      );
       const r = w.do({ op: 'matchBasedCoupling', ...BATCH });
       expect(counts(r)).toEqual([{ coupled: 1, failed: 1, unmatched: 1 }]);
       expect(errors(r)).toEqual(['0 C1 noMatch']);
@@ -349,23 +381,27 @@ describe('regression scenarios', () => {
 
 describe('model invariants', () => {
   test('after every step of random sequences: couplings unique per side, no entry for a coupled record, no state in a direction the mapping lacks', async () => {
-    await fc.assert(fc.asyncProperty(scenarioArb(), async ({ settings, seed, operations }) => {
-      const model = new ReferenceModel();
-      await model.open(settings, seed);
-      for (const [i, op] of operations.entries()) {
-        model.applyNow(i + 1, op);
-        const o = await model.observe();
-        const where = `step ${i + 1} ${JSON.stringify(op)}`;
-        for (const side of ['localId', 'integrationId'] as const) {
-          expect({ where, ids: new Set(o.couplings.map((c) => c[side])).size }).toEqual({ where, ids: o.couplings.length });
+    await fc.assert(
+      fc.asyncProperty(scenarioArb(), async ({ settings, seed, operations }) => {
+        const model = new ReferenceModel();
+        await model.open(settings, seed);
+        for (const [i, op] of operations.entries()) {
+          model.applyNow(i + 1, op);
+          const o = await model.observe();
+          const where = `step ${i + 1} ${JSON.stringify(op)}`;
+          for (const side of ['localId', 'integrationId'] as const) {
+            expect({ where, ids: new Set(o.couplings.map((c) => c[side])).size }).toEqual({ where, ids: o.couplings.length });
+          }
+          for (const f of o.uncoupledFailures) {
+            expect({ where, coupled: o.couplings.some((c) => (f.side === 'local' ? c.localId : c.integrationId) === f.id) }).toEqual({ where, coupled: false });
+          }
+          const lacks =
+            settings.direction === 'ToIntegrationTable' ? 'fromIntegration' : settings.direction === 'FromIntegrationTable' ? 'toIntegration' : null;
+          if (lacks) for (const c of o.couplings) expect({ where, state: c[lacks] }).toEqual({ where, state: { result: null, pending: false } });
         }
-        for (const f of o.uncoupledFailures) {
-          expect({ where, coupled: o.couplings.some((c) => (f.side === 'local' ? c.localId : c.integrationId) === f.id) }).toEqual({ where, coupled: false });
-        }
-        const lacks = settings.direction === 'ToIntegrationTable' ? 'fromIntegration' : settings.direction === 'FromIntegrationTable' ? 'toIntegration' : null;
-        if (lacks) for (const c of o.couplings) expect({ where, state: c[lacks] }).toEqual({ where, state: { result: null, pending: false } });
-      }
-    }), { numRuns: Number(process.env.MODEL_RUNS ?? 200), seed: 7 });
+      }),
+      { numRuns: Number(process.env.MODEL_RUNS ?? 200), seed: 7 },
+    );
   });
 });
 
@@ -386,7 +422,10 @@ describe('runner and generators', () => {
         return { ...r, jobs: r.jobs.map((j) => (j.counters.modified > 0 ? { ...j, counters: { ...j.counters, modified: j.counters.modified + 1 } } : j)) };
       }
     }
-    const failure = await checkModel({ name: 'off by one', engine: () => new OffByOne(), runs: 300, seed: 12, environment: false }).then(() => null, (e: Error) => e);
+    const failure = await checkModel({ name: 'off by one', engine: () => new OffByOne(), runs: 300, seed: 12, environment: false }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(failure?.message).toMatch(/modified: engine \d+, model \d+/);
     const literal = /REGRESSIONS[^\n]*\n([\s\S]*),$/.exec(failure?.message ?? '')?.[1] ?? '';
     const { scenario } = new Function(`return (${literal});`)() as Regression;

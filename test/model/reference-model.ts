@@ -10,10 +10,33 @@
  * table); the choices the spec leaves open are marked `// SPEC:` there, in
  * ./model-pass.ts, ./model-match.ts and here.
  */
-import { COLUMNS, type MappingSettings, type Observed, type Operation, type SeedRecord, type Side, type StepResult, type SyncDirection, type System } from './world';
 import {
-  allows, conflictWinner, couplingOf, emptyValues, fieldsFor, idOn, inFilter, mappingPasses, naturalDirection, needs,
-  removeCoupling, sourceOf, Step, storedOn, type ModelState,
+  COLUMNS,
+  type MappingSettings,
+  type Observed,
+  type Operation,
+  type SeedRecord,
+  type Side,
+  type StepResult,
+  type SyncDirection,
+  type System,
+} from './world';
+import {
+  allows,
+  conflictWinner,
+  couplingOf,
+  emptyValues,
+  fieldsFor,
+  idOn,
+  inFilter,
+  mappingPasses,
+  naturalDirection,
+  needs,
+  removeCoupling,
+  sourceOf,
+  Step,
+  storedOn,
+  type ModelState,
 } from './model-state';
 import { givenIds, Pass, PLAIN, retryPhase, scanSweepAndWatermark, visitCoupling, visitUncoupled } from './model-pass';
 import { couple, matchBasedCoupling, matchRefused, neverSynced, syncAfterDirection } from './model-match';
@@ -29,7 +52,10 @@ export class ReferenceModel implements System {
     this.state = {
       settings: structuredClone(settings),
       tables: { local: table('local', seed.local), integration: table('integration', seed.integration) },
-      couplings: [], failures: new Map(), watermarks: { local: null, integration: null }, now: 0,
+      couplings: [],
+      failures: new Map(),
+      watermarks: { local: null, integration: null },
+      now: 0,
     };
   }
 
@@ -54,7 +80,9 @@ export class ReferenceModel implements System {
       local: rows('local'),
       integration: rows('integration'),
       couplings: m.couplings.map((c) => ({
-        localId: c.localId, integrationId: c.integrationId, skipped: c.skipped,
+        localId: c.localId,
+        integrationId: c.integrationId,
+        skipped: c.skipped,
         toIntegration: { result: c.to.result, pending: c.to.pending },
         fromIntegration: { result: c.from.result, pending: c.from.pending },
       })),
@@ -111,7 +139,7 @@ function run(m: ModelState, op: Operation): Step | typeof REFUSED {
       if (!directions) return REFUSED;
       const includeSkipped = op.includeSkipped === true;
       for (const direction of directions) {
-        const winner = includeSkipped ? op.direction ?? null : null;
+        const winner = includeSkipped ? (op.direction ?? null) : null;
         retryPhase(new Pass(m, step, step.open('Synchronization', direction), { ...PLAIN, direction, includeSkipped, winner }));
       }
       return step;
@@ -210,11 +238,15 @@ function singleSync(m: ModelState, step: Step, recordId: string, side: Side, giv
   if (!source || !inFilter(settings, sourceOf(direction), source.values)) return REFUSED;
   // SPEC: a direction given by the user is a "chosen direction": it clears skipped and wins conflicts; an inferred one does neither.
   const p = new Pass(m, step, step.open('Synchronization', direction), {
-    direction, forced: true, createUncoupled: true, includeSkipped: given !== undefined, winner: given ?? null, skipOnConflict,
+    direction,
+    forced: true,
+    createUncoupled: true,
+    includeSkipped: given !== undefined,
+    winner: given ?? null,
+    skipOnConflict,
   });
   p.claim(sourceId);
   if (c) visitCoupling(p, c, 'leave');
   else visitUncoupled(p, sourceId);
   return step;
 }
-

@@ -17,12 +17,24 @@ export interface Regression {
 
 const BATCH = { batchSize: 2, maxBatchesInFlight: 2 };
 const settings = (overrides: Partial<MappingSettings>): MappingSettings => ({
-  direction: 'Bidirectional', syncOnlyCoupledRecords: false, updateConflictResolution: 'None', deletionConflictResolution: 'None',
-  sourceDeletion: 'KeepCoupling', fields: [{ column: 0, direction: 'Bidirectional' }], tableFilter: [], integrationTableFilter: [],
+  direction: 'Bidirectional',
+  syncOnlyCoupledRecords: false,
+  updateConflictResolution: 'None',
+  deletionConflictResolution: 'None',
+  sourceDeletion: 'KeepCoupling',
+  fields: [{ column: 0, direction: 'Bidirectional' }],
+  tableFilter: [],
+  integrationTableFilter: [],
   ...overrides,
 });
-const local = (id: string, name: string | null, city: string | null = null): Scenario['seed']['local'][number] => ({ id, values: { name, email: null, phone: null, city } });
-const account = (id: string, name: string | null, city: string | null = null): Scenario['seed']['integration'][number] => ({ id, values: { name, emailaddress1: null, telephone1: null, address1_city: city } });
+const local = (id: string, name: string | null, city: string | null = null): Scenario['seed']['local'][number] => ({
+  id,
+  values: { name, email: null, phone: null, city },
+});
+const account = (id: string, name: string | null, city: string | null = null): Scenario['seed']['integration'][number] => ({
+  id,
+  values: { name, emailaddress1: null, telephone1: null, address1_city: city },
+});
 
 export const REGRESSIONS: Regression[] = [
   {
@@ -80,7 +92,13 @@ export const REGRESSIONS: Regression[] = [
   {
     name: 'SPEC: a single sync with both sides changed and no rule fails (and skips at once) only when a bidirectional field differs',
     scenario: {
-      settings: settings({ syncOnlyCoupledRecords: true, fields: [{ column: 0, direction: 'Bidirectional' }, { column: 3, direction: 'ToIntegrationTable' }] }),
+      settings: settings({
+        syncOnlyCoupledRecords: true,
+        fields: [
+          { column: 0, direction: 'Bidirectional' },
+          { column: 3, direction: 'ToIntegrationTable' },
+        ],
+      }),
       seed: { local: [local('C1', 'Ann', 'Oslo'), local('C2', 'Bob', 'Oslo')], integration: [account('A1', 'Ann', 'Rome'), account('A2', 'Cy', 'Rome')] },
       operations: [
         { op: 'setUpCoupling', localId: 'C1', integrationId: 'A1' },
@@ -105,7 +123,12 @@ export const REGRESSIONS: Regression[] = [
   {
     name: 'retrying skipped records decides them as changed: a skipped coupling retried in its other direction records the agreeing values and leaves the failing one pending',
     scenario: {
-      settings: settings({ fields: [{ column: 3, direction: 'FromIntegrationTable' }, { column: 0, direction: 'Bidirectional' }] }),
+      settings: settings({
+        fields: [
+          { column: 3, direction: 'FromIntegrationTable' },
+          { column: 0, direction: 'Bidirectional' },
+        ],
+      }),
       seed: { local: [], integration: [{ id: 'A2', values: { name: 'Ann', emailaddress1: 'a@x', telephone1: '1', address1_city: 'Oslo' } }] },
       operations: [
         { op: 'bulkSync', batchSize: 1, maxBatchesInFlight: 1 },
@@ -134,7 +157,16 @@ export const REGRESSIONS: Regression[] = [
   {
     name: 'activities: create-new after an uncouple-all names the record it created before: coupled as found, neither inserted nor synchronized after coupling',
     scenario: {
-      settings: { direction: 'Bidirectional', syncOnlyCoupledRecords: false, updateConflictResolution: 'None', deletionConflictResolution: 'None', sourceDeletion: 'KeepCoupling', fields: [{ column: 0, direction: 'Bidirectional', matchPriority: 0 }], tableFilter: [], integrationTableFilter: [] },
+      settings: {
+        direction: 'Bidirectional',
+        syncOnlyCoupledRecords: false,
+        updateConflictResolution: 'None',
+        deletionConflictResolution: 'None',
+        sourceDeletion: 'KeepCoupling',
+        fields: [{ column: 0, direction: 'Bidirectional', matchPriority: 0 }],
+        tableFilter: [],
+        integrationTableFilter: [],
+      },
       seed: {
         local: [{ id: 'C4', values: { name: 'Bob', email: 'a@x', phone: '1', city: 'Oslo' } }],
         integration: [

@@ -19,7 +19,11 @@ export type { Scenario };
 /** A difference between the engine and the model, at one step (0 = right after open). */
 export class ModelMismatch extends Error {
   override readonly name = 'ModelMismatch';
-  constructor(readonly step: number, readonly differences: string[], scenario: Scenario) {
+  constructor(
+    readonly step: number,
+    readonly differences: string[],
+    scenario: Scenario,
+  ) {
     super(describeMismatch(step, differences, scenario));
   }
 }
@@ -53,7 +57,7 @@ async function guarded<T>(step: number, scenario: Scenario, what: string, run: (
     return await run();
   } catch (error) {
     if (error instanceof ModelMismatch) throw error;
-    throw new ModelMismatch(step, [`the engine's ${what} threw: ${error instanceof Error ? error.stack ?? error.message : String(error)}`], scenario);
+    throw new ModelMismatch(step, [`the engine's ${what} threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`], scenario);
   }
 }
 
@@ -65,7 +69,6 @@ async function compareObserved(step: number, scenario: Scenario, e: System, m: S
 
 // ---- comparing ----
 
-
 function jobLabel(job: ObservedJob): string {
   return `${job.type}${job.direction ? ` ${job.direction}` : ''}`;
 }
@@ -73,7 +76,9 @@ function jobLabel(job: ObservedJob): string {
 /** Differences between two step results: refusal, jobs in order with their counters, error rows as a multiset. */
 export function diffResults(got: StepResult, want: StepResult): string[] {
   if ('refused' in got || 'refused' in want) {
-    return 'refused' in got && 'refused' in want ? [] : [`result: engine ${'refused' in got ? 'refused' : summary(got)}, model ${'refused' in want ? 'refused' : summary(want)}`];
+    return 'refused' in got && 'refused' in want
+      ? []
+      : [`result: engine ${'refused' in got ? 'refused' : summary(got)}, model ${'refused' in want ? 'refused' : summary(want)}`];
   }
   const out: string[] = [];
   if (got.jobs.length !== want.jobs.length) out.push(`jobs: engine [${got.jobs.map(jobLabel).join(', ')}], model [${want.jobs.map(jobLabel).join(', ')}]`);
@@ -254,17 +259,20 @@ export async function checkModel(options: CheckModelOptions): Promise<{ runs: nu
   const details = await fc.check(property, { numRuns: runs, seed, path: env.MODEL_SEED ? env.MODEL_PATH : undefined, timeout: options.timeoutMs });
   if (!details.failed) return { runs: details.numRuns, seed: details.seed };
   const replay = `MODEL_SEED=${details.seed}${details.counterexamplePath ? ` MODEL_PATH=${details.counterexamplePath}` : ''}`;
-  if (!details.counterexample) throw new Error(`Model check "${options.name}" failed without a counterexample (${replay}): ${String(details.errorInstance ?? 'interrupted')}`);
-  const budget = process.env.MODEL_MINIMIZE ? Number(process.env.MODEL_MINIMIZE) : options.minimizeBudget ?? 150;
+  if (!details.counterexample)
+    throw new Error(`Model check "${options.name}" failed without a counterexample (${replay}): ${String(details.errorInstance ?? 'interrupted')}`);
+  const budget = process.env.MODEL_MINIMIZE ? Number(process.env.MODEL_MINIMIZE) : (options.minimizeBudget ?? 150);
   const [shrunk] = details.counterexample;
   const minimal = budget > 0 ? await minimize(options.engine, shrunk, budget, options.model) : shrunk;
   const error = (await fails(options.engine, minimal, options.model)) ?? details.errorInstance;
   const message = error instanceof Error ? error.message : String(error);
-  throw new Error([
-    `Model check "${options.name}" failed after ${details.numRuns} of ${runs} sequences (${details.numShrinks} shrinks; replay: ${replay}).`,
-    message,
-    '',
-    'As a regression: add this entry to REGRESSIONS in test/model/regressions.ts (or pass its scenario to runScenario):',
-    regressionLiteral(`${options.name}: TODO say what it shows`, minimal),
-  ].join('\n'));
+  throw new Error(
+    [
+      `Model check "${options.name}" failed after ${details.numRuns} of ${runs} sequences (${details.numShrinks} shrinks; replay: ${replay}).`,
+      message,
+      '',
+      'As a regression: add this entry to REGRESSIONS in test/model/regressions.ts (or pass its scenario to runScenario):',
+      regressionLiteral(`${options.name}: TODO say what it shows`, minimal),
+    ].join('\n'),
+  );
 }

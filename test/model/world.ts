@@ -93,8 +93,16 @@ export interface ObservedJob {
 
 /** The kind of an error row, told from its message by `errorKind`. */
 export type ErrorKind =
-  | 'conflict' | 'deletedCounterpart' | 'sourceDeleted' | 'counterpartChanged' | 'write' | 'coupledElsewhere'
-  | 'outsideFilter' | 'notFound' | 'noMatch' | 'other';
+  | 'conflict'
+  | 'deletedCounterpart'
+  | 'sourceDeleted'
+  | 'counterpartChanged'
+  | 'write'
+  | 'coupledElsewhere'
+  | 'outsideFilter'
+  | 'notFound'
+  | 'noMatch'
+  | 'other';
 
 export interface ObservedError {
   /** Index of the job (in the order of `ObservedStep.jobs`) that wrote it. */
@@ -143,7 +151,9 @@ export function engineId(side: Side, id: string): string {
   const created = /^([IL])\((.*)\)$/.exec(id);
   if (!created || (created[1] === 'I') !== (side === 'integration')) return id;
   const sourceSide: Side = side === 'integration' ? 'local' : 'integration';
-  const hash = createHash('sha1').update(`coupling-sync\u0000${MAPPING_NAME}\u0000${sourceSide}\u0000${engineId(sourceSide, created[2])}`).digest();
+  const hash = createHash('sha1')
+    .update(`coupling-sync\u0000${MAPPING_NAME}\u0000${sourceSide}\u0000${engineId(sourceSide, created[2])}`)
+    .digest();
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

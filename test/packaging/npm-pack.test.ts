@@ -18,7 +18,10 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-interface PackResult { filename: string; files: { path: string }[] }
+interface PackResult {
+  filename: string;
+  files: { path: string }[];
+}
 
 let dir: string;
 let packed: PackResult;
@@ -38,9 +41,19 @@ afterAll(() => {
 test('the tarball holds the compiled entry points, the CLI and the docs, and no tests, emulators or benchmarks', () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const expected of [
-    'package.json', 'README.md', 'bin/coupling-sync.js', 'docs/SECURITY.md',
-    'dist/index.js', 'dist/index.d.ts', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/workflows/index.js', 'dist/workflows/index.d.ts',
-    'dist/cli/main.js', 'dist/worker/main.js', 'dist/codec/codec-server-main.js',
+    'package.json',
+    'README.md',
+    'bin/coupling-sync.js',
+    'docs/SECURITY.md',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/client/index.js',
+    'dist/client/index.d.ts',
+    'dist/workflows/index.js',
+    'dist/workflows/index.d.ts',
+    'dist/cli/main.js',
+    'dist/worker/main.js',
+    'dist/codec/codec-server-main.js',
   ]) {
     expect(files).toContain(expected);
   }
@@ -54,7 +67,9 @@ test('installed into an empty project: coupling-sync --help runs, and the plugin
   mkdirSync(project);
   writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   await run(npm, ['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', path.join(dir, packed.filename)], {
-    cwd: project, timeout: 240_000, maxBuffer: 64 * 1024 * 1024,
+    cwd: project,
+    timeout: 240_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
 
   const help = await run(path.join(project, 'node_modules', '.bin', 'coupling-sync'), ['--help'], { cwd: project, timeout: 60_000 });
@@ -78,9 +93,20 @@ test('installed into an empty project: coupling-sync --help runs, and the plugin
   // @temporalio/worker is the consumer's own, as it would be in a team's worker: a dependency of ours, hoisted.
   const loaded = await run(process.execPath, ['-e', script], { cwd: project, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
   expect(JSON.parse(loaded.stdout.trim().split('\n').pop() as string)).toEqual({
-    plugin: 'function', store: 'function', taskQueue: 'coupling-sync',
-    client: 'function', schedules: 'function',
-    workflows: ['bulkSyncWorkflow', 'describeMappingWorkflow', 'matchBasedCouplingWorkflow', 'retryFailedWorkflow', 'setUpCouplingWorkflow', 'singleSyncWorkflow', 'uncoupleWorkflow'],
+    plugin: 'function',
+    store: 'function',
+    taskQueue: 'coupling-sync',
+    client: 'function',
+    schedules: 'function',
+    workflows: [
+      'bulkSyncWorkflow',
+      'describeMappingWorkflow',
+      'matchBasedCouplingWorkflow',
+      'retryFailedWorkflow',
+      'setUpCouplingWorkflow',
+      'singleSyncWorkflow',
+      'uncoupleWorkflow',
+    ],
     bundled: true,
   });
 }, 400_000);

@@ -17,7 +17,10 @@ describe('creation ledger', () => {
       const { store, cleanup } = await dialect.open();
       try {
         const keys = Array.from({ length: 1200 }, (_, i) => `key-${i}`);
-        await store.noteCreations('M', keys.map((key) => ({ key, batchToken: 'run/1', outcome: 'pending' })));
+        await store.noteCreations(
+          'M',
+          keys.map((key) => ({ key, batchToken: 'run/1', outcome: 'pending' })),
+        );
         await store.noteCreations('M', [{ key: 'key-7', batchToken: 'run/2', outcome: 'existed' }]);
         const read = await store.creationsOf('M', keys);
         expect(read.size).toBe(1200);

@@ -99,8 +99,14 @@ describe('configuration errors', () => {
     expect(badUrl.stderr).not.toMatch(/\n\s+at /);
 
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'worker-'));
-    const unreachable = await attempt({ DATABASE_URL: `sqlite:${path.join(dataDir, 'store.sqlite')}`, TEMPORAL_ADDRESS: '127.0.0.1:1', COUPLING_SYNC_DATA_DIR: dataDir });
+    const unreachable = await attempt({
+      DATABASE_URL: `sqlite:${path.join(dataDir, 'store.sqlite')}`,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      COUPLING_SYNC_DATA_DIR: dataDir,
+    });
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr.trim()).toBe('Error: Cannot reach Temporal at 127.0.0.1:1: start a server (npm start runs a dev server) or set TEMPORAL_ADDRESS to a reachable one.');
+    expect(unreachable.stderr.trim()).toBe(
+      'Error: Cannot reach Temporal at 127.0.0.1:1: start a server (npm start runs a dev server) or set TEMPORAL_ADDRESS to a reachable one.',
+    );
   });
 });

@@ -15,17 +15,26 @@ function file(content: unknown): string {
 }
 
 const dataverse = {
-  type: 'dataverse', environmentUrl: 'https://contoso.crm.dynamics.com', tenantId: 'contoso.onmicrosoft.com', clientId: 'app-id',
-  clientSecretEnv: 'DV_SECRET', tables: { account: { entitySet: 'accounts', idAttribute: 'accountid' } },
+  type: 'dataverse',
+  environmentUrl: 'https://contoso.crm.dynamics.com',
+  tenantId: 'contoso.onmicrosoft.com',
+  clientId: 'app-id',
+  clientSecretEnv: 'DV_SECRET',
+  tables: { account: { entitySet: 'accounts', idAttribute: 'accountid' } },
 };
 const businessCentral = {
-  type: 'businessCentral', environment: 'production', companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21', tenantId: 'contoso.onmicrosoft.com',
-  clientId: 'app-id', clientSecretEnv: 'BC_SECRET',
+  type: 'businessCentral',
+  environment: 'production',
+  companyId: '6f8c2a39-3f1e-4b1a-9a57-0c3e1f6b8d21',
+  tenantId: 'contoso.onmicrosoft.com',
+  clientId: 'app-id',
+  clientSecretEnv: 'BC_SECRET',
 };
 
 test('opens Knex, Dataverse and Business Central systems, secrets from the environment', async () => {
   const opened = systemsFromFile(file({ crm: dataverse, erp: businessCentral, db: { type: 'knex', databaseUrl: `sqlite:${path.join(dir, 'x.sqlite')}` } }), {
-    DV_SECRET: 'dv-secret-value', BC_SECRET: 'bc-secret-value',
+    DV_SECRET: 'dv-secret-value',
+    BC_SECRET: 'bc-secret-value',
   });
   try {
     expect(opened.systems.crm).toBeInstanceOf(DataverseConnector);

@@ -43,7 +43,11 @@ test('local to integration: inserts, then only the changed records, then nothing
     await ctx.run(async ({ sync }) => {
       const first = await sync.bulkSync({ mapping: 'CUSTOMER' });
       expect(first.jobs).toHaveLength(1);
-      expect(first.jobs[0]).toMatchObject({ status: 'succeeded', direction: 'ToIntegrationTable', counters: { inserted: 5, coupled: 5, modified: 0, failed: 0 } });
+      expect(first.jobs[0]).toMatchObject({
+        status: 'succeeded',
+        direction: 'ToIntegrationTable',
+        counters: { inserted: 5, coupled: 5, modified: 0, failed: 0 },
+      });
       const accounts = await ctx.rows('integration');
       expect(accounts).toHaveLength(5);
       expect(await ctx.store.countCouplings('CUSTOMER')).toBe(5);
@@ -116,7 +120,13 @@ describe('bidirectional update conflicts', () => {
         expect(run.jobs[1].counters).toMatchObject({ failed: 1 });
         const [after] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
         // Counted per direction: one failure each, not yet skipped.
-        expect(after).toMatchObject({ skipped: false, toIntegrationFailureCount: 1, fromIntegrationFailureCount: 1, lastToIntegrationResult: 'Failure', lastFromIntegrationResult: 'Failure' });
+        expect(after).toMatchObject({
+          skipped: false,
+          toIntegrationFailureCount: 1,
+          fromIntegrationFailureCount: 1,
+          lastToIntegrationResult: 'Failure',
+          lastFromIntegrationResult: 'Failure',
+        });
         // The same failure again in a direction skips it.
         const again = await sync.bulkSync({ mapping: 'CUSTOMER' });
         expect(again.jobs.map((j) => j.counters.failed)).toEqual([1, 0]);
@@ -147,7 +157,7 @@ describe('bidirectional update conflicts', () => {
   test.each([
     ['SendToIntegration', 'Local edit'],
     ['GetFromIntegration', 'Remote edit'],
-  ] as const)('%s: the winning side\'s value ends on both sides', async (resolution, winner) => {
+  ] as const)("%s: the winning side's value ends on both sides", async (resolution, winner) => {
     const ctx = await conflictSetup(resolution);
     try {
       await ctx.run(async ({ sync }) => {
@@ -215,20 +225,38 @@ test('sync only coupled records, table filters, per-field direction, constants a
     updateConflictResolution: 'SendToIntegration',
     tableFilter: [{ field: 'country', op: 'in', value: ['us', 'gb'] }],
     fields: [
-      { localField: 'name', integrationField: 'name', direction: 'Bidirectional', transformation: [{ type: 'trim' }, { type: 'titleCase' }], transformationDirection: 'ToIntegrationTable' },
-      { localField: 'email', integrationField: 'emailaddress1', direction: 'ToIntegrationTable', transformation: [{ type: 'lowercase' }, { type: 'regexReplace', pattern: '@old\\.example$', replaceWith: '@new.example' }] },
+      {
+        localField: 'name',
+        integrationField: 'name',
+        direction: 'Bidirectional',
+        transformation: [{ type: 'trim' }, { type: 'titleCase' }],
+        transformationDirection: 'ToIntegrationTable',
+      },
+      {
+        localField: 'email',
+        integrationField: 'emailaddress1',
+        direction: 'ToIntegrationTable',
+        transformation: [{ type: 'lowercase' }, { type: 'regexReplace', pattern: '@old\\.example$', replaceWith: '@new.example' }],
+      },
       { localField: 'phone', integrationField: 'telephone1', direction: 'FromIntegrationTable' },
-      { localField: 'city', integrationField: 'address1_city', direction: 'ToIntegrationTable', transformation: [{ type: 'uppercase' }, { type: 'truncate', length: 3 }, { type: 'replace', find: 'SEA', replaceWith: 'SEA-' }] },
+      {
+        localField: 'city',
+        integrationField: 'address1_city',
+        direction: 'ToIntegrationTable',
+        transformation: [{ type: 'uppercase' }, { type: 'truncate', length: 3 }, { type: 'replace', find: 'SEA', replaceWith: 'SEA-' }],
+      },
       { integrationField: 'customertypecode', direction: 'ToIntegrationTable', constantValue: 'Customer' },
       { localField: 'segment', integrationField: 'address1_country', direction: 'ToIntegrationTable', enabled: false },
     ],
   });
   try {
-    await ctx.sys.local('customer').insert([
-      customer(1, { name: '  ada LOVELACE ', email: 'Ada@OLD.example', country: 'us' }),
-      customer(2, { country: 'de' }),
-      customer(3, { country: 'gb' }),
-    ]);
+    await ctx.sys
+      .local('customer')
+      .insert([
+        customer(1, { name: '  ada LOVELACE ', email: 'Ada@OLD.example', country: 'us' }),
+        customer(2, { country: 'de' }),
+        customer(3, { country: 'gb' }),
+      ]);
     await ctx.sys.integration('account').insert([account('A1', { telephone1: '+44 1' }), account('A2'), account('A3')]);
     // Couple C1 and C2 by hand; C3 stays uncoupled and must be ignored.
     await ctx.store.insertCouplings(await ctx.store.requireMapping('CUSTOMER'), null, 'manual', [
@@ -241,7 +269,14 @@ test('sync only coupled records, table filters, per-field direction, constants a
       // The never-synced pair is then pending from the integration side, which carries its one-way field.
       expect(run.jobs[1].counters).toMatchObject({ modified: 1, inserted: 0 });
       const a1 = await ctx.sys.integration('account').where('id', 'A1').first();
-      expect(a1).toMatchObject({ name: 'Ada Lovelace', emailaddress1: 'ada@new.example', address1_city: 'SEA-', customertypecode: 'Customer', address1_country: null, telephone1: '+44 1' });
+      expect(a1).toMatchObject({
+        name: 'Ada Lovelace',
+        emailaddress1: 'ada@new.example',
+        address1_city: 'SEA-',
+        customertypecode: 'Customer',
+        address1_country: null,
+        telephone1: '+44 1',
+      });
       // C2 is outside the filter, C3 is not coupled: neither is touched.
       expect(await ctx.sys.integration('account').where('id', 'A2').first()).toMatchObject({ name: 'Account A2', customertypecode: null });
       expect(await ctx.rows('integration')).toHaveLength(3);
@@ -357,7 +392,9 @@ test('a start cannot resume, forge or skip anything through a continuation: only
       const [job] = await ctx.store.listJobs({ mappingName: 'CUSTOMER' });
       // Another workflow (a Web UI start) naming the running job.
       const forged = await temporal.client.workflow.start('bulkSyncWorkflow', {
-        taskQueue, workflowId: `forged-${job.id}`, args: [{ mapping: 'CUSTOMER', continuation: { jobId: job.id } }],
+        taskQueue,
+        workflowId: `forged-${job.id}`,
+        args: [{ mapping: 'CUSTOMER', continuation: { jobId: job.id } }],
       });
       const error = await forged.result().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -366,9 +403,13 @@ test('a start cannot resume, forge or skip anything through a continuation: only
       expect(result.jobs[0].counters).toMatchObject({ inserted: 6, coupled: 6, failed: 0 });
       // Once finished, not even its own workflow id can continue it.
       const late = await temporal.client.workflow.start('bulkSyncWorkflow', {
-        taskQueue, workflowId: running.workflowId, args: [{ mapping: 'CUSTOMER', continuation: { jobId: job.id } }],
+        taskQueue,
+        workflowId: running.workflowId,
+        args: [{ mapping: 'CUSTOMER', continuation: { jobId: job.id } }],
       });
-      expect(((await late.result().catch((e: unknown) => e)) as WorkflowFailedError).cause?.message).toMatch(/belongs to another run|is succeeded, not running/);
+      expect(((await late.result().catch((e: unknown) => e)) as WorkflowFailedError).cause?.message).toMatch(
+        /belongs to another run|is succeeded, not running/,
+      );
       expect(await ctx.store.getJob(job.id)).toMatchObject({ status: 'succeeded', counters: { inserted: 6 } });
     });
   } finally {
@@ -391,7 +432,9 @@ test('10,000 records in batches, continuing as new, with no field values in any 
       let runId: string | undefined = handle.firstExecutionRunId;
       let runs = 0;
       while (runId) {
-        const history: Awaited<ReturnType<ReturnType<typeof temporal.client.workflow.getHandle>['fetchHistory']>> = await temporal.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+        const history: Awaited<ReturnType<ReturnType<typeof temporal.client.workflow.getHandle>['fetchHistory']>> = await temporal.client.workflow
+          .getHandle(handle.workflowId, runId)
+          .fetchHistory();
         const events = history.events ?? [];
         const text = JSON.stringify(history);
         expect(text).not.toMatch(/Secret Name|secret\d+@private/);

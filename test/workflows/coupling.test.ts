@@ -55,14 +55,19 @@ async function setup(mapping: Partial<MappingDefinition> = {}, faults?: { integr
   if (faults?.integration) systems.integration = faulty.integration = new FaultyConnector(sys.systems.integration, faults.integration);
   await store.saveMapping(testMapping({ fields: MATCH_FIELDS, ...mapping }));
   return {
-    store, sys, faulty,
+    store,
+    sys,
+    faulty,
     run: (fn) => withWorker(temporal, { store, systems }, fn),
     rows: async (side) => (side === 'local' ? sys.local('customer') : sys.integration('account')).select().orderBy('id'),
     couplings: async () => {
       const page = await store.pageCouplings('CUSTOMER', { afterId: 0, limit: 100_000 });
       return Object.fromEntries(page.map((c) => [c.localId, c.integrationId]));
     },
-    close: async () => { await sys.close(); await cleanup(); },
+    close: async () => {
+      await sys.close();
+      await cleanup();
+    },
   };
 }
 
@@ -89,25 +94,34 @@ async function errorsOf(ctx: Ctx, jobId: string): Promise<Record<string, string>
 test('priorities (AND within a level, fall through on zero or several), Unicode case, white space; ambiguity couples nothing', async () => {
   const ctx = await setup();
   try {
-    await ctx.sys.local('customer').insert([
-      customer(1, { email: 'ada@x.example', city: 'Oslo', name: 'Ada' }),
-      customer(2, { email: 'shared@x.example', city: 'Rome', name: 'Beta' }),
-      customer(3, { email: 'nobody@x.example', city: 'Rome', name: '  École Ünïcode ' }),
-      customer(4, { email: 'dup@x.example', city: 'Paris', name: 'Dup' }),
-      customer(5, { email: 'lonely@x.example', city: 'Nowhere', name: 'Lonely' }),
-    ]);
-    await ctx.sys.integration('account').insert([
-      account('A1', { emailaddress1: ' ADA@X.example ', address1_city: 'oslo', name: 'Someone else' }),
-      account('A2', { emailaddress1: 'ada@x.example', address1_city: 'Bergen', name: 'Ada' }),
-      account('B1', { emailaddress1: 'shared@x.example', address1_city: 'Rome', name: 'Beta' }),
-      account('B2', { emailaddress1: 'shared@x.example', address1_city: 'Rome', name: 'Not Beta' }),
-      account('G1', { emailaddress1: 'g@x.example', address1_city: 'Rome', name: 'ÉCOLE ÜNÏCODE\t' }),
-      account('D1', { emailaddress1: 'dup@x.example', address1_city: 'paris', name: 'dup' }),
-      account('D2', { emailaddress1: 'DUP@x.example', address1_city: 'PARIS', name: 'DUP' }),
-    ]);
+    await ctx.sys
+      .local('customer')
+      .insert([
+        customer(1, { email: 'ada@x.example', city: 'Oslo', name: 'Ada' }),
+        customer(2, { email: 'shared@x.example', city: 'Rome', name: 'Beta' }),
+        customer(3, { email: 'nobody@x.example', city: 'Rome', name: '  École Ünïcode ' }),
+        customer(4, { email: 'dup@x.example', city: 'Paris', name: 'Dup' }),
+        customer(5, { email: 'lonely@x.example', city: 'Nowhere', name: 'Lonely' }),
+      ]);
+    await ctx.sys
+      .integration('account')
+      .insert([
+        account('A1', { emailaddress1: ' ADA@X.example ', address1_city: 'oslo', name: 'Someone else' }),
+        account('A2', { emailaddress1: 'ada@x.example', address1_city: 'Bergen', name: 'Ada' }),
+        account('B1', { emailaddress1: 'shared@x.example', address1_city: 'Rome', name: 'Beta' }),
+        account('B2', { emailaddress1: 'shared@x.example', address1_city: 'Rome', name: 'Not Beta' }),
+        account('G1', { emailaddress1: 'g@x.example', address1_city: 'Rome', name: 'ÉCOLE ÜNÏCODE\t' }),
+        account('D1', { emailaddress1: 'dup@x.example', address1_city: 'paris', name: 'dup' }),
+        account('D2', { emailaddress1: 'DUP@x.example', address1_city: 'PARIS', name: 'DUP' }),
+      ]);
     const queries = jest.spyOn(ctx.sys.systems.integration, 'findCandidates');
     await ctx.run(async ({ taskQueue }) => {
-      const handle = await start(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER' }, `${workflowIds.matchBasedCoupling('CUSTOMER')}/${randomUUID()}`);
+      const handle = await start(
+        taskQueue,
+        'matchBasedCouplingWorkflow',
+        { mapping: 'CUSTOMER' },
+        `${workflowIds.matchBasedCoupling('CUSTOMER')}/${randomUUID()}`,
+      );
       const result = (await handle.result()) as RunResult;
       expect(result.jobs).toHaveLength(1);
       const [job] = result.jobs;
@@ -135,14 +149,14 @@ test('priorities (AND within a level, fall through on zero or several), Unicode 
 test('case-sensitive matching with non-ASCII letters, white space ignored', async () => {
   const ctx = await setup({ fields: [{ localField: 'name', integrationField: 'name', useForMatching: true, caseSensitiveMatching: true }] });
   try {
-    await ctx.sys.local('customer').insert([
-      customer(1, { name: 'Ärzte GmbH' }),
-      customer(2, { name: 'über ag' }),
-      customer(3, { name: ' ÄRZTE GMBH' }),
-    ]);
-    await ctx.sys.integration('account').insert([account('A1', { name: 'Ärzte GmbH  ' }), account('A2', { name: 'ÄRZTE GMBH' }), account('U1', { name: 'Über AG' })]);
+    await ctx.sys.local('customer').insert([customer(1, { name: 'Ärzte GmbH' }), customer(2, { name: 'über ag' }), customer(3, { name: ' ÄRZTE GMBH' })]);
+    await ctx.sys
+      .integration('account')
+      .insert([account('A1', { name: 'Ärzte GmbH  ' }), account('A2', { name: 'ÄRZTE GMBH' }), account('U1', { name: 'Über AG' })]);
     await ctx.run(async ({ taskQueue }) => {
-      const { jobs: [job] } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER' });
+      const {
+        jobs: [job],
+      } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER' });
       expect(job.counters).toMatchObject({ coupled: 2, unmatched: 1, failed: 1 });
       expect(await ctx.couplings()).toEqual({ C1: 'A1', C3: 'A2' });
       expect((await errorsOf(ctx, job.jobId)).C2).toMatch(/no candidate/);
@@ -155,21 +169,27 @@ test('case-sensitive matching with non-ASCII letters, white space ignored', asyn
 test('already-coupled candidates are never taken, and records competing in parallel batches: the smallest id takes the candidate', async () => {
   const ctx = await setup();
   try {
-    await ctx.sys.local('customer').insert([
-      customer(1, { email: 'taken@x.example', city: 'Oslo', name: 'Taken' }),
-      customer(9, { email: 'other@x.example', city: 'Oslo', name: 'Owner' }),
-      ...[2, 3, 4, 5].map((i) => customer(i, { email: 'same@x.example', city: 'Rome', name: `Rival ${i}` })),
-    ]);
-    await ctx.sys.integration('account').insert([
-      account('A9', { emailaddress1: 'taken@x.example', address1_city: 'Oslo', name: 'Taken' }),
-      account('S1', { emailaddress1: 'same@x.example', address1_city: 'Rome', name: 'Shared' }),
-    ]);
+    await ctx.sys
+      .local('customer')
+      .insert([
+        customer(1, { email: 'taken@x.example', city: 'Oslo', name: 'Taken' }),
+        customer(9, { email: 'other@x.example', city: 'Oslo', name: 'Owner' }),
+        ...[2, 3, 4, 5].map((i) => customer(i, { email: 'same@x.example', city: 'Rome', name: `Rival ${i}` })),
+      ]);
+    await ctx.sys
+      .integration('account')
+      .insert([
+        account('A9', { emailaddress1: 'taken@x.example', address1_city: 'Oslo', name: 'Taken' }),
+        account('S1', { emailaddress1: 'same@x.example', address1_city: 'Rome', name: 'Shared' }),
+      ]);
     await ctx.store.insertCouplings(await ctx.store.requireMapping('CUSTOMER'), null, 'manual', [
       { localId: 'C9', integrationId: 'A9', lastSyncedLocalModifiedOn: null, lastSyncedIntegrationModifiedOn: null },
     ]);
     await ctx.run(async ({ taskQueue }) => {
       // One record per batch, four at once: the store, not the batch, must stop a second coupling of S1.
-      const { jobs: [job] } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', batchSize: 1, maxBatchesInFlight: 4 });
+      const {
+        jobs: [job],
+      } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', batchSize: 1, maxBatchesInFlight: 4 });
       expect(job.counters).toMatchObject({ coupled: 1, unmatched: 4, failed: 4 });
       const couplings = await ctx.couplings();
       expect(couplings.C9).toBe('A9');
@@ -188,11 +208,13 @@ test('already-coupled candidates are never taken, and records competing in paral
 test('no match: created and coupled with create-new, an error row without; running twice couples nothing twice', async () => {
   const ctx = await setup();
   try {
-    await ctx.sys.local('customer').insert([
-      customer(1, { email: 'ada@x.example', city: 'Oslo', name: 'Ada' }),
-      customer(2, { email: 'new@x.example', city: 'Lima', name: 'Newcomer' }),
-      customer(3, { email: null, city: null, name: null }),
-    ]);
+    await ctx.sys
+      .local('customer')
+      .insert([
+        customer(1, { email: 'ada@x.example', city: 'Oslo', name: 'Ada' }),
+        customer(2, { email: 'new@x.example', city: 'Lima', name: 'Newcomer' }),
+        customer(3, { email: null, city: null, name: null }),
+      ]);
     await ctx.sys.integration('account').insert([account('A1', { emailaddress1: 'ada@x.example', address1_city: 'Oslo' })]);
     await ctx.run(async ({ taskQueue }) => {
       const without = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', recordIds: ['C2'] });
@@ -203,7 +225,11 @@ test('no match: created and coupled with create-new, an error row without; runni
       expect(first.jobs[0].counters).toMatchObject({ coupled: 3, inserted: 2, unmatched: 2, failed: 0 });
       const couplings = await ctx.couplings();
       expect(couplings).toEqual({ C1: 'A1', C2: creationKey('CUSTOMER', 'local', 'C2'), C3: creationKey('CUSTOMER', 'local', 'C3') });
-      expect(await ctx.sys.integration('account').where('id', couplings.C2).first()).toMatchObject({ name: 'Newcomer', emailaddress1: 'new@x.example', address1_city: 'Lima' });
+      expect(await ctx.sys.integration('account').where('id', couplings.C2).first()).toMatchObject({
+        name: 'Newcomer',
+        emailaddress1: 'new@x.example',
+        address1_city: 'Lima',
+      });
       expect(await ctx.store.listErrors({ jobId: first.jobs[0].jobId })).toHaveLength(0);
 
       const second = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', createNewIfNoMatch: true });
@@ -223,12 +249,26 @@ describe('sync after coupling', () => {
   ] as const)('%s / %s: the newly coupled records are synchronized, %s values win', async (direction, updateConflictResolution, winner) => {
     const ctx = await setup({ direction, updateConflictResolution });
     try {
-      await ctx.sys.local('customer').insert([customer(1, { email: 'ada@x.example', city: 'Oslo', name: 'Ada', phone: '111' }), customer(2, { email: 'solo@x.example', city: 'Rome', phone: '333' })]);
-      await ctx.sys.integration('account').insert([account('A1', { emailaddress1: 'ada@x.example', address1_city: 'Oslo', name: 'Ada Remote', telephone1: '222' })]);
+      await ctx.sys
+        .local('customer')
+        .insert([
+          customer(1, { email: 'ada@x.example', city: 'Oslo', name: 'Ada', phone: '111' }),
+          customer(2, { email: 'solo@x.example', city: 'Rome', phone: '333' }),
+        ]);
+      await ctx.sys
+        .integration('account')
+        .insert([account('A1', { emailaddress1: 'ada@x.example', address1_city: 'Oslo', name: 'Ada Remote', telephone1: '222' })]);
       await ctx.run(async ({ taskQueue }) => {
-        const result = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', syncAfterCoupling: true, createNewIfNoMatch: direction === 'ToIntegrationTable' });
+        const result = await execute(taskQueue, 'matchBasedCouplingWorkflow', {
+          mapping: 'CUSTOMER',
+          syncAfterCoupling: true,
+          createNewIfNoMatch: direction === 'ToIntegrationTable',
+        });
         const expectedDirection = winner === 'local' ? 'ToIntegrationTable' : 'FromIntegrationTable';
-        expect(result.jobs.map((j) => [j.type, j.direction, j.status])).toEqual([['Coupling', null, 'succeeded'], ['Synchronization', expectedDirection, 'succeeded']]);
+        expect(result.jobs.map((j) => [j.type, j.direction, j.status])).toEqual([
+          ['Coupling', null, 'succeeded'],
+          ['Synchronization', expectedDirection, 'succeeded'],
+        ]);
         expect(result.jobs[1].counters).toMatchObject({ modified: 1, failed: 0 });
         const a1 = await ctx.sys.integration('account').where('id', 'A1').first();
         const c1 = await ctx.sys.local('customer').where('id', 'C1').first();
@@ -255,12 +295,15 @@ test('manual coupling: couples, refuses clearly when either side is coupled or m
       expect(ok.jobs).toEqual([expect.objectContaining({ type: 'Coupling', status: 'succeeded', counters: expect.objectContaining({ coupled: 1 }) })]);
       expect(await ctx.couplings()).toEqual({ C1: 'A1' });
 
-      expect(await failure(taskQueue, 'setUpCouplingWorkflow', { mapping: 'CUSTOMER', localId: 'C1', integrationId: 'A2' }))
-        .toBe('Cannot couple in mapping CUSTOMER: local record "C1" is already coupled to integration record "A1". Uncouple it first.');
-      expect(await failure(taskQueue, 'setUpCouplingWorkflow', { mapping: 'CUSTOMER', localId: 'C2', integrationId: 'A1' }))
-        .toMatch(/integration record "A1" is already coupled to local record "C1"/);
-      expect(await failure(taskQueue, 'setUpCouplingWorkflow', { mapping: 'CUSTOMER', localId: 'C2', integrationId: 'A404' }))
-        .toMatch(/Field "integrationId": record "A404" does not exist in integration\.account/);
+      expect(await failure(taskQueue, 'setUpCouplingWorkflow', { mapping: 'CUSTOMER', localId: 'C1', integrationId: 'A2' })).toBe(
+        'Cannot couple in mapping CUSTOMER: local record "C1" is already coupled to integration record "A1". Uncouple it first.',
+      );
+      expect(await failure(taskQueue, 'setUpCouplingWorkflow', { mapping: 'CUSTOMER', localId: 'C2', integrationId: 'A1' })).toMatch(
+        /integration record "A1" is already coupled to local record "C1"/,
+      );
+      expect(await failure(taskQueue, 'setUpCouplingWorkflow', { mapping: 'CUSTOMER', localId: 'C2', integrationId: 'A404' })).toMatch(
+        /Field "integrationId": record "A404" does not exist in integration\.account/,
+      );
       expect(await failure(taskQueue, 'setUpCouplingWorkflow', { mapping: 'CUSTOMER', localId: 'C1' })).toMatch(/field "integrationId" is required/);
       expect(await ctx.couplings()).toEqual({ C1: 'A1' });
       const refused = (await ctx.store.listJobs({ mappingName: 'CUSTOMER' })).filter((j) => j.status === 'failed');
@@ -304,7 +347,12 @@ test('uncouple some (either side) and all: couplings go, records stay', async ()
       expect(await ctx.rows('local')).toHaveLength(5);
       expect(await ctx.rows('integration')).toHaveLength(5);
       const jobs = await ctx.store.listJobs({ mappingName: 'CUSTOMER' });
-      expect(jobs.filter((j) => j.type === 'Uncoupling').map((j) => j.counters.uncoupled).sort()).toEqual([1, 2, 2]);
+      expect(
+        jobs
+          .filter((j) => j.type === 'Uncoupling')
+          .map((j) => j.counters.uncoupled)
+          .sort(),
+      ).toEqual([1, 2, 2]);
 
       // Matching again couples them again: uncoupling is not a tombstone.
       const again = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER' });
@@ -321,7 +369,9 @@ test('a crash after the remote create and before the coupling write leaves no du
     await ctx.sys.local('customer').insert(Array.from({ length: 23 }, (_, i) => customer(i, { email: `u${i}@x.example`, city: 'Oslo', name: `Unique ${i}` })));
     await ctx.sys.integration('account').insert([0, 1, 2].map((i) => account(`M${i}`, { emailaddress1: `u${i}@x.example`, address1_city: 'Oslo' })));
     await ctx.run(async ({ taskQueue }) => {
-      const { jobs: [job] } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', createNewIfNoMatch: true, retry: FAST_RETRY });
+      const {
+        jobs: [job],
+      } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', createNewIfNoMatch: true, retry: FAST_RETRY });
       expect(ctx.faulty.integration?.calls.crashes).toBe(1);
       expect(ctx.faulty.integration?.calls.createMany).toBe(2);
       expect(job.counters).toMatchObject({ coupled: 23, inserted: 20, unmatched: 20, failed: 0 });
@@ -339,13 +389,24 @@ test('a crash after the remote create and before the coupling write leaves no du
 test('many batches: filter, bounded concurrency, continue-as-new, and sync after coupling across runs', async () => {
   const ctx = await setup({ tableFilter: [{ field: 'segment', op: 'eq', value: 'Retail' }] });
   try {
-    const locals = Array.from({ length: 600 }, (_, i) => customer(i, { email: `m${i}@x.example`, city: 'Oslo', phone: `L${i}`, segment: i % 10 === 0 ? 'Wholesale' : 'Retail', country: i % 2 ? 'us' : 'gb' }));
+    const locals = Array.from({ length: 600 }, (_, i) =>
+      customer(i, { email: `m${i}@x.example`, city: 'Oslo', phone: `L${i}`, segment: i % 10 === 0 ? 'Wholesale' : 'Retail', country: i % 2 ? 'us' : 'gb' }),
+    );
     await ctx.sys.local.batchInsert('customer', locals, 200);
-    await ctx.sys.integration.batchInsert('account', Array.from({ length: 600 }, (_, i) => account(`A${i}`, { emailaddress1: `M${i}@X.EXAMPLE`, address1_city: 'oslo', telephone1: `R${i}` })), 200);
+    await ctx.sys.integration.batchInsert(
+      'account',
+      Array.from({ length: 600 }, (_, i) => account(`A${i}`, { emailaddress1: `M${i}@X.EXAMPLE`, address1_city: 'oslo', telephone1: `R${i}` })),
+      200,
+    );
     const queries = jest.spyOn(ctx.sys.systems.integration, 'findCandidates');
     await ctx.run(async ({ taskQueue }) => {
       const handle = await start(taskQueue, 'matchBasedCouplingWorkflow', {
-        mapping: 'CUSTOMER', filter: [{ field: 'country', op: 'eq', value: 'us' }], syncAfterCoupling: true, batchSize: 25, maxBatchesInFlight: 3, batchesPerRun: 4,
+        mapping: 'CUSTOMER',
+        filter: [{ field: 'country', op: 'eq', value: 'us' }],
+        syncAfterCoupling: true,
+        batchSize: 25,
+        maxBatchesInFlight: 3,
+        batchesPerRun: 4,
       });
       const result = (await handle.result()) as RunResult;
       // Odd ids (country us) outside segment Wholesale (every tenth, all even): 300.
@@ -376,10 +437,13 @@ test('bad input and bad mappings fail at once with the field named, writing noth
     await ctx.store.saveMapping(testMapping({ name: 'FROMONLY', direction: 'FromIntegrationTable', fields: MATCH_FIELDS }));
     await ctx.sys.local('customer').insert([customer(1)]);
     await ctx.run(async ({ taskQueue }) => {
-      expect(await failure(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', filter: [{ field: 'colour', op: 'eq', value: 'red' }] }))
-        .toMatch(/Field "filter\[0\]\.field": "colour" is not a column of customer/);
+      expect(await failure(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', filter: [{ field: 'colour', op: 'eq', value: 'red' }] })).toMatch(
+        /Field "filter\[0\]\.field": "colour" is not a column of customer/,
+      );
       expect(await failure(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'NOMATCH' })).toMatch(/Mapping NOMATCH has no match criteria/);
-      expect(await failure(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'FROMONLY', createNewIfNoMatch: true })).toMatch(/Field "createNewIfNoMatch": mapping FROMONLY is FromIntegrationTable/);
+      expect(await failure(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'FROMONLY', createNewIfNoMatch: true })).toMatch(
+        /Field "createNewIfNoMatch": mapping FROMONLY is FromIntegrationTable/,
+      );
       expect(await failure(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', createNew: true })).toMatch(/unknown field "createNew"/);
       expect(await failure(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'NOPE' })).toMatch(/no integration table mapping named "NOPE"/);
       expect(await ctx.store.listJobs()).toHaveLength(0);
@@ -394,7 +458,9 @@ test('given ids: coupled ones are skipped, missing ones get an error row', async
   const ctx = await setup();
   try {
     await ctx.sys.local('customer').insert([customer(1, { email: 'a@x.example', city: 'Oslo' }), customer(2, { email: 'b@x.example', city: 'Oslo' })]);
-    await ctx.sys.integration('account').insert([account('A1', { emailaddress1: 'a@x.example', address1_city: 'Oslo' }), account('A2', { emailaddress1: 'b@x.example', address1_city: 'Oslo' })]);
+    await ctx.sys
+      .integration('account')
+      .insert([account('A1', { emailaddress1: 'a@x.example', address1_city: 'Oslo' }), account('A2', { emailaddress1: 'b@x.example', address1_city: 'Oslo' })]);
     await ctx.run(async ({ taskQueue }) => {
       const first = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', recordIds: ['C1'] });
       expect(first.jobs[0].counters).toMatchObject({ coupled: 1, failed: 0 });
@@ -411,15 +477,19 @@ test('given ids: coupled ones are skipped, missing ones get an error row', async
 test('two batches claiming one candidate at once: the smallest id holds the claim whichever arrives first, the loser tries its next priority', async () => {
   const ctx = await setup();
   try {
-    await ctx.sys.local('customer').insert([
-      customer(2, { email: 'same@x.example', city: 'Rome', name: 'Rival Two' }),
-      customer(3, { email: 'same@x.example', city: 'Rome', name: 'Rival Three' }),
-    ]);
-    await ctx.sys.integration('account').insert([
-      account('S1', { emailaddress1: 'same@x.example', address1_city: 'Rome', name: 'Shared' }),
-      account('R2', { emailaddress1: 'r2@x.example', name: 'Rival Two' }),
-      account('R3', { emailaddress1: 'r3@x.example', name: 'Rival Three' }),
-    ]);
+    await ctx.sys
+      .local('customer')
+      .insert([
+        customer(2, { email: 'same@x.example', city: 'Rome', name: 'Rival Two' }),
+        customer(3, { email: 'same@x.example', city: 'Rome', name: 'Rival Three' }),
+      ]);
+    await ctx.sys
+      .integration('account')
+      .insert([
+        account('S1', { emailaddress1: 'same@x.example', address1_city: 'Rome', name: 'Shared' }),
+        account('R2', { emailaddress1: 'r2@x.example', name: 'Rival Two' }),
+        account('R3', { emailaddress1: 'r3@x.example', name: 'Rival Three' }),
+      ]);
     const deps = { store: ctx.store, systems: ctx.sys.systems };
     const { startCouplingJob } = createCouplingJobActivities(deps);
     const { claimMatchBatch, resolveMatchLevel } = createMatchRoundActivities(deps);
@@ -429,14 +499,23 @@ test('two batches claiming one candidate at once: the smallest id holds the clai
     // C3's claim reaches the store first; C2's, the smaller id, must still win.
     const claim = ctx.store.claimCandidates.bind(ctx.store);
     let c3Claimed = (): void => undefined;
-    const afterC3 = new Promise<void>((resolve) => { c3Claimed = resolve; });
+    const afterC3 = new Promise<void>((resolve) => {
+      c3Claimed = resolve;
+    });
     jest.spyOn(ctx.store, 'claimCandidates').mockImplementation(async (id, level, claims) => {
       if (claims.some((x) => x.localId === 'C2')) await afterC3;
       await claim(id, level, claims);
       if (claims.some((x) => x.localId === 'C3')) c3Claimed();
     });
     const batch = (level: number, id: string): Promise<unknown> =>
-      new MockActivityEnvironment().run(claimMatchBatch, { mapping: 'CUSTOMER', jobId, level, selection: { kind: 'ids' as const, ids: [id] }, filter: [], createNewIfNoMatch: false });
+      new MockActivityEnvironment().run(claimMatchBatch, {
+        mapping: 'CUSTOMER',
+        jobId,
+        level,
+        selection: { kind: 'ids' as const, ids: [id] },
+        filter: [],
+        createNewIfNoMatch: false,
+      });
     await Promise.all([batch(0, 'C2'), batch(0, 'C3')]);
     await new MockActivityEnvironment().run(resolveMatchLevel, { mapping: 'CUSTOMER', jobId, level: 0 });
     expect(await ctx.couplings()).toEqual({ C2: 'S1' });
@@ -451,17 +530,20 @@ test('two batches claiming one candidate at once: the smallest id holds the clai
 test('more candidates than one query returns: the level never couples on a cut list, and the next level decides', async () => {
   const ctx = await setup();
   try {
-    await ctx.sys.local('customer').insert([
-      customer(1, { email: null, city: 'Oslo', name: 'Unique' }),
-      customer(2, { email: null, city: 'Oslo', name: 'Nobody' }),
-    ]);
+    await ctx.sys
+      .local('customer')
+      .insert([customer(1, { email: null, city: 'Oslo', name: 'Unique' }), customer(2, { email: null, city: 'Oslo', name: 'Nobody' })]);
     const crowd = Array.from({ length: 1001 }, (_, i) => account(`O${String(i).padStart(4, '0')}`, { address1_city: 'Oslo', name: `Crowd ${i}` }));
     await ctx.sys.integration.batchInsert('account', [...crowd, account('U1', { address1_city: 'Bergen', name: 'unique' })], 200);
     await ctx.run(async ({ taskQueue }) => {
-      const { jobs: [job] } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', recordIds: ['C1', 'C2'] });
+      const {
+        jobs: [job],
+      } = await execute(taskQueue, 'matchBasedCouplingWorkflow', { mapping: 'CUSTOMER', recordIds: ['C1', 'C2'] });
       expect(job.counters).toMatchObject({ coupled: 1, unmatched: 1, failed: 1 });
       expect(await ctx.couplings()).toEqual({ C1: 'U1' });
-      expect((await errorsOf(ctx, job.jobId)).C2).toMatch(/priority 0 \(email \+ city\): several candidates O0000, .* and \d+ more; priority 1 \(name\): no candidate/);
+      expect((await errorsOf(ctx, job.jobId)).C2).toMatch(
+        /priority 0 \(email \+ city\): several candidates O0000, .* and \d+ more; priority 1 \(name\): no candidate/,
+      );
     });
   } finally {
     await ctx.close();

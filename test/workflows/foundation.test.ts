@@ -26,7 +26,12 @@ describe('foundation', () => {
   test('a workflow started through the client reads the store through an activity', async () => {
     const overview = await withWorker(temporal, { store, systems: systems.systems }, (h) => h.sync.describeMapping('CUSTOMER'));
     expect(overview).toEqual({
-      name: 'CUSTOMER', direction: 'ToIntegrationTable', localTable: 'local.customer', integrationTable: 'integration.account', couplings: 0, lastJob: null,
+      name: 'CUSTOMER',
+      direction: 'ToIntegrationTable',
+      localTable: 'local.customer',
+      integrationTable: 'integration.account',
+      couplings: 0,
+      lastJob: null,
     });
     const server = await temporal.client.workflowService.getSystemInfo({});
     expect(server.serverVersion).toMatch(/^\d+\.\d+/);
@@ -34,7 +39,11 @@ describe('foundation', () => {
 
   test('an unknown mapping fails at once, non-retryable, naming the field', async () => {
     await withWorker(temporal, { store, systems: systems.systems }, async (h) => {
-      const handle = await temporal.client.workflow.start('describeMappingWorkflow', { taskQueue: h.taskQueue, workflowId: `describe-unknown-${Date.now()}`, args: [{ mapping: 'NOPE' }] });
+      const handle = await temporal.client.workflow.start('describeMappingWorkflow', {
+        taskQueue: h.taskQueue,
+        workflowId: `describe-unknown-${Date.now()}`,
+        args: [{ mapping: 'NOPE' }],
+      });
       const error = await handle.result().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(WorkflowFailedError);
       expect((error as WorkflowFailedError).cause?.message).toMatch(/Field "mapping": no integration table mapping named "NOPE"/);

@@ -28,7 +28,10 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): P
 }
 
 const causeOf = async (run: Promise<unknown>): Promise<string> => {
-  const error = await run.then(() => null, (e: unknown) => e);
+  const error = await run.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(WorkflowFailedError);
   return (error as WorkflowFailedError).cause?.message ?? '';
 };
@@ -68,7 +71,10 @@ test('a run whose lease was taken by another stops before its next write, and it
       const bulk = await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 1, maxBatchesInFlight: 1 });
       await waitFor(async () => (await sync.progress(bulk.workflowId)).batchesCompleted >= 2);
       // Another run takes the mapping (as after an expired lease): a new holder and a new token.
-      await ctx.store.knex('mapping_run_locks').where('mapping_name', 'CUSTOMER').update({ holder: 'other-run#r1', token: ctx.store.knex.raw('token + 1') });
+      await ctx.store
+        .knex('mapping_run_locks')
+        .where('mapping_name', 'CUSTOMER')
+        .update({ holder: 'other-run#r1', token: ctx.store.knex.raw('token + 1') });
       const written = (await ctx.rows('integration')).length;
       expect(await causeOf(bulk.result())).toMatch(/Mapping CUSTOMER was taken over by workflow other-run .*stopped before writing/);
       // At most the one batch that was writing when the lease went.

@@ -63,7 +63,13 @@ async function outcome(batchSize: number, maxBatchesInFlight: number): Promise<{
 test('batch sizes 1, 7 and 500 with 1 to 8 batches in flight give identical couplings and error rows', async () => {
   const reference = await outcome(500, 1);
   expect(reference.couplings.length).toBeGreaterThan(5);
-  for (const [batchSize, inFlight] of [[1, 1], [1, 8], [7, 3], [7, 8], [500, 8]] as const) {
+  for (const [batchSize, inFlight] of [
+    [1, 1],
+    [1, 8],
+    [7, 3],
+    [7, 8],
+    [500, 8],
+  ] as const) {
     expect(await outcome(batchSize, inFlight)).toEqual(reference);
   }
 });
@@ -79,10 +85,9 @@ test('the stronger priority wins a contested candidate; ties go to the smallest 
       customer(4, { email: 'bob@example.com', name: 'x' }),
       customer(3, { email: 'bob@example.com', name: 'y' }),
     ]);
-    await ctx.sys.integration('account').insert([
-      account('A1', { emailaddress1: 'ann@example.com', name: 'Ann' }),
-      account('A2', { emailaddress1: 'bob@example.com', name: 'Bob' }),
-    ]);
+    await ctx.sys
+      .integration('account')
+      .insert([account('A1', { emailaddress1: 'ann@example.com', name: 'Ann' }), account('A2', { emailaddress1: 'bob@example.com', name: 'Bob' })]);
     await ctx.run(async ({ sync }) => {
       for (const batchSize of [1, 500]) {
         await sync.uncouple({ mapping: 'CUSTOMER', all: true });

@@ -37,14 +37,16 @@ describe('a fresh coupling counts as changed on both sides', () => {
   const fresh = async (updateConflictResolution: MappingDefinition['updateConflictResolution']) => {
     const ctx = await setup({ direction: 'Bidirectional', syncOnlyCoupledRecords: true, updateConflictResolution });
     await ctx.sys.local('customer').insert([customer(1, { name: 'Local name' })]);
-    await ctx.sys.integration('account').insert([account('A1', { name: 'Remote name', emailaddress1: 'c1@example.com', telephone1: '555-1', address1_city: 'Seattle' })]);
+    await ctx.sys
+      .integration('account')
+      .insert([account('A1', { name: 'Remote name', emailaddress1: 'c1@example.com', telephone1: '555-1', address1_city: 'Seattle' })]);
     return ctx;
   };
 
   test.each([
     ['GetFromIntegration', 'Remote name'],
     ['SendToIntegration', 'Local name'],
-  ] as const)('%s after Set Up Coupling: the winner\'s value ends on both sides', async (resolution, winner) => {
+  ] as const)("%s after Set Up Coupling: the winner's value ends on both sides", async (resolution, winner) => {
     const ctx = await fresh(resolution);
     try {
       await ctx.run(async ({ sync }) => {
@@ -138,7 +140,11 @@ test('a conflict is skipped per direction: two runs with the same failure, not o
       // The second run's first pass fails it a second time in its direction: skipped, so the other pass no longer retries it.
       const second = await sync.bulkSync({ mapping: 'CUSTOMER' });
       expect(second.jobs.map((j) => j.counters.failed)).toEqual([1, 0]);
-      expect((await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0]).toMatchObject({ skipped: true, toIntegrationFailureCount: 2, fromIntegrationFailureCount: 1 });
+      expect((await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0]).toMatchObject({
+        skipped: true,
+        toIntegrationFailureCount: 2,
+        fromIntegrationFailureCount: 1,
+      });
       const third = await sync.bulkSync({ mapping: 'CUSTOMER' });
       expect(third.jobs.map((j) => j.counters.failed)).toEqual([0, 0]);
     });
@@ -158,7 +164,9 @@ test('a failed create is retried at the start of every run and by retryFailed, a
       expect(first.jobs[0].counters).toMatchObject({ inserted: 1, failed: 1 });
       // The typed client lists it as pending.
       const client = new CouplingSyncClient({ client: temporal.client, store: ctx.store });
-      expect(await client.listPendingCreates({ mapping: 'CUSTOMER' })).toEqual([expect.objectContaining({ side: 'local', recordId: 'C1', failureCount: 1, skipped: false })]);
+      expect(await client.listPendingCreates({ mapping: 'CUSTOMER' })).toEqual([
+        expect.objectContaining({ side: 'local', recordId: 'C1', failureCount: 1, skipped: false }),
+      ]);
       // The cause goes away; the record did not change, yet the next run creates it.
       faults.rejectValues = undefined;
       const second = await sync.bulkSync({ mapping: 'CUSTOMER', retry: FAST_RETRY });
@@ -182,7 +190,7 @@ test('a failed create is retried at the start of every run and by retryFailed, a
   }
 });
 
-describe('deletions on the source side follow the mapping\'s rule, in both directions', () => {
+describe("deletions on the source side follow the mapping's rule, in both directions", () => {
   test.each([
     ['ToIntegrationTable', 'DeleteCounterpart'],
     ['ToIntegrationTable', 'RemoveCoupling'],

@@ -23,7 +23,13 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-interface Files { dir: string; store: Store; local: Knex; integration: Knex; env: Record<string, string> }
+interface Files {
+  dir: string;
+  store: Store;
+  local: Knex;
+  integration: Knex;
+  env: Record<string, string>;
+}
 
 async function files(taskQueue: string): Promise<Files> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kill-'));
@@ -36,18 +42,31 @@ async function files(taskQueue: string): Promise<Files> {
   await createAccountTable(integration);
   for (let i = 0; i < RECORDS; i += 250) await local('customer').insert(Array.from({ length: 250 }, (_, k) => customer(i + k)));
   return {
-    dir, store, local, integration,
+    dir,
+    store,
+    local,
+    integration,
     env: {
-      STORE_URL: url('store'), LOCAL_URL: url('local'), INTEGRATION_URL: url('integration'), TASK_QUEUE: taskQueue,
-      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string, BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string, DELAY_MS: '60',
+      STORE_URL: url('store'),
+      LOCAL_URL: url('local'),
+      INTEGRATION_URL: url('integration'),
+      TASK_QUEUE: taskQueue,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
+      BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
+      DELAY_MS: '60',
     },
   };
 }
 
 function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.resolve('test/helpers/worker-process.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.resolve('test/helpers/worker-process.ts')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(child); });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve(child);
+    });
     child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
   });
 }
@@ -72,18 +91,21 @@ test.each(['bulkSync', 'matchBasedCoupling'] as const)('%s: worker killed mid-ru
   const taskQueue = `kill-${kind}-${Date.now()}`;
   const f = await files(taskQueue);
   try {
-    await f.store.saveMapping(testMapping({
-      fields: [
-        { localField: 'name', integrationField: 'name', useForMatching: true },
-        { localField: 'email', integrationField: 'emailaddress1' },
-      ],
-    }));
+    await f.store.saveMapping(
+      testMapping({
+        fields: [
+          { localField: 'name', integrationField: 'name', useForMatching: true },
+          { localField: 'email', integrationField: 'emailaddress1' },
+        ],
+      }),
+    );
     const sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
     const retry = { heartbeatTimeoutMs: 2000, initialIntervalMs: 100 };
     const first = await startWorker(f.env);
-    const handle = kind === 'bulkSync'
-      ? await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 100, maxBatchesInFlight: 2, retry })
-      : await sync.startMatchBasedCoupling({ mapping: 'CUSTOMER', createNewIfNoMatch: true, batchSize: 100, maxBatchesInFlight: 2, retry });
+    const handle =
+      kind === 'bulkSync'
+        ? await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 100, maxBatchesInFlight: 2, retry })
+        : await sync.startMatchBasedCoupling({ mapping: 'CUSTOMER', createNewIfNoMatch: true, batchSize: 100, maxBatchesInFlight: 2, retry });
     await killWhen(first, async () => Number((await f.integration('account').count({ n: '*' }).first())?.n) > RECORDS / 4);
     const killedAt = Number((await f.integration('account').count({ n: '*' }).first())?.n);
     expect(killedAt).toBeLessThan(RECORDS);

@@ -56,7 +56,14 @@ export const demoMapping: MappingDefinition = {
   deletionConflictResolution: 'RestoreRecords',
   fields: [
     { localField: 'name', integrationField: 'name', direction: 'Bidirectional', transformation: [{ type: 'trim' }], useForMatching: true, matchPriority: 1 },
-    { localField: 'email', integrationField: 'emailaddress1', direction: 'Bidirectional', transformation: [{ type: 'trim' }, { type: 'lowercase' }], useForMatching: true, matchPriority: 0 },
+    {
+      localField: 'email',
+      integrationField: 'emailaddress1',
+      direction: 'Bidirectional',
+      transformation: [{ type: 'trim' }, { type: 'lowercase' }],
+      useForMatching: true,
+      matchPriority: 0,
+    },
     { localField: 'phone', integrationField: 'telephone1', direction: 'Bidirectional' },
     { localField: 'city', integrationField: 'address1_city', direction: 'Bidirectional' },
     { localField: 'country', integrationField: 'address1_country', direction: 'ToIntegrationTable', transformation: [{ type: 'uppercase' }] },
@@ -64,9 +71,39 @@ export const demoMapping: MappingDefinition = {
   ],
 };
 
-const FIRST = ['Adatum', 'Contoso', 'Fabrikam', 'Litware', 'Northwind', 'Proseware', 'Tailspin', 'Woodgrove', 'Alpine', 'Coho', 'Wide World', 'Blue Yonder', 'Trey', 'Humongous', 'Lucerne', 'Margie', 'Fourth Coffee', 'Wingtip', 'Graphic Design', 'School of Fine Art'];
+const FIRST = [
+  'Adatum',
+  'Contoso',
+  'Fabrikam',
+  'Litware',
+  'Northwind',
+  'Proseware',
+  'Tailspin',
+  'Woodgrove',
+  'Alpine',
+  'Coho',
+  'Wide World',
+  'Blue Yonder',
+  'Trey',
+  'Humongous',
+  'Lucerne',
+  'Margie',
+  'Fourth Coffee',
+  'Wingtip',
+  'Graphic Design',
+  'School of Fine Art',
+];
 const SECOND = ['Corporation', 'Ltd.', 'Inc.', 'GmbH', 'Traders', 'Holdings', 'Partners', 'Studio', 'Group', 'Supply'];
-const CITIES: [string, string][] = [['Seattle', 'us'], ['Atlanta', 'us'], ['London', 'gb'], ['München', 'de'], ['Zürich', 'ch'], ['Île-de-France', 'fr'], ['København', 'dk'], ['Oslo', 'no']];
+const CITIES: [string, string][] = [
+  ['Seattle', 'us'],
+  ['Atlanta', 'us'],
+  ['London', 'gb'],
+  ['München', 'de'],
+  ['Zürich', 'ch'],
+  ['Île-de-France', 'fr'],
+  ['København', 'dk'],
+  ['Oslo', 'no'],
+];
 
 /** A deterministic generator so every demo starts the same. */
 function random(seed: number): () => number {
@@ -95,14 +132,41 @@ export function demoRows(count = 300, now = new Date()): DemoRows {
     const pick = rnd();
     if (pick < 0.35) {
       // Same email, different case and stray spaces: matches at priority 0.
-      accounts.push({ id: `a-${i}`, name: name.toUpperCase(), emailaddress1: ` ${email.toUpperCase()} `, telephone1: null, address1_city: city, address1_country: country.toUpperCase(), customertypecode: null, modified_on: stamp(i) });
+      accounts.push({
+        id: `a-${i}`,
+        name: name.toUpperCase(),
+        emailaddress1: ` ${email.toUpperCase()} `,
+        telephone1: null,
+        address1_city: city,
+        address1_country: country.toUpperCase(),
+        customertypecode: null,
+        modified_on: stamp(i),
+      });
     } else if (pick < 0.55) {
       // No email, same name in another case: matches at priority 1.
-      accounts.push({ id: `a-${i}`, name: name.toLowerCase(), emailaddress1: null, telephone1: null, address1_city: null, address1_country: null, customertypecode: null, modified_on: stamp(i) });
+      accounts.push({
+        id: `a-${i}`,
+        name: name.toLowerCase(),
+        emailaddress1: null,
+        telephone1: null,
+        address1_city: null,
+        address1_country: null,
+        customertypecode: null,
+        modified_on: stamp(i),
+      });
     }
   }
   for (let j = 0; j < Math.floor(count / 6); j++) {
-    accounts.push({ id: `a-x${j}`, name: `Prospect ${j} ${FIRST[j % FIRST.length]} Lead`, emailaddress1: `lead${j}@prospect.example`, telephone1: null, address1_city: null, address1_country: null, customertypecode: 'Prospect', modified_on: stamp(j) });
+    accounts.push({
+      id: `a-x${j}`,
+      name: `Prospect ${j} ${FIRST[j % FIRST.length]} Lead`,
+      emailaddress1: `lead${j}@prospect.example`,
+      telephone1: null,
+      address1_city: null,
+      address1_country: null,
+      customertypecode: 'Prospect',
+      modified_on: stamp(j),
+    });
   }
   return { customers, accounts };
 }

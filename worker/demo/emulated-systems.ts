@@ -31,7 +31,13 @@ export function emulatedMapping(name = DEMO_MAPPING_NAME): MappingDefinition {
     deletionConflictResolution: 'RestoreRecords',
     fields: [
       { localField: 'displayName', integrationField: 'name', transformation: [{ type: 'trim' }], useForMatching: true, matchPriority: 1 },
-      { localField: 'email', integrationField: 'emailaddress1', transformation: [{ type: 'trim' }, { type: 'lowercase' }], useForMatching: true, matchPriority: 0 },
+      {
+        localField: 'email',
+        integrationField: 'emailaddress1',
+        transformation: [{ type: 'trim' }, { type: 'lowercase' }],
+        useForMatching: true,
+        matchPriority: 0,
+      },
       { localField: 'phoneNumber', integrationField: 'telephone1' },
       { localField: 'city', integrationField: 'address1_city' },
       { localField: 'country', integrationField: 'address1_country', direction: 'ToIntegrationTable', transformation: [{ type: 'uppercase' }] },
@@ -59,13 +65,28 @@ export async function startEmulatedSystems(options: EmulatedSystemsOptions = {})
   const businessCentral = await startBusinessCentralEmulator({ pageSize: options.bcPageSize ?? 1000, limits: { ...limits, maxConcurrent: 5 } });
   const dataverse = await startDataverseEmulator({ limits: { ...limits, maxConcurrent: 52 } });
   const rows = demoRows(options.customers ?? 300);
-  businessCentral.seed('customers', rows.customers.map((c) => ({
-    number: c.id, displayName: c.name, email: c.email, phoneNumber: c.phone, city: c.city, country: c.country,
-  })));
-  dataverse.put('accounts', rows.accounts.map((a) => ({
-    name: a.name, emailaddress1: a.emailaddress1, telephone1: a.telephone1, address1_city: a.address1_city,
-    address1_country: a.address1_country, accountnumber: a.id,
-  })));
+  businessCentral.seed(
+    'customers',
+    rows.customers.map((c) => ({
+      number: c.id,
+      displayName: c.name,
+      email: c.email,
+      phoneNumber: c.phone,
+      city: c.city,
+      country: c.country,
+    })),
+  );
+  dataverse.put(
+    'accounts',
+    rows.accounts.map((a) => ({
+      name: a.name,
+      emailaddress1: a.emailaddress1,
+      telephone1: a.telephone1,
+      address1_city: a.address1_city,
+      address1_country: a.address1_country,
+      accountnumber: a.id,
+    })),
+  );
   const bc: Connector = new BusinessCentralConnector({ ...businessCentral.connectorOptions(), name: BC_SYSTEM });
   const dv: Connector = new DataverseConnector({
     name: DATAVERSE_SYSTEM,
