@@ -7,6 +7,10 @@
  * derives from the source record, and an insert of an existing key merges, so a
  * batch replayed after a crash never adds a second row. Modified-on values are
  * ISO-8601 UTC strings written by this connector (text columns sort them right).
+ *
+ * One module on purpose: every method is a few statements over the same
+ * table settings (columns, id and modified-on columns, filters); split, each
+ * part would need all of them.
  */
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';

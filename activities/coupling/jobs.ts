@@ -1,8 +1,9 @@
 /**
- * Activities of coupling jobs: opening and closing them, manual coupling
- * ("Set Up Coupling") and uncoupling. Match-based coupling's rounds are in
- * match-activities. Safe to repeat: couplings are unique per record and table,
- * and progress survives a retry through heartbeat details.
+ * The job rows of coupling and uncoupling runs: opened once whatever the
+ * retries (with the synchronization job that may follow a coupling), saved
+ * while the run goes on, and closed with counters read back from the store,
+ * exact after any retry. Set Up Coupling, uncoupling and match-based
+ * coupling's rounds are in their own modules beside this one.
  */
 import { type JobCounters, type SyncDirection } from '../../common/types';
 import type { StoredMapping } from '../../domain/mapping';

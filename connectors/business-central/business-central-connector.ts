@@ -10,6 +10,11 @@
  * A mapping's "table" is the entity set name (`customers`); the record id is
  * the entity's `id` (its SystemId), the modified-on its `lastModifiedDateTime`
  * as BC returns it (milliseconds, UTC), the version its `@odata.etag`.
+ *
+ * Longer than our other modules on purpose: it is the contract's eight batch
+ * methods, each mapped onto BC's API v2.0 ($batch, ETags, numbers for keys);
+ * the request plumbing (batch.ts, keyset.ts, odata-query.ts, record-number.ts,
+ * options.ts) is already beside it.
  */
 import type {
   Connector,

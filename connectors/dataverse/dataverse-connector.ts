@@ -8,6 +8,11 @@
  * Creates are upserts by the engine's creation key (a UUID) guarded by
  * If-None-Match, so a create replayed after a lost answer finds its record
  * instead of adding a second one; updates carry the ETag they were decided on.
+ *
+ * Longer than our other modules on purpose: it is the contract's eight batch
+ * methods, each mapped onto the Web API ($batch, ETags, alternate keys,
+ * paging); the request plumbing (batch.ts, odata-query.ts, options.ts) is
+ * already beside it.
  */
 import { randomUUID } from 'node:crypto';
 import {
