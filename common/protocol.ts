@@ -144,18 +144,6 @@ export interface FinishPassInput {
   lease?: RunLease;
 }
 
-/** Synchronize Now for one record, in one activity. */
-export interface SyncSingleRecordInput {
-  mapping: string;
-  recordId: string;
-  side: Side;
-  direction: SyncDirection | null;
-  jobId: string;
-  workflowId: string;
-  runId: string;
-  maxAttempts: number;
-}
-
 /** Which way a single-record sync goes (see SingleDirection). */
 export interface ChooseDirectionInput {
   mapping: string;
@@ -166,6 +154,12 @@ export interface ChooseDirectionInput {
   jobId: string;
   workflowId: string;
   runId: string;
+}
+
+/** Synchronize Now for one record, in one activity: the direction as chooseSingleDirection picks it, then the record. */
+export interface SyncSingleRecordInput extends ChooseDirectionInput {
+  /** Attempts after which the record, if it keeps failing, gets an error row. */
+  maxAttempts: number;
 }
 
 /** The direction chosen for a single-record sync, its source record, and whether both sides changed with no winner. */
