@@ -4,16 +4,52 @@
  * found a single sync that created and coupled a record, was killed, and
  * counted nothing inserted on its retry; and an uncouple-all killed after
  * removing a page of couplings and before its heartbeat, whose retry counted
- * that page as never removed.
+ * that page as never removed. Then jobs that counted a record created again
+ * after an uncouple-all as inserted (it was written over), which the creation
+ * ledger must not confuse with a batch's own create retried after a kill.
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type SyncSingleRecordInput, type UncoupleBatchInput, type UncoupleBatchResult } from '../../activities';
 import type { JobSummary } from '../../common/types';
 import type { Store } from '../../store/store';
 import { sqliteDialect } from '../helpers/stores';
-import { customer, openTestSystems, testMapping } from '../helpers/systems';
+import { customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
 
 class Killed extends Error {}
+
+interface World {
+  store: Store;
+  sys: TestSystems;
+  acts: ReturnType<typeof createActivities>;
+  /** A single sync of C1 from the local side, as job `jobId`. */
+  single(jobId?: string): SyncSingleRecordInput;
+}
+
+/** The CUSTOMER mapping on SQLite with customers C1..Cn, the activities, and a clean-up whatever the test did. */
+async function withWorld(customers: number, test: (w: World) => Promise<void>): Promise<void> {
+  const { store, cleanup } = await sqliteDialect.open();
+  const sys = await openTestSystems();
+  try {
+    await store.saveMapping(testMapping({}));
+    if (customers > 0) await sys.local('customer').insert(Array.from({ length: customers }, (_, i) => customer(i + 1)));
+    const acts = createActivities({ store, systems: sys.systems });
+    const single = (jobId = 'job'): SyncSingleRecordInput => ({
+      mapping: 'CUSTOMER',
+      recordId: 'C1',
+      side: 'local',
+      direction: null,
+      jobId,
+      workflowId: jobId === 'job' ? 'single' : jobId,
+      runId: '1',
+      maxAttempts: 3,
+    });
+    await test({ store, sys, acts, single });
+  } finally {
+    jest.restoreAllMocks();
+    await sys.close();
+    await cleanup();
+  }
+}
 
 /** Makes the first call of `method` fail after it ran, as a worker killed right after the write would. */
 function killAfterFirst<K extends 'updateJob' | 'deleteCouplings'>(store: Store, method: K): void {
@@ -27,22 +63,8 @@ function killAfterFirst<K extends 'updateJob' | 'deleteCouplings'>(store: Store,
 }
 
 test('a single sync that created and coupled the record, then was cut short, counts the create on its retry', async () => {
-  const { store, cleanup } = await sqliteDialect.open();
-  const sys = await openTestSystems();
-  try {
-    await store.saveMapping(testMapping({}));
-    await sys.local('customer').insert([customer(1)]);
-    const acts = createActivities({ store, systems: sys.systems });
-    const input: SyncSingleRecordInput = {
-      mapping: 'CUSTOMER',
-      recordId: 'C1',
-      side: 'local',
-      direction: null,
-      jobId: 'job',
-      workflowId: 'single',
-      runId: '1',
-      maxAttempts: 3,
-    };
+  await withWorld(1, async ({ store, sys, acts, single }) => {
+    const input = single();
     // The close of the job is the last write: the attempt dies having created and coupled the record.
     const updateJob = store.updateJob.bind(store);
     let closes = 0;
@@ -55,11 +77,7 @@ test('a single sync that created and coupled the record, then was cut short, cou
     expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
     expect(summary.counters).toMatchObject({ inserted: 1, coupled: 1, unchanged: 0, modified: 0 });
     expect((await store.getJob('job'))?.counters).toMatchObject({ inserted: 1, coupled: 1, unchanged: 0, modified: 0 });
-  } finally {
-    jest.restoreAllMocks();
-    await sys.close();
-    await cleanup();
-  }
+  });
 });
 
 test('an uncouple-all cut short after removing couplings counts them on its retry', async () => {
@@ -96,22 +114,8 @@ test('an uncouple-all cut short after removing couplings counts them on its retr
 });
 
 test('a record created again after its coupling was removed is counted modified, not inserted: the key named the record already there', async () => {
-  const { store, cleanup } = await sqliteDialect.open();
-  const sys = await openTestSystems();
-  try {
-    await store.saveMapping(testMapping({}));
-    await sys.local('customer').insert([customer(1)]);
-    const acts = createActivities({ store, systems: sys.systems });
-    const input = (jobId: string): SyncSingleRecordInput => ({
-      mapping: 'CUSTOMER',
-      recordId: 'C1',
-      side: 'local',
-      direction: null,
-      jobId,
-      workflowId: jobId,
-      runId: '1',
-      maxAttempts: 3,
-    });
+  await withWorld(1, async ({ store, sys, acts, single }) => {
+    const input = single;
     const first: JobSummary = await new MockActivityEnvironment({ activityId: 'first' }).run(acts.syncSingleRecord, input('first'));
     expect(first.counters).toMatchObject({ inserted: 1, coupled: 1 });
     await store.deleteCouplings('CUSTOMER', 'local', ['C1'], 'uncouple');
@@ -119,29 +123,12 @@ test('a record created again after its coupling was removed is counted modified,
     expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
     expect(again.counters).toMatchObject({ inserted: 0, modified: 1, coupled: 1 });
     expect(await store.countCouplings('CUSTOMER')).toBe(1);
-  } finally {
-    await sys.close();
-    await cleanup();
-  }
+  });
 });
 
 test('a batch cut short between creating a record and coupling it counts the create on its retry, once', async () => {
-  const { store, cleanup } = await sqliteDialect.open();
-  const sys = await openTestSystems();
-  try {
-    await store.saveMapping(testMapping({}));
-    await sys.local('customer').insert([customer(1), customer(2)]);
-    const acts = createActivities({ store, systems: sys.systems });
-    const input: SyncSingleRecordInput = {
-      mapping: 'CUSTOMER',
-      recordId: 'C1',
-      side: 'local',
-      direction: null,
-      jobId: 'job',
-      workflowId: 'single',
-      runId: '1',
-      maxAttempts: 3,
-    };
+  await withWorld(2, async ({ store, sys, acts, single }) => {
+    const input = single();
     // The attempt dies right after the create, before any coupling is written.
     const insertCouplings = store.insertCouplings.bind(store);
     let calls = 0;
@@ -154,9 +141,5 @@ test('a batch cut short between creating a record and coupling it counts the cre
     const summary: JobSummary = await new MockActivityEnvironment({ attempt: 2 }).run(acts.syncSingleRecord, input);
     expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
     expect(summary.counters).toMatchObject({ inserted: 1, coupled: 1, modified: 0 });
-  } finally {
-    jest.restoreAllMocks();
-    await sys.close();
-    await cleanup();
-  }
+  });
 });
