@@ -10,6 +10,6 @@ export interface ActivityDeps {
   systems: Systems;
   /** How long a run's lease on its mapping lasts without renewal. @default RUN_LOCK_TTL_MS (10 minutes) */
   leaseTtlMs?: number;
-  /** Where activities write one-line progress notes. @default none */
+  /** A plain sink for one line per job closed, beside the SDK's activity logger (the demo prints them). @default none */
   log?: (line: string) => void;
 }

@@ -17,7 +17,7 @@ import { addCounters, emptyCounters, type JobCounters, type JobStatus, type JobS
 import { syncBatchOrErrorRows } from './batch-step';
 import { proxiesFor, type Proxies } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput, runLock, rootCancelled } from './run-support';
+import { clarify, continueKeepingMemo, tagRun, trackProgress, validateInput, runLock, rootCancelled, logRunDone } from './run-support';
 import type { LocalSelection, RunLease, StartCouplingJobResult, RecordKey } from '../common/protocol';
 
 /** Where the run stands, as the continuation's `cursor` string: the phase, the round, and the position within it. */
@@ -256,7 +256,7 @@ export async function matchBasedCouplingWorkflow(rawInput: MatchBasedCouplingInp
       progress.phase = 'finishing';
       const jobs = await closeJobs('succeeded', null);
       progress.phase = 'done';
-      return { mapping: input.mapping, jobs };
+      return logRunDone('matchBasedCoupling', { mapping: input.mapping, jobs });
     }
   } catch (error) {
     if (progress.phase === 'cancelled') throw error;

@@ -8,7 +8,7 @@ import { CancellationScope, CancelledFailure, uuid4 } from '@temporalio/workflow
 import type { Continuation } from '../common/inputs';
 import type { RunKind, RunResult, SyncDirection } from '../common/types';
 import type { Proxies } from './activity-proxies';
-import { clarify, runLock, trackProgress } from './run-support';
+import { clarify, runLock, trackProgress, logRunDone } from './run-support';
 import { resumedPass, runPass, type PassSpec } from './sync-pass';
 import type { RunLease } from '../common/protocol';
 
@@ -60,7 +60,7 @@ export async function runPassChain(acts: Proxies, chain: PassChain): Promise<Run
       }
     }
     progress.phase = 'done';
-    return { mapping: chain.mapping, jobs: progress.finishedJobs };
+    return logRunDone(chain.kind, { mapping: chain.mapping, jobs: progress.finishedJobs });
   } catch (error) {
     if (progress.phase !== 'cancelled') progress.phase = 'failed';
     throw clarify(error);

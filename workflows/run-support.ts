@@ -12,13 +12,14 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   type Workflow,
+  log,
 } from '@temporalio/workflow';
 import { progressQuery } from '../common/definitions';
 import type { z } from 'zod';
 import type { INPUT_SCHEMAS } from '../common/inputs';
 import { FAILURE_TYPES } from '../common/constants';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
-import { emptyCounters, type RunKind, type RunProgress } from '../common/types';
+import { emptyCounters, type RunKind, type RunProgress, type RunResult } from '../common/types';
 import { InvalidInputError, parseInput } from '../common/validate';
 
 type InputSchemas = typeof INPUT_SCHEMAS;
@@ -103,4 +104,14 @@ export function runLock(mapping: string): { mapping: string; holder: string } {
 /** The run itself was cancelled (not only an inner scope): stop starting batches and close the job as cancelled. */
 export function rootCancelled(): boolean {
   return CancellationScope.current().consideredCancelled;
+}
+
+/** The run's result, logged through the SDK's workflow logger (replay-aware: once per run, not per replay). */
+export function logRunDone(kind: RunKind, result: RunResult): RunResult {
+  log.info('Run finished', {
+    kind,
+    mapping: result.mapping,
+    jobs: result.jobs.map((j) => ({ jobId: j.jobId, type: j.type, status: j.status, counters: j.counters })),
+  });
+  return result;
 }

@@ -9,7 +9,7 @@ import type { SetUpCouplingInput } from '../common/inputs';
 import { emptyCounters, type JobSummary, type RunProgress, type RunResult } from '../common/types';
 import { syncBatchOrErrorRows } from './batch-step';
 import { proxiesFor } from './activity-proxies';
-import { clarify, tagRun, trackProgress, validateInput } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput, logRunDone } from './run-support';
 import type { StartCouplingJobResult } from '../common/protocol';
 
 export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promise<RunResult> {
@@ -62,7 +62,7 @@ export async function setUpCouplingWorkflow(rawInput: SetUpCouplingInput): Promi
       progress.counters = counters;
     });
     Object.assign(progress, { phase: 'done', finishedJobs: jobs, batchesCompleted: 1, recordsScanned: 1 } satisfies Partial<RunProgress>);
-    return { mapping: input.mapping, jobs };
+    return logRunDone('setUpCoupling', { mapping: input.mapping, jobs });
   } catch (error) {
     progress.phase = 'failed';
     const clear = clarify(error);

@@ -9,7 +9,7 @@ import type { UncoupleInput } from '../common/inputs';
 import { addCounters, type JobStatus, type JobSummary, type RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { runPool } from './run-pool';
-import { clarify, tagRun, trackProgress, validateInput, runLock, rootCancelled } from './run-support';
+import { clarify, tagRun, trackProgress, validateInput, runLock, rootCancelled, logRunDone } from './run-support';
 import type { RunLease, UncoupleSelection } from '../common/protocol';
 
 /** Couplings one activity removes when uncoupling a whole mapping; it heartbeats after each page. */
@@ -74,7 +74,7 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
     progress.phase = 'finishing';
     const job = await close('succeeded', null);
     progress.phase = 'done';
-    return { mapping: input.mapping, jobs: [job] };
+    return logRunDone('uncouple', { mapping: input.mapping, jobs: [job] });
   } catch (error) {
     if (progress.phase === 'cancelled') throw error;
     const cancelled = isCancellation(error);

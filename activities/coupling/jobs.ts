@@ -12,6 +12,7 @@ import type { ActivityDeps } from '../deps';
 import { checkLocalFilter, requireCreatePlan, requireMatchLevels } from './match-context';
 import { connectorFor, loadMapping, loadPass } from '../pass-loader';
 import type { FinishCouplingJobInput, StartCouplingJobInput, StartCouplingJobResult } from '../../common/protocol';
+import { logJobClosed } from '../job-log';
 
 /** The synchronization job that follows a coupling job: derived, so a continued run finds it again. */
 export function syncJobIdOf(jobId: string): string {
@@ -70,7 +71,7 @@ export function createCouplingJobActivities(deps: ActivityDeps) {
         counters = { ...counters, coupled: made.matched + made.created, inserted: made.created, unmatched: failedUnmatched + made.created };
       }
       await store.updateJob(input.jobId, { counters, status: input.status, message: input.message, finished: true });
-      deps.log?.(`job ${input.jobId} ${input.mapping} ${input.status} ${JSON.stringify(counters)}`);
+      logJobClosed(deps, { jobId: input.jobId, mapping: input.mapping, status: input.status, counters });
       return counters;
     },
   };

@@ -14,6 +14,7 @@ import type { ActivityDeps } from '../deps';
 import { loadPass, type LoadedPass } from '../pass-loader';
 import type { FinishPassInput, KeyRange, PlanBatchesInput, PlanBatchesResult, StartPassInput, StartPassResult } from '../../common/protocol';
 import { PLAN_THROTTLE_BUDGET_MS } from '../defaults';
+import { logJobClosed } from '../job-log';
 
 /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
 export async function openPassJob(deps: ActivityDeps, input: Omit<StartPassInput, 'fullSync'>): Promise<{ pass: LoadedPass; job: JobRow }> {
@@ -89,7 +90,7 @@ export function createPassActivities(deps: ActivityDeps) {
         const next = nextWatermark(previous, input.watermark.largestScanned, input.watermark.startedAt);
         if (next !== previous) await deps.store.setWatermark(input.mapping, side, next);
       }
-      deps.log?.(`job ${input.jobId} ${input.mapping} ${input.direction} ${status} ${JSON.stringify(counters)}`);
+      logJobClosed(deps, { jobId: input.jobId, mapping: input.mapping, direction: input.direction, status, counters });
       return { status, counters };
     },
   };
