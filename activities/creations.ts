@@ -6,7 +6,7 @@
  * written over (created again after an uncoupling): modified, not inserted.
  * The creation ledger, noted before and after each create, tells the two apart.
  */
-import type { CreationEntry, Store } from '../store/store';
+import type { CreationEntry, CreationOutcome, Store } from '../store/store';
 
 export interface CreateAccount {
   /** Whether the record this key names was created by this batch (now or in an earlier attempt). */
@@ -19,13 +19,18 @@ export interface CreateAccount {
 export async function beginCreates(store: Store, mappingName: string, keys: readonly string[], batchToken: string | undefined): Promise<CreateAccount> {
   const before = batchToken && keys.length > 0 ? await store.creationsOf(mappingName, keys) : new Map<string, CreationEntry>();
   const mine = (key: string): boolean => !!batchToken && before.get(key)?.batchToken === batchToken;
-  if (batchToken)
+  if (batchToken) {
+    // A key another batch created before most likely names a record still there: a retry after a kill that
+    // lands before the create's outcome is noted must count it written over, not created.
+    const outcomeOf = (key: string): CreationOutcome => (before.has(key) ? 'recreating' : 'pending');
     await store.noteCreations(
       mappingName,
-      keys.filter((k) => !mine(k)).map((key) => ({ key, batchToken, outcome: 'pending' })),
+      keys.filter((k) => !mine(k)).map((key) => ({ key, batchToken, outcome: outcomeOf(key) })),
     );
+  }
   return {
-    fresh: (key, existed) => !existed || (mine(key) && before.get(key)?.outcome !== 'existed'),
+    // Written over by this batch's earlier attempt: its own create only if the key was new to the ledger then.
+    fresh: (key, existed) => !existed || (mine(key) && (before.get(key)?.outcome === 'pending' || before.get(key)?.outcome === 'created')),
     async noteResults(results) {
       if (!batchToken) return;
       await store.noteCreations(

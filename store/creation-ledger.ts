@@ -8,7 +8,11 @@ import { chunk } from '../common/collections';
 import { rowsPerInsert } from './database-url';
 import { TABLES } from './tables';
 
-export type CreationOutcome = 'pending' | 'created' | 'existed';
+/**
+ * 'pending': noted before a create of a key no batch had created; 'recreating': before a create of a key
+ * another batch had (its record is most likely there: written over, not created); then what the create found.
+ */
+export type CreationOutcome = 'pending' | 'recreating' | 'created' | 'existed';
 
 export interface CreationEntry {
   key: string;

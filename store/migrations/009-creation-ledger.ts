@@ -13,7 +13,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('mapping_name', 128).notNullable();
     t.string('record_key', 255).notNullable();
     t.string('batch_token', 255).notNullable();
-    /** 'pending' (noted before the create), 'created' or 'existed'. */
+    /** 'pending' or 'recreating' (noted before the create), 'created' or 'existed'. */
     t.string('outcome', 16).notNullable();
     t.primary(['mapping_name', 'record_key']);
   });

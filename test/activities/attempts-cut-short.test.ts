@@ -143,3 +143,23 @@ test('a batch cut short between creating a record and coupling it counts the cre
     expect(summary.counters).toMatchObject({ inserted: 1, coupled: 1, modified: 0 });
   });
 });
+
+test('a re-create cut short between writing over the record and noting it still counts modified on its retry, not inserted', async () => {
+  await withWorld(1, async ({ store, sys, acts, single }) => {
+    const first: JobSummary = await new MockActivityEnvironment({ activityId: 'first' }).run(acts.syncSingleRecord, single('first'));
+    expect(first.counters).toMatchObject({ inserted: 1 });
+    await store.deleteCouplings('CUSTOMER', 'local', ['C1'], 'uncouple');
+    // The attempt dies right after the create call, before it notes what the create found (found in the overlap fault test).
+    const note = store.noteCreations.bind(store);
+    let calls = 0;
+    jest.spyOn(store, 'noteCreations').mockImplementation(async (...args) => {
+      if (++calls === 2) throw new Killed('worker killed');
+      return note(...args);
+    });
+    const input = single('again');
+    await expect(new MockActivityEnvironment({ activityId: 'again', attempt: 1 }).run(acts.syncSingleRecord, input)).rejects.toThrow('worker killed');
+    const again: JobSummary = await new MockActivityEnvironment({ activityId: 'again', attempt: 2 }).run(acts.syncSingleRecord, input);
+    expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
+    expect(again.counters).toMatchObject({ inserted: 0, modified: 1, coupled: 1 });
+  });
+});

@@ -131,7 +131,9 @@ afterAll(async () => {
   await (await standby?.catch(() => null))?.kill();
   await Promise.all([local?.destroy(), integration?.destroy(), store?.close()]);
   await temporal?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  // FAULT_KEEP_DIR=1 keeps the systems and the store for a look after a failed trial.
+  if (dir && !process.env.FAULT_KEEP_DIR) rmSync(dir, { recursive: true, force: true });
+  else if (dir) console.log(`[overlap] kept ${dir}`);
 });
 
 function median(values: number[]): number {
