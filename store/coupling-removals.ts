@@ -39,7 +39,13 @@ export async function removeCouplings(knex: Knex, select: (q: Knex.QueryBuilder)
 /** The couplings a job made, counted exactly: those still there and those removed since. */
 export async function countCouplingsMadeBy(knex: Knex, mappingName: string, jobId: string): Promise<number> {
   const [here, gone] = await Promise.all([
-    knex(TABLES.couplings).where({ mapping_name: mappingName, coupled_by_job_id: jobId }).count({ n: '*' }).first(),
+    // A restore replaces a coupling rather than making one: its replacement is not counted.
+    knex(TABLES.couplings)
+      .where({ mapping_name: mappingName, coupled_by_job_id: jobId })
+      .andWhere((q) => q.whereNull('last_to_integration_action').orWhereNot('last_to_integration_action', 'like', 'restore@%'))
+      .andWhere((q) => q.whereNull('last_from_integration_action').orWhereNot('last_from_integration_action', 'like', 'restore@%'))
+      .count({ n: '*' })
+      .first(),
     knex(TABLES.couplingRemovals).where('job_id', jobId).first(),
   ]);
   return Number((here as Row | undefined)?.n ?? 0) + Number((gone as Row | undefined)?.removed ?? 0);

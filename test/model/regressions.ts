@@ -181,4 +181,25 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  {
+    name: 'activities: a single sync that restores a deleted counterpart counts no coupling made (the restore replaces one)',
+    scenario: {
+      settings: {
+        direction: 'Bidirectional',
+        syncOnlyCoupledRecords: false,
+        updateConflictResolution: 'None',
+        deletionConflictResolution: 'RestoreRecords',
+        sourceDeletion: 'KeepCoupling',
+        fields: [{ column: 0, direction: 'Bidirectional' }],
+        tableFilter: [],
+        integrationTableFilter: [],
+      },
+      seed: { local: [{ id: 'C1', values: { name: 'Ann', email: 'a@x', phone: '1', city: 'Oslo' } }], integration: [] },
+      operations: [
+        { op: 'bulkSync', batchSize: 500, maxBatchesInFlight: 1 },
+        { op: 'delete', side: 'local', id: 'C1' },
+        { op: 'singleSync', recordId: 'I(C1)', side: 'integration' },
+      ],
+    },
+  },
 ];
