@@ -48,8 +48,11 @@ export interface BatchRecords {
   records: readonly SourceRecord[];
   /** Source ids of couplings whose source record no longer exists. */
   missing?: readonly string[];
-  /** Given ids the pass refuses (outside the filter, missing and not coupled): an error row each. */
-  refusals?: readonly { sourceId: string; message: string }[];
+  /**
+   * Given ids the pass refuses (outside the filter, missing and not coupled): an error row each. One outside the
+   * filter whose coupling is skipped is counted skipped instead, as a skipped coupling is before anything else.
+   */
+  refusals?: readonly { sourceId: string; message: string; outside?: boolean }[];
   /** Failed uncoupled records whose source is gone: nothing is left to create. */
   forget?: readonly string[];
   /** Source ids whose skipped flag this batch cleared to retry them: decided as changed, as skipped ones being retried are. */
@@ -174,7 +177,15 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
 
   if (batch.forget?.length) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, batch.forget);
   // A refusal is about the request, not the record: an error row, and no failure state to retry.
-  const refusals = batch.refusals ?? [];
+  let refusals = batch.refusals ?? [];
+  const outside = refusals.filter((r) => r.outside).map((r) => r.sourceId);
+  if (outside.length > 0 && !options.includeSkipped) {
+    const skipped = new Set(
+      (await store.getCouplings(mapping.name, plan.sourceSide, outside)).filter((c) => c.skipped).map((c) => sourceIdOf(plan, c)),
+    );
+    counters.skipped += skipped.size;
+    refusals = refusals.filter((r) => !skipped.has(r.sourceId));
+  }
   if (refusals.length > 0) {
     await store.insertErrors(refusals.map((r) => errorRow(ctx, { sourceId: r.sourceId, destinationId: null, message: r.message, attempts: attempt })));
     counters.failed += refusals.length;

@@ -78,7 +78,7 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
     }
     case 'ids': {
       let ids = [...new Set(pendingIds ?? selection.ids)];
-      const refusals: { sourceId: string; message: string }[] = [];
+      const refusals: { sourceId: string; message: string; outside?: boolean }[] = [];
       if (!pendingIds && selection.side !== plan.sourceSide) {
         // Ids of the other side name their coupled counterparts; an uncoupled one has nothing to carry in this
         // direction (its own pass carries it), but one that does not exist at all is said so.
@@ -103,6 +103,7 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
         ...[...read.outside].map((id) => ({
           sourceId: id,
           message: `The ${plan.sourceSide} record ${id} is outside the mapping's ${plan.sourceSide === 'local' ? 'table filter' : 'integration table filter'}; it is not synchronized.`,
+          outside: true,
         })),
         ...[...read.missing]
           .filter((id) => !coupled.has(id))

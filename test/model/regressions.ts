@@ -202,4 +202,29 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  {
+    name: 'activities: a given id outside the filter whose coupling is skipped is counted skipped, not refused',
+    scenario: {
+      settings: {
+        direction: 'Bidirectional',
+        syncOnlyCoupledRecords: false,
+        updateConflictResolution: 'None',
+        deletionConflictResolution: 'None',
+        sourceDeletion: 'KeepCoupling',
+        fields: [
+          { column: 0, direction: 'Bidirectional' },
+          { column: 1, direction: 'Bidirectional', matchPriority: 0 },
+        ],
+        tableFilter: [],
+        integrationTableFilter: [{ column: 0, notEqual: 'Cy' }],
+      },
+      seed: { local: [{ id: 'C1', values: { name: 'Cy', email: 'a@x', phone: '1', city: 'Oslo' } }], integration: [] },
+      operations: [
+        { op: 'matchBasedCoupling', createNewIfNoMatch: true, batchSize: 1, maxBatchesInFlight: 1 },
+        { op: 'edit', side: 'local', id: 'C1', values: { name: 'Ann!', email: 'a@x', phone: '1', city: 'Oslo' } },
+        { op: 'bulkSync', batchSize: 1, maxBatchesInFlight: 1 },
+        { op: 'bulkSync', recordIds: ['C1'], batchSize: 500, maxBatchesInFlight: 1 },
+      ],
+    },
+  },
 ];
