@@ -180,9 +180,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   let refusals = batch.refusals ?? [];
   const outside = refusals.filter((r) => r.outside).map((r) => r.sourceId);
   if (outside.length > 0 && !options.includeSkipped) {
-    const skipped = new Set(
-      (await store.getCouplings(mapping.name, plan.sourceSide, outside)).filter((c) => c.skipped).map((c) => sourceIdOf(plan, c)),
-    );
+    const skipped = new Set((await store.getCouplings(mapping.name, plan.sourceSide, outside)).filter((c) => c.skipped).map((c) => sourceIdOf(plan, c)));
     counters.skipped += skipped.size;
     refusals = refusals.filter((r) => !skipped.has(r.sourceId));
   }
