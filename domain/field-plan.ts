@@ -15,6 +15,16 @@ export interface FieldRule {
   transformation: readonly TransformationRule[] | undefined;
   /** Bidirectional fields are the ones that can conflict. */
   bidirectional: boolean;
+  /** A reference to a record of another mapping, carried across through its couplings (domain/lookups.ts). */
+  lookup?: LookupRule;
+}
+
+/** A lookup as one pass sees it: the referenced mapping, and the column the reference holds on each side (null: the id). */
+export interface LookupRule {
+  mapping: string;
+  sourceKey: string | null;
+  destinationKey: string | null;
+  clearValueOnFailedSync: boolean;
 }
 
 export interface FieldPlan {
@@ -69,6 +79,14 @@ export function planFields(mapping: IntegrationTableMapping, direction: SyncDire
       constant: source ? undefined : field.constantValue,
       transformation: transformationApplies ? field.transformation : undefined,
       bidirectional: field.direction === 'Bidirectional' && mapping.direction === 'Bidirectional',
+      ...(field.lookup && {
+        lookup: {
+          mapping: field.lookup.mapping,
+          sourceKey: (sourceSide === 'local' ? field.lookup.localKey : field.lookup.integrationKey) ?? null,
+          destinationKey: (destinationSide === 'local' ? field.lookup.localKey : field.lookup.integrationKey) ?? null,
+          clearValueOnFailedSync: field.lookup.clearValueOnFailedSync,
+        },
+      }),
     });
   }
   if (rules.length === 0) {

@@ -61,6 +61,20 @@ const mappingName = z
   .max(100)
   .regex(/^[A-Za-z0-9_.-]+$/, 'must be a mapping name (letters, digits, "_", "." and "-")');
 
+/**
+ * A field whose value references a record of another mapping (or of this one): the engine carries the
+ * reference across through that mapping's couplings. A side's key is the referenced table's column the
+ * reference holds (a BC number or code); the record's id when absent.
+ */
+export const lookupSchema = z.strictObject({
+  mapping: mappingName,
+  localKey: identifier.optional(),
+  integrationKey: identifier.optional(),
+  /** BC's "Clear Value on Failed Sync": a reference to an uncoupled record is written empty (with a warning row) instead of failing the record. */
+  clearValueOnFailedSync: z.boolean().default(false),
+});
+export type Lookup = z.output<typeof lookupSchema>;
+
 export const fieldMappingSchema = z
   .strictObject({
     /** Column on the local table; absent when a constant is written to the integration side. */
@@ -78,9 +92,19 @@ export const fieldMappingSchema = z
     useForMatching: z.boolean().default(false),
     caseSensitiveMatching: z.boolean().default(false),
     matchPriority: z.number().int().min(0).max(1000).default(0),
+    lookup: lookupSchema.optional(),
   })
   .refine((f) => f.localField !== undefined || f.integrationField !== undefined, {
     message: 'a field mapping needs localField, integrationField or both',
+  })
+  .superRefine((f, ctx) => {
+    if (!f.lookup) return;
+    // A reference is an id of one system: a constant, a rule or a match on it would mean nothing on the other side.
+    if (f.localField === undefined || f.integrationField === undefined)
+      ctx.addIssue({ code: 'custom', path: ['lookup'], message: 'a lookup field needs both localField and integrationField' });
+    if (f.constantValue !== undefined) ctx.addIssue({ code: 'custom', path: ['constantValue'], message: 'a lookup field cannot have a constant value' });
+    if (f.transformation?.length) ctx.addIssue({ code: 'custom', path: ['transformation'], message: 'a lookup field cannot be transformed' });
+    if (f.useForMatching) ctx.addIssue({ code: 'custom', path: ['useForMatching'], message: 'a lookup field cannot be used for matching' });
   });
 export type FieldMapping = z.output<typeof fieldMappingSchema>;
 export type FieldMappingDefinition = z.input<typeof fieldMappingSchema>;

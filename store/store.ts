@@ -56,6 +56,8 @@ export interface JobErrorRow {
   message: string;
   fullMessage: string | null;
   attempts: number;
+  /** 'warning': the record was synchronized, but not all of it (a cleared lookup); not a failure. @default 'error' */
+  severity?: 'error' | 'warning';
   createdAt?: string;
 }
 
@@ -92,6 +94,7 @@ function toJobError(r: Row): JobErrorRow {
     message: String(r.message),
     fullMessage: str(r.full_message),
     attempts: Number(r.attempts),
+    severity: r.severity === 'warning' ? 'warning' : 'error',
     createdAt: String(r.created_at),
   };
 }
@@ -198,6 +201,7 @@ export class Store {
           use_for_matching: f.useForMatching,
           case_sensitive_matching: f.caseSensitiveMatching,
           match_priority: f.matchPriority,
+          lookup: f.lookup ? JSON.stringify(f.lookup) : null,
         })),
       );
     });
@@ -221,6 +225,7 @@ export class Store {
       useForMatching: Boolean(f.use_for_matching),
       caseSensitiveMatching: Boolean(f.case_sensitive_matching),
       matchPriority: Number(f.match_priority),
+      lookup: f.lookup ? (JSON.parse(String(f.lookup)) as FieldMapping['lookup']) : undefined,
     }));
     return {
       name: String(row.name),
@@ -722,6 +727,7 @@ export class Store {
       message: e.message,
       full_message: e.fullMessage,
       attempts: e.attempts,
+      severity: e.severity ?? 'error',
       created_at: now,
     }));
     for (const part of chunk(rows, rowsPerInsert(this.knex, 9))) {

@@ -9,6 +9,7 @@ import { emptyCounters, addCounters, type JobCounters } from '../../common/types
 import { ThrottledError } from '../../connectors/connector';
 
 import { syncRecords, type BatchRecords } from './engine';
+import { lookupTranslator } from './lookups';
 import { recordFailures, retrySummary, type RecordFailure } from './failures';
 import { readSelection } from './selection';
 import { directionState } from '../../store/store';
@@ -75,7 +76,7 @@ export function createBatchActivities(deps: ActivityDeps) {
       let result;
       try {
         result = await syncRecords(
-          { store: deps.store, source: pass.source, destination: pass.destination },
+          { store: deps.store, source: pass.source, destination: pass.destination, lookups: lookupTranslator(deps, pass.plan) },
           { mapping: pass.mapping, plan: pass.plan, jobId: input.jobId, options: input.options, batchToken },
           batch,
           effectiveAttempt,

@@ -21,12 +21,16 @@ import { directionState, otherDirection, type Coupling, type CouplingAction, typ
 
 import type { DecisionOptions } from '../../common/protocol';
 import { beginCreates } from '../creations';
+import type { LookupProblem } from '../../domain/lookups';
+import type { LookupTranslator } from './lookups';
 import { destinationIdOf, errorRow, recordFailures, sourceIdOf, stamp, writeErrorMessage, type RecordFailure, type RetryableFailure } from './failures';
 
 export interface EngineDeps {
   store: Store;
   source: Connector;
   destination: Connector;
+  /** Carries the pass's lookup fields across; absent when it has none. */
+  lookups?: LookupTranslator | null;
 }
 
 export interface PassContext {
@@ -63,6 +67,9 @@ export interface EngineResult {
   counters: JobCounters;
   retry: RetryableFailure[];
 }
+
+/** Decisions that carry the record's values across (or record them as carried), so a lookup problem matters. */
+const LOOKUP_CHECKED = new Set<Decision['action']>(['insert', 'restore', 'modify', 'unchanged']);
 
 const LOST_RACE = 'The coupling was changed by another run while this batch worked on it; the record is read again.';
 
@@ -171,7 +178,10 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   const counters = emptyCounters();
   const retry: RetryableFailure[] = [];
   const failures: RecordFailure[] = [];
-  const { records } = batch;
+  const translated = deps.lookups ? await deps.lookups(batch.records) : null;
+  const records = translated?.records ?? batch.records;
+  const lookupProblems = translated?.problems ?? new Map<string, LookupProblem[]>();
+  const warnings: RecordFailure[] = [];
   const missing = batch.missing ?? [];
   const unskipped = new Set(batch.unskipped ?? []);
 
@@ -257,6 +267,22 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       uncoupledFailure: entry,
       options,
     });
+    const problems = lookupProblems.get(record.id);
+    if (problems && LOOKUP_CHECKED.has(decision.action)) {
+      // A reference that could not be carried across fails the record, unless its field clears it (with a warning).
+      const failing = problems.filter((p) => !p.clear);
+      const report = (list: LookupProblem[]): RecordFailure => ({
+        sourceId: record.id,
+        destinationId,
+        message: list.map((p) => p.message).join(' '),
+        attempts: attempt,
+      });
+      if (failing.length > 0) {
+        failures.push(report(failing));
+        continue;
+      }
+      warnings.push(report(problems));
+    }
     switch (decision.action) {
       case 'ignore':
         break;
@@ -497,5 +523,8 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
 
   await recordFailures(store, ctx, failures);
   counters.failed += failures.length;
+  // A record retried by the next attempt is warned about by that attempt.
+  const retried = new Set(retry.map((r) => r.sourceId));
+  await store.insertErrors(warnings.filter((w) => !retried.has(w.sourceId)).map((w) => ({ ...errorRow(ctx, w), severity: 'warning' as const })));
   return { counters, retry };
 }
