@@ -89,7 +89,10 @@ export function applyLookups<R extends { id: string; values: Readonly<Record<str
       }
       values[rule.sourceField] = null;
       const list = problems.get(record.id) ?? [];
-      list.push({ message: translated?.problem ?? `Field "${rule.sourceField}": reference ${reference} was not looked up.`, clear: rule.lookup.clearValueOnFailedSync });
+      list.push({
+        message: translated?.problem ?? `Field "${rule.sourceField}": reference ${reference} was not looked up.`,
+        clear: rule.lookup.clearValueOnFailedSync,
+      });
       problems.set(record.id, list);
     });
     return { ...record, values };

@@ -34,7 +34,10 @@ async function referencedMapping(deps: ActivityDeps, rule: LookupFieldRule): Pro
     return await loadMapping(deps, rule.lookup.mapping);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw nonRetryable(`Field "${rule.sourceField}" -> "${rule.destinationField}": its lookup mapping ${rule.lookup.mapping} cannot be used: ${reason}`, FAILURE_TYPES.invalidMapping);
+    throw nonRetryable(
+      `Field "${rule.sourceField}" -> "${rule.destinationField}": its lookup mapping ${rule.lookup.mapping} cannot be used: ${reason}`,
+      FAILURE_TYPES.invalidMapping,
+    );
   }
 }
 
@@ -72,7 +75,11 @@ async function translate(deps: ActivityDeps, plan: FieldPlan, rule: LookupFieldR
   let keys: Map<string, string | null> | null = null;
   if (rule.lookup.destinationKey && counterpart.size > 0) {
     const key = rule.lookup.destinationKey;
-    const rows = await connectorFor(deps, referenced, destination.system).getMany({ table: destination.table, ids: [...new Set(counterpart.values())], fields: [key] });
+    const rows = await connectorFor(deps, referenced, destination.system).getMany({
+      table: destination.table,
+      ids: [...new Set(counterpart.values())],
+      fields: [key],
+    });
     keys = new Map(rows.map((r) => [r.id, referenceText(fieldValue(r.values, key))]));
   }
   for (const reference of references) {

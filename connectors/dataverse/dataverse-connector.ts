@@ -55,6 +55,7 @@ import {
   type AttributeKind,
 } from './odata-query';
 import { isGuid, isIdentifier, stringLiteral } from '../odata/literals';
+import { columnOf, lookupOf, readName, writeValues } from './lookups';
 import { resolveDataverseOptions, type DataverseConnectorOptions, type DataverseTableOptions, type ResolvedDataverseOptions } from './options';
 
 /** Every Dataverse table has it; Dataverse reports it in whole seconds, UTC. */
@@ -168,7 +169,7 @@ export class DataverseConnector implements Connector {
 
   async describeTable(table: string): Promise<string[]> {
     const config = this.table(table);
-    if (config.columns) return [...new Set([config.idAttribute, MODIFIED_ON, ...config.columns])];
+    if (config.columns) return [...new Set([config.idAttribute, MODIFIED_ON, ...config.columns, ...Object.keys(config.lookups ?? {})])];
     return [...(await this.attributes(table)).keys()];
   }
 
@@ -179,7 +180,8 @@ export class DataverseConnector implements Connector {
    */
   private async kindsFor(table: string, filter: readonly FilterCondition[]): Promise<(field: string) => AttributeKind> {
     const config = this.table(table);
-    const known = (field: string): AttributeKind | null => (field === config.idAttribute ? 'guid' : field === MODIFIED_ON ? 'datetime' : null);
+    const known = (field: string): AttributeKind | null =>
+      field === config.idAttribute || lookupOf(config, field) ? 'guid' : field === MODIFIED_ON ? 'datetime' : null;
     const needsMetadata = filter.some((c) => known(c.field) === null && (Array.isArray(c.value) ? c.value : [c.value]).some((v) => typeof v === 'string'));
     const kinds = needsMetadata ? await this.attributes(table) : new Map<string, AttributeKind>();
     return (field) => known(field) ?? kinds.get(field) ?? 'other';
@@ -195,7 +197,7 @@ export class DataverseConnector implements Connector {
     for (const [key, value] of Object.entries(row)) {
       // Annotations ("@odata.etag", "x@OData.Community.Display.V1.FormattedValue") are not columns.
       if (key === config.idAttribute || key === MODIFIED_ON || key.includes('@')) continue;
-      values[key] = value;
+      values[columnOf(config, key)] = value;
     }
     const etag = row['@odata.etag'];
     return { id, modifiedOn, version: typeof etag === 'string' ? etag : undefined, values };
@@ -220,14 +222,15 @@ export class DataverseConnector implements Connector {
   }
 
   private select(config: DataverseTableOptions, fields: readonly string[]): string[] {
-    return [...new Set([config.idAttribute, MODIFIED_ON, ...fields.map((f) => assertIdentifier(f))])];
+    return [...new Set([config.idAttribute, MODIFIED_ON, ...fields.map((f) => readName(config, assertIdentifier(f)))])];
   }
 
   private async rangeQuery(request: ScanKeysRequest & { fields: string[]; through: RecordKey | null }): Promise<SourceRecord[]> {
     const config = this.table(request.table);
     const kindOf = await this.kindsFor(request.table, request.filter);
     const filter = new FilterBuilder();
-    for (const condition of request.filter) filter.add(conditionClause(condition, kindOf(condition.field), config.idAttribute, filter));
+    for (const condition of request.filter)
+      filter.add(conditionClause({ ...condition, field: readName(config, condition.field) }, kindOf(condition.field), config.idAttribute, filter));
     if (request.since !== null) filter.add(sinceClause(MODIFIED_ON, request.since));
     if (request.after) filter.add(afterClause(MODIFIED_ON, config.idAttribute, request.after));
     if (request.through) filter.add(throughClause(MODIFIED_ON, config.idAttribute, request.through));
@@ -283,7 +286,8 @@ export class DataverseConnector implements Connector {
       select,
       (part) => {
         const filter = new FilterBuilder();
-        for (const condition of conditions) filter.add(conditionClause(condition, kindOf(condition.field), config.idAttribute, filter));
+        for (const condition of conditions)
+          filter.add(conditionClause({ ...condition, field: readName(config, condition.field) }, kindOf(condition.field), config.idAttribute, filter));
         return filter.add(listClause('In', config.idAttribute, part, filter));
       },
       ids,
@@ -313,13 +317,14 @@ export class DataverseConnector implements Connector {
     if (request.conditions.some((c) => c.values.length === 0)) return [];
     const kindOf = await this.kindsFor(request.table, request.filter);
     const lists = request.conditions
-      .map((c) => ({ field: assertIdentifier(c.field), values: [...new Set(c.values)] }))
+      .map((c) => ({ field: readName(config, assertIdentifier(c.field)), values: [...new Set(c.values)] }))
       .map((c) => ({ ...c, cost: c.values.reduce((n, v) => n + encodedMemberLength(v), 0) + 90 + c.field.length }))
       .sort((a, b) => b.cost - a.cost);
     const select = this.select(config, request.fields);
     const base = (): FilterBuilder => {
       const filter = new FilterBuilder();
-      for (const condition of request.filter) filter.add(conditionClause(condition, kindOf(condition.field), config.idAttribute, filter));
+      for (const condition of request.filter)
+        filter.add(conditionClause({ ...condition, field: readName(config, condition.field) }, kindOf(condition.field), config.idAttribute, filter));
       return filter;
     };
     const inList = (filter: FilterBuilder, field: string, values: readonly string[]): FilterBuilder => filter.add(listClause('In', field, values, filter));
@@ -452,9 +457,12 @@ export class DataverseConnector implements Connector {
     }
   }
 
-  private badValues(values: Record<string, unknown>): string | null {
+  /** A write's JSON body, lookups bound through their navigation properties; or why the values cannot be sent. */
+  private payload(config: DataverseTableOptions, values: Record<string, unknown>): { body: string } | { problem: string } {
     const bad = Object.keys(values).find((k) => !isIdentifier(k));
-    return bad === undefined ? null : `${JSON.stringify(bad)} is not an attribute name`;
+    if (bad !== undefined) return { problem: `${JSON.stringify(bad)} is not an attribute name` };
+    const written = writeValues(config, values);
+    return 'problem' in written ? written : { body: JSON.stringify(written.body) };
   }
 
   async createMany(table: string, records: CreateRecord[]): Promise<WriteResult[]> {
@@ -462,19 +470,21 @@ export class DataverseConnector implements Connector {
     const results: (WriteResult | undefined)[] = new Array(records.length);
     const sent: number[] = [];
     const parts: BatchRequestPart[] = [];
+    const bodies = new Map<number, string>();
     records.forEach((record, i) => {
-      const bad = !isGuid(record.key) ? `creation key ${JSON.stringify(record.key)} is not a GUID` : this.badValues(record.values);
-      if (bad) {
-        results[i] = { ok: false, id: null, error: { kind: 'permanent', message: bad } };
+      const payload = !isGuid(record.key) ? { problem: `creation key ${JSON.stringify(record.key)} is not a GUID` } : this.payload(config, record.values);
+      if ('problem' in payload) {
+        results[i] = { ok: false, id: null, error: { kind: 'permanent', message: payload.problem } };
         return;
       }
       sent.push(i);
+      bodies.set(i, payload.body);
       parts.push({
         method: 'PATCH',
         url: this.recordUrl(config, record.key, true),
         // An upsert by key that may only create: a replay finds the record instead of writing a second one.
         headers: { 'If-None-Match': '*', Prefer: 'return=representation' },
-        body: JSON.stringify(record.values),
+        body: payload.body,
       });
     });
     const pending = new Map<number, string>();
@@ -492,7 +502,7 @@ export class DataverseConnector implements Connector {
           method: 'PATCH' as const,
           url: this.recordUrl(config, records[i].key, true),
           headers: { 'If-Match': '*', Prefer: 'return=representation' },
-          body: JSON.stringify(records[i].values),
+          body: bodies.get(i) ?? '{}',
         })),
       );
       again.forEach((part, j) => {
@@ -522,11 +532,12 @@ export class DataverseConnector implements Connector {
         return;
       }
       const expected = record.expectedVersion;
-      const bad =
-        this.badValues(record.values) ??
-        (expected !== undefined && !/^(W\/)?"[^"\r\n]*"$/.test(expected) ? `expected version ${JSON.stringify(expected)} is not an ETag` : null);
-      if (bad) {
-        results[i] = { ok: false, id: record.id, error: { kind: 'permanent', message: bad } };
+      const payload =
+        expected !== undefined && !/^(W\/)?"[^"\r\n]*"$/.test(expected)
+          ? { problem: `expected version ${JSON.stringify(expected)} is not an ETag` }
+          : this.payload(config, record.values);
+      if ('problem' in payload) {
+        results[i] = { ok: false, id: record.id, error: { kind: 'permanent', message: payload.problem } };
         return;
       }
       sent.push(i);
@@ -535,7 +546,7 @@ export class DataverseConnector implements Connector {
         url: this.recordUrl(config, record.id, true),
         // If-Match also keeps a PATCH from creating a record that was deleted meanwhile.
         headers: { 'If-Match': expected ?? '*', Prefer: 'return=representation' },
-        body: JSON.stringify(record.values),
+        body: payload.body,
       });
     });
     const pending = new Map<number, string>();

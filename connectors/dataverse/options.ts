@@ -18,6 +18,8 @@ export interface DataverseTableOptions {
   idAttribute: string;
   /** Columns mappings may use; when absent, describeTable reads them from the EntityDefinitions metadata. */
   columns?: string[];
+  /** Lookup columns by logical name, e.g. parentcustomerid: { navigationProperty: "parentcustomerid_account", entitySet: "accounts" }. */
+  lookups?: Record<string, { navigationProperty: string; entitySet: string }>;
 }
 
 /** A table's options as a systems file gives them; resolveDataverseOptions checks the names further. */
@@ -25,6 +27,7 @@ export const dataverseTableSchema = z.strictObject({
   entitySet: z.string().min(1),
   idAttribute: z.string().min(1),
   columns: z.array(z.string()).optional(),
+  lookups: z.record(z.string(), z.strictObject({ navigationProperty: z.string().min(1), entitySet: z.string().min(1) })).optional(),
 }) satisfies z.ZodType<DataverseTableOptions>;
 
 /** OAuth 2.0 client credentials of an application user (Microsoft Entra ID v2 endpoint). */
@@ -128,6 +131,10 @@ export function resolveDataverseOptions(options: DataverseConnectorOptions): Res
     if (!isIdentifier(config.idAttribute ?? '')) throw new DataverseConfigurationError(`${where}.idAttribute must be an attribute name such as "accountid"`);
     for (const column of config.columns ?? []) {
       if (!isIdentifier(column)) throw new DataverseConfigurationError(`${where}.columns: ${JSON.stringify(column)} is not an attribute name`);
+    }
+    for (const [column, lookup] of Object.entries(config.lookups ?? {})) {
+      if (!isIdentifier(column) || !isIdentifier(lookup.navigationProperty ?? '') || !isIdentifier(lookup.entitySet ?? ''))
+        throw new DataverseConfigurationError(`${where}.lookups.${column}: needs a lookup attribute name, a navigationProperty and an entitySet`);
     }
   }
   const { credentials } = options;

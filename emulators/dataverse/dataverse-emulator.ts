@@ -16,6 +16,10 @@
  *   creates a missing record with the given GUID; `Prefer: return=representation`;
  * - DELETE by key (404 when missing, If-Match honoured);
  * - EntityDefinitions(LogicalName='...')/Attributes metadata;
+ * - lookups as Dataverse has them: read (and filtered) only as `_<lookup>_value`,
+ *   written only through the single-valued navigation property with
+ *   `<navigation>@odata.bind: "/<entityset>(<guid>)"` (null disassociates); the
+ *   target must exist; the lookup's own name and `_<lookup>_value` cannot be written;
  * - $batch multipart/mixed with optional changesets (atomic), at most 1,000
  *   operations (more -> 400), per-operation responses, and without
  *   `Prefer: odata.continue-on-error` a stop at the first failure;
@@ -65,6 +69,8 @@ export interface EntityDefinition {
   idAttribute: string;
   /** Writable attributes; the id, modifiedon, createdon and versionnumber are added. */
   attributes: Record<string, AttributeType | AttributeDefinition>;
+  /** Lookup attributes by logical name, e.g. parentcustomerid -> parentcustomerid_account on accounts. */
+  lookups?: Record<string, { navigationProperty: string; target: string }>;
 }
 
 /** The account table, with the columns the tests map. */
@@ -85,6 +91,18 @@ export const ACCOUNT_ENTITY: EntityDefinition = {
     lastusedincampaign: 'DateTime',
     parentaccountid: 'Uniqueidentifier',
   },
+};
+
+/** The contact table: its company (parentcustomerid) is a lookup to accounts. */
+export const CONTACT_ENTITY: EntityDefinition = {
+  logicalName: 'contact',
+  entitySet: 'contacts',
+  idAttribute: 'contactid',
+  attributes: {
+    fullname: { type: 'String', maxLength: 160 },
+    emailaddress1: { type: 'String', maxLength: 100 },
+  },
+  lookups: { parentcustomerid: { navigationProperty: 'parentcustomerid_account', target: 'accounts' } },
 };
 
 export interface DataverseEmulatorOptions {
@@ -155,6 +173,8 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; odata.metadata=minimal
 
 interface Entity {
   definition: EntityDefinition;
+  /** Navigation property -> the lookup's value attribute and the entity set it binds to. */
+  navigation: Map<string, { valueAttribute: string; target: string }>;
   types: Map<string, AttributeType>;
   maxLengths: Map<string, number>;
   rows: Map<string, Row>;
@@ -200,7 +220,13 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
       types.set(name, def.type);
       if (def.maxLength !== undefined) maxLengths.set(name, def.maxLength);
     }
-    const entity: Entity = { definition, types, maxLengths, rows: new Map(), ctx: { entityName: definition.logicalName, types } };
+    const navigation = new Map<string, { valueAttribute: string; target: string }>();
+    for (const [name, lookup] of Object.entries(definition.lookups ?? {})) {
+      const valueAttribute = `_${name}_value`;
+      types.set(valueAttribute, 'Uniqueidentifier');
+      navigation.set(lookup.navigationProperty, { valueAttribute, target: lookup.target });
+    }
+    const entity: Entity = { definition, navigation, types, maxLengths, rows: new Map(), ctx: { entityName: definition.logicalName, types } };
     entities.set(definition.entitySet, entity);
     byLogicalName.set(definition.logicalName, entity);
   }
@@ -225,6 +251,42 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     if (undo) undo.push(() => (previous ? entity.rows.set(id, previous) : entity.rows.delete(id)));
     if (row) entity.rows.set(id, row);
     else entity.rows.delete(id);
+  };
+
+  /** The body with its @odata.bind annotations resolved to lookup values, as the platform stores them. */
+  const bindings = (entity: Entity, values: Row): Row => {
+    const out: Row = {};
+    for (const [name, value] of Object.entries(values)) {
+      const at = name.indexOf('@');
+      if (at < 0) {
+        if (entity.definition.lookups && Object.hasOwn(entity.definition.lookups, name))
+          throw new HttpError(
+            400,
+            '0x80060888',
+            `An undeclared property '${name}' which only has property annotations in the payload but no property value was found in the payload. Bind the lookup through its navigation property.`,
+          );
+        if (/^_.+_value$/.test(name) && entity.types.has(name))
+          throw new HttpError(400, '0x80048d19', `The attribute '${name}' is read-only and cannot be set.`);
+        out[name] = value;
+        continue;
+      }
+      const property = name.slice(0, at);
+      const nav = entity.navigation.get(property);
+      if (name.slice(at) !== '@odata.bind' || !nav)
+        throw new HttpError(400, '0x80060888', `An undeclared property '${property}' which only has property annotations in the payload was found.`);
+      if (value === null) {
+        out[nav.valueAttribute] = null;
+        continue;
+      }
+      const ref = typeof value === 'string' ? /^(?:https?:\/\/[^/]+)?\/?(?:.*\/)?([A-Za-z_][A-Za-z0-9_]*)\(([^)]*)\)$/.exec(value) : null;
+      if (!ref || ref[1] !== nav.target || !GUID_PATTERN.test(ref[2]))
+        throw new HttpError(400, '0x80060888', `The value of '${name}' must be a reference to a ${nav.target} record, such as "/${nav.target}(<guid>)".`);
+      const target = entities.get(nav.target);
+      const id = ref[2].toLowerCase();
+      if (!target?.rows.has(id)) throw new HttpError(400, '0x80040217', `${target?.definition.logicalName ?? nav.target} With Id = ${id} Does Not Exist`);
+      out[nav.valueAttribute] = id;
+    }
+    return out;
   };
 
   const checkValues = (entity: Entity, values: Row): void => {
@@ -382,7 +444,12 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
   const metadata = (logicalName: string): EmulatorResponse => {
     const entity = byLogicalName.get(logicalName);
     if (!entity) throw new HttpError(404, '0x80040217', `Could not find an entity with name ${logicalName}.`);
-    const value = [...entity.types.entries()].map(([LogicalName, AttributeType]) => ({ LogicalName, AttributeType, MetadataId: randomUUID() }));
+    const lookups = Object.keys(entity.definition.lookups ?? {});
+    const valueAttributes = new Set(lookups.map((name) => `_${name}_value`));
+    const value = [
+      ...[...entity.types.entries()].filter(([name]) => !valueAttributes.has(name)).map(([LogicalName, AttributeType]) => ({ LogicalName, AttributeType })),
+      ...lookups.map((LogicalName) => ({ LogicalName, AttributeType: 'Lookup' })),
+    ].map((a) => ({ ...a, MetadataId: randomUUID() }));
     return {
       status: 200,
       headers: JSON_HEADERS,
@@ -447,8 +514,9 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     }
     if (!existing && ifMatch !== undefined) throw missing();
     checkIfMatch();
-    checkValues(entity, values as Row);
-    const row = write(entity, key, values as Row, existing);
+    const bound = bindings(entity, values as Row);
+    checkValues(entity, bound);
+    const row = write(entity, key, bound, existing);
     if (existing) stats.updated++;
     else stats.created++;
     const location = `${origin}${apiPath}${entity.definition.entitySet}(${key})`;

@@ -171,7 +171,9 @@ test('with Clear Value on Failed Sync the reference is written empty, counted mo
       await sync.bulkSync({ mapping: 'COMPANY', direction: 'ToIntegrationTable' });
       await sync.bulkSync({ mapping: 'CONTACT', direction: 'ToIntegrationTable' });
       const contactId = await counterpart(ctx.store, 'CONTACT', 'P1');
-      expect(await ctx.sys.integration('contact').where('id', contactId).first()).toMatchObject({ parentcustomerid: await counterpart(ctx.store, 'COMPANY', 'K1') });
+      expect(await ctx.sys.integration('contact').where('id', contactId).first()).toMatchObject({
+        parentcustomerid: await counterpart(ctx.store, 'COMPANY', 'K1'),
+      });
       // K3 is new and not synchronized yet: the person's move to it cannot be carried across.
       await ctx.sys.local('company').insert(company('K3', 'K-3'));
       await ctx.sys.local('person').where('id', 'P1').update({ company_no: 'K-3', modified_on: tick() });
