@@ -130,6 +130,16 @@ export const mappingDefinitionSchema = z
     fields: z.array(fieldMappingSchema).min(1, 'a mapping needs at least one field mapping').max(500),
   })
   .superRefine((mapping, ctx) => {
+    // A lookup replaces its source column's value with the counterpart's reference: the column cannot also travel as it is.
+    mapping.fields.forEach((f, i) => {
+      if (!f.lookup) return;
+      mapping.fields.forEach((other, j) => {
+        if (j === i || !other.enabled) return;
+        const side = other.localField === f.localField ? 'localField' : other.integrationField === f.integrationField ? 'integrationField' : null;
+        if (side)
+          ctx.addIssue({ code: 'custom', path: ['fields', j, side], message: `${other[side]} is the lookup of fields[${i}] and cannot be mapped again` });
+      });
+    });
     mapping.dependsOn.forEach((name, i) => {
       if (name === mapping.name) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `a mapping cannot depend on itself (${name})` });
       else if (mapping.dependsOn.indexOf(name) < i) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `names ${name} twice` });
@@ -162,4 +172,14 @@ export function parseMappingDefinition(definition: unknown): IntegrationTableMap
     .map((i) => `${fieldPath(i.path) || '(mapping)'}: ${i.message}`)
     .join('; ');
   throw new InvalidMappingError(`Mapping ${typeof name === 'string' ? name : '(unnamed)'} is invalid: ${problems}.`);
+}
+
+/**
+ * The mappings this one must follow: those it names in dependsOn and those its
+ * lookups reference (a contact's company must be coupled before the contact
+ * can carry it). A lookup into its own mapping is not a dependency.
+ */
+export function mappingDependencies(mapping: Pick<IntegrationTableMapping, 'name' | 'dependsOn' | 'fields'>): string[] {
+  const lookups = mapping.fields.flatMap((f) => (f.enabled && f.lookup && f.lookup.mapping !== mapping.name ? [f.lookup.mapping] : []));
+  return [...new Set([...mapping.dependsOn, ...lookups])];
 }

@@ -20,6 +20,7 @@ import { nonRetryable } from '../failure-policy';
 import { redact } from '../../support/redact';
 import { writeErrorMessage } from '../sync/failures';
 import { beginCreates } from '../creations';
+import { lookupTranslator, type LookupTranslator } from '../sync/lookups';
 import type { LocalSelection } from '../../common/protocol';
 import { CANDIDATES_PER_RECORD, KEYSET_READ_LIMIT, MIN_CANDIDATE_LIMIT } from '../defaults';
 
@@ -35,6 +36,8 @@ export interface MatchContext {
   createNew: boolean;
   /** Field plan of records created on the integration side; null without create-new. */
   createPlan: FieldPlan | null;
+  /** Carries the create plan's lookup fields across; null when it has none. */
+  createLookups: LookupTranslator | null;
   /** Local fields read: the match fields and, with create-new, the mapped ones. */
   localFields: string[];
 }
@@ -98,6 +101,7 @@ export async function loadMatchContext(
     filter: input.filter,
     createNew: input.createNewIfNoMatch,
     createPlan,
+    createLookups: createPlan ? lookupTranslator(deps, createPlan) : null,
     localFields: [...new Set([...levels.flatMap((l) => l.fields.map((f) => f.localField)), ...(createPlan?.sourceFields ?? [])])],
   };
 }
@@ -217,6 +221,8 @@ export interface CreateOutcome {
   retryable: { localId: string; message: string; kind: string; code?: string }[];
   /** Failed creates that retrying will not fix. */
   permanent: { localId: string; message: string }[];
+  /** Records created with a reference left empty (Clear Value on Failed Sync): a warning row each once coupled. */
+  warnings: { localId: string; message: string }[];
 }
 
 /**
@@ -225,18 +231,26 @@ export interface CreateOutcome {
  * another local record, in any mapping) is never written over.
  */
 export async function createRecords(c: MatchContext, records: readonly SourceRecord[], batchToken: string | undefined): Promise<CreateOutcome> {
-  const outcome: CreateOutcome = { couplings: [], retryable: [], permanent: [] };
+  const outcome: CreateOutcome = { couplings: [], retryable: [], permanent: [], warnings: [] };
   if (records.length === 0 || !c.createPlan) return outcome;
   const plan = c.createPlan;
   const keyOf = (r: SourceRecord): string => creationKey(c.mapping.name, 'local', r.id);
   const taken = new Map((await c.store.getRecordCouplings(c.mapping.integration, 'integration', records.map(keyOf))).map((x) => [x.integrationId, x]));
-  // A value a transformation rule cannot take fails its record, not the batch.
-  const creatable = records.filter((r) => {
+  const translated = c.createLookups ? await c.createLookups(records) : null;
+  // A value a transformation rule cannot take, or a reference that cannot be carried across, fails its record, not the batch.
+  const creatable = (translated?.records ?? records).filter((r) => {
     const owner = taken.get(keyOf(r));
     if (owner && owner.localId !== r.id) {
       outcome.permanent.push({ localId: r.id, message: MESSAGES.createTargetCoupled('integration', keyOf(r), owner.mappingName, owner.localId) });
       return false;
     }
+    const failing = translated?.problems.get(r.id)?.filter((p) => !p.clear) ?? [];
+    if (failing.length > 0) {
+      outcome.permanent.push({ localId: r.id, message: failing.map((p) => p.message).join(' ') });
+      return false;
+    }
+    const cleared = translated?.problems.get(r.id) ?? [];
+    if (cleared.length > 0) outcome.warnings.push({ localId: r.id, message: cleared.map((p) => p.message).join(' ') });
     try {
       mapValues(plan, r.values);
       return true;

@@ -170,6 +170,11 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
               ),
             ),
           ];
+          await store.insertErrors(
+            created.warnings
+              .filter((w) => landed.has(w.localId))
+              .map((w) => ({ ...errorRow(c, w.localId, ours.get(w.localId)?.integrationId ?? null, w.message, attempt), severity: 'warning' as const })),
+          );
           progress.counters = addCounters(progress.counters, { inserted: fresh, coupled: landed.size, unmatched: fresh });
           progress.settledLocalIds.push(...landed);
           if (landed.size > 0) await store.deleteUncoupledFailures(c.mapping.name, 'local', [...landed]);

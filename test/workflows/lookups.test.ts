@@ -216,3 +216,25 @@ test('the translation reads couplings once per batch and lookup field, never per
     await ctx.close();
   }
 });
+
+test('match-based coupling that creates unmatched records carries their lookups, and fails the ones whose company is not coupled', async () => {
+  const ctx = await open();
+  try {
+    const matching = contactMapping();
+    await ctx.store.saveMapping({ ...matching, fields: [{ ...matching.fields[0], useForMatching: true }, matching.fields[1]] });
+    await ctx.sys.local('company').insert([company('K1', 'K-1'), company('K2', 'K-2')]);
+    await withWorker(temporal, { store: ctx.store, systems: ctx.sys.systems }, async ({ sync }) => {
+      await sync.bulkSync({ mapping: 'COMPANY', direction: 'ToIntegrationTable' });
+      await ctx.sys.local('person').insert([person('P1', 'K-1'), person('P2', 'K-9')]);
+      const run = await sync.matchBasedCoupling({ mapping: 'CONTACT', createNewIfNoMatch: true });
+      expect(run.jobs[0].counters).toMatchObject({ inserted: 1, coupled: 1, failed: 1 });
+      const contactId = await counterpart(ctx.store, 'CONTACT', 'P1');
+      expect(await ctx.sys.integration('contact').where('id', contactId).first()).toMatchObject({ parentcustomerid: await counterpart(ctx.store, 'COMPANY', 'K1') });
+      const [error] = await ctx.store.listErrors({ jobId: run.jobs[0].jobId });
+      expect(error).toMatchObject({ sourceRecordId: 'P2', severity: 'error' });
+      expect(error.message).toMatch(/creating one failed: Field "company_no" -> "parentcustomerid": references the local record with number "K-9"/);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
