@@ -310,7 +310,7 @@ program
       return;
     }
     const errors = await store.listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
-    const errorLines = errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.message}`);
+    const errorLines = errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.severity === 'warning' ? 'warning: ' : ''}${e.message}`);
     print(errors, () => (errors.length || pending.length ? [...errorLines, ...pendingLines].join('\n') : 'No errors.'));
   });
 
