@@ -22,10 +22,13 @@ export function lookupRules(rules: readonly FieldRule[]): LookupFieldRule[] {
   return rules.filter((r): r is LookupFieldRule => r.lookup !== undefined && r.sourceField !== null);
 }
 
+const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
+
 /** A reference as text; null when empty (an empty reference stays empty and is never a problem). */
 export function referenceText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string') return value === '' ? null : value;
+  // Business Central has no null GUID: an empty reference there is the all-zero GUID.
+  if (typeof value === 'string') return value === '' || value === EMPTY_GUID ? null : value;
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   return null;
 }

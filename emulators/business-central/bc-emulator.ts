@@ -138,6 +138,9 @@ interface OpResult {
 
 const JSON_TYPE = 'application/json; odata.metadata=minimal; charset=utf-8';
 const MAX_BATCH = 100;
+/** BC's empty GUID: what a Guid field holds when nothing is set. */
+const EMPTY_GUID = '00000000-0000-0000-0000-000000000000';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const QUERY_OPTIONS = new Set(['$filter', '$select', '$orderby', '$top', '$skiptoken', '$schemaversion']);
 
 class OpError extends Error {
@@ -208,11 +211,28 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     seriesCounters.set(def.entitySet, n);
     return number;
   };
-  const numberTaken = (def: EntityDefinition, number: unknown, exceptId?: string): boolean =>
-    [...table(def.entitySet).values()].some((s) => s.values.number === number && s.values.id !== exceptId);
+  const keyTaken = (def: EntityDefinition, key: unknown, exceptId?: string): boolean =>
+    [...table(def.entitySet).values()].some((s) => s.values[def.keyField ?? 'number'] === key && s.values.id !== exceptId);
+
+  /** A value of a related field must name a record of the related table, as BC's TableRelation does. */
+  const related = (def: EntityDefinition, field: string, value: unknown): unknown => {
+    const relation = def.relations?.[field];
+    if (!relation || value === '' || value === null || value === EMPTY_GUID) return value;
+    const target = definition(relation.entitySet);
+    if (![...table(relation.entitySet).values()].some((s) => s.values[relation.field] === value)) {
+      throw new OpError(
+        400,
+        'Application_DialogException',
+        `The field ${relation.caption} of table ${def.tableCaption} contains a value (${String(value)}) that cannot be found in the related table (${target.tableCaption}).`,
+      );
+    }
+    return value;
+  };
 
   /** A property value as BC would store it, or a 400. */
-  const validated = (def: EntityDefinition, field: string, value: unknown): unknown => {
+  const validated = (def: EntityDefinition, field: string, value: unknown): unknown => related(def, field, typed(def, field, value));
+
+  const typed = (def: EntityDefinition, field: string, value: unknown): unknown => {
     const type = def.properties[field] as EdmType | undefined;
     if (!type) throw new OpError(400, 'BadRequest_NotFound', `The property '${field}' does not exist on type 'Microsoft.NAV.${def.entityType}'.`);
     if (field === 'id' || field === 'lastModifiedDateTime') throw new OpError(400, 'BadRequest_InvalidRequestBody', `The property '${field}' is read-only.`);
@@ -248,6 +268,8 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
         return typeof value === 'number' && Number.isFinite(value) ? value : wrongType();
       case 'Edm.Boolean':
         return typeof value === 'boolean' ? value : wrongType();
+      case 'Edm.Guid':
+        return typeof value === 'string' && GUID.test(value) ? value.toLowerCase() : wrongType();
       default:
         return wrongType();
     }
@@ -258,12 +280,15 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     for (const [field, type] of Object.entries(def.properties)) values[field] = emptyValue(type as EdmType);
     Object.assign(values, def.defaults);
     for (const [field, value] of Object.entries(given)) values[field] = validated(def, field, value);
-    if (typeof values.number !== 'string' || values.number === '') values.number = nextNumber(def);
-    if (numberTaken(def, values.number)) {
+    const key = def.keyField ?? 'number';
+    if (key === 'code' && (typeof values.code !== 'string' || values.code === ''))
+      throw new OpError(400, 'Application_DialogException', `Code must have a value in ${def.tableCaption}: Code=''. It cannot be zero or empty.`);
+    if (key === 'number' && (typeof values.number !== 'string' || values.number === '')) values.number = nextNumber(def);
+    if (keyTaken(def, values[key])) {
       throw new OpError(
         400,
         'Internal_EntityWithSameKeyExists',
-        `The record in table ${def.tableCaption} already exists. Identification fields and values: No.='${values.number as string}'`,
+        `The record in table ${def.tableCaption} already exists. Identification fields and values: ${key === 'code' ? 'Code' : 'No.'}='${String(values[key])}'`,
       );
     }
     values.id = (system.id ?? randomUUID()).toLowerCase();
@@ -421,11 +446,12 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       if (!isObject(body)) throw new OpError(400, 'BadRequest_InvalidRequestBody', 'The request body must be a JSON object.');
       const changes: EmulatedRecord = {};
       for (const [field, value] of Object.entries(body)) changes[field] = validated(def, field, value);
-      if ('number' in changes && numberTaken(def, changes.number, id)) {
+      const key = def.keyField ?? 'number';
+      if (key in changes && keyTaken(def, changes[key], id)) {
         throw new OpError(
           400,
           'Internal_EntityWithSameKeyExists',
-          `The record in table ${def.tableCaption} already exists. Identification fields and values: No.='${String(changes.number)}'`,
+          `The record in table ${def.tableCaption} already exists. Identification fields and values: ${key === 'code' ? 'Code' : 'No.'}='${String(changes[key])}'`,
         );
       }
       Object.assign(stored.values, changes);

@@ -19,6 +19,10 @@ export interface EntityDefinition {
   defaults: Readonly<Record<string, unknown>>;
   /** Prefix of numbers the series hands out ("C00010"). */
   seriesPrefix: string;
+  /** Table relations BC validates on every write: a non-empty value must name a record of the related entity set. */
+  relations?: Readonly<Record<string, { entitySet: string; field: string; caption: string }>>;
+  /** Entity sets keyed by a code, not a number: they have no number series (currencies, payment terms). */
+  keyField?: 'number' | 'code';
 }
 
 const COMMON = { id: 'Edm.Guid', number: 'Edm.String', displayName: 'Edm.String', lastModifiedDateTime: 'Edm.DateTimeOffset' } as const;
@@ -46,13 +50,21 @@ export const ENTITIES: readonly EntityDefinition[] = [
       email: 'Edm.String',
       website: 'Edm.String',
       currencyCode: 'Edm.String',
+      paymentTermsId: 'Edm.Guid',
+      // Not in the standard API v2.0 (a published custom API page adds it), as BC's CRM integration maps Salesperson Code.
+      salespersonCode: 'Edm.String',
       blocked: 'Edm.String',
       creditLimit: 'Edm.Decimal',
       taxLiable: 'Edm.Boolean',
     },
-    codeFields: { number: 20, currencyCode: 10 },
+    codeFields: { number: 20, currencyCode: 10, salespersonCode: 20 },
     textLengths: { displayName: 100, ...ADDRESS_LENGTHS, phoneNumber: 30, email: 80, website: 80 },
     defaults: { type: 'Company', blocked: ' ', creditLimit: 0, taxLiable: false },
+    relations: {
+      currencyCode: { entitySet: 'currencies', field: 'code', caption: 'Currency Code' },
+      paymentTermsId: { entitySet: 'paymentTerms', field: 'id', caption: 'Payment Terms Code' },
+      salespersonCode: { entitySet: 'salespeople', field: 'code', caption: 'Salesperson Code' },
+    },
   },
   {
     entitySet: 'vendors',
@@ -93,6 +105,42 @@ export const ENTITIES: readonly EntityDefinition[] = [
     codeFields: { number: 20, companyNumber: 20 },
     textLengths: { displayName: 100, jobTitle: 30, companyName: 100, ...ADDRESS_LENGTHS, phoneNumber: 30, mobilePhoneNumber: 30, email: 80, website: 80 },
     defaults: { type: 'Person' },
+    // In BC the company is a contact of type Company linked to the customer; the emulator relates it to the customer directly.
+    relations: { companyNumber: { entitySet: 'customers', field: 'number', caption: 'Company No.' } },
+  },
+  {
+    entitySet: 'currencies',
+    entityType: 'currency',
+    tableCaption: 'Currency',
+    seriesPrefix: '',
+    keyField: 'code',
+    properties: { id: 'Edm.Guid', code: 'Edm.String', displayName: 'Edm.String', symbol: 'Edm.String', lastModifiedDateTime: 'Edm.DateTimeOffset' },
+    codeFields: { code: 10 },
+    textLengths: { displayName: 30, symbol: 10 },
+    defaults: {},
+  },
+  {
+    entitySet: 'paymentTerms',
+    entityType: 'paymentTerm',
+    tableCaption: 'Payment Terms',
+    seriesPrefix: '',
+    keyField: 'code',
+    properties: { id: 'Edm.Guid', code: 'Edm.String', displayName: 'Edm.String', dueDateCalculation: 'Edm.String', lastModifiedDateTime: 'Edm.DateTimeOffset' },
+    codeFields: { code: 10 },
+    textLengths: { displayName: 50, dueDateCalculation: 32 },
+    defaults: {},
+  },
+  {
+    // Salesperson/Purchaser: not in the standard API v2.0; modelled as the custom API page a BC partner publishes for it.
+    entitySet: 'salespeople',
+    entityType: 'salesperson',
+    tableCaption: 'Salesperson/Purchaser',
+    seriesPrefix: '',
+    keyField: 'code',
+    properties: { id: 'Edm.Guid', code: 'Edm.String', displayName: 'Edm.String', email: 'Edm.String', lastModifiedDateTime: 'Edm.DateTimeOffset' },
+    codeFields: { code: 20 },
+    textLengths: { displayName: 50, email: 80 },
+    defaults: {},
   },
   {
     entitySet: 'items',
@@ -129,6 +177,8 @@ export function emptyValue(type: EdmType): unknown {
       return false;
     case 'Edm.String':
       return '';
+    case 'Edm.Guid':
+      return '00000000-0000-0000-0000-000000000000';
     default:
       return null;
   }

@@ -247,7 +247,7 @@ describe('options', () => {
 
 test('$metadata: properties and types per entity set', () => {
   const sets = parseMetadata(metadataXml());
-  expect([...sets.keys()].sort()).toEqual(['companies', 'contacts', 'customers', 'items', 'vendors']);
+  expect([...sets.keys()].sort()).toEqual(['companies', 'contacts', 'currencies', 'customers', 'items', 'paymentTerms', 'salespeople', 'vendors']);
   const customers = sets.get('customers') ?? [];
   expect(customers.find((p) => p.name === 'displayName')).toEqual({ name: 'displayName', type: 'Edm.String', nullable: false });
   expect(customers.find((p) => p.name === 'lastModifiedDateTime')?.type).toBe('Edm.DateTimeOffset');
