@@ -51,18 +51,20 @@ export const ENTITIES: readonly EntityDefinition[] = [
       website: 'Edm.String',
       currencyCode: 'Edm.String',
       paymentTermsId: 'Edm.Guid',
-      // Not in the standard API v2.0 (a published custom API page adds it), as BC's CRM integration maps Salesperson Code.
+      // Not in the standard API v2.0 (a published custom API page adds them): the Customer fields BC's CRM integration maps.
+      paymentTermsCode: 'Edm.String',
       salespersonCode: 'Edm.String',
       blocked: 'Edm.String',
       creditLimit: 'Edm.Decimal',
       taxLiable: 'Edm.Boolean',
     },
-    codeFields: { number: 20, currencyCode: 10, salespersonCode: 20 },
+    codeFields: { number: 20, currencyCode: 10, paymentTermsCode: 10, salespersonCode: 20 },
     textLengths: { displayName: 100, ...ADDRESS_LENGTHS, phoneNumber: 30, email: 80, website: 80 },
     defaults: { type: 'Company', blocked: ' ', creditLimit: 0, taxLiable: false },
     relations: {
       currencyCode: { entitySet: 'currencies', field: 'code', caption: 'Currency Code' },
       paymentTermsId: { entitySet: 'paymentTerms', field: 'id', caption: 'Payment Terms Code' },
+      paymentTermsCode: { entitySet: 'paymentTerms', field: 'code', caption: 'Payment Terms Code' },
       salespersonCode: { entitySet: 'salespeople', field: 'code', caption: 'Salesperson Code' },
     },
   },

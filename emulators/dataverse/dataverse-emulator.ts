@@ -53,57 +53,8 @@ import {
 import { BatchSyntaxError, buildBatchResponse, countOperations, parseBatchRequest, type BatchItem, type BatchOperation, type PartResponse } from './multipart';
 
 export type { AttributeType } from './odata-filter';
-
-export interface AttributeDefinition {
-  type: AttributeType;
-  /** Longest string accepted (String attributes). */
-  maxLength?: number;
-}
-
-export interface EntityDefinition {
-  /** Logical name, e.g. "account". */
-  logicalName: string;
-  /** Entity set name, e.g. "accounts". */
-  entitySet: string;
-  /** Primary key, e.g. "accountid". */
-  idAttribute: string;
-  /** Writable attributes; the id, modifiedon, createdon and versionnumber are added. */
-  attributes: Record<string, AttributeType | AttributeDefinition>;
-  /** Lookup attributes by logical name, e.g. parentcustomerid -> parentcustomerid_account on accounts. */
-  lookups?: Record<string, { navigationProperty: string; target: string }>;
-}
-
-/** The account table, with the columns the tests map. */
-export const ACCOUNT_ENTITY: EntityDefinition = {
-  logicalName: 'account',
-  entitySet: 'accounts',
-  idAttribute: 'accountid',
-  attributes: {
-    name: { type: 'String', maxLength: 160 },
-    emailaddress1: { type: 'String', maxLength: 100 },
-    telephone1: { type: 'String', maxLength: 50 },
-    address1_city: { type: 'String', maxLength: 80 },
-    address1_country: { type: 'String', maxLength: 80 },
-    accountnumber: { type: 'String', maxLength: 20 },
-    numberofemployees: 'Integer',
-    revenue: 'Money',
-    creditonhold: 'Boolean',
-    lastusedincampaign: 'DateTime',
-    parentaccountid: 'Uniqueidentifier',
-  },
-};
-
-/** The contact table: its company (parentcustomerid) is a lookup to accounts. */
-export const CONTACT_ENTITY: EntityDefinition = {
-  logicalName: 'contact',
-  entitySet: 'contacts',
-  idAttribute: 'contactid',
-  attributes: {
-    fullname: { type: 'String', maxLength: 160 },
-    emailaddress1: { type: 'String', maxLength: 100 },
-  },
-  lookups: { parentcustomerid: { navigationProperty: 'parentcustomerid_account', target: 'accounts' } },
-};
+export { ACCOUNT_ENTITY, CONTACT_ENTITY, type AttributeDefinition, type EntityDefinition } from './entities';
+import { ACCOUNT_ENTITY, type EntityDefinition } from './entities';
 
 export interface DataverseEmulatorOptions {
   /** @default 'dataverse-emulator-client' */
