@@ -229,7 +229,9 @@ test('match-based coupling that creates unmatched records carries their lookups,
       const run = await sync.matchBasedCoupling({ mapping: 'CONTACT', createNewIfNoMatch: true });
       expect(run.jobs[0].counters).toMatchObject({ inserted: 1, coupled: 1, failed: 1 });
       const contactId = await counterpart(ctx.store, 'CONTACT', 'P1');
-      expect(await ctx.sys.integration('contact').where('id', contactId).first()).toMatchObject({ parentcustomerid: await counterpart(ctx.store, 'COMPANY', 'K1') });
+      expect(await ctx.sys.integration('contact').where('id', contactId).first()).toMatchObject({
+        parentcustomerid: await counterpart(ctx.store, 'COMPANY', 'K1'),
+      });
       const [error] = await ctx.store.listErrors({ jobId: run.jobs[0].jobId });
       expect(error).toMatchObject({ sourceRecordId: 'P2', severity: 'error' });
       expect(error.message).toMatch(/creating one failed: Field "company_no" -> "parentcustomerid": references the local record with number "K-9"/);
