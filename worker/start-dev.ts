@@ -15,12 +15,14 @@ import { startDevServer } from './dev-server';
 import { demoMapping, DEMO_MAPPING_NAME, seedDemo } from './demo/demo-data';
 import { runMain } from '../support/fatal';
 import { demoSystems, type OpenedSystems } from './systems-config';
-import { emulatedMapping, startEmulatedSystems } from './demo/emulated-systems';
+import { startDemoSet } from './demo/demo-set';
 import type { MappingDefinition } from '../domain/mapping';
 
 interface DemoSystems {
   systems: OpenedSystems['systems'];
-  mapping: MappingDefinition;
+  mappings: MappingDefinition[];
+  /** What to try first, one line each. */
+  tryLines: string[];
   storeUrl: string;
   lines: string[];
   close(): Promise<void>;
@@ -32,7 +34,13 @@ async function sqliteDemo(dataDir: string): Promise<DemoSystems> {
   const storeFile = path.join(dataDir, 'coupling-sync.sqlite');
   return {
     systems: opened.systems,
-    mapping: demoMapping,
+    mappings: [demoMapping],
+    tryLines: [
+      'Try it (in another terminal): couple by name and e-mail, then synchronize',
+      `  npm run try -- matchBasedCouplingWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
+      `  npm run try -- bulkSyncWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
+      `or in the Web UI: Start Workflow, task queue "${TASK_QUEUE}", type "bulkSyncWorkflow", input {"mapping":"${DEMO_MAPPING_NAME}"}`,
+    ],
     storeUrl: process.env.DATABASE_URL ?? `sqlite:${storeFile}`,
     lines: [
       `Store:             ${process.env.DATABASE_URL ? 'DATABASE_URL' : storeFile}${seeded ? ' (demo data seeded)' : ''}`,
@@ -47,16 +55,24 @@ async function emulatorDemo(dataDir: string): Promise<DemoSystems> {
   const dir = path.join(dataDir, 'emulators');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const emulated = await startEmulatedSystems();
+  const emulated = await startDemoSet();
+  const bc = emulated.businessCentral;
   return {
     systems: emulated.systems,
-    mapping: emulatedMapping(),
+    mappings: emulated.mappings,
     storeUrl: `sqlite:${path.join(dir, 'coupling-sync.sqlite')}`,
     lines: [
       `Store:             ${path.join(dir, 'coupling-sync.sqlite')} (new on every start)`,
-      `Business Central:  ${emulated.businessCentral.apiUrl} (EMULATOR, 300 customers)`,
-      `Dataverse:         ${emulated.dataverse.environmentUrl}${emulated.dataverse.apiPath} (EMULATOR, ${emulated.dataverse.all('accounts').length} accounts)`,
-      `Demo mapping:      ${DEMO_MAPPING_NAME} (Business Central customers <-> Dataverse accounts)`,
+      `Business Central:  ${bc.apiUrl} (EMULATOR, ${bc.records('customers').length} customers, ${bc.records('contacts').length} contacts)`,
+      `Dataverse:         ${emulated.dataverse.environmentUrl}${emulated.dataverse.apiPath} (EMULATOR, ${emulated.dataverse.all('systemusers').length} users, ${emulated.dataverse.all('accounts').length} account)`,
+      `Demo mappings:     ${emulated.mappings.map((m) => m.name).join(', ')} (BC's default set, with lookups and dependencies)`,
+    ],
+    tryLines: [
+      'Try it (in another terminal): couple each mapping by its match fields, then synchronize, in dependency order',
+      ...emulated.mappings.flatMap((m) => [
+        `  npm run try -- matchBasedCouplingWorkflow '{"mapping":"${m.name}"}'`,
+        `  npm run try -- bulkSyncWorkflow '{"mapping":"${m.name}","fullSync":true}'`,
+      ]),
     ],
     close: () => emulated.close(),
   };
@@ -76,7 +92,7 @@ async function main(): Promise<void> {
   const demo = options.emulators ? await emulatorDemo(dataDir) : await sqliteDemo(dataDir);
   const store = Store.open({ databaseUrl: demo.storeUrl });
   await store.migrate();
-  await store.saveMapping(demo.mapping);
+  for (const mapping of demo.mappings) await store.saveMapping(mapping);
 
   console.log('Starting the Temporal dev server...');
   const env = await startDevServer({ port, uiPort, dbFilename: path.join(dataDir, 'temporal-dev.sqlite'), log: (l) => console.log(l) });
@@ -99,10 +115,7 @@ async function main(): Promise<void> {
       `Temporal address:  localhost:${port}   task queue: ${TASK_QUEUE}`,
       ...demo.lines,
       '',
-      'Try it (in another terminal): couple by name and e-mail, then synchronize',
-      `  npm run try -- matchBasedCouplingWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
-      `  npm run try -- bulkSyncWorkflow '{"mapping":"${DEMO_MAPPING_NAME}"}'`,
-      `or in the Web UI: Start Workflow, task queue "${TASK_QUEUE}", type "bulkSyncWorkflow", input {"mapping":"${DEMO_MAPPING_NAME}"}`,
+      ...demo.tryLines,
       '',
       'Ctrl-C stops everything.',
     ].join('\n'),

@@ -59,7 +59,7 @@ test('the tarball holds the compiled entry points, the CLI and the docs, and no 
   }
   const unwanted = files.filter((f) => /(^|\/)(test|bench|emulators)\//.test(f) || /\.test\.|\.fault\./.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
   expect(unwanted).toEqual([]);
-  expect(files.filter((f) => /demo\/emulated-systems|start-dev|worker\/try/.test(f))).toEqual([]);
+  expect(files.filter((f) => /demo\/(emulated-systems|demo-set)|start-dev|worker\/try/.test(f))).toEqual([]);
 });
 
 test('installed into an empty project: coupling-sync --help runs, and the plugin, client and workflows entry points load', async () => {
