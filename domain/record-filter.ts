@@ -7,7 +7,7 @@
  * compare as valuesEqual does (SQLite's 1 is true, 12 is "12"). Pure.
  */
 import type { FilterCondition, Scalar } from '../common/types';
-import { fieldValue, valuesEqual } from './field-plan';
+import { fieldValue, valuesEqual } from './values';
 
 const isNull = (value: unknown): boolean => value === null || value === undefined;
 

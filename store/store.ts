@@ -178,6 +178,7 @@ export class Store {
         create_new_if_no_match: mapping.createNewIfNoMatch,
         sync_after_bulk_coupling: mapping.syncAfterBulkCoupling,
         depends_on: JSON.stringify(mapping.dependsOn),
+        templates: JSON.stringify(mapping.templates),
         created_at: now,
         updated_at: now,
       };
@@ -198,6 +199,7 @@ export class Store {
           use_for_matching: f.useForMatching,
           case_sensitive_matching: f.caseSensitiveMatching,
           match_priority: f.matchPriority,
+          option_mapping: f.optionMapping ? JSON.stringify(f.optionMapping) : null,
         })),
       );
     });
@@ -221,6 +223,7 @@ export class Store {
       useForMatching: Boolean(f.use_for_matching),
       caseSensitiveMatching: Boolean(f.case_sensitive_matching),
       matchPriority: Number(f.match_priority),
+      optionMapping: f.option_mapping ? (JSON.parse(String(f.option_mapping)) as FieldMapping['optionMapping']) : undefined,
     }));
     return {
       name: String(row.name),
@@ -237,6 +240,7 @@ export class Store {
       syncAfterBulkCoupling: Boolean(row.sync_after_bulk_coupling),
       dependsOn: JSON.parse(String(row.depends_on)) as string[],
       fields,
+      templates: row.templates ? (JSON.parse(String(row.templates)) as StoredMapping['templates']) : [],
       localWatermark: str(row.local_watermark),
       integrationWatermark: str(row.integration_watermark),
     };

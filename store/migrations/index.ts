@@ -12,6 +12,7 @@ import * as leaseToken from './006-lease-token';
 import * as couplingRemovals from './007-coupling-removals';
 import * as uncoupledTally from './008-uncoupled-tally';
 import * as creationLedger from './009-creation-ledger';
+import * as optionsTemplates from './010-options-templates';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-coupling-removals': couplingRemovals,
   '008-uncoupled-tally': uncoupledTally,
   '009-creation-ledger': creationLedger,
+  '010-options-templates': optionsTemplates,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
