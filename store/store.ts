@@ -12,6 +12,10 @@ import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
 import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
+import { listUnmappedOptions, noteUnmappedOptions, type UnmappedOptionRow } from './unmapped-options';
+import type { UnmappedOption } from '../domain/option-mapping';
+
+export type { UnmappedOptionRow } from './unmapped-options';
 
 export type { CreationEntry, CreationOutcome } from './creation-ledger';
 import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './leases';
@@ -414,6 +418,16 @@ export class Store {
   /** Notes which batch creates (or created, or wrote over) the records these keys name. */
   async noteCreations(mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
     if (entries.length > 0) await noteCreations(this.knex, this.maxParams, mappingName, entries);
+  }
+
+  /** Adds a batch's unmapped option values to the list, in one upsert per chunk (never one per record). */
+  async noteUnmappedOptions(mappingName: string, jobId: string, entries: readonly UnmappedOption[]): Promise<void> {
+    if (entries.length > 0) await noteUnmappedOptions(this.knex, mappingName, jobId, this.now(), entries);
+  }
+
+  /** The unmapped option values collected, by mapping, side and field, the most recently seen first. */
+  async listUnmappedOptions(mappingName?: string, options: { limit?: number } = {}): Promise<UnmappedOptionRow[]> {
+    return listUnmappedOptions(this.knex, { mappingName, limit: options.limit });
   }
 
   /** How many couplings a job removed, counted in the transactions that removed them. */
