@@ -15,6 +15,7 @@ import type { Connector, SourceRecord, WriteResult } from '../../connectors/conn
 import { emptyCounters, type JobCounters, type SyncDirection } from '../../common/types';
 import type { StoredMapping } from '../../domain/mapping';
 import type { FieldPlan } from '../../domain/field-plan';
+import type { UnmappedOption } from '../../domain/option-mapping';
 import { decideMissingSource, decideRecord, MESSAGES, type CouplingState, type Decision, type RecordState } from '../../domain/sync-decision';
 import { creationKey } from '../../domain/record-key';
 import { directionState, otherDirection, type Coupling, type CouplingAction, type CouplingUpdate, type NewCoupling, type Store } from '../../store/store';
@@ -174,6 +175,8 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   const { records } = batch;
   const missing = batch.missing ?? [];
   const unskipped = new Set(batch.unskipped ?? []);
+  // Option values `collect` fields left out of this batch's writes: listed once, at the end of the batch.
+  const unmapped: UnmappedOption[] = [];
 
   if (batch.forget?.length) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, batch.forget);
   // A refusal is about the request, not the record: an error row, and no failure state to retry.
@@ -256,6 +259,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       destination: destinationRecord,
       uncoupledFailure: entry,
       options,
+      unmapped,
     });
     switch (decision.action) {
       case 'ignore':
@@ -495,6 +499,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples, jobId);
   }
 
+  await store.noteUnmappedOptions(mapping.name, jobId, unmapped);
   await recordFailures(store, ctx, failures);
   counters.failed += failures.length;
   return { counters, retry };
