@@ -13,7 +13,7 @@ import { TABLES } from './tables';
 import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
 import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
 import { listUnmappedOptions, noteUnmappedOptions, type UnmappedOptionRow } from './unmapped-options';
-import type { UnmappedOption } from '../domain/option-mapping';
+import { isStillUnmapped, type UnmappedOption } from '../domain/option-mapping';
 
 export type { UnmappedOptionRow } from './unmapped-options';
 
@@ -428,6 +428,22 @@ export class Store {
   /** The unmapped option values collected, by mapping, side and field, the most recently seen first. */
   async listUnmappedOptions(mappingName?: string, options: { limit?: number } = {}): Promise<UnmappedOptionRow[]> {
     return listUnmappedOptions(this.knex, { mappingName, limit: options.limit });
+  }
+
+  /**
+   * The collected values an administrator still has to map: those the current
+   * mapping has no pair for (a value mapped since, or a field whose option
+   * mapping is gone, is left out). An unknown mapping name is refused.
+   */
+  async listOpenUnmappedOptions(mappingName?: string, options: { limit?: number } = {}): Promise<UnmappedOptionRow[]> {
+    if (mappingName) await this.requireMapping(mappingName);
+    const rows = await this.listUnmappedOptions(mappingName, options);
+    const mappings = new Map<string, StoredMapping | null>();
+    for (const name of new Set(rows.map((r) => r.mappingName))) mappings.set(name, await this.getMapping(name));
+    return rows.filter((r) => {
+      const mapping = mappings.get(r.mappingName);
+      return mapping ? isStillUnmapped(mapping, r) : false;
+    });
   }
 
   /** How many couplings a job removed, counted in the transactions that removed them. */
