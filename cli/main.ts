@@ -310,8 +310,34 @@ program
       return;
     }
     const errors = await store.listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
-    const errorLines = errors.map((e) => line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.severity === 'warning' ? 'warning: ' : ''}${e.message}`);
+    const errorLines = errors.map(
+      (e) =>
+        line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.severity === 'warning' ? 'warning: ' : ''}${e.message}`,
+    );
     print(errors, () => (errors.length || pending.length ? [...errorLines, ...pendingLines].join('\n') : 'No errors.'));
+  });
+
+const options = program.command('options').description('option mappings: the values fields set to collect found no pair for');
+options
+  .command('unmapped')
+  .description('option values without a pair that fields set to "collect" left out of their writes, still unmapped in the current mapping')
+  .argument('[mapping]')
+  .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 1000)
+  .action(async (mapping: string | undefined, o: { limit: number }) => {
+    const rows = await (await openStore()).listOpenUnmappedOptions(mapping, { limit: o.limit });
+    // The value as it was read (text or number), not its JSON text: what a script compares with its own pairs.
+    const values = rows.map(({ value, ...r }) => ({ ...r, value: JSON.parse(value) as unknown }));
+    const times = (n: number): string => (n === 1 ? '1 time' : `${n} times`);
+    print(values, () =>
+      rows.length
+        ? rows
+            .map(
+              (r) =>
+                line`${r.mappingName}  ${r.side}.${r.field} ${r.value} -> ${r.destinationField}  seen ${times(r.occurrences)}  first ${r.firstJobId} (${r.firstSeenAt})  last ${r.lastJobId} (${r.lastSeenAt})`,
+            )
+            .join('\n')
+        : 'No unmapped option values.',
+    );
   });
 
 const mappings = program.command('mappings').description('integration table mappings in the store');

@@ -35,7 +35,7 @@ import { parseInput } from '../common/validate';
 import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
 import { REQUEST_MEMO, requestFingerprint } from './request-fingerprint';
-import type { JobErrorRow, JobRow, Store, UncoupledFailure } from '../store/store';
+import type { JobErrorRow, JobRow, Store, UncoupledFailure, UnmappedOptionRow } from '../store/store';
 import type { MappingOverview } from '../common/protocol';
 
 /** The shape of every run workflow: one JSON input, a RunResult. */
@@ -98,6 +98,14 @@ export class CouplingSyncClient {
   /** Error rows of failed records, newest first. */
   async listErrors(options: { mapping?: string; jobId?: string; limit?: number } = {}): Promise<JobErrorRow[]> {
     return this.requireStore().listErrors({ mappingName: options.mapping, jobId: options.jobId, limit: options.limit });
+  }
+
+  /**
+   * Option values without a pair that fields set to `collect` left out of their
+   * writes, still unmapped in the current mapping (`value` is its JSON text).
+   */
+  async listUnmappedOptions(options: { mapping?: string; limit?: number } = {}): Promise<UnmappedOptionRow[]> {
+    return this.requireStore().listOpenUnmappedOptions(options.mapping, { limit: options.limit });
   }
 
   private startOptions(kind: RunKind, mapping: string, workflowId: string, summary: string, input: object) {

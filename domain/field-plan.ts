@@ -1,11 +1,17 @@
 /**
  * Which field values travel in a pass, and how: the enabled field mappings whose
- * direction is the pass's or Bidirectional, with their constants and
- * transformations. Pure; unit-tested without Temporal.
+ * direction is the pass's or Bidirectional, with their constants,
+ * transformations and option mappings, and the templates of the records the
+ * pass creates. Pure; unit-tested without Temporal.
  */
 import type { Scalar, Side, SyncDirection } from '../common/types';
 import type { IntegrationTableMapping, TransformationRule } from './mapping';
+import { optionLookup, translateOption, UnmappedOptionError, type OptionLookup, type UnmappedOption } from './option-mapping';
+import { checkTemplateColumns, checkTemplateKeyWrites, templateDefaults, templateSourceFields, templatesFor, type PassTemplate } from './templates';
 import { applyTransformations, TransformationError } from './transform';
+import { fieldValue, valuesEqual } from './values';
+
+export { fieldValue, valuesEqual } from './values';
 
 export interface FieldRule {
   /** Source column, or null when a constant is written. */
@@ -13,6 +19,8 @@ export interface FieldRule {
   destinationField: string;
   constant: Scalar | undefined;
   transformation: readonly TransformationRule[] | undefined;
+  /** The field's value pairs in the pass's direction, applied after the transformation. */
+  options: OptionLookup | undefined;
   /** Bidirectional fields are the ones that can conflict. */
   bidirectional: boolean;
   /** A reference to a record of another mapping, carried across through its couplings (domain/lookups.ts). */
@@ -32,10 +40,12 @@ export interface FieldPlan {
   sourceSide: Side;
   destinationSide: Side;
   rules: FieldRule[];
-  /** Source columns to read. */
+  /** Source columns to read (the templates' filters' too). */
   sourceFields: string[];
   /** Destination columns to read, to diff and detect conflicts. */
   destinationFields: string[];
+  /** Templates of the records this pass creates, in the order they are tried. */
+  templates: PassTemplate[];
 }
 
 export class NoFieldsForDirectionError extends Error {
@@ -64,7 +74,7 @@ export function mappingAllows(mapping: Pick<IntegrationTableMapping, 'direction'
 export function planFields(mapping: IntegrationTableMapping, direction: SyncDirection): FieldPlan {
   const { sourceSide, destinationSide } = sidesOf(direction);
   const rules: FieldRule[] = [];
-  for (const field of mapping.fields) {
+  for (const [fieldIndex, field] of mapping.fields.entries()) {
     if (!field.enabled) continue;
     if (field.direction !== direction && field.direction !== 'Bidirectional') continue;
     const source = sourceSide === 'local' ? field.localField : field.integrationField;
@@ -78,6 +88,8 @@ export function planFields(mapping: IntegrationTableMapping, direction: SyncDire
       destinationField: destination,
       constant: source ? undefined : field.constantValue,
       transformation: transformationApplies ? field.transformation : undefined,
+      options:
+        field.optionMapping && source ? optionLookup({ mappingName: mapping.name, fieldIndex, optionMapping: field.optionMapping, direction }) : undefined,
       bidirectional: field.direction === 'Bidirectional' && mapping.direction === 'Bidirectional',
       ...(field.lookup && {
         lookup: {
@@ -94,31 +106,35 @@ export function planFields(mapping: IntegrationTableMapping, direction: SyncDire
       `Mapping ${mapping.name} has no enabled field mapping for direction ${direction}: enable a field whose direction is ${direction} or Bidirectional.`,
     );
   }
+  const templates = templatesFor(mapping.templates, direction);
   return {
     direction,
     sourceSide,
     destinationSide,
     rules,
-    sourceFields: [...new Set(rules.flatMap((r) => (r.sourceField ? [r.sourceField] : [])))],
+    sourceFields: [...new Set([...rules.flatMap((r) => (r.sourceField ? [r.sourceField] : [])), ...templateSourceFields(templates)])],
     destinationFields: [...new Set(rules.map((r) => r.destinationField))],
+    templates,
   };
 }
 
 /**
- * A record's value for a column, by own key only: a column named "constructor"
- * or "toString" that a record does not carry is absent, not Object's method.
+ * The destination values a source record maps to. A value a rule cannot
+ * transform, or an option value without a pair, throws TransformationError
+ * naming the field; an unmapped option of a `collect` field is left out and
+ * pushed to `unmapped`, for the caller to collect.
  */
-export function fieldValue(values: Readonly<Record<string, unknown>>, field: string): unknown {
-  return Object.hasOwn(values, field) ? values[field] : undefined;
-}
-
-/** The destination values a source record maps to; a value a rule cannot transform throws TransformationError naming the field. */
-export function mapValues(plan: FieldPlan, source: Record<string, unknown>): Record<string, unknown> {
+export function mapValues(plan: FieldPlan, source: Record<string, unknown>, unmapped?: UnmappedOption[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const rule of plan.rules) {
     const raw = rule.sourceField ? fieldValue(source, rule.sourceField) : rule.constant;
     try {
-      out[rule.destinationField] = applyTransformations(raw === undefined ? null : raw, rule.transformation);
+      const value = applyTransformations(raw === undefined ? null : raw, rule.transformation);
+      const option = rule.options ? translateOption(rule.options, value) : { mapped: true as const, value };
+      if (option.mapped) out[rule.destinationField] = option.value;
+      else if (rule.options?.unmapped === 'collect' && rule.sourceField) {
+        unmapped?.push({ sourceSide: plan.sourceSide, sourceField: rule.sourceField, destinationField: rule.destinationField, value });
+      } else if (rule.options) throw new UnmappedOptionError(rule.options, value);
     } catch (error) {
       if (error instanceof TransformationError) throw new TransformationError(`Field "${rule.sourceField}" -> "${rule.destinationField}": ${error.message}`);
       throw error;
@@ -127,18 +143,9 @@ export function mapValues(plan: FieldPlan, source: Record<string, unknown>): Rec
   return out;
 }
 
-/**
- * Equality as a user would judge it: null = undefined = "" (Business Central has
- * no null text, so a blank there must not differ from a null on the other side
- * on every run), 1 = true, 12 = "12", dates by instant.
- */
-export function valuesEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || a === undefined || b === null || b === undefined) return (a ?? '') === (b ?? '');
-  if (a instanceof Date || b instanceof Date) return new Date(a as string).getTime() === new Date(b as string).getTime();
-  if (typeof a === 'boolean' || typeof b === 'boolean') return Number(a) === Number(b);
-  if (typeof a === 'number' || typeof b === 'number') return String(a) === String(b);
-  return false;
+/** The values of a record the pass creates: its template's defaults, then the mapped values, which win. */
+export function createValues(plan: FieldPlan, source: Record<string, unknown>, unmapped?: UnmappedOption[]): Record<string, unknown> {
+  return { ...templateDefaults(plan.templates, source), ...mapValues(plan, source, unmapped) };
 }
 
 /** Only the values that differ from the destination's current ones. */
@@ -183,7 +190,7 @@ export function checkKeyColumnWrites(
     check(i, 'integration', f.integrationField, toIntegration && (f.localField !== undefined || f.constantValue !== undefined));
     check(i, 'local', f.localField, toLocal && (f.integrationField !== undefined || f.constantValue !== undefined));
   });
-  return problems;
+  return [...problems, ...checkTemplateKeyWrites(mapping, keys)];
 }
 
 /** Problems of a mapping against the columns its tables really have, as sentences that name the field. */
@@ -207,5 +214,5 @@ export function checkMappingColumns(mapping: IntegrationTableMapping, localColum
       problems.push(`Mapping ${mapping.name}: integrationTableFilter field "${c.field}" is not a column of ${mapping.integration.table}`);
     }
   }
-  return problems;
+  return [...problems, ...checkTemplateColumns(mapping, { local: localColumns, integration: integrationColumns })];
 }

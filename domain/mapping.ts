@@ -5,20 +5,17 @@
 import { z } from 'zod';
 import { filterSchema } from '../common/inputs';
 import { DELETION_CONFLICT_RESOLUTIONS, MAPPING_DIRECTIONS, SOURCE_DELETIONS, UPDATE_CONFLICT_RESOLUTIONS } from '../common/types';
+import { optionMappingProblems, optionMappingSchema } from './option-mapping';
+import { constant, identifier } from './schema-parts';
 import { MAX_PATTERN_LENGTH } from './regex';
+import { templateProblems, templateSchema, MAX_TEMPLATES } from './templates';
 import { checkTransformation, MAX_TRANSFORM_LENGTH } from './transform';
 
-/** Longest find text, replacement or constant text a rule or field may hold. @default 1000 (constants 4000) */
+/** Longest find text or replacement a rule may hold. @default 1000 */
 export const MAX_RULE_TEXT = 1000;
-export const MAX_CONSTANT_TEXT = 4000;
+export { MAX_CONSTANT_TEXT } from './schema-parts';
 /** Most mappings one mapping may depend on. @default 50 */
 export const MAX_DEPENDS_ON = 50;
-
-const identifier = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a column name (letters, digits, "_")');
 
 export const transformationRuleSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('trim') }),
@@ -45,16 +42,6 @@ export const transformationRuleSchema = z.discriminatedUnion('type', [
 ]);
 export type TransformationRule = z.infer<typeof transformationRuleSchema>;
 
-/** PostgreSQL text cannot hold NUL: a constant with one would fail every write of every record. */
-const constant = z.union([
-  z
-    .string()
-    .max(MAX_CONSTANT_TEXT)
-    .refine((t) => !t.includes('\u0000'), 'must not contain a NUL character (\\u0000)'),
-  z.number(),
-  z.boolean(),
-  z.null(),
-]);
 const mappingName = z
   .string()
   .min(1)
@@ -93,18 +80,23 @@ export const fieldMappingSchema = z
     caseSensitiveMatching: z.boolean().default(false),
     matchPriority: z.number().int().min(0).max(1000).default(0),
     lookup: lookupSchema.optional(),
+    /** Value pairs the field's values are translated through, in both directions (BC's "CRM Option Mapping"). */
+    optionMapping: optionMappingSchema.optional(),
   })
   .refine((f) => f.localField !== undefined || f.integrationField !== undefined, {
     message: 'a field mapping needs localField, integrationField or both',
   })
   .superRefine((f, ctx) => {
-    if (!f.lookup) return;
-    // A reference is an id of one system: a constant, a rule or a match on it would mean nothing on the other side.
-    if (f.localField === undefined || f.integrationField === undefined)
-      ctx.addIssue({ code: 'custom', path: ['lookup'], message: 'a lookup field needs both localField and integrationField' });
-    if (f.constantValue !== undefined) ctx.addIssue({ code: 'custom', path: ['constantValue'], message: 'a lookup field cannot have a constant value' });
-    if (f.transformation?.length) ctx.addIssue({ code: 'custom', path: ['transformation'], message: 'a lookup field cannot be transformed' });
-    if (f.useForMatching) ctx.addIssue({ code: 'custom', path: ['useForMatching'], message: 'a lookup field cannot be used for matching' });
+    if (f.lookup) {
+      // A reference is an id of one system: a constant, a rule or a match on it would mean nothing on the other side.
+      if (f.localField === undefined || f.integrationField === undefined)
+        ctx.addIssue({ code: 'custom', path: ['lookup'], message: 'a lookup field needs both localField and integrationField' });
+      if (f.constantValue !== undefined) ctx.addIssue({ code: 'custom', path: ['constantValue'], message: 'a lookup field cannot have a constant value' });
+      if (f.transformation?.length) ctx.addIssue({ code: 'custom', path: ['transformation'], message: 'a lookup field cannot be transformed' });
+      if (f.useForMatching) ctx.addIssue({ code: 'custom', path: ['useForMatching'], message: 'a lookup field cannot be used for matching' });
+    }
+    if (f.lookup && f.optionMapping) ctx.addIssue({ code: 'custom', path: ['optionMapping'], message: 'a lookup field cannot have an option mapping' });
+    if (f.optionMapping) for (const message of optionMappingProblems(f)) ctx.addIssue({ code: 'custom', path: ['optionMapping'], message });
   });
 export type FieldMapping = z.output<typeof fieldMappingSchema>;
 export type FieldMappingDefinition = z.input<typeof fieldMappingSchema>;
@@ -128,6 +120,8 @@ export const mappingDefinitionSchema = z
     syncAfterBulkCoupling: z.boolean().default(false),
     dependsOn: z.array(mappingName).max(MAX_DEPENDS_ON, `at most ${MAX_DEPENDS_ON} mappings`).default([]),
     fields: z.array(fieldMappingSchema).min(1, 'a mapping needs at least one field mapping').max(500),
+    /** Default values of the records a pass creates, per direction, chosen by filter and priority (BC's "Table Config Template"). */
+    templates: z.array(templateSchema).max(MAX_TEMPLATES).default([]),
   })
   .superRefine((mapping, ctx) => {
     // A lookup replaces its source column's value with the counterpart's reference: the column cannot also travel as it is.
@@ -140,6 +134,7 @@ export const mappingDefinitionSchema = z
           ctx.addIssue({ code: 'custom', path: ['fields', j, side], message: `${other[side]} is the lookup of fields[${i}] and cannot be mapped again` });
       });
     });
+    for (const problem of templateProblems(mapping)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     mapping.dependsOn.forEach((name, i) => {
       if (name === mapping.name) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `a mapping cannot depend on itself (${name})` });
       else if (mapping.dependsOn.indexOf(name) < i) ctx.addIssue({ code: 'custom', path: ['dependsOn', i], message: `names ${name} twice` });

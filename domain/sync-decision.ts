@@ -7,7 +7,8 @@
  */
 import type { Side, SourceDeletion, SyncDirection, UpdateConflictResolution } from '../common/types';
 import type { IntegrationTableMapping } from './mapping';
-import { bidirectionalFieldWouldChange, diffValues, mapValues, type FieldPlan } from './field-plan';
+import { bidirectionalFieldWouldChange, createValues, diffValues, mapValues, type FieldPlan } from './field-plan';
+import type { UnmappedOption } from './option-mapping';
 import { TransformationError } from './transform';
 
 export const MESSAGES = {
@@ -82,6 +83,8 @@ export interface DecisionInput {
   /** For an uncoupled source: its failed create, if one is remembered (retried even when the mapping syncs only coupled records). */
   uncoupledFailure?: { skipped: boolean };
   options?: DecisionOptions;
+  /** Where the unmapped options of `collect` fields go, left out of the values (the engine collects them per batch). */
+  unmapped?: UnmappedOption[];
 }
 
 export function conflictWinner(resolution: UpdateConflictResolution): SyncDirection | null {
@@ -125,7 +128,7 @@ function decide(input: DecisionInput): Decision {
     // A failed create is only there because a run was asked to create the record: it is retried until created or skipped.
     if (mapping.syncOnlyCoupledRecords && !options.createUncoupled && !input.uncoupledFailure) return { action: 'ignore' };
     if (input.uncoupledFailure?.skipped && !options.includeSkipped) return { action: 'skip' };
-    return { action: 'insert', values: mapValues(plan, source.values) };
+    return { action: 'insert', values: createValues(plan, source.values, input.unmapped) };
   }
   if (coupling.skipped && !options.includeSkipped) return { action: 'skip' };
 
@@ -138,14 +141,14 @@ function decide(input: DecisionInput): Decision {
       case 'RemoveCoupling':
         return { action: 'uncouple' };
       case 'RestoreRecords':
-        return { action: 'restore', values: mapValues(plan, source.values) };
+        return { action: 'restore', values: createValues(plan, source.values, input.unmapped) };
       default:
         return { action: 'fail', message: MESSAGES.deletedCounterpart };
     }
   }
 
   const targetChanged = destinationChanged(plan, coupling, destination);
-  const changes = diffValues(mapValues(plan, source.values), destination.values);
+  const changes = diffValues(mapValues(plan, source.values, input.unmapped), destination.values);
   const empty = Object.keys(changes).length === 0;
   const expectedVersion = destination.version ?? destination.modifiedOn;
   // Only a bidirectional mapping has another direction that could still carry something.

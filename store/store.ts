@@ -12,6 +12,10 @@ import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
 import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
+import { listUnmappedOptions, noteUnmappedOptions, type UnmappedOptionRow } from './unmapped-options';
+import { isStillUnmapped, type UnmappedOption } from '../domain/option-mapping';
+
+export type { UnmappedOptionRow } from './unmapped-options';
 
 export type { CreationEntry, CreationOutcome } from './creation-ledger';
 import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './leases';
@@ -181,6 +185,7 @@ export class Store {
         create_new_if_no_match: mapping.createNewIfNoMatch,
         sync_after_bulk_coupling: mapping.syncAfterBulkCoupling,
         depends_on: JSON.stringify(mapping.dependsOn),
+        templates: JSON.stringify(mapping.templates),
         created_at: now,
         updated_at: now,
       };
@@ -202,6 +207,7 @@ export class Store {
           case_sensitive_matching: f.caseSensitiveMatching,
           match_priority: f.matchPriority,
           lookup: f.lookup ? JSON.stringify(f.lookup) : null,
+          option_mapping: f.optionMapping ? JSON.stringify(f.optionMapping) : null,
         })),
       );
     });
@@ -226,6 +232,7 @@ export class Store {
       caseSensitiveMatching: Boolean(f.case_sensitive_matching),
       matchPriority: Number(f.match_priority),
       lookup: f.lookup ? (JSON.parse(String(f.lookup)) as FieldMapping['lookup']) : undefined,
+      optionMapping: f.option_mapping ? (JSON.parse(String(f.option_mapping)) as FieldMapping['optionMapping']) : undefined,
     }));
     return {
       name: String(row.name),
@@ -242,6 +249,7 @@ export class Store {
       syncAfterBulkCoupling: Boolean(row.sync_after_bulk_coupling),
       dependsOn: JSON.parse(String(row.depends_on)) as string[],
       fields,
+      templates: row.templates ? (JSON.parse(String(row.templates)) as StoredMapping['templates']) : [],
       localWatermark: str(row.local_watermark),
       integrationWatermark: str(row.integration_watermark),
     };
@@ -415,6 +423,32 @@ export class Store {
   /** Notes which batch creates (or created, or wrote over) the records these keys name. */
   async noteCreations(mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
     if (entries.length > 0) await noteCreations(this.knex, this.maxParams, mappingName, entries);
+  }
+
+  /** Adds a batch's unmapped option values to the list, in one upsert per chunk (never one per record). */
+  async noteUnmappedOptions(mappingName: string, jobId: string, entries: readonly UnmappedOption[]): Promise<void> {
+    if (entries.length > 0) await noteUnmappedOptions(this.knex, mappingName, jobId, this.now(), entries);
+  }
+
+  /** The unmapped option values collected, by mapping, side and field, the most recently seen first. */
+  async listUnmappedOptions(mappingName?: string, options: { limit?: number } = {}): Promise<UnmappedOptionRow[]> {
+    return listUnmappedOptions(this.knex, { mappingName, limit: options.limit });
+  }
+
+  /**
+   * The collected values an administrator still has to map: those the current
+   * mapping has no pair for (a value mapped since, or a field whose option
+   * mapping is gone, is left out). An unknown mapping name is refused.
+   */
+  async listOpenUnmappedOptions(mappingName?: string, options: { limit?: number } = {}): Promise<UnmappedOptionRow[]> {
+    if (mappingName) await this.requireMapping(mappingName);
+    const rows = await this.listUnmappedOptions(mappingName, options);
+    const mappings = new Map<string, StoredMapping | null>();
+    for (const name of new Set(rows.map((r) => r.mappingName))) mappings.set(name, await this.getMapping(name));
+    return rows.filter((r) => {
+      const mapping = mappings.get(r.mappingName);
+      return mapping ? isStillUnmapped(mapping, r) : false;
+    });
   }
 
   /** How many couplings a job removed, counted in the transactions that removed them. */

@@ -11,5 +11,6 @@ export const TABLES = {
   passUncoupled: 'pass_uncoupled',
   couplingRemovals: 'coupling_removals',
   creationLedger: 'creation_ledger',
+  unmappedOptions: 'unmapped_option_values',
   migrations: 'coupling_sync_migrations',
 } as const;

@@ -7,7 +7,8 @@
 import { FAILURE_TYPES } from '../../common/constants';
 import type { FilterCondition } from '../../common/types';
 import type { Connector, SourceRecord } from '../../connectors/connector';
-import { mapValues, mappingAllows, planFields, type FieldPlan } from '../../domain/field-plan';
+import { createValues, mappingAllows, planFields, type FieldPlan } from '../../domain/field-plan';
+import type { UnmappedOption } from '../../domain/option-mapping';
 import type { StoredMapping } from '../../domain/mapping';
 import { levelQueries, matchLevels, type LevelQuery, type MatchLevel, type MatchRecord } from '../../domain/matching';
 import { creationKey } from '../../domain/record-key';
@@ -237,37 +238,45 @@ export async function createRecords(c: MatchContext, records: readonly SourceRec
   const keyOf = (r: SourceRecord): string => creationKey(c.mapping.name, 'local', r.id);
   const taken = new Map((await c.store.getRecordCouplings(c.mapping.integration, 'integration', records.map(keyOf))).map((x) => [x.integrationId, x]));
   const translated = c.createLookups ? await c.createLookups(records) : null;
-  // A value a transformation rule cannot take, or a reference that cannot be carried across, fails its record, not the batch.
-  const creatable = (translated?.records ?? records).filter((r) => {
+  // A value a transformation rule cannot take, or a reference that cannot be carried across, fails its record, not the
+  // batch; unmapped options of `collect` fields are listed.
+  const unmapped: UnmappedOption[] = [];
+  const creatable: { record: SourceRecord; values: Record<string, unknown> }[] = [];
+  for (const r of translated?.records ?? records) {
     const owner = taken.get(keyOf(r));
     if (owner && owner.localId !== r.id) {
       outcome.permanent.push({ localId: r.id, message: MESSAGES.createTargetCoupled('integration', keyOf(r), owner.mappingName, owner.localId) });
-      return false;
+      continue;
     }
     const failing = translated?.problems.get(r.id)?.filter((p) => !p.clear) ?? [];
     if (failing.length > 0) {
       outcome.permanent.push({ localId: r.id, message: failing.map((p) => p.message).join(' ') });
-      return false;
+      continue;
     }
     const cleared = translated?.problems.get(r.id) ?? [];
     if (cleared.length > 0) outcome.warnings.push({ localId: r.id, message: cleared.map((p) => p.message).join(' ') });
     try {
-      mapValues(plan, r.values);
-      return true;
+      creatable.push({ record: r, values: createValues(plan, r.values, unmapped) });
     } catch (error) {
       if (!(error instanceof TransformationError)) throw error;
       outcome.permanent.push({ localId: r.id, message: error.message });
-      return false;
     }
-  });
-  const account = await beginCreates(c.store, c.mapping.name, creatable.map(keyOf), batchToken);
+  }
+  const account = await beginCreates(
+    c.store,
+    c.mapping.name,
+    creatable.map(({ record }) => keyOf(record)),
+    batchToken,
+  );
   const results = await c.integration.createMany(
     c.mapping.integration.table,
-    creatable.map((r) => ({ key: keyOf(r), values: mapValues(plan, r.values) })),
+    creatable.map(({ record, values }) => ({ key: keyOf(record), values })),
   );
-  await account.noteResults(results.flatMap((r, i) => (r.ok ? [{ key: keyOf(creatable[i]), existed: r.existed === true }] : [])));
+  await account.noteResults(results.flatMap((r, i) => (r.ok ? [{ key: keyOf(creatable[i].record), existed: r.existed === true }] : [])));
+  // After the create, so an attempt the system throttled lists nothing and its retry lists the values once.
+  await c.store.noteUnmappedOptions(c.mapping.name, c.jobId, unmapped);
   results.forEach((result, i) => {
-    const record = creatable[i];
+    const { record } = creatable[i];
     if (result.ok) {
       // A record the key named already (created again after an uncoupling) is coupled as found: not created, and not
       // matched (so not synchronized after coupling, as a created one is not).

@@ -15,6 +15,7 @@ import type { Connector, SourceRecord, WriteResult } from '../../connectors/conn
 import { emptyCounters, type JobCounters, type SyncDirection } from '../../common/types';
 import type { StoredMapping } from '../../domain/mapping';
 import type { FieldPlan } from '../../domain/field-plan';
+import type { UnmappedOption } from '../../domain/option-mapping';
 import { decideMissingSource, decideRecord, MESSAGES, type CouplingState, type Decision, type RecordState } from '../../domain/sync-decision';
 import { creationKey } from '../../domain/record-key';
 import { directionState, otherDirection, type Coupling, type CouplingAction, type CouplingUpdate, type NewCoupling, type Store } from '../../store/store';
@@ -184,6 +185,8 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   const warnings: RecordFailure[] = [];
   const missing = batch.missing ?? [];
   const unskipped = new Set(batch.unskipped ?? []);
+  // Option values `collect` fields left out of this batch's writes: listed once, at the end of the batch.
+  const unmapped: UnmappedOption[] = [];
 
   if (batch.forget?.length) await store.deleteUncoupledFailures(mapping.name, plan.sourceSide, batch.forget);
   // A refusal is about the request, not the record: an error row, and no failure state to retry.
@@ -266,6 +269,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       destination: destinationRecord,
       uncoupledFailure: entry,
       options,
+      unmapped,
     });
     const problems = lookupProblems.get(record.id);
     if (problems && LOOKUP_CHECKED.has(decision.action)) {
@@ -521,6 +525,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     counters.uncoupled += await store.deleteCouplingPairs(mapping.name, uncouples, jobId);
   }
 
+  await store.noteUnmappedOptions(mapping.name, jobId, unmapped);
   await recordFailures(store, ctx, failures);
   counters.failed += failures.length;
   // A record retried by the next attempt is warned about by that attempt.

@@ -103,4 +103,10 @@ export const DEMO_ACCOUNT_ENTITY: EntityDefinition = {
 };
 
 /** The tables of the five-mapping demo set. */
-export const DEMO_ENTITIES: readonly EntityDefinition[] = [DEMO_ACCOUNT_ENTITY, CONTACT_ENTITY, TRANSACTION_CURRENCY_ENTITY, SYSTEM_USER_ENTITY, PAYMENT_TERM_ENTITY];
+export const DEMO_ENTITIES: readonly EntityDefinition[] = [
+  DEMO_ACCOUNT_ENTITY,
+  CONTACT_ENTITY,
+  TRANSACTION_CURRENCY_ENTITY,
+  SYSTEM_USER_ENTITY,
+  PAYMENT_TERM_ENTITY,
+];

@@ -13,6 +13,7 @@ import * as couplingRemovals from './007-coupling-removals';
 import * as uncoupledTally from './008-uncoupled-tally';
 import * as creationLedger from './009-creation-ledger';
 import * as lookups from './010-lookups';
+import * as optionsTemplates from './011-options-templates';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-uncoupled-tally': uncoupledTally,
   '009-creation-ledger': creationLedger,
   '010-lookups': lookups,
+  '011-options-templates': optionsTemplates,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
