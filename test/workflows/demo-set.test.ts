@@ -76,6 +76,19 @@ test('synchronized in dependency order, the demo set carries every lookup across
     // Northwind came from Dataverse with Ben as its owner: in BC its salesperson is Ben's new code.
     const northwind = bc.records('customers').find((c) => c.displayName === 'Northwind Traders');
     expect(northwind?.salespersonCode).toBe(bc.records('salespeople').find((s) => s.displayName === 'Ben Smith')?.code);
+    // Created from the account, it started from the Oslo template; its payment terms were empty in Dataverse, so they stay empty.
+    expect(northwind).toMatchObject({ creditLimit: 5000, paymentTermsCode: '' });
+    // Payment terms went across as Dataverse's option values.
+    const options = new Map([
+      ['NET30', 1],
+      ['2%10NET30', 2],
+      ['NET45', 3],
+      ['NET60', 4],
+    ]);
+    for (const customer of bc.records('customers').filter((c) => c.displayName !== 'Northwind Traders')) {
+      const account = dv.get('accounts', String(await counterpartOf(ctx.store, 'CUSTOMER', 'local', String(customer.id))));
+      expect(account?.paymenttermscode).toBe(options.get(String(customer.paymentTermsCode)));
+    }
 
     // Every contact keeps its company on the other side.
     expect(dv.all('contacts')).toHaveLength(25);

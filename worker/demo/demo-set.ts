@@ -73,12 +73,22 @@ export function demoSetMappings(): MappingDefinition[] {
       syncOnlyCoupledRecords: false,
       updateConflictResolution: 'SendToIntegration',
       dependsOn: ['PAYMENT_TERMS'],
+      // Customers created from accounts start from a configuration template, as BC's do: Oslo's get a credit limit.
+      templates: [
+        { direction: 'FromIntegrationTable', priority: 0, filter: [{ field: 'address1_city', op: 'eq', value: 'Oslo' }], values: { creditLimit: 5000 } },
+        { direction: 'FromIntegrationTable', priority: 1, values: { creditLimit: 1000 } },
+      ],
       fields: [
         { localField: 'displayName', integrationField: 'name', transformation: [{ type: 'trim' }], useForMatching: true, matchPriority: 1 },
         { localField: 'email', integrationField: 'emailaddress1', transformation: [{ type: 'trim' }, { type: 'lowercase' }], useForMatching: true },
         { localField: 'phoneNumber', integrationField: 'telephone1' },
         { localField: 'city', integrationField: 'address1_city' },
         { localField: 'number', integrationField: 'accountnumber', direction: 'ToIntegrationTable' },
+        {
+          localField: 'paymentTermsCode',
+          integrationField: 'paymenttermscode',
+          optionMapping: { pairs: PAYMENT_TERMS_OPTIONS.map((t) => ({ local: t.code, integration: t.option })), unmapped: 'collect' },
+        },
         { localField: 'salespersonCode', integrationField: 'ownerid', lookup: { mapping: 'SALESPEOPLE', localKey: 'code' } },
         { localField: 'currencyCode', integrationField: 'transactioncurrencyid', lookup: { mapping: 'CURRENCY', localKey: 'code' } },
       ],
