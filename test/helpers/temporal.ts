@@ -23,7 +23,8 @@ export async function connectTestTemporal(): Promise<TestTemporal> {
   }
   const address = process.env.TEMPORAL_TEST_ADDRESS;
   if (!address) throw new Error('TEMPORAL_TEST_ADDRESS is not set: run the tests through jest (global setup starts the dev server).');
-  const connection = await Connection.connect({ address });
+  // The dev server is shared by the whole run on a busy machine: the SDK's 10 s connect deadline was seen to pass there.
+  const connection = await Connection.connect({ address, connectTimeout: '60s' });
   const nativeConnection = await NativeConnection.connect({ address });
   return {
     client: new Client({ connection }),
