@@ -102,3 +102,18 @@ export function applyLookups<R extends { id: string; values: Readonly<Record<str
   });
   return { records: out, problems };
 }
+
+/** Decisions that carry a record's values across (or record them as carried): the ones a lookup problem matters to. */
+const CARRIES_VALUES = new Set(['insert', 'restore', 'modify', 'unchanged']);
+
+/**
+ * What a record's lookup problems make of its decision: nothing (no problem, or
+ * a decision that carries no values), a failure, or a warning when every
+ * problem's field clears its value instead.
+ */
+export function lookupVerdict(problems: readonly LookupProblem[] | undefined, action: string): { fail: boolean; message: string } | null {
+  if (!problems?.length || !CARRIES_VALUES.has(action)) return null;
+  const failing = problems.filter((p) => !p.clear);
+  const reported = failing.length > 0 ? failing : problems;
+  return { fail: failing.length > 0, message: reported.map((p) => p.message).join(' ') };
+}

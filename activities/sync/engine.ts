@@ -22,7 +22,7 @@ import { directionState, otherDirection, type Coupling, type CouplingAction, typ
 
 import type { DecisionOptions } from '../../common/protocol';
 import { beginCreates } from '../creations';
-import type { LookupProblem } from '../../domain/lookups';
+import { lookupVerdict, type LookupProblem } from '../../domain/lookups';
 import type { LookupTranslator } from './lookups';
 import { destinationIdOf, errorRow, recordFailures, sourceIdOf, stamp, writeErrorMessage, type RecordFailure, type RetryableFailure } from './failures';
 
@@ -68,9 +68,6 @@ export interface EngineResult {
   counters: JobCounters;
   retry: RetryableFailure[];
 }
-
-/** Decisions that carry the record's values across (or record them as carried), so a lookup problem matters. */
-const LOOKUP_CHECKED = new Set<Decision['action']>(['insert', 'restore', 'modify', 'unchanged']);
 
 const LOST_RACE = 'The coupling was changed by another run while this batch worked on it; the record is read again.';
 
@@ -271,21 +268,14 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
       options,
       unmapped,
     });
-    const problems = lookupProblems.get(record.id);
-    if (problems && LOOKUP_CHECKED.has(decision.action)) {
-      // A reference that could not be carried across fails the record, unless its field clears it (with a warning).
-      const failing = problems.filter((p) => !p.clear);
-      const report = (list: LookupProblem[]): RecordFailure => ({
-        sourceId: record.id,
-        destinationId,
-        message: list.map((p) => p.message).join(' '),
-        attempts: attempt,
-      });
-      if (failing.length > 0) {
-        failures.push(report(failing));
+    const verdict = lookupVerdict(lookupProblems.get(record.id), decision.action);
+    if (verdict) {
+      const report: RecordFailure = { sourceId: record.id, destinationId, message: verdict.message, attempts: attempt };
+      if (verdict.fail) {
+        failures.push(report);
         continue;
       }
-      warnings.push(report(problems));
+      warnings.push(report);
     }
     switch (decision.action) {
       case 'ignore':

@@ -1,6 +1,6 @@
 /** Lookup fields without Temporal: the schema's rules, the plan, and how translated references are applied. */
 import { planFields } from '../../domain/field-plan';
-import { applyLookups, lookupRules, problemMessage, referencesOf, referenceText } from '../../domain/lookups';
+import { applyLookups, lookupRules, lookupVerdict, problemMessage, referencesOf, referenceText } from '../../domain/lookups';
 import { mappingDependencies, parseMappingDefinition, type MappingDefinition } from '../../domain/mapping';
 
 const contact = (fields: MappingDefinition['fields'], extra: Partial<MappingDefinition> = {}): MappingDefinition => ({
@@ -88,4 +88,14 @@ test('applying a translation replaces references, empties the ones that failed, 
   expect([...out.problems]).toEqual([['P2', [{ message: notCoupled, clear: true }]]]);
   // The input records are left as they were.
   expect(records[0].values.companyNumber).toBe('K-1');
+});
+
+test('a lookup problem fails a record whose decision carries values, warns when its field clears, and is moot otherwise', () => {
+  const fail = { message: 'A.', clear: false };
+  const clear = { message: 'B.', clear: true };
+  expect(lookupVerdict([fail, clear], 'modify')).toEqual({ fail: true, message: 'A.' });
+  expect(lookupVerdict([clear], 'insert')).toEqual({ fail: false, message: 'B.' });
+  expect(lookupVerdict([clear], 'unchanged')).toEqual({ fail: false, message: 'B.' });
+  for (const action of ['ignore', 'skip', 'deferred', 'uncouple', 'deleteCounterpart', 'fail']) expect(lookupVerdict([fail], action)).toBeNull();
+  expect(lookupVerdict(undefined, 'modify')).toBeNull();
 });
