@@ -12,11 +12,13 @@ import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
 import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
+import { readDependencies, refuseDependencyCycle } from './mapping-dependencies';
 
 export type { CreationEntry, CreationOutcome } from './creation-ledger';
 import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './leases';
 
 export type { Lease } from './leases';
+import type { DependencyNode } from '../domain/dependency-order';
 import { InvalidMappingError, parseMappingDefinition, type FieldMapping, type MappingDefinition, type StoredMapping } from '../domain/mapping';
 import {
   directionColumns,
@@ -162,6 +164,7 @@ export class Store {
     const now = this.now();
     await this.knex.transaction(async (trx) => {
       await refuseMovingCoupledTables(trx, mapping);
+      await refuseDependencyCycle(trx, mapping);
       const row = {
         name: mapping.name,
         local_system: mapping.local.system,
@@ -249,6 +252,11 @@ export class Store {
     throw new UnknownMappingError(
       `Field "mapping": no integration table mapping named "${name}"; known mappings: ${known.length ? known.join(', ') : '(none yet)'}.`,
     );
+  }
+
+  /** Every stored mapping's name and what it depends on (`dependsOn`), in name order. */
+  async listMappingDependencies(): Promise<DependencyNode[]> {
+    return readDependencies(this.knex);
   }
 
   async listMappingNames(): Promise<string[]> {
