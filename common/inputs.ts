@@ -116,6 +116,8 @@ export const bulkSyncInputSchema = z.strictObject({
   recordIds: recordIds.optional(),
   side: side.optional(),
   fullSync: z.boolean().optional(),
+  /** Create uncoupled records even when the mapping syncs only coupled ones (what a full synchronization asks). */
+  createUncoupled: z.boolean().optional(),
   batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
   maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
   batchesPerRun: z.number().int().min(1).max(1000).optional(),
