@@ -30,3 +30,9 @@ export const CANDIDATES_PER_RECORD = 20;
 
 /** Match-based coupling: the smallest candidate limit of one query. @default 1000 */
 export const MIN_CANDIDATE_LIMIT = 1000;
+
+/** Full synchronization's review: keys read per call while counting a side's records (only as many as the decision needs). @default 5000 */
+export const REVIEW_PAGE = 5000;
+
+/** Full synchronization's plan: mappings checked against their tables at once. @default 8 */
+export const PLAN_CHECKS_IN_FLIGHT = 8;

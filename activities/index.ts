@@ -15,12 +15,14 @@ import { createSetUpCouplingActivities } from './coupling/set-up';
 import { createUncoupleActivities } from './coupling/uncouple';
 import { createMatchRoundActivities } from './coupling/match-rounds';
 import { createMatchFinishActivities } from './coupling/match-finish';
+import { createFullSyncActivities } from './full-sync';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
   return {
     ...createStoreActivities(deps),
     ...createLeaseActivities(deps),
+    ...createFullSyncActivities(deps),
     // Activities that write under a run's lease keep it renewed while they work.
     ...keepingLeases(deps, {
       ...createPassActivities(deps),

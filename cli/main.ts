@@ -9,17 +9,19 @@ import { SingleBar } from 'cli-progress';
 import { CouplingSyncClient } from '../client';
 import { SyncSchedules } from '../client/schedules';
 import { SYNC_DIRECTIONS, type RunResult, type SyncDirection } from '../common/types';
-import { MAX_BATCH_SIZE } from '../common/constants';
+import { MAX_BATCH_SIZE, MAX_MAPPINGS_IN_FLIGHT } from '../common/constants';
 import { InvalidInputError } from '../common/validate';
 import { progressQuery } from '../common/definitions';
 import { Store } from '../store/store';
 import { temporalConfigFromEnv } from '../worker/config';
 import { checkMappingAgainstSystems, readSystemsFile } from '../worker/systems-config';
-import { parseMappingDefinition } from '../domain/mapping';
+import { mappingDependencies, parseMappingDefinition } from '../domain/mapping';
+import { describeCycle, findCycle } from '../domain/dependency-order';
 import { readJsonFile } from '../worker/json-file';
 import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import { describeFatal } from '../support/fatal';
 import { visible, visibleJson } from '../common/visible-text';
+import { followFullSync, fullSyncExitCode, summarizeFullSync } from './full-sync';
 
 interface GlobalOptions {
   json?: boolean;
@@ -230,6 +232,35 @@ program
     await runAndReport(() => sync.startRetryFailed({ mapping, includeSkipped: o.includeSkipped, direction: o.direction }), true);
   });
 
+program
+  .command('full-sync')
+  .description('synchronize every mapping, or these and what they depend on, in dependency order (BC: Run Full Synchronization)')
+  .option('--mappings <names>', 'comma-separated mapping names (default: all)', list)
+  .addOption(
+    new Option('--on-populated <what>', 'when both tables hold records and few are coupled: couple by match fields first, or stop that mapping')
+      .choices(['couple', 'stop'])
+      .default('couple'),
+  )
+  .option('--max-in-flight <n>', 'mappings synchronized at once', wholeNumber('max-in-flight', 1, MAX_MAPPINGS_IN_FLIGHT))
+  .option('--batch-size <n>', 'records per batch', wholeNumber('batch-size', 1, MAX_BATCH_SIZE))
+  .option('--no-wait', 'start and return the workflow id')
+  .action(async (o: { mappings?: string[]; onPopulated: 'couple' | 'stop'; maxInFlight?: number; batchSize?: number; wait: boolean }) => {
+    const { sync } = await temporal();
+    const handle = await sync.startFullSynchronization({
+      mappings: o.mappings,
+      onPopulated: o.onPopulated,
+      maxMappingsInFlight: o.maxInFlight,
+      batchSize: o.batchSize,
+    });
+    if (!o.wait) {
+      print({ workflowId: handle.workflowId }, () => line`Started ${handle.workflowId}`);
+      return;
+    }
+    const result = await followFullSync(handle, !globals().json && process.stderr.isTTY);
+    print(result, () => summarizeFullSync(result));
+    process.exitCode = fullSyncExitCode(result);
+  });
+
 const schedule = program.command('schedule').description('recurring sync of a mapping on Temporal Schedules');
 schedule
   .command('create')
@@ -362,6 +393,12 @@ mappings
     }
     const s = await openStore();
     await s.migrate();
+    // Each save refuses a cycle too, but one the file closes with its last mapping would leave the others stored.
+    const incoming = definitions.map((d) => parseMappingDefinition(d));
+    const names = new Set(incoming.map((m) => m.name));
+    const stored = (await s.listMappingDependencies()).filter((n) => !names.has(n.name));
+    const cycle = findCycle([...stored, ...incoming.map((m) => ({ name: m.name, dependsOn: mappingDependencies(m) }))]);
+    if (cycle) throw new CliError(`Mappings file "${file}": dependsOn makes a cycle (${describeCycle(cycle)}); nothing was stored.`);
     const saved: string[] = [];
     for (const definition of definitions) saved.push((await s.saveMapping(definition as never)).name);
     print(saved, () => line`Stored mapping(s): ${saved.join(', ')}`);

@@ -13,7 +13,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { TASK_QUEUE } from '../common/constants';
-import { progressQuery } from '../common/definitions';
+import { fullSynchronizationProgressQuery, progressQuery } from '../common/definitions';
 import {
   bulkSyncInputSchema,
   retryFailedInputSchema,
@@ -22,7 +22,9 @@ import {
   matchBasedCouplingInputSchema,
   setUpCouplingInputSchema,
   uncoupleInputSchema,
+  fullSynchronizationInputSchema,
   type BulkSyncInput,
+  type FullSynchronizationInput,
   type RetryFailedInput,
   type SingleSyncInput,
   type MatchBasedCouplingInput,
@@ -30,9 +32,9 @@ import {
   type UncoupleInput,
 } from '../common/inputs';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
-import type { RunKind, RunProgress, RunResult } from '../common/types';
+import type { FullSynchronizationProgress, FullSynchronizationResult, RunKind, RunProgress, RunResult } from '../common/types';
 import { parseInput } from '../common/validate';
-import type { bulkSyncWorkflow, describeMappingWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
+import type { bulkSyncWorkflow, describeMappingWorkflow, fullSynchronizationWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
 import { REQUEST_MEMO, requestFingerprint } from './request-fingerprint';
 import type { JobErrorRow, JobRow, Store, UncoupledFailure, UnmappedOptionRow } from '../store/store';
@@ -108,14 +110,15 @@ export class CouplingSyncClient {
     return this.requireStore().listOpenUnmappedOptions(options.mapping, { limit: options.limit });
   }
 
-  private startOptions(kind: RunKind, mapping: string, workflowId: string, summary: string, input: object) {
+  /** `mapping` null: a run over several mappings, tagged with its kind only. */
+  private startOptions(kind: RunKind, mapping: string | null, workflowId: string, summary: string, input: object) {
     return {
       taskQueue: this.taskQueue,
       workflowId,
       // A start that finds the run going joins it only for the same request (see startOrJoin).
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
       typedSearchAttributes: [
-        { key: MAPPING_SEARCH_ATTRIBUTE, value: mapping },
+        ...(mapping === null ? [] : [{ key: MAPPING_SEARCH_ATTRIBUTE, value: mapping }]),
         { key: RUN_KIND_SEARCH_ATTRIBUTE, value: kind },
       ],
       // What was asked, as a fingerprint the run keeps across continue-as-new: a later start compares it.
@@ -259,6 +262,31 @@ export class CouplingSyncClient {
 
   async uncouple(input: UncoupleInput): Promise<RunResult> {
     return (await this.startUncouple(input)).result();
+  }
+
+  /**
+   * BC's "Run Full Synchronization": every mapping, or these and what they
+   * depend on, each after its dependencies (see docs/SEMANTICS.md). One run
+   * per set of mappings: `full-synchronization/all`, or the names asked for.
+   */
+  async startFullSynchronization(input: FullSynchronizationInput = {}): Promise<WorkflowHandleWithFirstExecutionRunId<typeof fullSynchronizationWorkflow>> {
+    const parsed = parseInput('fullSynchronization', fullSynchronizationInputSchema, input);
+    // The same mappings in another order, or named twice, are the same request.
+    const valid = parsed.mappings ? { ...parsed, mappings: [...new Set(parsed.mappings)].sort() } : parsed;
+    const what = valid.mappings ? `${valid.mappings.join(', ')} and what they depend on` : 'all mappings';
+    return this.startOrJoin<typeof fullSynchronizationWorkflow>('fullSynchronizationWorkflow', {
+      args: [valid],
+      ...this.startOptions('fullSynchronization', null, workflowIds.fullSynchronization(valid.mappings), `Full synchronization of ${what}`, valid),
+    });
+  }
+
+  async fullSynchronization(input: FullSynchronizationInput = {}): Promise<FullSynchronizationResult> {
+    return (await this.startFullSynchronization(input)).result();
+  }
+
+  /** Where each mapping of a full synchronization stands, with its child workflows' ids (whose own `progress` has their counters). */
+  async fullSynchronizationProgress(workflowId: string): Promise<FullSynchronizationProgress> {
+    return this.client.workflow.getHandle(workflowId).query(fullSynchronizationProgressQuery);
   }
 
   async describeMapping(mapping: string): Promise<MappingOverview> {

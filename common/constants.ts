@@ -20,6 +20,15 @@ export const DEFAULT_MAX_BATCHES_IN_FLIGHT = 4;
 export const DEFAULT_BATCHES_PER_RUN = 200;
 /** Ids a person or service may pass in one input; more belongs in a filter. */
 export const MAX_RECORD_IDS = 10_000;
+/** Mappings a full synchronization runs at once, among those whose dependencies are done. @default 4 */
+export const DEFAULT_MAX_MAPPINGS_IN_FLIGHT = 4;
+export const MAX_MAPPINGS_IN_FLIGHT = 32;
+/**
+ * Mappings one full synchronization may cover: its history grows by about a
+ * dozen events per mapping and its result by about a kilobyte, so it stays
+ * far below Temporal's limits without continuing as new.
+ */
+export const MAX_FULL_SYNC_MAPPINGS = 500;
 
 /** Activity retry policy used unless an input overrides it. */
 export const DEFAULT_RETRY = {

@@ -5,7 +5,7 @@
  * with the field named. Imported by workflow code: keep it pure.
  */
 import { z } from 'zod';
-import { MAX_BATCH_SIZE, MAX_RECORD_IDS } from './constants';
+import { MAX_BATCH_SIZE, MAX_FULL_SYNC_MAPPINGS, MAX_MAPPINGS_IN_FLIGHT, MAX_RECORD_IDS } from './constants';
 import { FILTER_OPERATORS, SYNC_DIRECTIONS } from './types';
 import { filterValueProblem, MAX_FILTER_CONDITIONS, MAX_FILTER_LIST, MAX_FILTER_TEXT } from './filter-grammar';
 
@@ -116,6 +116,8 @@ export const bulkSyncInputSchema = z.strictObject({
   recordIds: recordIds.optional(),
   side: side.optional(),
   fullSync: z.boolean().optional(),
+  /** Create uncoupled records even when the mapping syncs only coupled ones (what a full synchronization asks). */
+  createUncoupled: z.boolean().optional(),
   batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
   maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
   batchesPerRun: z.number().int().min(1).max(1000).optional(),
@@ -167,6 +169,22 @@ export const uncoupleInputSchema = z
 
 export const describeMappingInputSchema = z.strictObject({ mapping: mappingName });
 
+/**
+ * BC's "Run Full Synchronization": every mapping (or these and what they
+ * depend on), each after its dependencies. No continuation: the run's history
+ * grows by a few events per mapping, and the mappings are bounded.
+ */
+export const fullSynchronizationInputSchema = z.strictObject({
+  mappings: z.array(mappingName).min(1).max(MAX_FULL_SYNC_MAPPINGS).optional(),
+  /** Both tables hold records and few are coupled: couple by match fields first, or stop that mapping (and its dependants). @default 'couple' */
+  onPopulated: z.enum(['couple', 'stop']).optional(),
+  /** Mappings synchronized at once, among those whose dependencies are done. @default 4 */
+  maxMappingsInFlight: z.number().int().min(1).max(MAX_MAPPINGS_IN_FLIGHT).optional(),
+  batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
+  maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
+  retry: retryOverride.optional(),
+});
+
 export type DescribeMappingInput = z.infer<typeof describeMappingInputSchema>;
 export type RetryOverride = z.infer<typeof retryOverride>;
 export type BulkContinuation = z.infer<typeof passStateSchema>;
@@ -178,6 +196,7 @@ export type RetryFailedInput = z.infer<typeof retryFailedInputSchema>;
 export type MatchBasedCouplingInput = z.infer<typeof matchBasedCouplingInputSchema>;
 export type SetUpCouplingInput = z.infer<typeof setUpCouplingInputSchema>;
 export type UncoupleInput = z.infer<typeof uncoupleInputSchema>;
+export type FullSynchronizationInput = z.infer<typeof fullSynchronizationInputSchema>;
 
 export const INPUT_SCHEMAS = {
   singleSync: singleSyncInputSchema,
@@ -187,4 +206,5 @@ export const INPUT_SCHEMAS = {
   setUpCoupling: setUpCouplingInputSchema,
   uncouple: uncoupleInputSchema,
   describeMapping: describeMappingInputSchema,
+  fullSynchronization: fullSynchronizationInputSchema,
 } as const;

@@ -6,7 +6,7 @@
  * bundle.
  */
 import type { BulkContinuation, MatchState } from './inputs';
-import type { FilterCondition, JobCounters, JobStatus, JobType, RecordKey, Side, SyncDirection } from './types';
+import type { FilterCondition, JobCounters, JobStatus, JobType, MappingDirection, RecordKey, Side, SyncDirection } from './types';
 import type { DecisionOptions } from '../domain/sync-decision';
 
 export type { RecordKey } from './types';
@@ -320,6 +320,23 @@ export interface MatchBatchResult {
 /** Drops a match-based coupling job's claims once it is done. */
 export interface ClearMatchClaimsInput {
   jobId: string;
+}
+
+// ---- Full synchronization (activities/full-sync.ts)
+
+/** Plans a full synchronization: these mappings (all when absent) and what they depend on. */
+export interface PlanFullSynchronizationInput {
+  mappings?: string[];
+}
+
+/** The mappings of a full synchronization, each after every mapping it depends on; each checked against its tables. */
+export interface FullSynchronizationPlan {
+  mappings: { name: string; dependsOn: string[]; direction: MappingDirection }[];
+}
+
+/** Reviews one mapping before a full synchronization syncs it. */
+export interface ReviewMappingInput {
+  mapping: string;
 }
 
 // ---- Runs that continue as new, and what a person reads first (activities/store-activities)

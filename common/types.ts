@@ -50,7 +50,8 @@ export interface FilterCondition {
 }
 
 /** Kinds of run, also the values of the CouplingRunKind search attribute. */
-export type RunKind = 'singleSync' | 'bulkSync' | 'retryFailed' | 'matchBasedCoupling' | 'setUpCoupling' | 'uncouple' | 'describeMapping';
+export type RunKind =
+  'singleSync' | 'bulkSync' | 'retryFailed' | 'matchBasedCoupling' | 'setUpCoupling' | 'uncouple' | 'describeMapping' | 'fullSynchronization';
 
 /** Type of a sync job row, as in BC's "Integration Synch. Job". */
 export type JobType = 'Synchronization' | 'Coupling' | 'Uncoupling';
@@ -145,4 +146,56 @@ export interface RunProgress {
   batchesCompleted: number;
   /** Batch activities currently running. */
   batchesInFlight: number;
+}
+
+/**
+ * Where one mapping of a full synchronization stands: waiting for what it
+ * depends on, reviewing its tables, coupling by match fields, syncing, done or
+ * failed; notStarted when a mapping it depends on did not finish (or the run
+ * was cancelled first); cancelled when the run was cancelled while it ran.
+ */
+export type MappingRunState = 'waiting' | 'reviewing' | 'coupling' | 'syncing' | 'done' | 'failed' | 'notStarted' | 'cancelled';
+
+/** What the review of a mapping counted (see domain/full-sync-review.ts). */
+export interface MappingReview {
+  /** Local records within the table filter, counted only as far as the decision needs (`countedUpTo`). */
+  localRecords: number;
+  /** Integration records within the integration table filter, counted the same way. */
+  integrationRecords: number;
+  /** Couplings of the mapping. */
+  couplings: number;
+  /** Each side was counted up to this many records. */
+  countedUpTo: number;
+  /** Both sides hold records and few are coupled: match-based coupling before syncing. */
+  needsCoupling: boolean;
+}
+
+/** One mapping of a full synchronization, as its progress and result report it: ids and counts only. */
+export interface MappingRunProgress {
+  mapping: string;
+  /** The mappings of this run it waits for. */
+  dependsOn: string[];
+  state: MappingRunState;
+  /** Why it failed or was not started; null otherwise. */
+  reason: string | null;
+  review: MappingReview | null;
+  /** Child workflows started for it, in order (match-based coupling, then bulk sync). */
+  workflowIds: string[];
+  /** Jobs its finished child workflows wrote. */
+  jobs: JobSummary[];
+  /** Their counters added up. */
+  counters: JobCounters;
+}
+
+/** What a full synchronization's `progress` query answers. */
+export interface FullSynchronizationProgress {
+  phase: 'planning' | 'running' | 'done' | 'cancelled' | 'failed';
+  /** Every mapping of the run, in dependency order. */
+  mappings: MappingRunProgress[];
+}
+
+/** Result of a full synchronization: `incomplete` when a mapping failed or was not started (each says why). */
+export interface FullSynchronizationResult {
+  status: 'succeeded' | 'incomplete';
+  mappings: MappingRunProgress[];
 }

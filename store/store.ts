@@ -16,12 +16,21 @@ import { listUnmappedOptions, noteUnmappedOptions, type UnmappedOptionRow } from
 import { isStillUnmapped, type UnmappedOption } from '../domain/option-mapping';
 
 export type { UnmappedOptionRow } from './unmapped-options';
+import { readDependencies, refuseDependencyCycle } from './mapping-dependencies';
 
 export type { CreationEntry, CreationOutcome } from './creation-ledger';
 import { acquireLease, leaseOf, releaseLease, renewLease, type Lease } from './leases';
 
 export type { Lease } from './leases';
-import { InvalidMappingError, parseMappingDefinition, type FieldMapping, type MappingDefinition, type StoredMapping } from '../domain/mapping';
+import type { DependencyNode } from '../domain/dependency-order';
+import {
+  InvalidMappingError,
+  mappingDependencies,
+  parseMappingDefinition,
+  type FieldMapping,
+  type MappingDefinition,
+  type StoredMapping,
+} from '../domain/mapping';
 import {
   directionColumns,
   newCouplingRow,
@@ -169,6 +178,7 @@ export class Store {
     const now = this.now();
     await this.knex.transaction(async (trx) => {
       await refuseMovingCoupledTables(trx, mapping);
+      await refuseDependencyCycle(trx, { name: mapping.name, dependsOn: mappingDependencies(mapping) });
       const row = {
         name: mapping.name,
         local_system: mapping.local.system,
@@ -262,6 +272,11 @@ export class Store {
     throw new UnknownMappingError(
       `Field "mapping": no integration table mapping named "${name}"; known mappings: ${known.length ? known.join(', ') : '(none yet)'}.`,
     );
+  }
+
+  /** Every stored mapping's name and what it depends on (`dependsOn`), in name order. */
+  async listMappingDependencies(): Promise<DependencyNode[]> {
+    return readDependencies(this.knex);
   }
 
   async listMappingNames(): Promise<string[]> {

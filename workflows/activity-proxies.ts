@@ -27,10 +27,11 @@ export type ControlActivities = Pick<
   | 'finishCouplingJob'
   | 'planLocalBatches'
   | 'clearMatchClaims'
+  | 'planFullSynchronization'
 >;
 
-/** Work on a batch of records: long, heartbeating, resumable. */
-export type BatchActivities = Pick<Activities, 'syncBatch' | 'uncoupleBatch' | 'claimMatchBatch' | 'resolveMatchLevel' | 'finishMatchBatch'>;
+/** Work on a batch of records (or, for a full synchronization's review, a count of a mapping's records): long, heartbeating, resumable. */
+export type BatchActivities = Pick<Activities, 'syncBatch' | 'uncoupleBatch' | 'claimMatchBatch' | 'resolveMatchLevel' | 'finishMatchBatch' | 'reviewMapping'>;
 
 /** Single-record work, run as a local activity. */
 export type SingleActivities = Pick<Activities, 'syncSingleRecord'>;

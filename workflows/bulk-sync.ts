@@ -1,6 +1,8 @@
 /**
  * bulkSync: synchronizes every changed record of a mapping (or the given ids,
- * or all records with fullSync), one pass per direction, each with its job row.
+ * or all records with fullSync), one pass per direction, each with its job row;
+ * with createUncoupled (a full synchronization's), uncoupled records are created
+ * even when the mapping syncs only coupled ones.
  * Continues as new between rounds of batches so a million-record run keeps a
  * bounded history; cancelling finishes the batches in flight and closes the job
  * as cancelled.
@@ -28,7 +30,7 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
       mode: input.recordIds ? 'ids' : input.fullSync ? 'full' : 'incremental',
       recordIds: input.recordIds,
       idsSide: input.side,
-      options: { force: input.fullSync === true },
+      options: { force: input.fullSync === true, ...(input.createUncoupled ? { createUncoupled: true } : {}) },
       batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
       maxBatchesInFlight: input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT,
       batchesPerRun: input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN,

@@ -10,3 +10,4 @@ export { describeMappingWorkflow } from './describe-mapping';
 export { matchBasedCouplingWorkflow } from './match-based-coupling';
 export { setUpCouplingWorkflow } from './set-up-coupling';
 export { uncoupleWorkflow } from './uncouple';
+export { fullSynchronizationWorkflow } from './full-synchronization';

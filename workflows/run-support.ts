@@ -46,14 +46,11 @@ export function validateInput<K extends keyof InputSchemas>(kind: K, input: unkn
   }
 }
 
-/** Sets the search attributes the Web UI filters on (mapping, run kind). */
-export function tagRun(kind: RunKind, mapping: string): void {
+/** Sets the search attributes the Web UI filters on (mapping, run kind); a run over several mappings (null) has no mapping. */
+export function tagRun(kind: RunKind, mapping: string | null): void {
   const current = workflowInfo().typedSearchAttributes;
-  if (current.get(MAPPING_SEARCH_ATTRIBUTE) === mapping && current.get(RUN_KIND_SEARCH_ATTRIBUTE) === kind) return;
-  upsertSearchAttributes([
-    { key: MAPPING_SEARCH_ATTRIBUTE, value: mapping },
-    { key: RUN_KIND_SEARCH_ATTRIBUTE, value: kind },
-  ]);
+  if ((mapping === null || current.get(MAPPING_SEARCH_ATTRIBUTE) === mapping) && current.get(RUN_KIND_SEARCH_ATTRIBUTE) === kind) return;
+  upsertSearchAttributes([...(mapping === null ? [] : [{ key: MAPPING_SEARCH_ATTRIBUTE, value: mapping }]), { key: RUN_KIND_SEARCH_ATTRIBUTE, value: kind }]);
 }
 
 /** A non-retryable activity failure (unknown mapping, bad field) becomes the workflow's own failure, message first. */

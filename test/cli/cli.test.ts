@@ -55,6 +55,14 @@ test('mappings import and list', async () => {
   const bad = await cli(['mappings', 'import', file]);
   expect(bad.code).toBe(1);
   expect(bad.stderr.trim()).toMatch(/^Error: Mapping CUSTOMER is invalid: direction: /);
+  // A file whose mappings depend on each other in a cycle stores none of them (each save alone would store the first).
+  const on = (name: string, dependsOn: string[]) =>
+    testMapping({ name, local: { system: 'local', table: `l_${name}` }, integration: { system: 'integration', table: `i_${name}` }, dependsOn });
+  writeFileSync(file, JSON.stringify([on('CYCLE_A', ['CYCLE_B']), on('CYCLE_B', ['CYCLE_A'])]));
+  const cycle = await cli(['mappings', 'import', file]);
+  expect(cycle.code).toBe(1);
+  expect(cycle.stderr.trim()).toBe(`Error: Mappings file "${file}": dependsOn makes a cycle (CYCLE_A -> CYCLE_B -> CYCLE_A); nothing was stored.`);
+  expect(await store.getMapping('CYCLE_A')).toBeNull();
 });
 
 test("mappings import with the worker's SYSTEMS_CONFIG refuses a field onto an id column, or an unknown system, before storing", async () => {
@@ -106,6 +114,26 @@ test('bulk, jobs and errors with --json; a bad mapping is one sentence and exit 
     const unknown = await cli(['bulk', 'NOPE'], taskQueue);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim()).toBe('Error: Field "mapping": no integration table mapping named "NOPE"; known mappings: CUSTOMER.');
+  });
+});
+
+test('full-sync: one line per mapping, or JSON; a bad option or an unknown mapping is one sentence and exit 1', async () => {
+  await withWorker(temporal, { store, systems: sys.systems }, async ({ taskQueue }) => {
+    const json = await cli(['--json', 'full-sync', '--mappings', 'CUSTOMER', '--on-populated', 'stop'], taskQueue);
+    expect(json.code).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(result).toMatchObject({ status: 'succeeded', mappings: [{ mapping: 'CUSTOMER', state: 'done', reason: null }] });
+    expect(await store.countCouplings('CUSTOMER')).toBe(5);
+    const human = await cli(['full-sync', '--max-in-flight', '2'], taskQueue);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^CUSTOMER: done \((unchanged 5|inserted 5, coupled 5)\)\nFull synchronization succeeded\.\n$/);
+
+    const bad = await cli(['full-sync', '--on-populated', 'create'], taskQueue);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("option '--on-populated <what>' argument 'create' is invalid");
+    const unknown = await cli(['full-sync', '--mappings', 'CUSTOMER,NOPE'], taskQueue);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe('Error: Field "mappings": no integration table mapping named "NOPE"; known mappings: CUSTOMER.');
   });
 });
 

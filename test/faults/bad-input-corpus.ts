@@ -44,7 +44,12 @@ export const FIXTURE_MAPPINGS = {
   legacyRegex: 'LEGACY_REGEX',
   /** Stored by an older version past today's save checks: a table filter "contains" with no value. */
   legacyFilter: 'LEGACY_FILTER',
+  /** Depends on a mapping that was never saved (allowed at save; a full synchronization refuses it). */
+  dependsOnUnsaved: 'DEPENDS_ON_UNSAVED',
 } as const;
+
+/** The mapping DEPENDS_ON_UNSAVED names in dependsOn, which the store does not hold. */
+export const UNSAVED_DEPENDENCY = 'NEVER_SAVED';
 
 export const WORKFLOW_TYPES: Record<WorkflowKind, string> = {
   bulkSync: 'bulkSyncWorkflow',
@@ -54,6 +59,7 @@ export const WORKFLOW_TYPES: Record<WorkflowKind, string> = {
   setUpCoupling: 'setUpCouplingWorkflow',
   uncouple: 'uncoupleWorkflow',
   describeMapping: 'describeMappingWorkflow',
+  fullSynchronization: 'fullSynchronizationWorkflow',
 };
 
 export const INJECTIONS = [
@@ -97,6 +103,7 @@ const BASE: Record<WorkflowKind, Record<string, unknown>> = {
   setUpCoupling: { localId: 'C1', integrationId: 'A1' },
   uncouple: { recordIds: ['C1'] },
   describeMapping: {},
+  fullSynchronization: { mappings: ['CUSTOMER'] },
 };
 
 const withMapping = (kind: WorkflowKind, extra: Record<string, unknown> = {}, mapping: unknown = 'CUSTOMER'): Record<string, unknown> => ({
@@ -1148,6 +1155,123 @@ const describeMapping: BadInput[] = [
   { label: 'mapping as a LIKE pattern', workflow: 'describeMapping', input: { mapping: 'CUST%' }, field: '"mapping"', stage: 'schema', category: 'injection' },
 ];
 
+const fullSync = (extra: Record<string, unknown>): Record<string, unknown> => ({ mappings: ['CUSTOMER'], ...extra });
+const fullSynchronization: BadInput[] = [
+  {
+    label: 'mappings as one string',
+    workflow: 'fullSynchronization',
+    input: { mappings: 'CUSTOMER' },
+    field: '"mappings"',
+    stage: 'schema',
+    category: 'wrong type',
+  },
+  { label: 'empty mapping list', workflow: 'fullSynchronization', input: { mappings: [] }, field: '"mappings"', stage: 'schema', category: 'size' },
+  {
+    label: '501 mappings',
+    workflow: 'fullSynchronization',
+    input: { mappings: Array.from({ length: 501 }, (_, i) => `M${i}`) },
+    field: '"mappings"',
+    stage: 'schema',
+    category: 'size',
+  },
+  {
+    label: 'mapping name a number',
+    workflow: 'fullSynchronization',
+    input: { mappings: ['CUSTOMER', 42] },
+    field: '"mappings[1]"',
+    stage: 'schema',
+    category: 'wrong type',
+  },
+  {
+    label: 'mapping name carries SQL',
+    workflow: 'fullSynchronization',
+    input: { mappings: [INJECTIONS[0]] },
+    field: '"mappings[0]"',
+    stage: 'schema',
+    category: 'injection',
+  },
+  {
+    label: 'mapping name with an RTL override',
+    workflow: 'fullSynchronization',
+    input: { mappings: [`${RTL}REMOTSUC`] },
+    field: '"mappings[0]"',
+    stage: 'schema',
+    category: 'unicode',
+  },
+  {
+    label: 'the one-mapping field of the other workflows',
+    workflow: 'fullSynchronization',
+    input: { mapping: 'CUSTOMER' },
+    field: '"mapping"',
+    stage: 'schema',
+    category: 'extra field',
+  },
+  {
+    label: 'onPopulated not an enum value',
+    workflow: 'fullSynchronization',
+    input: fullSync({ onPopulated: 'create' }),
+    field: '"onPopulated"',
+    stage: 'schema',
+    category: 'wrong type',
+  },
+  {
+    label: 'maxMappingsInFlight 0',
+    workflow: 'fullSynchronization',
+    input: fullSync({ maxMappingsInFlight: 0 }),
+    field: '"maxMappingsInFlight"',
+    stage: 'schema',
+    category: 'number',
+  },
+  {
+    label: 'maxMappingsInFlight NaN',
+    workflow: 'fullSynchronization',
+    input: fullSync({ maxMappingsInFlight: Number.NaN }),
+    field: '"maxMappingsInFlight"',
+    stage: 'schema',
+    category: 'number',
+  },
+  {
+    label: 'input is a list',
+    workflow: 'fullSynchronization',
+    input: [fullSync({})],
+    field: 'expected one JSON object',
+    stage: 'schema',
+    category: 'not an object',
+  },
+  {
+    label: 'retry override of the wrong type',
+    workflow: 'fullSynchronization',
+    input: fullSync({ retry: 'fast' }),
+    field: '"retry"',
+    stage: 'schema',
+    category: 'wrong type',
+  },
+  {
+    label: 'unknown mapping',
+    workflow: 'fullSynchronization',
+    input: { mappings: ['CUSTOMER', 'NO_SUCH_MAPPING'] },
+    field: '"mappings"',
+    stage: 'worker',
+    category: 'unknown name',
+  },
+  {
+    label: 'mapping whose fields are not columns',
+    workflow: 'fullSynchronization',
+    input: { mappings: ['CUSTOMER', FIXTURE_MAPPINGS.badFields] },
+    field: 'fields[0].localField',
+    stage: 'worker',
+    category: 'unknown name',
+  },
+  {
+    label: 'mapping that depends on one never saved',
+    workflow: 'fullSynchronization',
+    input: { mappings: [FIXTURE_MAPPINGS.dependsOnUnsaved] },
+    field: UNSAVED_DEPENDENCY,
+    stage: 'worker',
+    category: 'unknown name',
+  },
+];
+
 export const BAD_INPUTS: BadInput[] = [
   ...perWorkflow(),
   ...bulkSync,
@@ -1159,6 +1283,7 @@ export const BAD_INPUTS: BadInput[] = [
   ...setUpCoupling,
   ...uncouple,
   ...describeMapping,
+  ...fullSynchronization,
 ];
 
 // ---- Hostile input that is not a workflow input -------------------------------------------------

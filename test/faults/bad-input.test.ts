@@ -13,7 +13,15 @@ import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporali
 import knexFactory, { type Knex } from 'knex';
 import { InvalidInputError } from '../../common/validate';
 import type { CouplingSyncClient } from '../../client';
-import type { BulkSyncInput, MatchBasedCouplingInput, RetryFailedInput, SetUpCouplingInput, SingleSyncInput, UncoupleInput } from '../../common/inputs';
+import type {
+  BulkSyncInput,
+  FullSynchronizationInput,
+  MatchBasedCouplingInput,
+  RetryFailedInput,
+  SetUpCouplingInput,
+  SingleSyncInput,
+  UncoupleInput,
+} from '../../common/inputs';
 import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import type { MappingDefinition } from '../../domain/mapping';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
@@ -32,6 +40,7 @@ import {
   MALFORMED_JSON,
   MALFORMED_JSON_SECRET,
   TERMINAL_ESCAPES,
+  UNSAVED_DEPENDENCY,
   WORKFLOW_TYPES,
   type BadInput,
   type CodecServerRequest,
@@ -83,6 +92,7 @@ const FIXTURES: MappingDefinition[] = [
   }),
   testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.legacyRegex }),
   testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.legacyFilter }),
+  testMapping({ ...MATCHABLE, name: FIXTURE_MAPPINGS.dependsOnUnsaved, dependsOn: [UNSAVED_DEPENDENCY] }),
 ];
 
 /** What an older version stored for the legacy fixtures, written past today's save-time checks. */
@@ -124,6 +134,8 @@ function callTyped(sync: CouplingSyncClient, kind: WorkflowKind, input: unknown)
       const mapping = typeof input === 'object' && input !== null && !Array.isArray(input) ? (input as { mapping?: unknown }).mapping : input;
       return sync.describeMapping(mapping as string);
     }
+    case 'fullSynchronization':
+      return sync.fullSynchronization(input as FullSynchronizationInput);
   }
 }
 

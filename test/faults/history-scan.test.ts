@@ -83,6 +83,9 @@ test('no record value and no credential appears anywhere in the histories of rea
       await run(sync.retryFailed({ mapping: 'CUSTOMER', includeSkipped: true, retry: FAST }));
       await run(sync.uncouple({ mapping: 'CUSTOMER', recordIds: ['C7'] }));
       await run(sync.describeMapping('CUSTOMER'));
+      // A full synchronization: its own history carries names, counts and its children's ids; the children sync everything again.
+      const full = await run(sync.fullSynchronization({ mappings: ['CUSTOMER'], batchSize: 5, retry: FAST }));
+      expect(full).toMatchObject({ mappings: [{ mapping: 'CUSTOMER', state: 'done' }] });
 
       // A run that fails: the driver cannot connect, and says so with the connection string and the tokens.
       leaky.faults.scanThrows = 1000;
@@ -112,6 +115,7 @@ test('no record value and no credential appears anywhere in the histories of rea
           'retryFailedWorkflow',
           'uncoupleWorkflow',
           'describeMappingWorkflow',
+          'fullSynchronizationWorkflow',
         ]),
       );
       expect(runs.filter((r) => r.type === 'bulkSyncWorkflow').length).toBeGreaterThan(2); // continued as new

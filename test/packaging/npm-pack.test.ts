@@ -101,6 +101,7 @@ test('installed into an empty project: coupling-sync --help runs, and the plugin
     workflows: [
       'bulkSyncWorkflow',
       'describeMappingWorkflow',
+      'fullSynchronizationWorkflow',
       'matchBasedCouplingWorkflow',
       'retryFailedWorkflow',
       'setUpCouplingWorkflow',

@@ -87,42 +87,56 @@ async function checkNoDuplicates(f: Files): Promise<void> {
   expect(couplings.every((c: { integration_id: string }) => accountIds.has(c.integration_id))).toBe(true);
 }
 
-test.each(['bulkSync', 'matchBasedCoupling'] as const)('%s: worker killed mid-run, a new worker finishes it with no duplicate', async (kind) => {
-  const taskQueue = `kill-${kind}-${Date.now()}`;
-  const f = await files(taskQueue);
-  try {
-    await f.store.saveMapping(
-      testMapping({
-        fields: [
-          { localField: 'name', integrationField: 'name', useForMatching: true },
-          { localField: 'email', integrationField: 'emailaddress1' },
-        ],
-      }),
-    );
-    const sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
-    const retry = { heartbeatTimeoutMs: 2000, initialIntervalMs: 100 };
-    const first = await startWorker(f.env);
-    const handle =
-      kind === 'bulkSync'
-        ? await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 100, maxBatchesInFlight: 2, retry })
-        : await sync.startMatchBasedCoupling({ mapping: 'CUSTOMER', createNewIfNoMatch: true, batchSize: 100, maxBatchesInFlight: 2, retry });
-    await killWhen(first, async () => Number((await f.integration('account').count({ n: '*' }).first())?.n) > RECORDS / 4);
-    const killedAt = Number((await f.integration('account').count({ n: '*' }).first())?.n);
-    expect(killedAt).toBeLessThan(RECORDS);
-    const second = await startWorker(f.env);
+test.each(['bulkSync', 'matchBasedCoupling', 'fullSynchronization'] as const)(
+  '%s: worker killed mid-run, a new worker finishes it with no duplicate',
+  async (kind) => {
+    const taskQueue = `kill-${kind}-${Date.now()}`;
+    const f = await files(taskQueue);
     try {
-      const result = await handle.result();
-      expect(result.jobs[0].status).toBe('succeeded');
-      await checkNoDuplicates(f);
-      expect(await f.store.listErrors()).toEqual([]);
+      await f.store.saveMapping(
+        testMapping({
+          fields: [
+            { localField: 'name', integrationField: 'name', useForMatching: true },
+            { localField: 'email', integrationField: 'emailaddress1' },
+          ],
+        }),
+      );
+      const sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
+      const retry = { heartbeatTimeoutMs: 2000, initialIntervalMs: 100 };
+      const first = await startWorker(f.env);
+      const handle =
+        kind === 'bulkSync'
+          ? await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 100, maxBatchesInFlight: 2, retry })
+          : kind === 'matchBasedCoupling'
+            ? await sync.startMatchBasedCoupling({ mapping: 'CUSTOMER', createNewIfNoMatch: true, batchSize: 100, maxBatchesInFlight: 2, retry })
+            : // The parent and its bulk-sync child both lose their worker: the parent resumes waiting on the same child.
+              await sync.startFullSynchronization({ mappings: ['CUSTOMER'], batchSize: 100, maxBatchesInFlight: 2, retry });
+      await killWhen(first, async () => Number((await f.integration('account').count({ n: '*' }).first())?.n) > RECORDS / 4);
+      const killedAt = Number((await f.integration('account').count({ n: '*' }).first())?.n);
+      expect(killedAt).toBeLessThan(RECORDS);
+      const second = await startWorker(f.env);
+      try {
+        const outcome = await handle.result();
+        const result = 'jobs' in outcome ? outcome : outcome.mappings[0];
+        if (!('jobs' in outcome)) {
+          expect(outcome.mappings[0]).toMatchObject({ state: 'done', workflowIds: [`${handle.workflowId}/CUSTOMER/sync`] });
+          // The resumed parent found its child again: one child started, one job.
+          const events = (await handle.fetchHistory()).events ?? [];
+          expect(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(1);
+          expect(await f.store.listJobs({ mappingName: 'CUSTOMER' })).toHaveLength(1);
+        }
+        expect(result.jobs[0].status).toBe('succeeded');
+        await checkNoDuplicates(f);
+        expect(await f.store.listErrors()).toEqual([]);
+      } finally {
+        const stopped = new Promise((r) => second.once('exit', r));
+        second.kill('SIGTERM');
+        await stopped;
+      }
     } finally {
-      const stopped = new Promise((r) => second.once('exit', r));
-      second.kill('SIGTERM');
-      await stopped;
+      await f.local.destroy();
+      await f.integration.destroy();
+      await f.store.close();
     }
-  } finally {
-    await f.local.destroy();
-    await f.integration.destroy();
-    await f.store.close();
-  }
-});
+  },
+);
