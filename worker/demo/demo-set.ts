@@ -120,8 +120,13 @@ export interface DemoSet {
 const PEOPLE = ['Ann Lee', 'Bo Berg', 'Cy Dahl', 'Di Falk', 'Ed Gran', 'Flo Holm', 'Gus Ito', 'Hal Juul', 'Ida Krog', 'Jo Lind'];
 const CITIES = ['Seattle', 'Oslo', 'Lyon', 'Leeds', 'Turku'];
 
-/** Business Central holds the finance side (currencies, terms, customers, contacts), Dataverse the users and a few accounts of its own. */
-function seed(bc: BusinessCentralEmulator, dv: DataverseEmulator, customers: number): void {
+/**
+ * Business Central holds the finance side (currencies, terms, customers, contacts), Dataverse the users.
+ * `populated`: both sides hold records of the same things, as when an integration is set up between two
+ * systems in use: BC has two of the users as salespeople already, Dataverse its base currency and an
+ * account with a contact of its own. Otherwise each mapping's destination starts empty.
+ */
+function seed(bc: BusinessCentralEmulator, dv: DataverseEmulator, customers: number, populated: boolean): void {
   bc.seed('currencies', [
     { code: 'EUR', displayName: 'Euro', symbol: '€' },
     { code: 'GBP', displayName: 'British pound', symbol: '£' },
@@ -131,17 +136,18 @@ function seed(bc: BusinessCentralEmulator, dv: DataverseEmulator, customers: num
     PAYMENT_TERMS_OPTIONS.map((t) => ({ code: t.code, displayName: t.label })),
   );
   // Two salespeople BC already has, who are users in Dataverse too: coupled by e-mail, never created twice.
-  bc.seed('salespeople', [
-    { code: 'JR', displayName: 'John Roberts', email: 'john.roberts@cronus.example' },
-    { code: 'AH', displayName: 'Annette Hill', email: 'annette.hill@cronus.example' },
-  ]);
+  if (populated)
+    bc.seed('salespeople', [
+      { code: 'JR', displayName: 'John Roberts', email: 'john.roberts@cronus.example' },
+      { code: 'AH', displayName: 'Annette Hill', email: 'annette.hill@cronus.example' },
+    ]);
   dv.put('systemusers', [
     { fullname: 'John Roberts', internalemailaddress: 'John.Roberts@cronus.example', domainname: 'john.roberts@cronus.example' },
     { fullname: 'Annette Hill', internalemailaddress: 'annette.hill@cronus.example', domainname: 'annette.hill@cronus.example' },
     { fullname: 'Ben Smith', internalemailaddress: 'ben.smith@cronus.example', domainname: 'ben.smith@cronus.example' },
   ]);
   // Dataverse's base currency; BC's local currency has no Currency record, so it stays uncoupled.
-  dv.put('transactioncurrencies', [{ isocurrencycode: 'USD', currencyname: 'US Dollar', currencysymbol: '$', exchangerate: 1 }]);
+  if (populated) dv.put('transactioncurrencies', [{ isocurrencycode: 'USD', currencyname: 'US Dollar', currencysymbol: '$', exchangerate: 1 }]);
   const seeded = bc.seed(
     'customers',
     Array.from({ length: customers }, (_, i) => ({
@@ -152,7 +158,7 @@ function seed(bc: BusinessCentralEmulator, dv: DataverseEmulator, customers: num
       city: CITIES[i % CITIES.length],
       currencyCode: ['', 'EUR', 'GBP'][i % 3],
       paymentTermsCode: PAYMENT_TERMS_OPTIONS[i % PAYMENT_TERMS_OPTIONS.length].code,
-      salespersonCode: i % 2 === 0 ? 'JR' : 'AH',
+      salespersonCode: populated ? (i % 2 === 0 ? 'JR' : 'AH') : '',
     })),
   );
   bc.seed(
@@ -168,6 +174,7 @@ function seed(bc: BusinessCentralEmulator, dv: DataverseEmulator, customers: num
       }),
     ),
   );
+  if (!populated) return;
   // An account that exists only in Dataverse, owned by a user BC does not know yet, with a contact of its own.
   const [owner] = dv.all('systemusers').filter((u) => u.fullname === 'Ben Smith');
   const [account] = dv.put('accounts', [
@@ -176,11 +183,11 @@ function seed(bc: BusinessCentralEmulator, dv: DataverseEmulator, customers: num
   dv.put('contacts', [{ fullname: 'Nancy Davolio', emailaddress1: 'nancy@northwind.example', _parentcustomerid_value: account.accountid }]);
 }
 
-export async function startDemoSet(options: { customers?: number } = {}): Promise<DemoSet> {
+export async function startDemoSet(options: { customers?: number; populated?: boolean } = {}): Promise<DemoSet> {
   const limits = { requestsPerWindow: 100_000, windowMs: 60_000 };
   const businessCentral = await startBusinessCentralEmulator({ pageSize: 1000, limits: { ...limits, maxConcurrent: 5 } });
   const dataverse = await startDataverseEmulator({ entities: [...DEMO_ENTITIES], limits: { ...limits, maxConcurrent: 52 } });
-  seed(businessCentral, dataverse, options.customers ?? 20);
+  seed(businessCentral, dataverse, options.customers ?? 20, options.populated ?? true);
   const bc: Connector = new BusinessCentralConnector({
     ...businessCentral.connectorOptions(),
     name: BC,
