@@ -68,11 +68,9 @@ async function emulatorDemo(dataDir: string): Promise<DemoSystems> {
       `Demo mappings:     ${emulated.mappings.map((m) => m.name).join(', ')} (BC's default set, with lookups and dependencies)`,
     ],
     tryLines: [
-      'Try it (in another terminal): couple each mapping by its match fields, then synchronize, in dependency order',
-      ...emulated.mappings.flatMap((m) => [
-        `  npm run try -- matchBasedCouplingWorkflow '{"mapping":"${m.name}"}'`,
-        `  npm run try -- bulkSyncWorkflow '{"mapping":"${m.name}","fullSync":true}'`,
-      ]),
+      'Try it (in another terminal): synchronize the whole set in dependency order, coupling first where both sides hold records',
+      '  npx coupling-sync full-sync',
+      `or in the Web UI: Start Workflow, task queue "${TASK_QUEUE}", type "fullSynchronizationWorkflow", input {}`,
     ],
     close: () => emulated.close(),
   };
