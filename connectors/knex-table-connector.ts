@@ -29,6 +29,7 @@ import type {
 } from './connector';
 import { applyFilter } from './knex-filter';
 import { dbErrorMessage, errorCode, isTransientDbError } from './db-errors';
+import { setUpdate, supportsSetUpdate } from './knex-set-update';
 import { isPostgres, rowsPerInsert } from '../store/database-url';
 import { chunk } from '../common/collections';
 
@@ -281,7 +282,16 @@ export class KnexTableConnector implements Connector {
     };
     try {
       await this.knex.transaction(async (trx) => {
-        for (let i = 0; i < records.length; i++) await apply(trx, i);
+        if (!supportsSetUpdate(this.knex)) {
+          for (let i = 0; i < records.length; i++) await apply(trx, i);
+          return;
+        }
+        // One statement per chunk of rows that write the same columns, each row guarded by its version.
+        const updated = await setUpdate(trx, { table, idColumn, modifiedOnColumn, modifiedOn, maxParams: this.maxParams }, records);
+        records.forEach((record, i) => {
+          if (updated.has(record.id)) results[i] = { ok: true, id: record.id, modifiedOn, version: modifiedOn };
+          else missed.push(i);
+        });
       });
     } catch (error) {
       if (isTransientDbError(error)) throw error;
