@@ -32,21 +32,23 @@ export function supportsSetUpdate(knex: Knex): boolean {
   return isPostgres(knex) || /sqlite/i.test(String(knex.client.config.client));
 }
 
-/** Records grouped by the columns they write; each group's ids distinct (a repeated id goes to a later group). */
+/** Records grouped by the columns they write; each group's ids distinct (a repeated id goes to a later group). Linear. */
 function groups(records: readonly UpdateRecord[], modifiedOnColumn: string): UpdateRecord[][] {
-  const byColumns = new Map<string, UpdateRecord[][]>();
+  const byColumns = new Map<string, { records: UpdateRecord[]; ids: Set<string> }[]>();
   for (const record of records) {
     const key = Object.keys(record.values)
       .filter((c) => c !== modifiedOnColumn)
       .sort()
       .join('\u0000');
     const rounds = byColumns.get(key) ?? [];
-    const round = rounds.find((r) => !r.some((other) => other.id === record.id));
-    if (round) round.push(record);
-    else rounds.push([record]);
+    // Repeats are rare: the first round nearly always takes the record.
+    let round = rounds.find((r) => !r.ids.has(record.id));
+    if (!round) rounds.push((round = { records: [], ids: new Set() }));
+    round.records.push(record);
+    round.ids.add(record.id);
     byColumns.set(key, rounds);
   }
-  return [...byColumns.values()].flat();
+  return [...byColumns.values()].flatMap((rounds) => rounds.map((r) => r.records));
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
