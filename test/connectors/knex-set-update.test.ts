@@ -5,32 +5,24 @@
  */
 import type { Knex } from 'knex';
 import { KnexTableConnector } from '../../connectors/knex-table-connector';
-import { availableDialects, type Dialect } from '../helpers/stores';
+import { availableDialects, onEachDialect, type Dialect } from '../helpers/stores';
 
 let dialects: Dialect[] = [];
 beforeAll(async () => {
   dialects = await availableDialects();
 });
 
-async function each(fn: (knex: Knex, name: string) => Promise<void>): Promise<void> {
-  expect(dialects.length).toBeGreaterThan(0);
-  for (const dialect of dialects) {
-    const { store, cleanup } = await dialect.open();
-    try {
-      await store.knex.schema.createTable('thing', (t) => {
-        t.string('id', 64).primary();
-        t.string('name', 20).nullable();
-        t.integer('size').nullable();
-        t.boolean('active').nullable();
-        t.string('modified_on', 32).notNullable();
-      });
-      await fn(store.knex, dialect.name);
-    } catch (error) {
-      throw new Error(`[${dialect.name}] ${(error as Error).message}`, { cause: error });
-    } finally {
-      await cleanup();
-    }
-  }
+function each(fn: (knex: Knex, name: string) => Promise<void>): Promise<void> {
+  return onEachDialect(dialects, async (store, name) => {
+    await store.knex.schema.createTable('thing', (t) => {
+      t.string('id', 64).primary();
+      t.string('name', 20).nullable();
+      t.integer('size').nullable();
+      t.boolean('active').nullable();
+      t.string('modified_on', 32).notNullable();
+    });
+    await fn(store.knex, name);
+  });
 }
 
 const row = (i: number) => ({ id: `T${i}`, name: `thing ${i}`, size: i, active: false, modified_on: 'v1' });

@@ -61,3 +61,18 @@ export async function availableDialects(): Promise<Dialect[]> {
   console.warn(`PostgreSQL suite did NOT run: no PostgreSQL at ${POSTGRES_URL} (set TEST_POSTGRES_URL). Only SQLite was tested.`);
   return [sqliteDialect];
 }
+
+/** Runs `fn` on a fresh store of each dialect in turn; a failure names its dialect. */
+export async function onEachDialect(dialects: readonly Dialect[], fn: (store: Store, dialect: Dialect['name']) => Promise<void>): Promise<void> {
+  if (dialects.length === 0) throw new Error('No dialect to run on: call availableDialects() in beforeAll.');
+  for (const dialect of dialects) {
+    const { store, cleanup } = await dialect.open();
+    try {
+      await fn(store, dialect.name);
+    } catch (error) {
+      throw new Error(`[${dialect.name}] ${(error as Error).message}`, { cause: error });
+    } finally {
+      await cleanup();
+    }
+  }
+}

@@ -1,5 +1,5 @@
 /** A save refuses a dependsOn that closes a cycle, naming it; a dependency on a mapping not saved yet is allowed. */
-import { availableDialects, type Dialect } from '../helpers/stores';
+import { availableDialects, onEachDialect, type Dialect } from '../helpers/stores';
 import type { Store } from '../../store/store';
 import { InvalidMappingError } from '../../domain/mapping';
 import { testMapping } from '../helpers/systems';
@@ -19,19 +19,7 @@ describe('mapping dependencies', () => {
     dialects = await availableDialects();
   });
 
-  const each = async (fn: (store: Store) => Promise<void>): Promise<void> => {
-    expect(dialects.length).toBeGreaterThan(0);
-    for (const dialect of dialects) {
-      const { store, cleanup } = await dialect.open();
-      try {
-        await fn(store);
-      } catch (error) {
-        throw new Error(`[${dialect.name}] ${(error as Error).message}`, { cause: error });
-      } finally {
-        await cleanup();
-      }
-    }
-  };
+  const each = (fn: (store: Store) => Promise<void>): Promise<void> => onEachDialect(dialects, fn);
 
   test('a lookup is a dependency: one that closes a cycle is refused at save, and a lookup into its own mapping is not a cycle', async () => {
     await each(async (store) => {

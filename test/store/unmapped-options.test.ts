@@ -3,7 +3,7 @@
  * and the list of unmapped option values keeps one row per (mapping, side,
  * field, value), counting what each batch saw.
  */
-import { availableDialects, type Dialect } from '../helpers/stores';
+import { availableDialects, onEachDialect, type Dialect } from '../helpers/stores';
 import type { Store } from '../../store/store';
 import { testMapping } from '../helpers/systems';
 
@@ -13,19 +13,7 @@ describe('option mappings, templates and unmapped values in the store', () => {
     dialects = await availableDialects();
   });
 
-  const each = async (fn: (store: Store) => Promise<void>): Promise<void> => {
-    expect(dialects.length).toBeGreaterThan(0);
-    for (const dialect of dialects) {
-      const { store, cleanup } = await dialect.open();
-      try {
-        await fn(store);
-      } catch (error) {
-        throw new Error(`[${dialect.name}] ${(error as Error).message}`, { cause: error });
-      } finally {
-        await cleanup();
-      }
-    }
-  };
+  const each = (fn: (store: Store) => Promise<void>): Promise<void> => onEachDialect(dialects, fn);
 
   test('a mapping with an option mapping and templates reads back as saved, with defaults', async () => {
     await each(async (store) => {
