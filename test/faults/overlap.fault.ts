@@ -9,23 +9,19 @@
  * surviving an uncouple-all that ran, every job row closed, the counters of
  * all jobs adding up to the rows, and the leased runs never overlapping.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { CouplingSyncClient } from '../../client';
+import type { CouplingSyncClient } from '../../client';
 import { FAILURE_TYPES } from '../../common/constants';
 import type { RunResult } from '../../common/types';
 import { creationKey } from '../../domain/record-key';
-import { sqliteConfig } from '../../store/database-url';
-import { Store } from '../../store/store';
+import type { Store } from '../../store/store';
 import { TABLES } from '../../store/tables';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import { account, customer, testMapping } from '../helpers/systems';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
-import { faultSeed, seededRandom, sleep } from './fault-kit';
+import { closeKillWorld, openKillWorld, type KillWorld } from './kill-world';
+import { faultSeed, median, seededRandom, sleep } from './fault-kit';
 import { tally, writeSection, type InvariantTally } from './results';
 import { spawnWorker, type WorkerEnv, type WorkerProcess } from './worker-processes';
 
@@ -68,8 +64,7 @@ function makeTrial(n: number): Trial {
 const trials = Array.from({ length: TRIALS }, (_, i) => makeTrial(i + 1));
 const mappingName = (t: Trial): string => `OVERLAP_${t.n}`;
 
-let temporal: TestTemporal;
-let dir: string;
+let world: KillWorld | undefined;
 let store: Store;
 let local: Knex;
 let integration: Knex;
@@ -83,25 +78,8 @@ let passed = 0;
 const started = Date.now();
 
 beforeAll(async () => {
-  temporal = await connectTestTemporal();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'fault-overlap-'));
-  const url = (name: string): string => `sqlite:${path.join(dir, `${name}.sqlite`)}`;
-  store = Store.open({ databaseUrl: url('store') });
-  await store.migrate();
-  local = knexFactory(sqliteConfig(path.join(dir, 'local.sqlite')));
-  integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
-  const taskQueue = `fault-overlap-${Date.now()}`;
-  env = {
-    STORE_URL: url('store'),
-    LOCAL_URL: url('local'),
-    INTEGRATION_URL: url('integration'),
-    TASK_QUEUE: taskQueue,
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
-    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
-    DELAY_MS: String(DELAY_MS),
-    FAIL_KEYS: trials.map((t) => creationKey(mappingName(t), 'local', `C${t.failing}`)).join(','),
-  };
-  sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
+  world = await openKillWorld('overlap', { delayMs: DELAY_MS, failKeys: trials.map((t) => creationKey(mappingName(t), 'local', `C${t.failing}`)) });
+  ({ store, local, integration, env, sync } = world);
   for (const t of trials) await seed1(t);
   current = await spawnWorker(env);
   standby = spawnWorker(env, { standby: true });
@@ -127,19 +105,8 @@ afterAll(async () => {
     ],
     seconds: (Date.now() - started) / 1000,
   });
-  await current?.kill();
-  await (await standby?.catch(() => null))?.kill();
-  await Promise.all([local?.destroy(), integration?.destroy(), store?.close()]);
-  await temporal?.close();
-  // FAULT_KEEP_DIR=1 keeps the systems and the store for a look after a failed trial.
-  if (dir && !process.env.FAULT_KEEP_DIR) rmSync(dir, { recursive: true, force: true });
-  else if (dir) console.log(`[overlap] kept ${dir}`);
+  await closeKillWorld(world, { current, standby });
 });
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
-}
 
 const customerTable = (t: Trial): string => `customer_${t.n}`;
 const accountTable = (t: Trial): string => `account_${t.n}`;

@@ -12,20 +12,16 @@
  * is a standby that has already started (so a trial pays for the kill and the
  * recovery, not for a process start-up).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import type { WorkflowHandle } from '@temporalio/client';
-import { CouplingSyncClient } from '../../client';
+import type { CouplingSyncClient } from '../../client';
 import type { RunResult } from '../../common/types';
 import { creationKey } from '../../domain/record-key';
-import { sqliteConfig } from '../../store/database-url';
-import { Store } from '../../store/store';
+import type { Store } from '../../store/store';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
 import { account, customer, testMapping } from '../helpers/systems';
-import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { CHECKS, checkConsistency, type ConsistencyReport } from './checker';
+import { closeKillWorld, openKillWorld, type KillWorld } from './kill-world';
 import { countRows, faultSeed, median, seededRandom, sleep } from './fault-kit';
 import { failureText, tally, withFindings, writeSection, type InvariantTally } from './results';
 import { spawnWorker, type WorkerEnv, type WorkerProcess } from './worker-processes';
@@ -93,8 +89,7 @@ const customerTable = (t: Trial): string => `customer_${t.n}`;
 const accountTable = (t: Trial): string => `account_${t.n}`;
 const failingKeys = (t: Trial): string[] => t.failing.map((i) => creationKey(mappingName(t), 'local', `C${i}`));
 
-let temporal: TestTemporal;
-let dir: string;
+let world: KillWorld | undefined;
 let store: Store;
 let local: Knex;
 let integration: Knex;
@@ -111,25 +106,8 @@ const recoveries: number[] = [];
 const started = Date.now();
 
 beforeAll(async () => {
-  temporal = await connectTestTemporal();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'fault-kill-'));
-  const url = (name: string): string => `sqlite:${path.join(dir, `${name}.sqlite`)}`;
-  store = Store.open({ databaseUrl: url('store') });
-  await store.migrate();
-  local = knexFactory(sqliteConfig(path.join(dir, 'local.sqlite')));
-  integration = knexFactory(sqliteConfig(path.join(dir, 'integration.sqlite')));
-  const taskQueue = `fault-kill-${Date.now()}`;
-  env = {
-    STORE_URL: url('store'),
-    LOCAL_URL: url('local'),
-    INTEGRATION_URL: url('integration'),
-    TASK_QUEUE: taskQueue,
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS as string,
-    BUNDLE_PATH: process.env.TEMPORAL_TEST_BUNDLE as string,
-    DELAY_MS: String(DELAY_MS),
-    FAIL_KEYS: [...controls, ...trials].flatMap(failingKeys).join(','),
-  };
-  sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
+  world = await openKillWorld('kill', { delayMs: DELAY_MS, failKeys: [...controls, ...trials].flatMap(failingKeys) });
+  ({ store, local, integration, env, sync } = world);
   [current] = await Promise.all([spawnWorker(env), seedAll()]);
   standby = spawnWorker(env, { standby: true });
 });
@@ -162,11 +140,7 @@ afterAll(async () => {
     ),
     seconds: (Date.now() - started) / 1000,
   });
-  await current?.kill();
-  await (await standby?.catch(() => null))?.kill();
-  await Promise.all([local?.destroy(), integration?.destroy(), store?.close()]);
-  await temporal?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await closeKillWorld(world, { current, standby });
 });
 
 async function seedAll(): Promise<void> {
