@@ -1,5 +1,5 @@
 /** The store on every dialect: migrations, mappings, couplings that cannot double, jobs and error rows. */
-import { availableDialects, type Dialect } from '../helpers/stores';
+import { availableDialects, onEachDialect, type Dialect } from '../helpers/stores';
 import type { Store } from '../../store/store';
 import { testMapping } from '../helpers/systems';
 import { emptyCounters } from '../../common/types';
@@ -12,19 +12,7 @@ describe('store', () => {
     dialects = await availableDialects();
   });
 
-  const each = async (fn: (store: Store, dialect: Dialect['name']) => Promise<void>): Promise<void> => {
-    expect(dialects.length).toBeGreaterThan(0);
-    for (const dialect of dialects) {
-      const { store, cleanup } = await dialect.open();
-      try {
-        await fn(store, dialect.name);
-      } catch (error) {
-        throw new Error(`[${dialect.name}] ${(error as Error).message}`, { cause: error });
-      } finally {
-        await cleanup();
-      }
-    }
-  };
+  const each = (fn: (store: Store, dialect: Dialect['name']) => Promise<void>): Promise<void> => onEachDialect(dialects, fn);
 
   test('runs on SQLite and, where it answers, PostgreSQL', async () => {
     const names: string[] = [];
