@@ -1,5 +1,5 @@
 /**
- * The list of unmapped option values (migration 010): what fields whose
+ * The list of unmapped option values (migration 011): what fields whose
  * option mapping says `collect` met and left out, one row per mapping, side,
  * field and value, for an administrator to map. Written set-based, once per
  * batch: a batch's values are tallied first, then upserted in chunks.
