@@ -280,3 +280,17 @@ export function goalRows(sections: Record<string, unknown>): Record<string, Goal
   }
   return rows;
 }
+
+/** The goal rows as the Markdown table of README's Benchmarks section. */
+export function markdownTable(goals: Record<string, GoalRow>): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const lines = ['| goal | records | measured | baseline | ratio | target | met |', '|---|---:|---:|---|---:|---|---|'];
+  for (const g of Object.values(goals)) {
+    const baseline = g.baseline === null ? '' : `${n(g.baseline)} ${g.unit} (${g.baselineName})`;
+    const met = g.met === null ? 'reported' : g.met ? 'yes' : '**no**';
+    lines.push(
+      `| ${g.what} | ${g.records === undefined ? '' : n(g.records)} | ${n(g.value)} ${g.unit} | ${baseline} | ${g.ratio ?? ''} | ${g.goal} | ${met} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -13,7 +13,7 @@ import { CouplingSyncClient } from '../client';
 import { historyStats, type Ctx, type HistoryStats } from './context';
 import { openBenchEnv, seed } from './fixtures';
 import { log, round, timed } from './stats';
-import { withWorkerChild, type WorkerMemory } from './worker-child';
+import { withWorkerChild, type ProcessSettings, type WorkerMemory } from './worker-child';
 
 export interface MillionResult {
   records: number;
@@ -25,8 +25,8 @@ export interface MillionResult {
 
 export interface MillionOptions {
   workerOptions?: Partial<WorkerOptions>;
-  /** Node flags of the worker process (--max-old-space-size=...), to measure their effect. */
-  nodeFlags?: string[];
+  /** How the worker process is started. @default WORKER_PROCESS_SETTINGS */
+  settings?: ProcessSettings;
   snapshotAfterSeconds?: number;
   snapshotDir?: string;
 }
@@ -42,7 +42,7 @@ export async function millionRun(ctx: Ctx, count: number, options: MillionOption
       ctx,
       env,
       taskQueue,
-      { workerOptions: options.workerOptions, heapSnapshotDir: options.snapshotDir, nodeFlags: options.nodeFlags },
+      { workerOptions: options.workerOptions, heapSnapshotDir: options.snapshotDir, settings: options.settings },
       async (child) => {
         const handle = await new CouplingSyncClient({ client: ctx.client, taskQueue }).startBulkSync({
           mapping: 'BENCH',

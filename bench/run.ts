@@ -21,13 +21,13 @@ import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../worker/create-worke
 import { startDevServer } from '../worker/dev-server';
 import { bulkRuns, type BulkSamples } from './bulk-bench';
 import type { Ctx } from './context';
-import { figure, goalRows, type GoalRow, type MatchSection } from './goals';
+import { figure, goalRows, markdownTable, type MatchSection } from './goals';
 import { largeMatchRun, matchRuns } from './match-bench';
 import { millionRun, type MillionResult } from './million-bench';
 import { PEER_IN_FLIGHT, peerBulkRuns, peerMatchRuns } from './peer-bench';
 import { singleRuns, type SingleSamples } from './single-bench';
 import { log, round, withLoad } from './stats';
-import { WORKER_PROCESS_NODE_FLAGS } from './worker-child';
+import { DEFAULT_PROCESS_SETTINGS, WORKER_PROCESS_SETTINGS, type ProcessSettings } from './worker-child';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined =>
@@ -42,8 +42,8 @@ const N = QUICK ? 10_000 : 100_000;
 /** Records of the peer's runs: it is slow, and its rate does not depend on the count. */
 const PEER_N = QUICK ? 500 : 2_000;
 const MILLION = QUICK ? 100_000 : 1_000_000;
-/** The full run also measures the worker's heap limit, at this size, without and with it. */
-const HEAP_LIMIT_N = 100_000;
+/** The full run also measures the worker process settings (heap limit, malloc arenas) at this size. */
+const SETTINGS_N = 100_000;
 /** The large matching run; a quick run reads its goals from the 10,000 x 10,000 runs. */
 const LARGE_MATCH = QUICK ? 0 : 1_000_000;
 const SINGLE = QUICK ? { sequential: 60, concurrent: 150 } : { sequential: 500, concurrent: 1_000 };
@@ -92,18 +92,21 @@ async function measure(ctx: Ctx, section: string): Promise<Record<string, Record
   }
   if (section === 'million') {
     const snapshot = SNAPSHOT_AFTER === undefined ? {} : { snapshotAfterSeconds: Number(SNAPSHOT_AFTER), snapshotDir: path.resolve('bench/results/heap') };
+    const heapLimitOnly = { nodeFlags: WORKER_PROCESS_SETTINGS.nodeFlags, env: {} };
     const { result, loadAverage } = await withLoad(async () => ({
-      large: await millionRun(ctx, MILLION, { nodeFlags: WORKER_PROCESS_NODE_FLAGS, ...snapshot }),
-      // What the heap limit does, measured here: the same smaller run without it and with it.
-      heapLimit: QUICK
+      large: await millionRun(ctx, MILLION, snapshot),
+      // What the worker process settings do, measured here: the same smaller run with Node's and glibc's defaults, the heap limit alone, both.
+      settings: QUICK
         ? null
         : {
-            without: await millionRun(ctx, HEAP_LIMIT_N, { nodeFlags: [] }),
-            with: await millionRun(ctx, HEAP_LIMIT_N, { nodeFlags: WORKER_PROCESS_NODE_FLAGS }),
+            defaults: await millionRun(ctx, SETTINGS_N, { settings: DEFAULT_PROCESS_SETTINGS }),
+            heapLimit: await millionRun(ctx, SETTINGS_N, { settings: heapLimitOnly }),
+            both: await millionRun(ctx, SETTINGS_N, { settings: WORKER_PROCESS_SETTINGS }),
           },
     }));
     const m = result.large;
-    const brief = (r: MillionResult) => ({
+    const brief = (r: MillionResult, settings: ProcessSettings) => ({
+      ...settings,
       seconds: round(r.seconds, 1),
       peakRssMb: r.memory.peakRssMb,
       idleRssMb: r.memory.idleRssMb,
@@ -115,14 +118,15 @@ async function measure(ctx: Ctx, section: string): Promise<Record<string, Record
         seconds: round(m.seconds, 1),
         recordsPerSecond: round(m.records / m.seconds),
         history: m.history,
-        worker: { ...m.memory, nodeFlags: WORKER_PROCESS_NODE_FLAGS },
+        worker: { ...m.memory, ...WORKER_PROCESS_SETTINGS },
         ...(m.snapshots.length ? { heapSnapshots: m.snapshots } : {}),
-        ...(result.heapLimit
+        ...(result.settings
           ? {
-              heapLimitComparison: {
-                records: HEAP_LIMIT_N,
-                withoutFlags: brief(result.heapLimit.without),
-                withFlags: { nodeFlags: WORKER_PROCESS_NODE_FLAGS, ...brief(result.heapLimit.with) },
+              processSettingsComparison: {
+                records: SETTINGS_N,
+                defaults: brief(result.settings.defaults, DEFAULT_PROCESS_SETTINGS),
+                heapLimit: brief(result.settings.heapLimit, heapLimitOnly),
+                heapLimitAndArenas: brief(result.settings.both, WORKER_PROCESS_SETTINGS),
               },
             }
           : {}),
@@ -177,7 +181,7 @@ async function measure(ctx: Ctx, section: string): Promise<Record<string, Record
       // The data: 50% match on the first priority, 20% on the second (bench/match-bench.ts).
       expectedCoupled: Math.round(result.large.records * 0.7),
       history: result.large.history,
-      worker: result.large.memory,
+      worker: { ...result.large.memory, ...WORKER_PROCESS_SETTINGS },
     },
     note: 'ours with the integration table’s match indexes; the peer matches one record per activity against the same integration table',
     loadAverage,
@@ -195,16 +199,6 @@ function previousSections(file: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-function markdownTable(goals: Record<string, GoalRow>): string {
-  const lines = ['| goal | records | measured | baseline | ratio | target | met |', '|---|---|---|---|---|---|---|'];
-  for (const g of Object.values(goals)) {
-    const baseline = g.baseline === null ? '' : `${g.baseline} ${g.unit} (${g.baselineName})`;
-    const met = g.met === null ? 'reported' : g.met ? 'yes' : 'no';
-    lines.push(`| ${g.what} | ${g.records ?? ''} | ${g.value} ${g.unit} | ${baseline} | ${g.ratio ?? ''} | ${g.goal} | ${met} |`);
-  }
-  return lines.join('\n');
 }
 
 async function main(): Promise<void> {

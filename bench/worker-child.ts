@@ -12,12 +12,29 @@ import type { Ctx } from './context';
 import type { BenchEnv } from './fixtures';
 import { compiledWorkerProcess } from './worker-build';
 
+/** How the measured worker process is started: its Node flags and the environment it adds. */
+export interface ProcessSettings {
+  nodeFlags: string[];
+  env: Record<string, string>;
+}
+
 /**
- * Node flags of the measured worker process. See docs/ARCHITECTURE.md (Memory): the main thread's
- * V8 heap grows to about five times its live set under the default heap limit (a quarter of the
- * machine's memory, ~4 GB here); a smaller limit makes V8 collect sooner.
+ * The settings docs/ARCHITECTURE.md (Memory) recommends for a worker, measured there: a heap
+ * limit, since under the default one (a quarter of the machine's memory up to ~4 GB) V8 lets the
+ * main thread's heap grow to several times its live set; and two glibc malloc arenas, since
+ * SQLite's allocations on libuv's threads and the SDK core's fragment one arena per thread.
  */
-export const WORKER_PROCESS_NODE_FLAGS = ['--max-old-space-size=256'];
+export const WORKER_PROCESS_SETTINGS: ProcessSettings = { nodeFlags: ['--max-old-space-size=256'], env: { MALLOC_ARENA_MAX: '2' } };
+/** Node's and glibc's defaults, to measure what the settings change. */
+export const DEFAULT_PROCESS_SETTINGS: ProcessSettings = { nodeFlags: [], env: {} };
+
+/** The driver's environment without what would change how the worker's memory behaves. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  delete env.MALLOC_ARENA_MAX;
+  return env;
+}
 
 export interface WorkerMemory {
   /** VmHWM: the most resident memory the process ever had, in MB. */
@@ -47,15 +64,17 @@ export async function withWorkerChild<T>(
   ctx: Ctx,
   benchEnv: BenchEnv,
   taskQueue: string,
-  options: { workerOptions?: Partial<WorkerOptions>; heapSnapshotDir?: string; nodeFlags?: string[] },
+  options: { workerOptions?: Partial<WorkerOptions>; heapSnapshotDir?: string; settings?: ProcessSettings },
   fn: (child: WorkerChild) => Promise<T>,
 ): Promise<{ result: T; memory: WorkerMemory; snapshots: string[] }> {
   const dir = benchEnv.dir as string;
   const bundlePath = path.join(dir, 'bundle.js');
   writeFileSync(bundlePath, ctx.bundleCode);
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), compiledWorkerProcess()], {
+  const settings = options.settings ?? WORKER_PROCESS_SETTINGS;
+  const child = spawn(process.execPath, [...settings.nodeFlags, compiledWorkerProcess()], {
     env: {
-      ...process.env,
+      ...inheritedEnv(),
+      ...settings.env,
       BENCH_DIR: dir,
       TASK_QUEUE: taskQueue,
       TEMPORAL_ADDRESS: ctx.env.address,
