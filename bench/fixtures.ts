@@ -9,9 +9,12 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import type { Systems } from '../activities';
 import { KnexTableConnector } from '../connectors/knex-table-connector';
-import { rowsPerInsert, sqliteConfig } from '../store/database-url';
+import { sqliteConfig } from '../store/database-url';
 import { Store } from '../store/store';
 import type { MappingDefinition } from '../domain/mapping';
+import { insertRows } from './set-sql';
+
+const SEED_TRANSACTION = 50_000;
 
 export const FIELDS = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6', 'f7', 'f8', 'f9', 'f10'];
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -122,13 +125,24 @@ export function row(i: number, modifiedOn: string, variant = ''): Record<string,
   return out;
 }
 
-/** Inserts `count` source rows in large batches. */
-export async function seed(knex: Knex, table: string, count: number, variant = '', idOffset = 0): Promise<void> {
+/** Inserts `count` source rows, in transactions of 50,000 and statements as large as the dialect allows (bench/set-sql.ts). */
+export async function seed(
+  knex: Knex,
+  table: string,
+  count: number,
+  variant = '',
+  idOffset = 0,
+  shape: (r: Record<string, string>, i: number) => void = () => undefined,
+): Promise<void> {
   const stamp = new Date(Date.now() - 60_000).toISOString();
-  const chunk = rowsPerInsert(knex, FIELDS.length + 2);
-  for (let start = 0; start < count; start += chunk) {
-    const rows = [];
-    for (let i = start; i < Math.min(count, start + chunk); i++) rows.push(row(i + idOffset, stamp, variant));
-    await knex(table).insert(rows);
+  const columns = ['id', 'modified_on', ...FIELDS];
+  for (let start = 0; start < count; start += SEED_TRANSACTION) {
+    const rows: string[][] = [];
+    for (let i = start; i < Math.min(count, start + SEED_TRANSACTION); i++) {
+      const r = row(i + idOffset, stamp, variant);
+      shape(r, i);
+      rows.push(columns.map((c) => r[c]));
+    }
+    await knex.transaction((trx) => insertRows(trx, table, columns, rows));
   }
 }

@@ -1,122 +1,106 @@
 /**
  * Match-based coupling: `count` local records against `count` integration
- * records, two priority levels, about 70% matching; against the naive design of
- * one candidate query per record.
+ * records, two priority levels, about 70% matching (50% on the first field in
+ * another letter case, 20% only on the second). Ours runs with the
+ * integration table's match indexes, as a team should have them; the peer
+ * (bench/peer-bench.ts) matches one record per activity against the same
+ * integration table.
  */
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, Worker, type NativeConnection } from '@temporalio/worker';
-import { createActivities } from '../activities';
 import { createWorker } from '../worker/create-worker';
-import { benchMapping, FIELDS, openBenchEnv, row, type BenchEnv } from './fixtures';
 import { ensureMatchIndexes } from '../connectors/knex-table-connector';
 import { matchIndexFields } from '../domain/matching';
 import { parseMappingDefinition } from '../domain/mapping';
-import { rowsPerInsert } from '../store/database-url';
-import { createNaiveActivities } from './naive-activities';
+import { CouplingSyncClient } from '../client';
+import { historyStats, type Ctx, type HistoryStats } from './context';
+import { benchMapping, FIELDS, openBenchEnv, seed, type BenchEnv } from './fixtures';
+import { log, round, timed } from './stats';
+import { withWorkerChild, type WorkerMemory } from './worker-child';
 
-export interface MatchBenchOptions {
-  client: Client;
-  native: NativeConnection;
-  bundleCode: string;
-  runs: number;
-  count: number;
-  naiveCount: number;
-  log: (line: string) => void;
-  /** Give the integration table the match indexes (as a team should); off only to measure their effect. @default true */
-  matchIndexes?: boolean;
-}
+const MATCH_INPUT = { mapping: 'BENCH', batchSize: 1000 };
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Local rows R0..; integration rows: 50% match on f1 (other case), 20% only on f2, 30% nothing. */
-async function seedMatch(env: BenchEnv, count: number, localCount = count, matchIndexes = true): Promise<void> {
-  const stamp = new Date(Date.now() - 60_000).toISOString();
-  const chunk = rowsPerInsert(env.local, FIELDS.length + 2);
-  for (let start = 0; start < localCount; start += chunk) {
-    const rows = [];
-    for (let i = start; i < Math.min(localCount, start + chunk); i++) rows.push(row(i, stamp));
-    await env.local('src').insert(rows);
-  }
-  for (let start = 0; start < count; start += chunk) {
-    const rows = [];
-    for (let i = start; i < Math.min(count, start + chunk); i++) {
-      const r = row(i, stamp);
-      r.id = `I${String(i).padStart(8, '0')}`;
-      const bucket = i % 10;
-      if (bucket < 5) r.f1 = ` ${r.f1.toUpperCase()} `;
-      else if (bucket < 7) r.f1 = `other-${i}`;
-      else {
-        r.f1 = `other-${i}`;
-        r.f2 = `other-${i}`;
-      }
-      for (const f of FIELDS.slice(2)) r[f] = `${r[f]}x`;
-      rows.push(r);
+/** Local rows R0..; integration rows I0..: 50% match on f1 (other case, padded), 20% only on f2, 30% nothing. */
+export async function seedMatch(env: BenchEnv, count: number, localCount = count): Promise<void> {
+  await seed(env.local, 'src', localCount);
+  await seed(env.integration, 'dst', count, '', 0, (r, i) => {
+    r.id = `I${String(i).padStart(8, '0')}`;
+    const bucket = i % 10;
+    if (bucket < 5) r.f1 = ` ${r.f1.toUpperCase()} `;
+    else if (bucket < 7) r.f1 = `other-${i}`;
+    else {
+      r.f1 = `other-${i}`;
+      r.f2 = `other-${i}`;
     }
-    await env.integration('dst').insert(rows);
-  }
+    for (const f of FIELDS.slice(2)) r[f] = `${r[f]}x`;
+  });
   // Built after the rows (faster than maintaining it per insert) and before the clock starts: a schema step, once per table.
-  if (matchIndexes) await ensureMatchIndexes(env.integration, 'dst', matchIndexFields(parseMappingDefinition(benchMapping())));
+  await ensureMatchIndexes(env.integration, 'dst', matchIndexFields(parseMappingDefinition(benchMapping())));
 }
 
-export async function runMatchBench(o: MatchBenchOptions): Promise<Record<string, unknown>> {
-  const rates: number[] = [];
-  const coupledCounts: number[] = [];
-  for (let run = 0; run < o.runs; run++) {
+export interface MatchSamples {
+  rates: number[];
+  coupled: number[];
+  maxHistoryEvents: number[];
+}
+
+/** Ours, `ctx.runs` times over fresh databases. */
+export async function matchRuns(ctx: Ctx, count: number): Promise<MatchSamples> {
+  const s: MatchSamples = { rates: [], coupled: [], maxHistoryEvents: [] };
+  for (let run = 0; run < ctx.runs; run++) {
     const env = await openBenchEnv('sqlite');
     try {
-      await seedMatch(env, o.count, o.count, o.matchIndexes ?? true);
+      await seedMatch(env, count);
       const taskQueue = `match-${randomUUID()}`;
-      const worker = await createWorker({ connection: o.native, store: env.store, systems: env.systems, taskQueue, workflowBundle: { code: o.bundleCode } });
-      const started = process.hrtime.bigint();
-      await worker.runUntil(() =>
-        o.client.workflow.execute('matchBasedCouplingWorkflow', {
-          taskQueue,
-          workflowId: `match-${randomUUID()}`,
-          args: [{ mapping: 'BENCH', batchSize: 1000 }],
-        }),
-      );
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const coupled = await env.store.countCouplings('BENCH');
-      coupledCounts.push(coupled);
-      rates.push(o.count / seconds);
-      o.log(`match run ${run + 1}: ${Math.round(rates[run])}/s, ${coupled} coupled of ${o.count}`);
-    } finally {
-      await env.close();
-    }
-  }
-  const naiveRates: number[] = [];
-  const naiveBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./naive-workflow'), logger: new DefaultLogger('WARN') });
-  for (let run = 0; run < o.runs; run++) {
-    const env = await openBenchEnv('sqlite');
-    try {
-      await seedMatch(env, o.count, o.naiveCount, o.matchIndexes ?? true);
-      const taskQueue = `naive-match-${randomUUID()}`;
-      const deps = { store: env.store, systems: env.systems };
-      const worker = await Worker.create({
-        connection: o.native,
+      const worker = await createWorker({
+        connection: ctx.native,
+        store: env.store,
+        systems: env.systems,
         taskQueue,
-        workflowBundle: { code: naiveBundle.code },
-        activities: { ...createActivities(deps), ...createNaiveActivities(deps) },
+        workflowBundle: { code: ctx.bundleCode },
       });
-      const started = process.hrtime.bigint();
-      await worker.runUntil(() =>
-        o.client.workflow.execute('naiveMatchWorkflow', { taskQueue, workflowId: `naive-match-${randomUUID()}`, args: [{ mapping: 'BENCH' }] }),
-      );
-      naiveRates.push(o.naiveCount / (Number(process.hrtime.bigint() - started) / 1e9));
-      o.log(`naive match run ${run + 1}: ${naiveRates[run].toFixed(1)}/s`);
+      const sync = new CouplingSyncClient({ client: ctx.client, taskQueue });
+      const { seconds, history } = await worker.runUntil(async () => {
+        const handle = await sync.startMatchBasedCoupling(MATCH_INPUT);
+        const took = await timed(() => handle.result());
+        return { seconds: took, history: await historyStats(ctx.client, handle.workflowId, handle.firstExecutionRunId) };
+      });
+      const coupled = await env.store.countCouplings('BENCH');
+      s.rates.push(count / seconds);
+      s.coupled.push(coupled);
+      s.maxHistoryEvents.push(history.maxEvents);
+      log(`match run ${run + 1}: ${round(count / seconds)}/s, ${coupled} coupled of ${count}, ${history.maxEvents} history events at most per run`);
     } finally {
       await env.close();
     }
   }
-  const rps = median(rates);
-  return {
-    records: o.count,
-    recordsPerSecond: Math.round(rps),
-    coupled: median(coupledCounts),
-    naiveRecordsPerSecond: Number(median(naiveRates).toFixed(1)),
-    naiveRecords: o.naiveCount,
-    vsNaive: Number((rps / median(naiveRates)).toFixed(1)),
-    samples: { rates: rates.map(Math.round), naive: naiveRates.map((x) => Number(x.toFixed(1))) },
-  };
+  return s;
+}
+
+export interface LargeMatchResult {
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  coupled: number;
+  history: HistoryStats;
+  memory: WorkerMemory;
+}
+
+/** One large run (count x count), the worker in a process of its own so its memory is measured too. */
+export async function largeMatchRun(ctx: Ctx, count: number): Promise<LargeMatchResult> {
+  const env = await openBenchEnv('sqlite');
+  try {
+    log(`seeding ${count} x ${count} rows for matching`);
+    await seedMatch(env, count);
+    const taskQueue = `match-large-${randomUUID()}`;
+    const { result, memory } = await withWorkerChild(ctx, env, taskQueue, {}, async (child) => {
+      const handle = await new CouplingSyncClient({ client: ctx.client, taskQueue }).startMatchBasedCoupling(MATCH_INPUT);
+      const seconds = await timed(() => Promise.race([handle.result(), child.exited]));
+      return { seconds, history: await historyStats(ctx.client, handle.workflowId, handle.firstExecutionRunId) };
+    });
+    const coupled = await env.store.countCouplings('BENCH');
+    log(`large match: ${count} in ${round(result.seconds, 1)} s, ${coupled} coupled, ${result.history.maxEvents} history events at most per run`);
+    return { records: count, seconds: result.seconds, recordsPerSecond: count / result.seconds, coupled, history: result.history, memory };
+  } finally {
+    await env.close();
+  }
 }

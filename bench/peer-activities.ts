@@ -1,17 +1,17 @@
-/** Activities of the naive baseline: each handles exactly one record with its own queries. */
+/** Activities of the peer (bench/peer-workflow.ts): each handles exactly one record with its own queries. */
 import type { ActivityDeps } from '../activities';
 import { loadPass } from '../activities/pass-loader';
 import { syncRecords } from '../activities/sync/engine';
 
-export function createNaiveActivities(deps: ActivityDeps) {
+export function createPeerActivities(deps: ActivityDeps) {
   return {
-    async naiveListIds(input: { mapping: string }): Promise<string[]> {
+    async peerListIds(input: { mapping: string }): Promise<string[]> {
       const { mapping, source } = await loadPass(deps, input.mapping, 'ToIntegrationTable');
       const keys = await source.scanKeys({ table: mapping.local.table, filter: [], since: null, after: null, limit: 1_000_000 });
       return keys.map((k) => k.id);
     },
 
-    async naiveSyncOne(input: { mapping: string; jobId: string; id: string }): Promise<void> {
+    async peerSyncOne(input: { mapping: string; jobId: string; id: string }): Promise<void> {
       const pass = await loadPass(deps, input.mapping, 'ToIntegrationTable');
       const records = await pass.source.getMany({ table: pass.mapping.local.table, ids: [input.id], fields: pass.plan.sourceFields });
       await syncRecords(
@@ -23,7 +23,7 @@ export function createNaiveActivities(deps: ActivityDeps) {
     },
 
     /** One candidate query per record and priority, compared in memory: BC's per-record matching. */
-    async naiveMatchOne(input: { mapping: string; id: string }): Promise<number> {
+    async peerMatchOne(input: { mapping: string; id: string }): Promise<number> {
       const pass = await loadPass(deps, input.mapping, 'ToIntegrationTable');
       const [record] = await pass.source.getMany({ table: pass.mapping.local.table, ids: [input.id], fields: pass.plan.sourceFields });
       if (!record) return 0;
@@ -41,7 +41,7 @@ export function createNaiveActivities(deps: ActivityDeps) {
         if (candidates.length === 1) {
           const coupled = await deps.store.getCouplings(pass.mapping.name, 'integration', [candidates[0].id]);
           if (coupled.length > 0) continue;
-          await deps.store.insertCouplings(pass.mapping, null, 'naive', [
+          await deps.store.insertCouplings(pass.mapping, null, 'peer', [
             {
               localId: record.id,
               integrationId: candidates[0].id,
@@ -58,4 +58,4 @@ export function createNaiveActivities(deps: ActivityDeps) {
   };
 }
 
-export type NaiveActivities = ReturnType<typeof createNaiveActivities>;
+export type PeerActivities = ReturnType<typeof createPeerActivities>;
