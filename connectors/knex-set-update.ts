@@ -15,6 +15,7 @@
  */
 import type { Knex } from 'knex';
 import type { UpdateRecord } from './connector';
+import { chunk } from '../common/collections';
 import { isPostgres } from '../store/database-url';
 
 export interface SetUpdateTarget {
@@ -49,12 +50,6 @@ function groups(records: readonly UpdateRecord[], modifiedOnColumn: string): Upd
     byColumns.set(key, rounds);
   }
   return [...byColumns.values()].flatMap((rounds) => rounds.map((r) => r.records));
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function returnedIds(result: unknown, idColumn: string): string[] {
@@ -120,7 +115,7 @@ export async function setUpdate(db: Knex | Knex.Transaction, target: SetUpdateTa
     const columns = Object.keys(group[0].values).filter((c) => c !== target.modifiedOnColumn);
     // PostgreSQL takes the chunk as one JSON value; SQLite binds every cell.
     const perStatement = postgres ? 1000 : Math.max(1, Math.floor((target.maxParams - 10) / (columns.length + 2)));
-    for (const part of chunks(group, perStatement)) {
+    for (const part of chunk(group, perStatement)) {
       const ids = postgres ? await updatePostgres(db, target, part, columns) : await updateSqlite(db, target, part, columns);
       for (const id of ids) updated.add(id);
     }
