@@ -33,9 +33,12 @@ export async function beginCreates(store: Store, mappingName: string, keys: read
     fresh: (key, existed) => !existed || (mine(key) && (before.get(key)?.outcome === 'pending' || before.get(key)?.outcome === 'created')),
     async noteResults(results) {
       if (!batchToken) return;
+      // Only outcomes a retry would read otherwise: 'pending' already means created, 'recreating' written over.
       await store.noteCreations(
         mappingName,
-        results.filter((r) => !mine(r.key)).map((r) => ({ key: r.key, batchToken, outcome: r.existed ? 'existed' : 'created' })),
+        results
+          .filter((r) => !mine(r.key) && r.existed !== before.has(r.key))
+          .map((r) => ({ key: r.key, batchToken, outcome: r.existed ? 'existed' : 'created' })),
       );
     },
   };

@@ -30,7 +30,8 @@ import type {
 import { applyFilter } from './knex-filter';
 import { dbErrorMessage, errorCode, isTransientDbError } from './db-errors';
 import { setUpdate, supportsSetUpdate } from './knex-set-update';
-import { isPostgres, rowsPerInsert } from '../store/database-url';
+import { isPostgres } from '../store/database-url';
+import { insertRows } from '../store/multi-row-insert';
 import { chunk } from '../common/collections';
 
 export interface KnexTableOptions {
@@ -234,17 +235,19 @@ export class KnexTableConnector implements Connector {
     const { idColumn, modifiedOnColumn } = this.columns(table);
     const modifiedOn = this.now();
     const rows = records.map((r) => ({ ...r.values, [idColumn]: r.key, [modifiedOnColumn]: modifiedOn }));
-    const columnsPerRow = Math.max(...rows.map((r) => Object.keys(r).length));
+    const merge = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => c !== idColumn);
     const existed = new Set<string>();
     const result = (key: string): WriteResult => ({ ok: true, id: key, modifiedOn, version: modifiedOn, existed: existed.has(key) });
     try {
       await this.knex.transaction(async (trx) => {
-        for (const part of chunk(rows, rowsPerInsert(this.knex, columnsPerRow))) {
-          // Which keys name a record already there (a replay, or a record created again after an uncoupling).
-          const ids = part.map((r) => String(r[idColumn]));
+        // Which keys name a record already there (a replay, or a record created again after an uncoupling).
+        for (const ids of chunk(
+          records.map((r) => r.key),
+          Math.max(1, this.maxParams - 10),
+        )) {
           for (const row of await trx(table).whereIn(idColumn, ids).select(idColumn)) existed.add(String((row as Record<string, unknown>)[idColumn]));
-          await trx(table).insert(part).onConflict(idColumn).merge();
         }
+        await insertRows(trx, table, rows, { onConflict: [idColumn], merge });
       });
       return records.map((r) => result(r.key));
     } catch (error) {

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { chunk } from '../common/collections';
-import { rowsPerInsert } from './database-url';
+import { insertRows } from './multi-row-insert';
 import { TABLES } from './tables';
 
 /**
@@ -32,12 +32,11 @@ export async function creationsOf(knex: Knex, maxParams: number, mappingName: st
   return found;
 }
 
-export async function noteCreations(knex: Knex, maxParams: number, mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
-  // SQLite's multi-row insert is a compound SELECT: its term limit bounds the rows per statement, not only the parameters.
-  for (const part of chunk(entries, Math.min(rowsPerInsert(knex, 4), Math.floor((maxParams - 10) / 4)))) {
-    await knex(TABLES.creationLedger)
-      .insert(part.map((e) => ({ mapping_name: mappingName, record_key: e.key, batch_token: e.batchToken, outcome: e.outcome })))
-      .onConflict(['mapping_name', 'record_key'])
-      .merge(['batch_token', 'outcome']);
-  }
+export async function noteCreations(knex: Knex, mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
+  await insertRows(
+    knex,
+    TABLES.creationLedger,
+    entries.map((e) => ({ mapping_name: mappingName, record_key: e.key, batch_token: e.batchToken, outcome: e.outcome })),
+    { onConflict: ['mapping_name', 'record_key'], merge: ['batch_token', 'outcome'] },
+  );
 }

@@ -12,6 +12,7 @@ import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
 import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
+import { insertRows } from './multi-row-insert';
 import { listUnmappedOptions, noteUnmappedOptions, type UnmappedOptionRow } from './unmapped-options';
 import { isStillUnmapped, type UnmappedOption } from '../domain/option-mapping';
 
@@ -325,9 +326,10 @@ export class Store {
    * record (in any mapping of its table) is left out, never duplicated: read
    * them back to learn which landed.
    */
-  async insertCouplings(mapping: MappingRef, direction: SyncDirection | null, jobId: string, couplings: readonly NewCoupling[]): Promise<void> {
-    if (couplings.length === 0) return;
-    await this.insertCouplingRows(this.knex, mapping, direction, jobId, couplings);
+  /** Inserts couplings, leaving any that conflict with one there already; returns the local ids of those inserted. */
+  async insertCouplings(mapping: MappingRef, direction: SyncDirection | null, jobId: string, couplings: readonly NewCoupling[]): Promise<Set<string>> {
+    if (couplings.length === 0) return new Set();
+    return this.insertCouplingRows(this.knex, mapping, direction, jobId, couplings);
   }
 
   /**
@@ -341,8 +343,8 @@ export class Store {
     jobId: string,
     replaced: readonly { localId: string; integrationId: string }[],
     couplings: readonly NewCoupling[],
-  ): Promise<void> {
-    await this.knex.transaction(async (trx) => {
+  ): Promise<Set<string>> {
+    return this.knex.transaction(async (trx) => {
       for (const part of chunk(replaced, Math.floor((this.maxParams - 10) / 2))) {
         await trx(TABLES.couplings)
           .where('mapping_name', mapping.name)
@@ -352,7 +354,7 @@ export class Store {
           )
           .delete();
       }
-      if (couplings.length > 0) await this.insertCouplingRows(trx, mapping, direction, jobId, couplings);
+      return couplings.length > 0 ? this.insertCouplingRows(trx, mapping, direction, jobId, couplings) : new Set<string>();
     });
   }
 
@@ -362,12 +364,10 @@ export class Store {
     direction: SyncDirection | null,
     jobId: string,
     couplings: readonly NewCoupling[],
-  ): Promise<void> {
+  ): Promise<Set<string>> {
     const now = this.now();
     const rows = couplings.map((c) => newCouplingRow(mapping, direction, jobId, c, now));
-    for (const part of chunk(rows, rowsPerInsert(this.knex, Object.keys(rows[0]).length + 3))) {
-      await db(TABLES.couplings).insert(part).onConflict().ignore();
-    }
+    const inserted = await insertRows(db, TABLES.couplings, rows, { onConflict: [], returning: ['local_id'] });
     // A coupled record has no failed create left to retry, on either side.
     for (const side of ['local', 'integration'] as const) {
       const column = side === 'local' ? 'local_id' : 'integration_id';
@@ -381,6 +381,7 @@ export class Store {
           .delete();
       }
     }
+    return new Set(inserted.map((r) => String(r.local_id)));
   }
 
   /**
@@ -437,7 +438,7 @@ export class Store {
 
   /** Notes which batch creates (or created, or wrote over) the records these keys name. */
   async noteCreations(mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
-    if (entries.length > 0) await noteCreations(this.knex, this.maxParams, mappingName, entries);
+    if (entries.length > 0) await noteCreations(this.knex, mappingName, entries);
   }
 
   /** Adds a batch's unmapped option values to the list, in one upsert per chunk (never one per record). */

@@ -413,36 +413,33 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     });
     await account.noteResults(results.flatMap((r, i) => (r.ok ? [{ key: keyOf(creatable[i].record), existed: r.existed === true }] : [])));
     // A restore swaps the couplings in one transaction: never a moment with the record uncoupled.
-    if (restored.length > 0)
-      await store.replaceCouplings(
-        mapping,
-        plan.direction,
-        jobId,
-        restored,
-        created.map((c) => c.coupling),
-      );
-    else
-      await store.insertCouplings(
-        mapping,
-        plan.direction,
-        jobId,
-        created.map((c) => c.coupling),
-      );
-    // Only the couplings that landed count. Another run creating the same record (the same key) counted it;
-    // one that coupled the source to another record meanwhile (a match) leaves ours an orphan, removed again.
+    const newCouplings = created.map((c) => c.coupling);
+    const inserted =
+      restored.length > 0
+        ? await store.replaceCouplings(mapping, plan.direction, jobId, restored, newCouplings)
+        : await store.insertCouplings(mapping, plan.direction, jobId, newCouplings);
+    // Only the couplings that landed count: those inserted now, and of the others those this job wrote (an earlier
+    // attempt). Another run creating the same record (the same key) counted it; one that coupled the source to
+    // another record meanwhile (a match) leaves ours an orphan, removed again.
+    const landed = (c: (typeof created)[number]): boolean => inserted.has(c.coupling.localId);
+    const unlanded = created.filter((c) => !landed(c));
     const now = new Map(
-      (
-        await store.getCouplings(
-          mapping.name,
-          plan.sourceSide,
-          created.map((c) => c.record.id),
-        )
+      (unlanded.length
+        ? await store.getCouplings(
+            mapping.name,
+            plan.sourceSide,
+            unlanded.map((c) => c.record.id),
+          )
+        : []
       ).map((c) => [sourceIdOf(plan, c), c]),
     );
     const orphans: string[] = [];
     for (const c of created) {
       const coupling = now.get(c.record.id);
-      if (coupling && destinationIdOf(plan, coupling) === c.destinationId && directionState(coupling, plan.direction).jobId === jobId) {
+      if (
+        landed(c) ||
+        (coupling && destinationIdOf(plan, coupling) === c.destinationId && directionState(coupling, plan.direction).jobId === jobId)
+      ) {
         // A record the key named already (created again after an uncoupling) was written over, not created.
         if (c.fresh) counters.inserted++;
         else counters.modified++;

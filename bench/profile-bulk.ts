@@ -1,0 +1,87 @@
+/**
+ * `npx tsx bench/profile-bulk.ts [sqlite|postgres] [records]`: one bulk sync
+ * (inserts, then updates) of the bench mapping on the dev server, with every
+ * SQL statement timed per database and grouped by its shape, so a missed goal
+ * can be traced to the statements (or the time between them) that bound it.
+ * Not part of `npm run bench`; the figures are a profile, not a measurement.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Knex } from 'knex';
+import { startDevServer } from '../worker/dev-server';
+import { WORKFLOWS_PATH, WORKFLOW_BUNDLER_OPTIONS } from '../worker/create-worker';
+import { withBenchWorker, type Ctx } from './context';
+import { openBenchEnv, seed } from './fixtures';
+import { timed } from './stats';
+
+interface Stat {
+  count: number;
+  ms: number;
+}
+
+/** Times every statement of `knex`, keyed by database and statement shape (values and list lengths elided). */
+function timeQueries(knex: Knex, database: string, stats: Map<string, Stat>): void {
+  const started = new Map<string, number>();
+  knex.on('query', (q: { __knexQueryUid: string }) => started.set(q.__knexQueryUid, performance.now()));
+  const done = (_e: unknown, q: { __knexQueryUid: string; sql: string }): void => {
+    const t0 = started.get(q.__knexQueryUid);
+    if (t0 === undefined) return;
+    started.delete(q.__knexQueryUid);
+    const shape = `${database}: ${q.sql
+      .replace(/\s+/g, ' ')
+      .replace(/(\(\?(, ?\?)*\)(, ?)?)+/g, '(…)')
+      .replace(/\$\d+/g, '?')
+      .slice(0, 110)}`;
+    const s = stats.get(shape) ?? { count: 0, ms: 0 };
+    s.count++;
+    s.ms += performance.now() - t0;
+    stats.set(shape, s);
+  };
+  knex.on('query-response', (_r: unknown, q: { __knexQueryUid: string; sql: string }) => done(null, q));
+  knex.on('query-error', (e: unknown, q: { __knexQueryUid: string; sql: string }) => done(e, q));
+}
+
+function report(what: string, seconds: number, records: number, stats: Map<string, Stat>): void {
+  const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = rows.reduce((n, [, s]) => n + s.ms, 0);
+  console.log(`\n${what}: ${records} records in ${seconds.toFixed(2)} s (${Math.round(records / seconds)}/s); SQL ${Math.round(total)} ms in ${rows.reduce((n, [, s]) => n + s.count, 0)} statements`);
+  for (const [shape, s] of rows.slice(0, 18)) console.log(`${String(Math.round(s.ms)).padStart(7)} ms ${String(s.count).padStart(6)}x  ${shape}`);
+  stats.clear();
+}
+
+async function main(): Promise<void> {
+  const dialect = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
+  const records = Number(process.argv[3] ?? 20_000);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const env = await startDevServer({ log: () => undefined });
+  const connection = await Connection.connect({ address: env.address });
+  const native = await NativeConnection.connect({ address: env.address });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: new DefaultLogger('WARN') });
+  const ctx: Ctx = { env, client: new Client({ connection }), native, bundleCode: bundle.code, quick: true, runs: 1 };
+  const bench = await openBenchEnv(dialect);
+  const stats = new Map<string, Stat>();
+  try {
+    await seed(bench.local, 'src', records);
+    timeQueries(bench.local, 'local', stats);
+    timeQueries(bench.integration, 'integration', stats);
+    timeQueries(bench.store.knex, 'store', stats);
+    const input = { mapping: 'BENCH', batchSize: 1000, maxBatchesInFlight: Number(process.env.IN_FLIGHT ?? 4) };
+    await withBenchWorker(ctx, bench, async (sync) => {
+      stats.clear();
+      report('inserts', await timed(() => sync.bulkSync(input)), records, stats);
+      await bench.local('src').update({ f3: bench.local.raw("f3 || '-changed'"), modified_on: new Date().toISOString() });
+      stats.clear();
+      report('updates', await timed(() => sync.bulkSync(input)), records, stats);
+    });
+  } finally {
+    await bench.close();
+    await native.close();
+    await connection.close();
+    await env.teardown();
+  }
+}
+
+void main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

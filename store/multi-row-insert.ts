@@ -1,0 +1,80 @@
+/**
+ * Multi-row inserts in as few statements as the dialect allows, optionally
+ * ignoring or merging rows that conflict, and returning columns of the rows
+ * written. Knex writes a multi-row SQLite insert as a compound
+ * `SELECT ... UNION ALL SELECT ...`, which SQLite caps at 500 terms and plans
+ * term by term; a `VALUES` list (SQLite 3.8.8 and later) has no such cap, so a
+ * batch of 1000 rows is one statement under the parameter limit. Other
+ * dialects' Knex inserts are already `VALUES` lists.
+ */
+import type { Knex } from 'knex';
+import { chunk } from '../common/collections';
+import { rowsPerInsert } from './database-url';
+
+type Row = Record<string, unknown>;
+
+export interface InsertOptions {
+  /** The unique columns a conflict is on (empty: any constraint); absent: a conflict fails the statement. */
+  onConflict?: readonly string[];
+  /** On a conflict, the columns written over from the new row; absent: the row is left as it is. */
+  merge?: readonly string[];
+  /** Columns of the rows inserted (or merged) to return. */
+  returning?: readonly string[];
+}
+
+/** SQLite's bound-parameter limit (SQLITE_MAX_VARIABLE_NUMBER since 3.32), less room for a statement's own. */
+const SQLITE_PARAMS = 32_000;
+
+function returned(result: unknown): Row[] {
+  if (Array.isArray(result)) return result as Row[];
+  return ((result as { rows?: Row[] } | null)?.rows ?? []) as Row[];
+}
+
+async function insertSqlite(db: Knex | Knex.Transaction, table: string, columns: readonly string[], part: readonly Row[], options: InsertOptions): Promise<Row[]> {
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const bindings: unknown[] = [table, ...columns];
+  for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
+  let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) values ${part.map(() => tuple).join(', ')}`;
+  if (options.onConflict) {
+    const target = options.onConflict.length ? ` (${options.onConflict.map(() => '??').join(', ')})` : '';
+    bindings.push(...options.onConflict);
+    if (options.merge?.length) {
+      sql += ` on conflict${target} do update set ${options.merge.map(() => '?? = excluded.??').join(', ')}`;
+      for (const c of options.merge) bindings.push(c, c);
+    } else sql += ` on conflict${target} do nothing`;
+  }
+  if (options.returning?.length) {
+    sql += ` returning ${options.returning.map(() => '??').join(', ')}`;
+    bindings.push(...options.returning);
+  }
+  return returned(await db.raw(sql, bindings as Knex.RawBinding[]));
+}
+
+async function insertWithKnex(db: Knex | Knex.Transaction, table: string, part: readonly Row[], options: InsertOptions): Promise<Row[]> {
+  const query = db(table).insert(part as Row[]);
+  let built: Knex.QueryBuilder = query;
+  if (options.onConflict) {
+    const conflict = options.onConflict.length ? query.onConflict(options.onConflict as string[]) : query.onConflict();
+    built = options.merge?.length ? conflict.merge(options.merge as string[]) : conflict.ignore();
+  }
+  if (options.returning?.length) return returned(await built.returning(options.returning as string[]));
+  await built;
+  return [];
+}
+
+/**
+ * Inserts the rows, one statement per chunk under the dialect's parameter
+ * limit; returns the `returning` columns of the rows written. A column a row
+ * lacks is written NULL on SQLite and DEFAULT on PostgreSQL, as Knex does.
+ */
+export async function insertRows(db: Knex | Knex.Transaction, table: string, rows: readonly Row[], options: InsertOptions = {}): Promise<Row[]> {
+  if (rows.length === 0) return [];
+  const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
+  const sqlite = /sqlite/i.test(String(db.client.config.client));
+  const perStatement = sqlite ? Math.max(1, Math.floor(SQLITE_PARAMS / columns.length)) : rowsPerInsert(db, columns.length);
+  const out: Row[] = [];
+  for (const part of chunk(rows, perStatement)) {
+    out.push(...(sqlite ? await insertSqlite(db, table, columns, part, options) : await insertWithKnex(db, table, part, options)));
+  }
+  return out;
+}
