@@ -44,7 +44,9 @@ function timeQueries(knex: Knex, database: string, stats: Map<string, Stat>): vo
 function report(what: string, seconds: number, records: number, stats: Map<string, Stat>): void {
   const rows = [...stats.entries()].sort((a, b) => b[1].ms - a[1].ms);
   const total = rows.reduce((n, [, s]) => n + s.ms, 0);
-  console.log(`\n${what}: ${records} records in ${seconds.toFixed(2)} s (${Math.round(records / seconds)}/s); SQL ${Math.round(total)} ms in ${rows.reduce((n, [, s]) => n + s.count, 0)} statements`);
+  console.log(
+    `\n${what}: ${records} records in ${seconds.toFixed(2)} s (${Math.round(records / seconds)}/s); SQL ${Math.round(total)} ms in ${rows.reduce((n, [, s]) => n + s.count, 0)} statements`,
+  );
   for (const [shape, s] of rows.slice(0, 18)) console.log(`${String(Math.round(s.ms)).padStart(7)} ms ${String(s.count).padStart(6)}x  ${shape}`);
   stats.clear();
 }

@@ -30,7 +30,13 @@ function returned(result: unknown): Row[] {
   return ((result as { rows?: Row[] } | null)?.rows ?? []) as Row[];
 }
 
-async function insertSqlite(db: Knex | Knex.Transaction, table: string, columns: readonly string[], part: readonly Row[], options: InsertOptions): Promise<Row[]> {
+async function insertSqlite(
+  db: Knex | Knex.Transaction,
+  table: string,
+  columns: readonly string[],
+  part: readonly Row[],
+  options: InsertOptions,
+): Promise<Row[]> {
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   const bindings: unknown[] = [table, ...columns];
   for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);

@@ -436,10 +436,7 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     const orphans: string[] = [];
     for (const c of created) {
       const coupling = now.get(c.record.id);
-      if (
-        landed(c) ||
-        (coupling && destinationIdOf(plan, coupling) === c.destinationId && directionState(coupling, plan.direction).jobId === jobId)
-      ) {
+      if (landed(c) || (coupling && destinationIdOf(plan, coupling) === c.destinationId && directionState(coupling, plan.direction).jobId === jobId)) {
         // A record the key named already (created again after an uncoupling) was written over, not created.
         if (c.fresh) counters.inserted++;
         else counters.modified++;

@@ -60,11 +60,19 @@ test('a conflict is left or merged per row, and only the rows written are return
     const ignored = await insertRows(knex, 'wide', [{ ...wide(2), c0: 'new' }, wide(3)], { onConflict: ['id'], returning: ['id'] });
     expect(ignored.map((r) => r.id)).toEqual(['W3']);
     expect((await knex('wide').where('id', 'W2').first()).c0).toBe('c0-2');
-    const merged = await insertRows(knex, 'wide', [{ id: 'W1', c0: 'merged' }, { id: 'W4', c0: 'four' }], {
-      onConflict: ['id'],
-      merge: ['c0'],
-      returning: ['id'],
-    });
+    const merged = await insertRows(
+      knex,
+      'wide',
+      [
+        { id: 'W1', c0: 'merged' },
+        { id: 'W4', c0: 'four' },
+      ],
+      {
+        onConflict: ['id'],
+        merge: ['c0'],
+        returning: ['id'],
+      },
+    );
     expect(merged.map((r) => r.id).sort()).toEqual(['W1', 'W4']);
     const w1 = await knex('wide').where('id', 'W1').first();
     // Merged columns only: the others keep their values.
