@@ -239,6 +239,23 @@ const UPDATE_FIELDS = [
   'skipped',
 ] as const;
 
+/** The PostgreSQL types of an update's fields, as the couplings table has them. */
+const POSTGRES_UPDATE_TYPES: Record<(typeof UPDATE_FIELDS)[number], string> = {
+  local_id: 'text',
+  integration_id: 'text',
+  expected_version: 'integer',
+  l: 'text',
+  i: 'text',
+  result: 'text',
+  job: 'text',
+  action: 'text',
+  failures: 'integer',
+  last_error: 'text',
+  pending: 'boolean',
+  pending_other: 'boolean',
+  skipped: 'boolean',
+};
+
 /**
  * One statement per chunk: the new states as a VALUES list joined to the
  * couplings they were read from (same local id, integration id and version).
@@ -254,32 +271,33 @@ export async function updateCouplingsWhereUnchanged(
 ): Promise<Set<string>> {
   const columns = directionColumns(direction);
   const other = directionColumns(direction === 'ToIntegrationTable' ? 'FromIntegrationTable' : 'ToIntegrationTable');
-  const integer = isPostgres(knex) ? 'cast(? as integer)' : '?';
-  const boolean = isPostgres(knex) ? 'cast(? as boolean)' : '?';
-  const row = `(?, ?, ${integer}, ?, ?, ?, ?, ?, ${integer}, ?, ${boolean}, ${boolean}, ${boolean})`;
+  const postgres = isPostgres(knex);
+  const row = `(${UPDATE_FIELDS.map(() => '?').join(', ')})`;
   const updated = new Set<string>();
-  const perChunk = Math.floor((isPostgres(knex) ? 60_000 : 30_000) / UPDATE_FIELDS.length) - 1;
+  // PostgreSQL takes a chunk as one JSON parameter (thousands of bound ones cost it more to plan than to write).
+  const perChunk = postgres ? 2_000 : Math.floor(30_000 / UPDATE_FIELDS.length) - 1;
   for (let start = 0; start < updates.length; start += perChunk) {
     const part = updates.slice(start, start + perChunk);
-    const bindings: Knex.Value[] = [];
-    for (const u of part) {
-      bindings.push(
-        u.localId,
-        u.integrationId,
-        u.version,
-        u.lastSyncedLocalModifiedOn,
-        u.lastSyncedIntegrationModifiedOn,
-        u.result,
-        jobId,
-        u.action,
-        u.failureCount,
-        u.lastError,
-        u.pending,
-        u.pendingOther,
-        u.skipped,
-      );
-    }
-    const sql = `with v (${UPDATE_FIELDS.join(', ')}) as (values ${part.map(() => row).join(', ')})
+    const values = part.map((u) => [
+      u.localId,
+      u.integrationId,
+      u.version,
+      u.lastSyncedLocalModifiedOn,
+      u.lastSyncedIntegrationModifiedOn,
+      u.result,
+      jobId,
+      u.action,
+      u.failureCount,
+      u.lastError,
+      u.pending,
+      u.pendingOther,
+      u.skipped,
+    ]);
+    const source = postgres
+      ? `v as (select * from jsonb_to_recordset(?::jsonb) as r(${UPDATE_FIELDS.map((f) => `${f} ${POSTGRES_UPDATE_TYPES[f]}`).join(', ')}))`
+      : `v (${UPDATE_FIELDS.join(', ')}) as (values ${part.map(() => row).join(', ')})`;
+    const bindings: Knex.Value[] = postgres ? [JSON.stringify(values.map((v) => Object.fromEntries(UPDATE_FIELDS.map((f, i) => [f, v[i]]))))] : values.flat();
+    const sql = `with ${source}
       update ${TABLES.couplings} set
         last_synced_local_modified_on = v.l, last_synced_integration_modified_on = v.i,
         ${columns.result} = v.result, ${columns.jobId} = v.job, ${columns.action} = v.action,

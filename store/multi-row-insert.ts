@@ -4,12 +4,13 @@
  * written. Knex writes a multi-row SQLite insert as a compound
  * `SELECT ... UNION ALL SELECT ...`, which SQLite caps at 500 terms and plans
  * term by term; a `VALUES` list (SQLite 3.8.8 and later) has no such cap, so a
- * batch of 1000 rows is one statement under the parameter limit. Other
- * dialects' Knex inserts are already `VALUES` lists.
+ * batch of 1000 rows is one statement under the parameter limit. PostgreSQL
+ * takes a chunk as one JSON parameter (below); other dialects' Knex inserts
+ * are already `VALUES` lists.
  */
 import type { Knex } from 'knex';
 import { chunk } from '../common/collections';
-import { rowsPerInsert } from './database-url';
+import { isPostgres, rowsPerInsert } from './database-url';
 
 type Row = Record<string, unknown>;
 
@@ -24,6 +25,8 @@ export interface InsertOptions {
 
 /** SQLite's bound-parameter limit (SQLITE_MAX_VARIABLE_NUMBER since 3.32), less room for a statement's own. */
 const SQLITE_PARAMS = 32_000;
+/** Rows per PostgreSQL statement: one JSON parameter, kept to a few megabytes. */
+const POSTGRES_ROWS = 2_000;
 
 function returned(result: unknown): Row[] {
   if (Array.isArray(result)) return result as Row[];
@@ -41,6 +44,36 @@ async function insertSqlite(
   const bindings: unknown[] = [table, ...columns];
   for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
   let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) values ${part.map(() => tuple).join(', ')}`;
+  if (options.onConflict) {
+    const target = options.onConflict.length ? ` (${options.onConflict.map(() => '??').join(', ')})` : '';
+    bindings.push(...options.onConflict);
+    if (options.merge?.length) {
+      sql += ` on conflict${target} do update set ${options.merge.map(() => '?? = excluded.??').join(', ')}`;
+      for (const c of options.merge) bindings.push(c, c);
+    } else sql += ` on conflict${target} do nothing`;
+  }
+  if (options.returning?.length) {
+    sql += ` returning ${options.returning.map(() => '??').join(', ')}`;
+    bindings.push(...options.returning);
+  }
+  return returned(await db.raw(sql, bindings as Knex.RawBinding[]));
+}
+
+/**
+ * PostgreSQL: `INSERT ... SELECT ... FROM jsonb_populate_recordset(null::t, $1)`, one
+ * JSON parameter per chunk whose cells take the columns' own types. Thousands of
+ * bound parameters cost PostgreSQL more to parse and plan than the rows cost to write.
+ */
+async function insertPostgres(
+  db: Knex | Knex.Transaction,
+  table: string,
+  columns: readonly string[],
+  part: readonly Row[],
+  options: InsertOptions,
+): Promise<Row[]> {
+  const list = columns.map(() => '??').join(', ');
+  const bindings: unknown[] = [table, ...columns, ...columns, table, JSON.stringify(part)];
+  let sql = `insert into ?? (${list}) select ${list} from jsonb_populate_recordset(null::??, ?::jsonb)`;
   if (options.onConflict) {
     const target = options.onConflict.length ? ` (${options.onConflict.map(() => '??').join(', ')})` : '';
     bindings.push(...options.onConflict);
@@ -75,10 +108,25 @@ async function insertWithKnex(db: Knex | Knex.Transaction, table: string, part: 
  */
 export async function insertRows(db: Knex | Knex.Transaction, table: string, rows: readonly Row[], options: InsertOptions = {}): Promise<Row[]> {
   if (rows.length === 0) return [];
+  const out: Row[] = [];
+  if (isPostgres(db)) {
+    // A column is listed only for rows that have it, so a row lacking one gets its default, as with Knex.
+    const byColumns = new Map<string, { columns: string[]; rows: Row[] }>();
+    for (const row of rows) {
+      const columns = Object.keys(row).sort();
+      const key = columns.join('\u0000');
+      const group = byColumns.get(key) ?? { columns, rows: [] };
+      group.rows.push(row);
+      byColumns.set(key, group);
+    }
+    for (const group of byColumns.values()) {
+      for (const part of chunk(group.rows, POSTGRES_ROWS)) out.push(...(await insertPostgres(db, table, group.columns, part, options)));
+    }
+    return out;
+  }
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))].sort();
   const sqlite = /sqlite/i.test(String(db.client.config.client));
   const perStatement = sqlite ? Math.max(1, Math.floor(SQLITE_PARAMS / columns.length)) : rowsPerInsert(db, columns.length);
-  const out: Row[] = [];
   for (const part of chunk(rows, perStatement)) {
     out.push(...(sqlite ? await insertSqlite(db, table, columns, part, options) : await insertWithKnex(db, table, part, options)));
   }
