@@ -1,6 +1,7 @@
 /**
- * `npx tsx bench/profile-bulk.ts [sqlite|postgres] [records]`: one bulk sync
- * (inserts, then updates) of the bench mapping on the dev server, with every
+ * `npx tsx bench/profile-bulk.ts [sqlite|postgres] [records] [single]`: one bulk
+ * sync (inserts, then updates) of the bench mapping on the dev server, or 200
+ * single syncs after one (`single`), with every
  * SQL statement timed per database and grouped by its shape, so a missed goal
  * can be traced to the statements (or the time between them) that bound it.
  * Not part of `npm run bench`; the figures are a profile, not a measurement.
@@ -68,6 +69,24 @@ async function main(): Promise<void> {
     timeQueries(bench.integration, 'integration', stats);
     timeQueries(bench.store.knex, 'store', stats);
     const input = { mapping: 'BENCH', batchSize: 1000, maxBatchesInFlight: Number(process.env.IN_FLIGHT ?? 4) };
+    if (process.argv[4] === 'single') {
+      // Single syncs of coupled, changed records, one after another: what one costs beyond the workflow.
+      await withBenchWorker(ctx, bench, async (sync) => {
+        await sync.bulkSync(input);
+        await bench.local('src').update({ f3: bench.local.raw("f3 || '-changed'"), modified_on: new Date().toISOString() });
+        const ids = (await bench.local('src').orderBy('id').limit(200).select('id')).map((r: { id: string }) => r.id);
+        stats.clear();
+        report(
+          'single syncs',
+          await timed(async () => {
+            for (const recordId of ids) await sync.singleSync({ mapping: 'BENCH', recordId });
+          }),
+          ids.length,
+          stats,
+        );
+      });
+      return;
+    }
     await withBenchWorker(ctx, bench, async (sync) => {
       stats.clear();
       report('inserts', await timed(() => sync.bulkSync(input)), records, stats);

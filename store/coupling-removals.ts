@@ -36,19 +36,27 @@ export async function removeCouplings(knex: Knex, select: (q: Knex.QueryBuilder)
   });
 }
 
+/** The couplings of a mapping a job made and still there (a restore replaces a coupling rather than making one: not counted). */
+function madeAndThere(knex: Knex, mappingName: string, jobId: string): Knex.QueryBuilder {
+  return knex(TABLES.couplings)
+    .where({ mapping_name: mappingName, coupled_by_job_id: jobId })
+    .andWhere((q) => q.whereNull('last_to_integration_action').orWhereNot('last_to_integration_action', 'like', 'restore@%'))
+    .andWhere((q) => q.whereNull('last_from_integration_action').orWhereNot('last_from_integration_action', 'like', 'restore@%'))
+    .count({ n: '*' });
+}
+
 /** The couplings a job made, counted exactly: those still there and those removed since. */
 export async function countCouplingsMadeBy(knex: Knex, mappingName: string, jobId: string): Promise<number> {
-  const [here, gone] = await Promise.all([
-    // A restore replaces a coupling rather than making one: its replacement is not counted.
-    knex(TABLES.couplings)
-      .where({ mapping_name: mappingName, coupled_by_job_id: jobId })
-      .andWhere((q) => q.whereNull('last_to_integration_action').orWhereNot('last_to_integration_action', 'like', 'restore@%'))
-      .andWhere((q) => q.whereNull('last_from_integration_action').orWhereNot('last_from_integration_action', 'like', 'restore@%'))
-      .count({ n: '*' })
-      .first(),
-    knex(TABLES.couplingRemovals).where('job_id', jobId).first(),
-  ]);
-  return Number((here as Row | undefined)?.n ?? 0) + Number((gone as Row | undefined)?.removed ?? 0);
+  return (await jobTallies(knex, mappingName, jobId)).made;
+}
+
+/** In one statement: the couplings a job made (still there and removed since) and the couplings it removed. */
+export async function jobTallies(knex: Knex, mappingName: string, jobId: string): Promise<{ made: number; uncoupled: number }> {
+  const removals = (column: 'removed' | 'uncoupled') => knex(TABLES.couplingRemovals).where('job_id', jobId).select(column);
+  const row: Row | undefined = await knex
+    .select({ n: madeAndThere(knex, mappingName, jobId), removed: removals('removed'), uncoupled: removals('uncoupled') })
+    .first();
+  return { made: Number(row?.n ?? 0) + Number(row?.removed ?? 0), uncoupled: Number(row?.uncoupled ?? 0) };
 }
 
 /** How many couplings a job removed, whatever happened to its attempts. */

@@ -10,7 +10,7 @@ import { chunk } from '../common/collections';
 import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
-import { countCouplingsMadeBy, countUncoupledBy, removeCouplings } from './coupling-removals';
+import { countCouplingsMadeBy, countUncoupledBy, jobTallies, removeCouplings } from './coupling-removals';
 import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
 import { insertRows } from './multi-row-insert';
 import { listUnmappedOptions, noteUnmappedOptions, type UnmappedOptionRow } from './unmapped-options';
@@ -368,7 +368,8 @@ export class Store {
     const now = this.now();
     const rows = couplings.map((c) => newCouplingRow(mapping, direction, jobId, c, now));
     const inserted = await insertRows(db, TABLES.couplings, rows, { onConflict: [], returning: ['local_id'] });
-    // A coupled record has no failed create left to retry, on either side.
+    // A coupled record has no failed create left to retry, on either side. Most mappings have none to look for.
+    if (!(await db(TABLES.uncoupledFailures).where('mapping_name', mapping.name).first('id'))) return new Set(inserted.map((r) => String(r.local_id)));
     for (const side of ['local', 'integration'] as const) {
       const column = side === 'local' ? 'local_id' : 'integration_id';
       for (const part of chunk(
@@ -429,6 +430,11 @@ export class Store {
   /** The couplings a job made, counted exactly: those still there and those removed since. */
   async countCouplingsMadeBy(mappingName: string, jobId: string): Promise<number> {
     return countCouplingsMadeBy(this.knex, mappingName, jobId);
+  }
+
+  /** What a job made and removed, counted exactly over all its attempts, in one round trip. */
+  async jobTallies(mappingName: string, jobId: string): Promise<{ made: number; uncoupled: number }> {
+    return jobTallies(this.knex, mappingName, jobId);
   }
 
   /** The creation ledger's entries for these creation keys. */
@@ -709,20 +715,25 @@ export class Store {
     workflowId: string | null;
     runId: string | null;
   }): Promise<JobRow> {
-    await this.knex(TABLES.jobs)
-      .insert({
-        id: job.id,
-        mapping_name: job.mappingName,
-        type: job.type,
-        direction: job.direction,
-        workflow_id: job.workflowId,
-        run_id: job.runId,
-        status: 'running',
-        started_at: this.now(),
-      })
-      .onConflict('id')
-      .ignore();
-    const row = await this.getJob(job.id);
+    const [inserted] = await insertRows(
+      this.knex,
+      TABLES.jobs,
+      [
+        {
+          id: job.id,
+          mapping_name: job.mappingName,
+          type: job.type,
+          direction: job.direction,
+          workflow_id: job.workflowId,
+          run_id: job.runId,
+          status: 'running',
+          started_at: this.now(),
+        },
+      ],
+      { onConflict: ['id'], returning: ['*'] },
+    );
+    // Read back only when an earlier attempt opened it: a retry continues that job, counters and all.
+    const row = inserted ? toJob(inserted) : await this.getJob(job.id);
     if (!row) throw new Error(`Job ${job.id} could not be created.`);
     return row;
   }

@@ -72,26 +72,31 @@ export function createPassActivities(deps: ActivityDeps) {
 
     /** Closes the job row and moves the watermark of the side that was read. */
     async finishPass(input: FinishPassInput): Promise<{ status: JobStatus; counters: JobCounters }> {
-      let { status, message } = input;
-      // A batch killed after removing couplings and before its heartbeat counted none of them; the store's tally did.
-      const counters = { ...input.counters, uncoupled: Math.max(input.counters.uncoupled, await deps.store.countUncoupledBy(input.jobId)) };
-      const moves = input.watermark !== null && status === 'succeeded';
-      // A run that lost the lease must not move the watermark past what the new holder reads: its job fails, saying so.
-      if (moves && input.lease && !(await deps.store.renewRunLock(input.mapping, input.lease, leaseTtl(deps)))) {
-        status = 'failed';
-        message = `Another run took mapping ${input.mapping} before this pass ended; its watermark was left for that run.`;
-      }
-      await deps.store.updateJob(input.jobId, { counters, status, message, finished: true });
-      await deps.store.forgetUncoupled(input.jobId);
-      if (input.watermark && status === 'succeeded') {
-        const mapping = await deps.store.requireMapping(input.mapping);
-        const side = sidesOf(input.direction).sourceSide;
-        const previous = side === 'local' ? mapping.localWatermark : mapping.integrationWatermark;
-        const next = nextWatermark(previous, input.watermark.largestScanned, input.watermark.startedAt);
-        if (next !== previous) await deps.store.setWatermark(input.mapping, side, next);
-      }
-      logJobClosed(deps, { jobId: input.jobId, mapping: input.mapping, direction: input.direction, status, counters });
-      return { status, counters };
+      return closePassJob(deps, input, await deps.store.countUncoupledBy(input.jobId));
     },
   };
+}
+
+/** Closes a pass's job; `uncoupledTally`: the couplings the store says the job removed, over all its attempts. */
+export async function closePassJob(deps: ActivityDeps, input: FinishPassInput, uncoupledTally: number): Promise<{ status: JobStatus; counters: JobCounters }> {
+  let { status, message } = input;
+  // A batch killed after removing couplings and before its heartbeat counted none of them; the store's tally did.
+  const counters = { ...input.counters, uncoupled: Math.max(input.counters.uncoupled, uncoupledTally) };
+  const moves = input.watermark !== null && status === 'succeeded';
+  // A run that lost the lease must not move the watermark past what the new holder reads: its job fails, saying so.
+  if (moves && input.lease && !(await deps.store.renewRunLock(input.mapping, input.lease, leaseTtl(deps)))) {
+    status = 'failed';
+    message = `Another run took mapping ${input.mapping} before this pass ended; its watermark was left for that run.`;
+  }
+  await deps.store.updateJob(input.jobId, { counters, status, message, finished: true });
+  await deps.store.forgetUncoupled(input.jobId);
+  if (input.watermark && status === 'succeeded') {
+    const mapping = await deps.store.requireMapping(input.mapping);
+    const side = sidesOf(input.direction).sourceSide;
+    const previous = side === 'local' ? mapping.localWatermark : mapping.integrationWatermark;
+    const next = nextWatermark(previous, input.watermark.largestScanned, input.watermark.startedAt);
+    if (next !== previous) await deps.store.setWatermark(input.mapping, side, next);
+  }
+  logJobClosed(deps, { jobId: input.jobId, mapping: input.mapping, direction: input.direction, status, counters });
+  return { status, counters };
 }

@@ -7,12 +7,11 @@ import { sidesOf } from '../../domain/field-plan';
 import type { ActivityDeps } from '../deps';
 import type { ChooseDirectionInput, SingleDirection, SyncSingleRecordInput } from '../../common/protocol';
 import { createBatchActivities } from './batch';
-import { createPassActivities, openPassJob } from './pass';
+import { closePassJob, openPassJob } from './pass';
 import { chooseDirection, requireSource } from './direction';
 
 export function createSingleRecordActivities(deps: ActivityDeps) {
   const { syncBatch } = createBatchActivities(deps);
-  const { finishPass } = createPassActivities(deps);
   const activities = {
     /**
      * Chooses the direction for a single-record sync of a bidirectional mapping:
@@ -52,10 +51,15 @@ export function createSingleRecordActivities(deps: ActivityDeps) {
       });
       // An attempt cut short (a killed worker) may have coupled the record, and another run removed that
       // coupling before this attempt ran again: the couplings the job made say how many it really made.
-      const counters = { ...result.counters, coupled: Math.max(result.counters.coupled, await deps.store.countCouplingsMadeBy(input.mapping, input.jobId)) };
+      const tallies = await deps.store.jobTallies(input.mapping, input.jobId);
+      const counters = { ...result.counters, coupled: Math.max(result.counters.coupled, tallies.made) };
       const status: JobStatus = 'succeeded';
       const message = counters.failed > 0 ? 'The record failed; see the error rows of this job.' : null;
-      const closed = await finishPass({ mapping: input.mapping, direction: choice.direction, jobId: input.jobId, counters, status, message, watermark: null });
+      const closed = await closePassJob(
+        deps,
+        { mapping: input.mapping, direction: choice.direction, jobId: input.jobId, counters, status, message, watermark: null },
+        tallies.uncoupled,
+      );
       return { jobId: input.jobId, type: 'Synchronization', direction: choice.direction, status, counters: closed.counters };
     },
   };
