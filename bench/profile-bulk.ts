@@ -1,7 +1,8 @@
 /**
- * `npx tsx bench/profile-bulk.ts [sqlite|postgres] [records] [single]`: one bulk
- * sync (inserts, then updates) of the bench mapping on the dev server, or 200
- * single syncs after one (`single`), with every
+ * `npx tsx bench/profile-bulk.ts [sqlite|postgres] [records] [single|match]`:
+ * one bulk sync (inserts, then updates) of the bench mapping on the dev server,
+ * 200 single syncs after one (`single`), or a match-based coupling of records x
+ * records (`match`), with every
  * SQL statement timed per database and grouped by its shape, so a missed goal
  * can be traced to the statements (or the time between them) that bound it.
  * Not part of `npm run bench`; the figures are a profile, not a measurement.
@@ -13,6 +14,7 @@ import { startDevServer } from '../worker/dev-server';
 import { WORKFLOWS_PATH, WORKFLOW_BUNDLER_OPTIONS } from '../worker/create-worker';
 import { withBenchWorker, type Ctx } from './context';
 import { openBenchEnv, seed } from './fixtures';
+import { seedMatch } from './match-bench';
 import { timed } from './stats';
 
 interface Stat {
@@ -69,6 +71,16 @@ async function main(): Promise<void> {
     timeQueries(bench.integration, 'integration', stats);
     timeQueries(bench.store.knex, 'store', stats);
     const input = { mapping: 'BENCH', batchSize: 1000, maxBatchesInFlight: Number(process.env.IN_FLIGHT ?? 4) };
+    if (process.argv[4] === 'match') {
+      // Match-based coupling of `records` x `records`, as the benchmark seeds them (its indexes built first).
+      await bench.local('src').delete();
+      await seedMatch(bench, records);
+      await withBenchWorker(ctx, bench, async (sync) => {
+        stats.clear();
+        report('matching', await timed(async () => (await sync.startMatchBasedCoupling({ mapping: 'BENCH', batchSize: 1000 })).result()), records, stats);
+      });
+      return;
+    }
     if (process.argv[4] === 'single') {
       // Single syncs of coupled, changed records, one after another: what one costs beyond the workflow.
       await withBenchWorker(ctx, bench, async (sync) => {

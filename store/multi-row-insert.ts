@@ -14,11 +14,17 @@ import { isPostgres, rowsPerInsert } from './database-url';
 
 type Row = Record<string, unknown>;
 
+/** A column a conflict sets to an SQL expression (which may name `excluded.<column>` and the table's own). */
+export interface MergeExpression {
+  column: string;
+  sql: string;
+}
+
 export interface InsertOptions {
   /** The unique columns a conflict is on (empty: any constraint); absent: a conflict fails the statement. */
   onConflict?: readonly string[];
-  /** On a conflict, the columns written over from the new row; absent: the row is left as it is. */
-  merge?: readonly string[];
+  /** On a conflict, the columns written over from the new row (or set to an expression); absent: the row is left as it is. */
+  merge?: readonly (string | MergeExpression)[];
   /** Columns of the rows inserted (or merged) to return. */
   returning?: readonly string[];
 }
@@ -48,8 +54,8 @@ async function insertSqlite(
     const target = options.onConflict.length ? ` (${options.onConflict.map(() => '??').join(', ')})` : '';
     bindings.push(...options.onConflict);
     if (options.merge?.length) {
-      sql += ` on conflict${target} do update set ${options.merge.map(() => '?? = excluded.??').join(', ')}`;
-      for (const c of options.merge) bindings.push(c, c);
+      sql += ` on conflict${target} do update set ${options.merge.map((m) => (typeof m === 'string' ? '?? = excluded.??' : `?? = ${m.sql}`)).join(', ')}`;
+      for (const m of options.merge) bindings.push(...(typeof m === 'string' ? [m, m] : [m.column]));
     } else sql += ` on conflict${target} do nothing`;
   }
   if (options.returning?.length) {
@@ -78,8 +84,8 @@ async function insertPostgres(
     const target = options.onConflict.length ? ` (${options.onConflict.map(() => '??').join(', ')})` : '';
     bindings.push(...options.onConflict);
     if (options.merge?.length) {
-      sql += ` on conflict${target} do update set ${options.merge.map(() => '?? = excluded.??').join(', ')}`;
-      for (const c of options.merge) bindings.push(c, c);
+      sql += ` on conflict${target} do update set ${options.merge.map((m) => (typeof m === 'string' ? '?? = excluded.??' : `?? = ${m.sql}`)).join(', ')}`;
+      for (const m of options.merge) bindings.push(...(typeof m === 'string' ? [m, m] : [m.column]));
     } else sql += ` on conflict${target} do nothing`;
   }
   if (options.returning?.length) {
@@ -94,7 +100,10 @@ async function insertWithKnex(db: Knex | Knex.Transaction, table: string, part: 
   let built: Knex.QueryBuilder = query;
   if (options.onConflict) {
     const conflict = options.onConflict.length ? query.onConflict(options.onConflict as string[]) : query.onConflict();
-    built = options.merge?.length ? conflict.merge(options.merge as string[]) : conflict.ignore();
+    const merge = options.merge ?? [];
+    built = merge.length
+      ? conflict.merge(Object.fromEntries(merge.map((m) => (typeof m === 'string' ? [m, db.raw('excluded.??', [m])] : [m.column, db.raw(m.sql)]))))
+      : conflict.ignore();
   }
   if (options.returning?.length) return returned(await built.returning(options.returning as string[]));
   await built;
@@ -113,7 +122,9 @@ export async function insertRows(db: Knex | Knex.Transaction, table: string, row
     // A column is listed only for rows that have it, so a row lacking one gets its default, as with Knex.
     const byColumns = new Map<string, { columns: string[]; rows: Row[] }>();
     for (const row of rows) {
-      const columns = Object.keys(row).sort();
+      const columns = Object.keys(row)
+        .filter((c) => row[c] !== undefined)
+        .sort();
       const key = columns.join('\u0000');
       const group = byColumns.get(key) ?? { columns, rows: [] };
       group.rows.push(row);

@@ -7,7 +7,7 @@ import knexFactory, { type Knex } from 'knex';
 import type { FilterCondition, JobCounters, JobStatus, JobType, Side, SyncDirection } from '../common/types';
 import { COUNTER_NAMES, emptyCounters } from '../common/types';
 import { chunk } from '../common/collections';
-import { knexConfigFromUrl, isPostgres, rowsPerInsert, type StoreConnectionOptions } from './database-url';
+import { knexConfigFromUrl, isPostgres, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { countCouplingsMadeBy, countUncoupledBy, jobTallies, removeCouplings } from './coupling-removals';
@@ -603,12 +603,10 @@ export class Store {
       created_at: now,
       updated_at: now,
     }));
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 9))) {
-      await this.knex(TABLES.uncoupledFailures)
-        .insert(part)
-        .onConflict(['mapping_name', 'side', 'record_id'])
-        .merge(['failure_count', 'last_error', 'skipped', 'last_job_id', 'updated_at']);
-    }
+    await insertRows(this.knex, TABLES.uncoupledFailures, rows, {
+      onConflict: ['mapping_name', 'side', 'record_id'],
+      merge: ['failure_count', 'last_error', 'skipped', 'last_job_id', 'updated_at'],
+    });
   }
 
   async deleteUncoupledFailures(mappingName: string, side: Side, ids: readonly string[]): Promise<void> {
@@ -632,7 +630,7 @@ export class Store {
   async rememberUncoupled(jobId: string, side: Side, ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     const rows = [...new Set(ids)].map((id) => ({ job_id: jobId, side, record_id: id }));
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 3))) await this.knex(TABLES.passUncoupled).insert(part).onConflict().ignore();
+    await insertRows(this.knex, TABLES.passUncoupled, rows, { onConflict: [] });
   }
 
   async uncoupledBy(jobId: string, side: Side, ids: readonly string[]): Promise<Set<string>> {
@@ -660,12 +658,7 @@ export class Store {
       ? `least(${TABLES.matchClaims}.local_id collate "C", excluded.local_id collate "C")`
       : `min(${TABLES.matchClaims}.local_id, excluded.local_id)`;
     const rows = claims.map((c) => ({ job_id: jobId, level, integration_id: c.integrationId, local_id: c.localId }));
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 4))) {
-      await this.knex(TABLES.matchClaims)
-        .insert(part)
-        .onConflict(['job_id', 'level', 'integration_id'])
-        .merge({ local_id: this.knex.raw(smaller) });
-    }
+    await insertRows(this.knex, TABLES.matchClaims, rows, { onConflict: ['job_id', 'level', 'integration_id'], merge: [{ column: 'local_id', sql: smaller }] });
   }
 
   /** The winning claims of a round, by candidate id. */
@@ -791,12 +784,10 @@ export class Store {
       severity: e.severity ?? 'error',
       created_at: now,
     }));
-    for (const part of chunk(rows, rowsPerInsert(this.knex, 9))) {
-      await this.knex(TABLES.jobErrors)
-        .insert(part)
-        .onConflict(['job_id', 'source_record_id'])
-        .merge(['destination_record_id', 'message', 'full_message', 'attempts', 'created_at']);
-    }
+    await insertRows(this.knex, TABLES.jobErrors, rows, {
+      onConflict: ['job_id', 'source_record_id'],
+      merge: ['destination_record_id', 'message', 'full_message', 'attempts', 'created_at'],
+    });
   }
 
   async listErrors(options: { mappingName?: string; jobId?: string; limit?: number } = {}): Promise<JobErrorRow[]> {
