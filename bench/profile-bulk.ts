@@ -105,6 +105,8 @@ async function main(): Promise<void> {
       await bench.local('src').update({ f3: bench.local.raw("f3 || '-changed'"), modified_on: new Date().toISOString() });
       stats.clear();
       report('updates', await timed(() => sync.bulkSync(input)), records, stats);
+      // A run with nothing to do: what a bulk sync costs whatever its size.
+      report('nothing changed', await timed(() => sync.bulkSync(input)), records, stats);
     });
   } finally {
     await bench.close();

@@ -5,12 +5,13 @@
  * deletion sweep. It carries keys, counters and ids only; batch activities run
  * a few at a time, and the caller continues as new between rounds of batches.
  */
-import { type ActivityFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { type ActivityFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { BulkContinuation, Continuation } from '../common/inputs';
 import { addCounters, emptyCounters, type JobCounters, type JobSummary, type RunProgress, type SyncDirection } from '../common/types';
 import type { Proxies } from './activity-proxies';
 import { syncBatchOrErrorRows } from './batch-step';
 import { runPool } from './run-pool';
+import { runRangePipeline } from './range-pipeline';
 import { leaseLost, rootCancelled } from './run-support';
 import type { BatchSelection, DecisionOptions, RunLease, RecordKey } from '../common/protocol';
 
@@ -53,6 +54,9 @@ export async function resumedPass(acts: Proxies, continuation: Continuation | un
 }
 
 const PHASES: readonly Phase[] = ['retry', 'retryUncoupled', 'scan', 'sweep'];
+
+/** The patch marking runs whose scan plans ahead (workflows/range-pipeline.ts) instead of in rounds. */
+const PIPELINED_SCAN = 'pipelined-scan';
 
 export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, resume: BulkContinuation | null): Promise<PassOutcome> {
   const info = workflowInfo();
@@ -175,7 +179,34 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
           if (afterId < ids.length && mustContinue()) return continuation('scan');
         }
         afterId = 0;
+      } else if (phase === 'scan' && spec.mode !== 'retryOnly' && patched(PIPELINED_SCAN)) {
+        const scanned = await runRangePipeline({
+          after: cursor,
+          lanes: spec.maxBatchesInFlight,
+          plan: (after) =>
+            CancellationScope.nonCancellable(() =>
+              acts.control.planBatches({
+                mapping: spec.mapping,
+                direction: spec.direction,
+                jobId,
+                since: start.since,
+                after,
+                batchSize: spec.batchSize,
+                count: spec.maxBatchesInFlight * 2,
+                counters,
+                lease: spec.lease,
+              }),
+            ),
+          run: async (range) => {
+            await runBatch({ kind: 'range', since: start.since, after: range.after, through: range.through });
+          },
+          stop: () => (rootCancelled() ? 'cancel' : mustContinue() ? 'continue' : null),
+        });
+        cursor = scanned.through;
+        if (scanned.stopped === 'cancel') return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
+        if (scanned.stopped === 'continue') return continuation('scan');
       } else if (phase === 'scan' && spec.mode !== 'retryOnly') {
+        // Histories from before the pipelined scan: rounds of batches, planned between rounds.
         for (;;) {
           if (rootCancelled()) return { done: true, job: await finish('cancelled', cursor?.modifiedOn ?? null) };
           const plan = await CancellationScope.nonCancellable(() =>
