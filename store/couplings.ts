@@ -142,6 +142,33 @@ type Row = Record<string, unknown>;
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** The columns toCoupling reads: a batch reads a thousand couplings, and every column read costs. */
+export const COUPLING_COLUMNS = [
+  'id',
+  'mapping_name',
+  'local_id',
+  'integration_id',
+  'version',
+  'last_synced_local_modified_on',
+  'last_synced_integration_modified_on',
+  'last_to_integration_result',
+  'last_to_integration_job_id',
+  'last_to_integration_action',
+  'to_integration_failure_count',
+  'to_integration_last_error',
+  'to_integration_pending',
+  'last_from_integration_result',
+  'last_from_integration_job_id',
+  'last_from_integration_action',
+  'from_integration_failure_count',
+  'from_integration_last_error',
+  'from_integration_pending',
+  'coupled_by_job_id',
+  'coupled_action',
+  'coupled_level',
+  'skipped',
+] as const;
+
 export function toCoupling(r: Row): Coupling {
   return {
     id: Number(r.id),

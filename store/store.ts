@@ -36,6 +36,7 @@ import {
   directionColumns,
   newCouplingRow,
   toCoupling,
+  COUPLING_COLUMNS,
   toUncoupledFailure,
   updateCouplingsWhereUnchanged,
   type Coupling,
@@ -301,7 +302,7 @@ export class Store {
     const column = side === 'local' ? 'local_id' : 'integration_id';
     const out: Coupling[] = [];
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      const rows: Row[] = await this.knex(TABLES.couplings).where('mapping_name', mappingName).whereIn(column, part);
+      const rows: Row[] = await this.knex(TABLES.couplings).select(COUPLING_COLUMNS).where('mapping_name', mappingName).whereIn(column, part);
       out.push(...rows.map(toCoupling));
     }
     return out;
@@ -313,6 +314,7 @@ export class Store {
     const out: Coupling[] = [];
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
       const rows: Row[] = await this.knex(TABLES.couplings)
+        .select(COUPLING_COLUMNS)
         .where(`${prefix}_system`, record.system)
         .andWhere(`${prefix}_table`, record.table)
         .whereIn(`${prefix}_id`, part);
@@ -495,7 +497,7 @@ export class Store {
       coupledAction?: 'matched' | 'created';
     },
   ): Promise<Coupling[]> {
-    const query = this.knex(TABLES.couplings).where('mapping_name', mappingName).andWhere('id', '>', options.afterId);
+    const query = this.knex(TABLES.couplings).select(COUPLING_COLUMNS).where('mapping_name', mappingName).andWhere('id', '>', options.afterId);
     if (options.needs) {
       // Retrying skipped records visits every skipped coupling, in each direction of the run.
       const columns = directionColumns(options.needs);
