@@ -36,6 +36,7 @@ import type { FullSynchronizationProgress, FullSynchronizationResult, RunKind, R
 import { parseInput } from '../common/validate';
 import type { bulkSyncWorkflow, describeMappingWorkflow, fullSynchronizationWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
 import { workflowIds } from './workflow-ids';
+import { LiveSync } from './live-sync';
 import { REQUEST_MEMO, requestFingerprint } from './request-fingerprint';
 import type { JobErrorRow, JobRow, Store, UncoupledFailure, UnmappedOptionRow } from '../store/store';
 import type { MappingOverview } from '../common/protocol';
@@ -71,9 +72,13 @@ export class CouplingSyncClient {
   private readonly store: Store | undefined;
   private readonly eagerStart: boolean;
 
+  /** Live sync: notify a mapping's live-sync workflow of changes, pause, resume or stop it. */
+  readonly live: LiveSync;
+
   constructor(options: CouplingSyncClientOptions) {
     this.client = options.client;
     this.taskQueue = options.taskQueue ?? TASK_QUEUE;
+    this.live = new LiveSync(this.client, this.taskQueue);
     this.store = options.store;
     this.eagerStart = options.eagerStart ?? false;
   }

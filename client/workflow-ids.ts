@@ -12,6 +12,7 @@ export const workflowIds = {
   matchBasedCoupling: (mapping: string): string => `match-based-coupling/${mapping}`,
   setUpCoupling: (mapping: string, localId: string): string => `set-up-coupling/${mapping}/${localId}`,
   uncouple: (mapping: string): string => `uncouple/${mapping}`,
+  liveSync: (mapping: string): string => `live-sync/${mapping}`,
   /** `full-synchronization/all`, or the mappings asked for (in any order, once each): `full-synchronization/CONTACT,CUSTOMER`. */
   fullSynchronization: (mappings?: readonly string[]): string => {
     if (!mappings) return 'full-synchronization/all';

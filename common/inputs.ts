@@ -185,6 +185,50 @@ export const fullSynchronizationInputSchema = z.strictObject({
   retry: retryOverride.optional(),
 });
 
+/**
+ * A change notification for live sync: records changed on one side (their
+ * ids), or "many changed" (`many`: read the changes yourself, an incremental
+ * run), as BC's `collection` notification says. Ids only, never contents.
+ */
+export const liveChangeSchema = z
+  .strictObject({
+    side,
+    ids: z.array(recordId).min(1).max(MAX_RECORD_IDS).optional(),
+    many: z.literal(true).optional(),
+  })
+  .refine((v) => (v.ids === undefined) !== (v.many === undefined), {
+    message: 'give either "ids" (the records that changed) or "many": true, not both and not neither',
+    path: ['ids'],
+  });
+
+/** Pending changes carried over continue-as-new: ids per side, and the sides where many changed. */
+const livePendingSchema = z.strictObject({
+  local: z.array(recordId).max(MAX_RECORD_IDS),
+  integration: z.array(recordId).max(MAX_RECORD_IDS),
+  many: z.array(side).max(2),
+});
+
+/** Live sync of one mapping: change notifications coalesced and synchronized as they arrive (one workflow per mapping). */
+export const liveSyncInputSchema = z.strictObject({
+  mapping: mappingName,
+  /** How long notifications are coalesced before a run. @default 500 */
+  debounceMs: z.number().int().min(0).max(60_000).optional(),
+  /** Record ids per run; a run starts at once when this many are pending. @default 1000 */
+  maxBatch: z.number().int().min(1).max(MAX_RECORD_IDS).optional(),
+  /** Runs before the workflow continues as new (its history stays bounded). @default 100 */
+  runsPerWorkflow: z.number().int().min(1).max(1000).optional(),
+  /** Start paused: notifications are kept, nothing runs until resumed. */
+  paused: z.boolean().optional(),
+  retry: retryOverride.optional(),
+  /** Set by the workflow when it continues as new. */
+  pending: livePendingSchema.optional(),
+  /** Set by the workflow when it continues as new: runs so far, over all its workflow runs. */
+  runs: z.number().int().min(0).optional(),
+});
+
+export type LiveChange = z.infer<typeof liveChangeSchema>;
+export type LivePending = z.infer<typeof livePendingSchema>;
+export type LiveSyncInput = z.infer<typeof liveSyncInputSchema>;
 export type DescribeMappingInput = z.infer<typeof describeMappingInputSchema>;
 export type RetryOverride = z.infer<typeof retryOverride>;
 export type BulkContinuation = z.infer<typeof passStateSchema>;
@@ -207,4 +251,5 @@ export const INPUT_SCHEMAS = {
   uncouple: uncoupleInputSchema,
   describeMapping: describeMappingInputSchema,
   fullSynchronization: fullSynchronizationInputSchema,
+  liveSync: liveSyncInputSchema,
 } as const;

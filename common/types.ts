@@ -51,7 +51,7 @@ export interface FilterCondition {
 
 /** Kinds of run, also the values of the CouplingRunKind search attribute. */
 export type RunKind =
-  'singleSync' | 'bulkSync' | 'retryFailed' | 'matchBasedCoupling' | 'setUpCoupling' | 'uncouple' | 'describeMapping' | 'fullSynchronization';
+  'singleSync' | 'bulkSync' | 'retryFailed' | 'matchBasedCoupling' | 'setUpCoupling' | 'uncouple' | 'describeMapping' | 'fullSynchronization' | 'liveSync';
 
 /** Type of a sync job row, as in BC's "Integration Synch. Job". */
 export type JobType = 'Synchronization' | 'Coupling' | 'Uncoupling';
@@ -198,4 +198,22 @@ export interface FullSynchronizationProgress {
 export interface FullSynchronizationResult {
   status: 'succeeded' | 'incomplete';
   mappings: MappingRunProgress[];
+}
+
+/** What a live sync's `progress` query answers. */
+export interface LiveSyncState {
+  mapping: string;
+  phase: 'waiting' | 'coalescing' | 'running' | 'paused' | 'stopped';
+  paused: boolean;
+  /** Record ids waiting for a run, per side; the sides where many changed (an incremental run). */
+  pending: { local: number; integration: number; many: Side[] };
+  /** Runs so far, over every workflow run of this live sync. */
+  runs: number;
+  /** Notifications received by this workflow run, and those refused (not a valid change; logged). */
+  notifications: number;
+  refused: number;
+  /** Changes on a side the mapping does not read from (nothing to synchronize). */
+  ignored: number;
+  /** The last run: its child workflow and jobs. */
+  lastRun: { workflowId: string; status: 'succeeded' | 'failed' | 'busy'; jobs: JobSummary[]; message: string | null } | null;
 }

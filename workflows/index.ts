@@ -11,3 +11,4 @@ export { matchBasedCouplingWorkflow } from './match-based-coupling';
 export { setUpCouplingWorkflow } from './set-up-coupling';
 export { uncoupleWorkflow } from './uncouple';
 export { fullSynchronizationWorkflow } from './full-synchronization';
+export { liveSyncWorkflow } from './live-sync';

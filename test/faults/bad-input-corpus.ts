@@ -60,6 +60,7 @@ export const WORKFLOW_TYPES: Record<WorkflowKind, string> = {
   uncouple: 'uncoupleWorkflow',
   describeMapping: 'describeMappingWorkflow',
   fullSynchronization: 'fullSynchronizationWorkflow',
+  liveSync: 'liveSyncWorkflow',
 };
 
 export const INJECTIONS = [
@@ -92,7 +93,7 @@ const manyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => `C$
 const RTL = '\u202E';
 const NUL = '\u0000';
 const EMOJI = '\u{1F600}';
-const ALL_KINDS: WorkflowKind[] = ['bulkSync', 'singleSync', 'retryFailed', 'matchBasedCoupling', 'setUpCoupling', 'uncouple', 'describeMapping'];
+const ALL_KINDS: WorkflowKind[] = ['bulkSync', 'singleSync', 'retryFailed', 'matchBasedCoupling', 'setUpCoupling', 'uncouple', 'describeMapping', 'liveSync'];
 
 /** The smallest valid input of each workflow (besides the mapping), so an entry breaks one thing at a time. */
 const BASE: Record<WorkflowKind, Record<string, unknown>> = {
@@ -104,6 +105,7 @@ const BASE: Record<WorkflowKind, Record<string, unknown>> = {
   uncouple: { recordIds: ['C1'] },
   describeMapping: {},
   fullSynchronization: { mappings: ['CUSTOMER'] },
+  liveSync: {},
 };
 
 const withMapping = (kind: WorkflowKind, extra: Record<string, unknown> = {}, mapping: unknown = 'CUSTOMER'): Record<string, unknown> => ({

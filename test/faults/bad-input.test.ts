@@ -16,6 +16,7 @@ import type { CouplingSyncClient } from '../../client';
 import type {
   BulkSyncInput,
   FullSynchronizationInput,
+  LiveSyncInput,
   MatchBasedCouplingInput,
   RetryFailedInput,
   SetUpCouplingInput,
@@ -136,6 +137,8 @@ function callTyped(sync: CouplingSyncClient, kind: WorkflowKind, input: unknown)
     }
     case 'fullSynchronization':
       return sync.fullSynchronization(input as FullSynchronizationInput);
+    case 'liveSync':
+      return sync.live.start(input as LiveSyncInput).then((handle) => handle.result());
   }
 }
 
