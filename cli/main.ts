@@ -22,6 +22,7 @@ import { codecDataConverterFromEnv } from '../codec/aes-gcm-codec';
 import { describeFatal } from '../support/fatal';
 import { visible, visibleJson } from '../common/visible-text';
 import { followFullSync, fullSyncExitCode, summarizeFullSync } from './full-sync';
+import { liveCommand } from './live';
 
 interface GlobalOptions {
   json?: boolean;
@@ -260,6 +261,8 @@ program
     print(result, () => summarizeFullSync(result));
     process.exitCode = fullSyncExitCode(result);
   });
+
+program.addCommand(liveCommand({ live: async () => (await temporal()).sync.live, print, line, list, wholeNumber }));
 
 const schedule = program.command('schedule').description('recurring sync of a mapping on Temporal Schedules');
 schedule

@@ -149,3 +149,31 @@ test('schedule create, list, pause and delete', async () => {
   expect(bad.code).toBe(1);
   expect(bad.stderr.trim()).toBe('Error: Option "every": "often" is not a duration; use e.g. "30 minutes", "5m" or "1 hour".');
 });
+
+test('live notify, status, pause, resume and stop, with --json; a notification naming nothing is one sentence and exit 1', async () => {
+  if (!(await store.getMapping('CUSTOMER'))) await store.saveMapping(testMapping());
+  await withWorker(temporal, { store, systems: sys.systems }, async ({ taskQueue }) => {
+    const bad = await cli(['live', 'notify', 'CUSTOMER'], taskQueue);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^Error: Invalid input for a live change: .*"ids"/);
+    const told = await cli(['--json', 'live', 'notify', 'CUSTOMER', '--ids', 'C1,C2', '--debounce-ms', '0'], taskQueue);
+    expect(told.code).toBe(0);
+    expect(JSON.parse(told.stdout)).toMatchObject({ workflowId: 'live-sync/CUSTOMER', ids: 2, many: false });
+    // Waited for in-process (each CLI call starts a process); then read through the CLI.
+    const handle = temporal.client.workflow.getHandle('live-sync/CUSTOMER');
+    for (let i = 0; i < 200; i++) {
+      const s = await handle.query<{ runs: number; phase: string }>('progress');
+      if (s.runs === 1 && s.phase === 'waiting') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const state = JSON.parse((await cli(['--json', 'live', 'status', 'CUSTOMER'], taskQueue)).stdout);
+    expect(state).toMatchObject({ runs: 1, phase: 'waiting', notifications: 1, lastRun: { status: 'succeeded' } });
+    expect((await cli(['live', 'pause', 'CUSTOMER'], taskQueue)).stdout).toBe('Paused the live sync of CUSTOMER\n');
+    expect((await cli(['live', 'resume', 'CUSTOMER'], taskQueue)).stdout).toBe('Resumed the live sync of CUSTOMER\n');
+    const stopped = await cli(['live', 'stop', 'CUSTOMER'], taskQueue);
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toMatch(
+      /^CUSTOMER: stopped, 1 runs, pending 0 local, 0 integration, 1 notifications \(0 refused, 0 ignored\); last run live-sync\/CUSTOMER\/run-1-\w+: succeeded\n$/,
+    );
+  });
+});
