@@ -16,6 +16,7 @@ import { createUncoupleActivities } from './coupling/uncouple';
 import { createMatchRoundActivities } from './coupling/match-rounds';
 import { createMatchFinishActivities } from './coupling/match-finish';
 import { createFullSyncActivities } from './full-sync';
+import { createScheduleActivities } from './schedule-backoff';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStoreActivities(deps),
     ...createLeaseActivities(deps),
     ...createFullSyncActivities(deps),
+    ...createScheduleActivities(),
     // Activities that write under a run's lease keep it renewed while they work.
     ...keepingLeases(deps, {
       ...createPassActivities(deps),

@@ -1,7 +1,9 @@
 /**
  * Recurring sync per mapping on Temporal Schedules: BC's job queue entry, every
- * 30 minutes by default, never two runs at once (overlap SKIP), and a catch-up
- * window so a server outage does not fire a storm of missed runs.
+ * 30 minutes by default, never two runs at once (overlap SKIP), a catch-up
+ * window so a server outage does not fire a storm of missed runs, and idle
+ * back-off (common/idle-backoff.ts): runs that find nothing lengthen the
+ * interval up to BC's inactivity timeout, a run with work restores it.
  */
 import { ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleSummary } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
@@ -9,6 +11,7 @@ import { TASK_QUEUE } from '../common/constants';
 import { bulkSyncInputSchema, type BulkSyncInput } from '../common/inputs';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
 import { parseInput } from '../common/validate';
+import { DEFAULT_IDLE_UP_TO, DURATION_PATTERN } from '../common/idle-backoff';
 import { workflowIds } from './workflow-ids';
 
 /** @default '30 minutes' (BC's default job queue interval) */
@@ -27,24 +30,31 @@ export interface ScheduleOptions {
   paused?: boolean;
   /** @default DEFAULT_CATCHUP_WINDOW */
   catchupWindow?: string;
+  /**
+   * Idle back-off: each run that finds nothing to do doubles the interval, up to this; a run that
+   * finds work (or a live sync run) restores `every`. `false`: a fixed interval. @default DEFAULT_IDLE_UP_TO
+   */
+  idleUpTo?: string | false;
 }
 
 export interface ScheduleInfo {
   scheduleId: string;
   mapping: string;
+  /** The interval now (lengthened by idle runs when it backs off). */
   every: string | null;
+  /** The interval it was given, and how far idle runs may lengthen it; null: a fixed interval. */
+  normalEvery: string | null;
+  idleUpTo: string | null;
   paused: boolean;
   note: string | null;
   recentRuns: number;
   nextRunAt: Date | null;
 }
 
-const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|sec|seconds?|m|min|minutes?|h|hours?|d|days?)\s*$/i;
-
 /** Checks a human duration before it reaches the server, so the message names the option. */
-export function checkInterval(every: string): Duration {
-  if (!DURATION.test(every)) {
-    throw new Error(`Option "every": "${every}" is not a duration; use e.g. "30 minutes", "5m" or "1 hour".`);
+export function checkInterval(every: string, option = 'every'): Duration {
+  if (!DURATION_PATTERN.test(every)) {
+    throw new Error(`Option "${option}": "${every}" is not a duration; use e.g. "30 minutes", "5m" or "1 hour".`);
   }
   return every.trim() as Duration;
 }
@@ -63,12 +73,22 @@ export function formatInterval(ms: number): string {
   return `${ms} ms`;
 }
 
+/** The idle back-off a Schedule's bulkSync input carries, if any. */
+export function scheduleBackoffOf(d: ScheduleDescription): { every: string; idleUpTo?: string } | null {
+  const args = d.action.type === 'startWorkflow' ? (d.action.args as unknown[] | undefined) : undefined;
+  const input = args?.[0] as Partial<BulkSyncInput> | undefined;
+  return input?.schedule ?? null;
+}
+
 function toInfo(mapping: string, scheduleId: string, d: ScheduleDescription): ScheduleInfo {
   const interval = d.spec.intervals?.[0]?.every;
+  const backoff = scheduleBackoffOf(d);
   return {
     scheduleId,
     mapping,
     every: interval === undefined ? null : typeof interval === 'number' ? formatInterval(interval) : String(interval),
+    normalEvery: backoff?.every ?? null,
+    idleUpTo: backoff ? (backoff.idleUpTo ?? DEFAULT_IDLE_UP_TO) : null,
     paused: d.state.paused,
     note: d.state.note ?? null,
     recentRuns: d.info.recentActions.length,
@@ -83,8 +103,10 @@ export class SyncSchedules {
   ) {}
 
   async create(mapping: string, options: ScheduleOptions = {}): Promise<ScheduleInfo> {
-    const input = parseInput('bulkSync', bulkSyncInputSchema, { ...options.input, mapping });
     const every = checkInterval(options.every ?? DEFAULT_SCHEDULE_INTERVAL);
+    const idleUpTo = options.idleUpTo === false ? null : checkInterval(options.idleUpTo ?? DEFAULT_IDLE_UP_TO, 'idleUpTo');
+    const schedule = idleUpTo === null ? {} : { schedule: { every, idleUpTo } };
+    const input = parseInput('bulkSync', bulkSyncInputSchema, { ...options.input, ...schedule, mapping });
     const scheduleId = scheduleIdFor(input.mapping);
     const handle = await this.client.schedule.create({
       scheduleId,
@@ -115,7 +137,17 @@ export class SyncSchedules {
   async updateInterval(mapping: string, every: string): Promise<ScheduleInfo> {
     const interval = checkInterval(every);
     const handle = this.client.schedule.getHandle(scheduleIdFor(mapping));
-    await handle.update((previous) => ({ ...previous, spec: { ...previous.spec, intervals: [{ every: interval }] } }));
+    await handle.update((previous) => {
+      const action = previous.action;
+      const input = action.type === 'startWorkflow' ? (action.args?.[0] as BulkSyncInput | undefined) : undefined;
+      // The new interval is also the one idle back-off returns to.
+      const args = input?.schedule ? [{ ...input, schedule: { ...input.schedule, every: interval } }] : undefined;
+      return {
+        ...previous,
+        spec: { ...previous.spec, intervals: [{ every: interval }] },
+        ...(args && action.type === 'startWorkflow' ? { action: { ...action, args } } : {}),
+      };
+    });
     return this.describe(mapping);
   }
 

@@ -7,7 +7,11 @@
 import { z } from 'zod';
 import { MAX_BATCH_SIZE, MAX_FULL_SYNC_MAPPINGS, MAX_MAPPINGS_IN_FLIGHT, MAX_RECORD_IDS } from './constants';
 import { FILTER_OPERATORS, SYNC_DIRECTIONS } from './types';
+import { DURATION_PATTERN } from './idle-backoff';
 import { filterValueProblem, MAX_FILTER_CONDITIONS, MAX_FILTER_LIST, MAX_FILTER_TEXT } from './filter-grammar';
+
+/** A RegExp of this module's own: zod writes `lastIndex`, and the shared one is frozen in workflow code. */
+const duration = (): RegExp => new RegExp(DURATION_PATTERN.source, DURATION_PATTERN.flags);
 
 const mappingName = z
   .string()
@@ -123,6 +127,13 @@ export const bulkSyncInputSchema = z.strictObject({
   batchesPerRun: z.number().int().min(1).max(1000).optional(),
   retry: retryOverride.optional(),
   continuation: continuationSchema.optional(),
+  /** Set by the Schedule that starts this run: its interval and how far idle runs may lengthen it (see client/schedules). */
+  schedule: z
+    .strictObject({
+      every: z.string().regex(duration(), 'must be a duration such as "30 minutes"'),
+      idleUpTo: z.string().regex(duration(), 'must be a duration such as "720 minutes"').optional(),
+    })
+    .optional(),
 });
 
 export const retryFailedInputSchema = z.strictObject({

@@ -28,6 +28,7 @@ export type ControlActivities = Pick<
   | 'planLocalBatches'
   | 'clearMatchClaims'
   | 'planFullSynchronization'
+  | 'adjustScheduleInterval'
 >;
 
 /** Work on a batch of records (or, for a full synchronization's review, a count of a mapping's records): long, heartbeating, resumable. */

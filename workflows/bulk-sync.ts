@@ -12,12 +12,18 @@ import type { BulkSyncInput } from '../common/inputs';
 import type { RunResult } from '../common/types';
 import { proxiesFor } from './activity-proxies';
 import { runPassChain } from './pass-chain';
-import { continueKeepingMemo, tagRun, validateInput } from './run-support';
+import { adjustSchedule, continueKeepingMemo, tagRun, validateInput } from './run-support';
+import { foundWork } from '../common/idle-backoff';
+import { patched } from '@temporalio/workflow';
+
+/** The patch marking runs that adjust their Schedule's interval when they end. */
+const SCHEDULE_BACKOFF = 'schedule-idle-backoff';
 
 export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResult> {
   const input = validateInput('bulkSync', rawInput);
   tagRun('bulkSync', input.mapping);
-  return runPassChain(proxiesFor(input.retry), {
+  const acts = proxiesFor(input.retry);
+  const result = await runPassChain(acts, {
     kind: 'bulkSync',
     title: 'Bulk sync',
     mapping: input.mapping,
@@ -38,4 +44,12 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
     }),
     continueAsNew: (continuation) => continueKeepingMemo<typeof bulkSyncWorkflow>({ ...input, continuation }),
   });
+  // Started by a Schedule with idle back-off: a run that found nothing lengthens its interval, one with work restores it.
+  if (input.schedule && patched(SCHEDULE_BACKOFF))
+    await adjustSchedule(
+      acts,
+      input.mapping,
+      result.jobs.some((j) => foundWork(j.counters)),
+    );
+  return result;
 }

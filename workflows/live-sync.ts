@@ -27,7 +27,7 @@ import type { LiveSyncState, Side, SyncDirection } from '../common/types';
 import { parseInput } from '../common/validate';
 import { proxiesFor } from './activity-proxies';
 import { bulkSyncWorkflow } from './bulk-sync';
-import { tagRun, validateInput } from './run-support';
+import { clarify, tagRun, validateInput } from './run-support';
 
 /** Ids kept per side; past this many, the side counts as "many changed" (an incremental run reads them all). */
 const MAX_PENDING_IDS = 5_000;
@@ -118,9 +118,17 @@ export async function liveSyncWorkflow(rawInput: LiveSyncInput): Promise<LiveSyn
   }));
 
   // Which directions the mapping runs: a change on a side it does not read from has nothing to synchronize.
-  const { directions } = await acts.control.planRun({ mapping: input.mapping });
+  let directions: SyncDirection[];
+  try {
+    ({ directions } = await acts.control.planRun({ mapping: input.mapping }));
+  } catch (error) {
+    // An unknown or broken mapping fails the live sync at once, its message first.
+    throw clarify(error);
+  }
   const directionOf = (side: Side): SyncDirection | null => (directions.includes(NATURAL[side]) ? NATURAL[side] : null);
 
+  /** Until the first run says the mapping has no Schedule that backs off (checked again after continue-as-new). */
+  let scheduleBacksOff = true;
   let busyWait = BUSY_WAIT_MS.first;
   let failedWait = FAILED_WAIT_MS.first;
   let runsThisWorkflow = 0;
@@ -146,6 +154,14 @@ export async function liveSyncWorkflow(rawInput: LiveSyncInput): Promise<LiveSyn
       state.lastRun = { workflowId, status: 'succeeded', jobs: result.jobs, message: null };
       busyWait = BUSY_WAIT_MS.first;
       failedWait = FAILED_WAIT_MS.first;
+      // A change arrived: the mapping's Schedule (if it backs off when idle) goes back to its normal interval.
+      if (scheduleBacksOff) {
+        try {
+          scheduleBacksOff = (await acts.control.adjustScheduleInterval({ mapping: input.mapping, foundWork: true })).everyMs !== null;
+        } catch (error) {
+          log.warn('Could not restore the schedule interval', { mapping: input.mapping, message: (error as Error).message });
+        }
+      }
     } catch (error) {
       // Not lost: the changes wait for the next run (and a scheduled incremental run reads them anyway).
       if (many) pending.many.add(side);

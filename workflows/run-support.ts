@@ -21,6 +21,7 @@ import { FAILURE_TYPES } from '../common/constants';
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
 import { emptyCounters, type RunKind, type RunProgress, type RunResult } from '../common/types';
 import { InvalidInputError, parseInput } from '../common/validate';
+import type { Proxies } from './activity-proxies';
 
 type InputSchemas = typeof INPUT_SCHEMAS;
 
@@ -111,4 +112,13 @@ export function logRunDone(kind: RunKind, result: RunResult): RunResult {
     jobs: result.jobs.map((j) => ({ jobId: j.jobId, type: j.type, status: j.status, counters: j.counters })),
   });
   return result;
+}
+
+/** Applies the Schedule's idle back-off; never fails the run it ends (a Schedule deleted meanwhile, a server hiccup). */
+export async function adjustSchedule(acts: Proxies, mapping: string, foundWork: boolean): Promise<void> {
+  try {
+    await acts.control.adjustScheduleInterval({ mapping, foundWork });
+  } catch (error) {
+    log.warn('Could not adjust the schedule interval', { mapping, foundWork, message: (error as Error).message });
+  }
 }

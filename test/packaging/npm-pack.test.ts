@@ -102,6 +102,7 @@ test('installed into an empty project: coupling-sync --help runs, and the plugin
       'bulkSyncWorkflow',
       'describeMappingWorkflow',
       'fullSynchronizationWorkflow',
+      'liveSyncWorkflow',
       'matchBasedCouplingWorkflow',
       'retryFailedWorkflow',
       'setUpCouplingWorkflow',

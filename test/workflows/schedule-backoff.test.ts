@@ -1,0 +1,95 @@
+/**
+ * Idle back-off of a mapping's Schedule on the real dev server: each scheduled
+ * run that finds nothing doubles the interval up to the ceiling; a live change,
+ * or a scheduled run that finds work, restores the normal interval.
+ */
+import { SyncSchedules, scheduleIdFor } from '../../client/schedules';
+import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
+import { customer, tick } from '../helpers/systems';
+import { openSyncContext } from '../helpers/sync-context';
+
+let temporal: TestTemporal;
+beforeAll(async () => {
+  temporal = await connectTestTemporal();
+});
+afterAll(async () => {
+  await temporal?.close();
+});
+
+const MAPPING = 'IDLE_BACKOFF';
+
+async function eventually<T>(what: string, check: () => Promise<T | false | null | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('idle scheduled runs lengthen the interval step by step up to the ceiling; a change brings it back', async () => {
+  const ctx = await openSyncContext(temporal, { name: MAPPING });
+  try {
+    await ctx.sys.local('customer').insert([customer(1), customer(2)]);
+    await ctx.run(async ({ sync, taskQueue }) => {
+      const schedules = new SyncSchedules(temporal.client, taskQueue);
+      const handle = temporal.client.schedule.getHandle(scheduleIdFor(MAPPING));
+      const created = await schedules.create(MAPPING, { every: '1 hour', idleUpTo: '8 hours' });
+      expect(created).toMatchObject({ every: '1 hour', normalEvery: '1 hour', idleUpTo: '8 hours' });
+      let runs = 0;
+      /** Triggers one scheduled run and waits until it has ended and the interval is `every`. */
+      const runOnce = async (every: string): Promise<void> => {
+        await schedules.trigger(MAPPING);
+        runs++;
+        await eventually(`scheduled run ${runs}`, async () => {
+          const d = await handle.describe();
+          return d.info.recentActions.length >= runs && d.info.runningActions.length === 0;
+        });
+        await eventually(`the interval ${every} after run ${runs}`, async () => (await schedules.describe(MAPPING)).every === every);
+      };
+      try {
+        await runOnce('1 hour'); // creates both records: work, the interval stays
+        expect(await ctx.store.countCouplings(MAPPING)).toBe(2);
+        await runOnce('2 hours');
+        await runOnce('4 hours');
+        await runOnce('8 hours');
+        await runOnce('8 hours'); // the ceiling
+        const jobs = await ctx.store.listJobs({ mappingName: MAPPING });
+        expect(jobs.filter((j) => j.status === 'succeeded')).toHaveLength(5);
+
+        // A live change restores the normal interval.
+        await ctx.sys.local('customer').where('id', 'C1').update({ name: 'Live', modified_on: tick() });
+        await sync.live.notify(MAPPING, { side: 'local', ids: ['C1'] }, { debounceMs: 0 });
+        await eventually('the normal interval after a live change', async () => (await schedules.describe(MAPPING)).every === '1 hour');
+        await sync.live.stop(MAPPING);
+
+        // Idle again, then a scheduled run that finds a change restores it too.
+        await runOnce('2 hours');
+        await ctx.sys.local('customer').where('id', 'C2').update({ name: 'Scheduled', modified_on: tick() });
+        await runOnce('1 hour');
+        expect((await schedules.describe(MAPPING)).normalEvery).toBe('1 hour');
+
+        // A new interval set by hand is the one it comes back to.
+        await schedules.updateInterval(MAPPING, '3 hours');
+        expect(await schedules.describe(MAPPING)).toMatchObject({ every: '3 hours', normalEvery: '3 hours' });
+        await runOnce('6 hours');
+      } finally {
+        await schedules.delete(MAPPING);
+      }
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a schedule created with idleUpTo false keeps its interval', async () => {
+  const schedules = new SyncSchedules(temporal.client, 'unused');
+  const created = await schedules.create('FIXED_INTERVAL', { every: '1 hour', idleUpTo: false, paused: true });
+  try {
+    expect(created).toMatchObject({ every: '1 hour', normalEvery: null, idleUpTo: null });
+  } finally {
+    await schedules.delete('FIXED_INTERVAL');
+  }
+  await expect(schedules.create('FIXED_INTERVAL', { every: '1 hour', idleUpTo: 'forever' })).rejects.toThrow('Option "idleUpTo": "forever" is not a duration');
+});
