@@ -269,10 +269,16 @@ schedule
   .command('create')
   .argument('<mapping>')
   .option('--every <duration>', 'interval, e.g. "30m" or "1 hour"', '30 minutes')
+  .option('--idle-up-to <duration>', 'runs that find nothing double the interval up to this (default 720 minutes)')
+  .option('--fixed', 'a fixed interval: no idle back-off')
   .option('--paused', 'create it paused')
-  .action(async (mapping: string, o: { every: string; paused?: boolean }) => {
-    const info = await (await temporal()).schedules.create(mapping, { every: o.every, paused: o.paused });
-    print(info, () => line`Schedule ${info.scheduleId}: every ${info.every}${info.paused ? ' (paused)' : ''}`);
+  .action(async (mapping: string, o: { every: string; idleUpTo?: string; fixed?: boolean; paused?: boolean }) => {
+    if (o.fixed && o.idleUpTo) throw new CliError('Give either --idle-up-to or --fixed, not both.');
+    const info = await (await temporal()).schedules.create(mapping, { every: o.every, paused: o.paused, idleUpTo: o.fixed ? false : o.idleUpTo });
+    print(
+      info,
+      () => line`Schedule ${info.scheduleId}: every ${info.every}${info.idleUpTo ? `, up to ${info.idleUpTo} when idle` : ''}${info.paused ? ' (paused)' : ''}`,
+    );
   });
 schedule
   .command('update')

@@ -140,11 +140,16 @@ test('full-sync: one line per mapping, or JSON; a bad option or an unknown mappi
 test('schedule create, list, pause and delete', async () => {
   const created = await cli(['--json', 'schedule', 'create', 'CUSTOMER', '--every', '1 hour', '--paused']);
   expect(created.code).toBe(0);
-  expect(JSON.parse(created.stdout)).toMatchObject({ mapping: 'CUSTOMER', every: '1 hour', paused: true });
+  expect(JSON.parse(created.stdout)).toMatchObject({ mapping: 'CUSTOMER', every: '1 hour', normalEvery: '1 hour', idleUpTo: '720 minutes', paused: true });
   const listed = JSON.parse((await cli(['--json', 'schedule', 'list'])).stdout);
   expect(listed.map((s: { mapping: string }) => s.mapping)).toContain('CUSTOMER');
   expect((await cli(['schedule', 'resume', 'CUSTOMER'])).stdout).toBe('Resumed the schedule of CUSTOMER\n');
   expect((await cli(['schedule', 'delete', 'CUSTOMER'])).code).toBe(0);
+  const fixed = await cli(['schedule', 'create', 'FIXED', '--every', '2 hours', '--fixed', '--paused']);
+  expect(fixed.stdout).toBe('Schedule sync-schedule/FIXED: every 2 hours (paused)\n');
+  expect((await cli(['schedule', 'delete', 'FIXED'])).code).toBe(0);
+  const both = await cli(['schedule', 'create', 'FIXED', '--fixed', '--idle-up-to', '1 day']);
+  expect(both.stderr.trim()).toBe('Error: Give either --idle-up-to or --fixed, not both.');
   const bad = await cli(['schedule', 'create', 'CUSTOMER', '--every', 'often']);
   expect(bad.code).toBe(1);
   expect(bad.stderr.trim()).toBe('Error: Option "every": "often" is not a duration; use e.g. "30 minutes", "5m" or "1 hour".');
