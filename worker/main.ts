@@ -10,6 +10,16 @@ import { temporalConfigFromEnv } from './config';
 import { createWorker } from './create-worker';
 import { runMain } from '../support/fatal';
 import { demoSystems, systemsFromFile } from './systems-config';
+import { Client } from '@temporalio/client';
+import { LiveSync } from '../client/live-sync';
+import { ChangeFeed } from './receivers/change-feed';
+
+/** LIVE_SYNC_FEED_MS: a whole number of milliseconds, at least 50. */
+function feedInterval(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{2,7}$/.test(value.trim()) || Number(value) < 50) throw new Error(`LIVE_SYNC_FEED_MS: "${value}" is not a whole number of milliseconds from 50 up.`);
+  return Number(value);
+}
 
 async function main(): Promise<void> {
   const temporal = temporalConfigFromEnv();
@@ -27,7 +37,27 @@ async function main(): Promise<void> {
       log: console.log,
     });
     console.log(`Worker listening on task queue "${temporal.taskQueue}" at ${temporal.address} (namespace ${temporal.namespace}).`);
-    await worker.run();
+    // LIVE_SYNC_FEED=CUSTOMER,CONTACT: poll these mappings' tables for changes and live-sync them (worker/receivers).
+    const watched = (process.env.LIVE_SYNC_FEED ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
+    const feed = watched.length
+      ? new ChangeFeed({
+          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          store,
+          systems: opened.systems,
+          mappings: watched,
+          intervalMs: feedInterval(process.env.LIVE_SYNC_FEED_MS),
+        })
+      : null;
+    await feed?.start();
+    if (feed) console.log(`Change feed watching ${watched.join(', ')} every ${process.env.LIVE_SYNC_FEED_MS ?? 1000} ms.`);
+    try {
+      await worker.run();
+    } finally {
+      await feed?.stop();
+    }
   } finally {
     await connection.close();
     await opened.close();
