@@ -29,6 +29,7 @@ import type {
   UpdateRecord,
   WriteResult,
 } from '../connector';
+import { BcSubscriptionClient } from './subscriptions';
 import { ThrottledError } from '../connector';
 import { ConnectorError, refusalKind } from '../connector-error';
 import { HttpClient, TransientHttpError, type HttpResponse } from '../http/http-client';
@@ -93,6 +94,16 @@ export class BusinessCentralConnector implements Connector {
       fetch: options.fetch,
       headers: { Accept: 'application/json' },
     });
+  }
+
+  /** Webhook subscriptions of this company (a live-sync receiver keeps one per watched table). */
+  subscriptions(now: () => Date = () => new Date()): BcSubscriptionClient {
+    return new BcSubscriptionClient(this.http, this.settings.companyId, this.name, now);
+  }
+
+  /** The entity set a table name stands for (the table's `entitySet`, or its own name). */
+  entitySetOf(table: string): string {
+    return this.table(table).entitySet;
   }
 
   private table(table: string): ResolvedBusinessCentralTable {

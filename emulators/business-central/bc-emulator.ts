@@ -37,6 +37,7 @@ import {
 } from '../common/emulator-server';
 import { isObject } from '../../common/collections';
 import { ENTITIES, emptyValue, entityBySet, metadataXml, type EntityDefinition } from './entities';
+import { BcSubscriptions, DEFAULT_SUBSCRIPTION_RULES, type SubscriptionRules } from './subscriptions';
 import { checkFilter, compareValues, crossFieldOr, evaluate, FilterError, parseFilter, type EdmType, type FilterNode } from './odata-filter';
 
 export interface BusinessCentralEmulatorOptions {
@@ -62,6 +63,8 @@ export interface BusinessCentralEmulatorOptions {
   limits?: Partial<EmulatorLimits>;
   /** Clock for lastModifiedDateTime. @default () => new Date() */
   now?: () => Date;
+  /** Webhook subscription rules, scaled down for tests (subscriptions.ts). */
+  subscriptionRules?: Partial<SubscriptionRules>;
 }
 
 /** One operation as the emulator serves it: a plain request, or one request of a $batch. */
@@ -113,6 +116,8 @@ export interface BusinessCentralEmulator {
   /** A user's edit in BC: new values, a new lastModifiedDateTime and a new ETag. */
   edit(entitySet: string, id: string, changes: EmulatedRecord): EmulatedRecord;
   remove(entitySet: string, id: string): void;
+  /** Webhook subscriptions (`subscriptions` of API v2.0): the handshake, expiry, renewal, batched deliveries. */
+  subscriptions: BcSubscriptions;
   /** The connector options that reach this emulator (name, tenant, environment, company, apiUrl, credentials). */
   connectorOptions(): {
     name: string;
@@ -176,6 +181,10 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
   let versionCounter = 0;
   let origin = '';
   const apiPath = `/v2.0/${encodeURIComponent(tenantId)}/${encodeURIComponent(environment)}/api/v2.0`;
+  const subscriptions = new BcSubscriptions(`/api/v2.0/companies(${companyId})`, new Set(ENTITIES.map((e) => e.entitySet)), now, {
+    ...DEFAULT_SUBSCRIPTION_RULES,
+    ...options.subscriptionRules,
+  });
 
   const table = (entitySet: string): Map<string, Stored> => {
     const t = tables.get(entitySet);
@@ -426,6 +435,7 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       if (method === 'POST') {
         if (!isObject(body)) throw new OpError(400, 'BadRequest_InvalidRequestBody', 'The request body must be a JSON object.');
         const stored = insert(def, body);
+        subscriptions.noteChange(def.entitySet, stored.values.id as string, 'created');
         return {
           status: 201,
           headers: {
@@ -456,11 +466,13 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       }
       Object.assign(stored.values, changes);
       stamp(stored);
+      subscriptions.noteChange(def.entitySet, id, 'updated');
       return { status: 200, headers: { 'Content-Type': JSON_TYPE, ETag: etag(stored) }, body: view(stored) };
     }
     if (method === 'DELETE') {
       requireIfMatch(headers, stored);
       table(def.entitySet).delete(id);
+      subscriptions.noteChange(def.entitySet, id, 'deleted');
       return { status: 204, headers: {} };
     }
     throw new OpError(405, 'BadRequest_MethodNotAllowed', `${method} is not allowed on a ${def.entityType}.`);
@@ -520,9 +532,24 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
     return { status: 200, headers: { 'Content-Type': JSON_TYPE }, body: JSON.stringify({ responses }) };
   };
 
-  const handler = (request: EmulatorRequest): EmulatorResponse => {
+  const handler = async (request: EmulatorRequest): Promise<EmulatorResponse> => {
     const path = request.url.split('?')[0];
     if (request.method === 'POST' && path === `${apiPath}/$batch`) return batch(request);
+    if (path.startsWith(`${apiPath}/subscriptions`)) {
+      let parsed: unknown;
+      try {
+        parsed = request.body ? JSON.parse(request.body) : undefined;
+      } catch {
+        return odataError(400, 'BadRequest_InvalidRequestBody', 'The request body is not JSON.');
+      }
+      const answer = await subscriptions.handle(
+        request.method,
+        decodeURIComponent(path.slice(apiPath.length + 1)),
+        lowerHeaders(request.headers as Record<string, unknown>),
+        parsed,
+      );
+      if (answer) return { status: answer.status, headers: answer.headers, body: answer.body ? JSON.stringify(answer.body) : '' };
+    }
     let body: unknown;
     if (request.body) {
       try {
@@ -598,6 +625,7 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
           id: typeof id === 'string' ? id : undefined,
           lastModifiedDateTime: typeof lastModifiedDateTime === 'string' ? lastModifiedDateTime : undefined,
         });
+        subscriptions.noteChange(def.entitySet, stored.values.id as string, 'created');
         return view(stored);
       });
     },
@@ -614,11 +642,14 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       for (const [field, value] of Object.entries(rest)) stored.values[field] = validated(def, field, value);
       stamp(stored);
       if (typeof lastModifiedDateTime === 'string') stored.values.lastModifiedDateTime = lastModifiedDateTime;
+      subscriptions.noteChange(entitySet, id.toLowerCase(), 'updated');
       return view(stored);
     },
     remove: (entitySet, id) => {
       table(entitySet).delete(id.toLowerCase());
+      subscriptions.noteChange(entitySet, id.toLowerCase(), 'deleted');
     },
+    subscriptions,
     connectorOptions: () => ({
       name: 'business-central',
       tenantId,
@@ -627,6 +658,9 @@ export async function startBusinessCentralEmulator(options: BusinessCentralEmula
       apiUrl: `${origin}${apiPath}`,
       credentials: { tokenUrl: server.tokenUrl, clientId, clientSecret },
     }),
-    close: () => server.close(),
+    close: async () => {
+      subscriptions.close();
+      await server.close();
+    },
   };
 }
