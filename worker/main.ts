@@ -13,12 +13,21 @@ import { demoSystems, systemsFromFile } from './systems-config';
 import { Client } from '@temporalio/client';
 import { LiveSync } from '../client/live-sync';
 import { ChangeFeed } from './receivers/change-feed';
+import { startBcLive } from './receivers/bc-live';
 
 /** LIVE_SYNC_FEED_MS: a whole number of milliseconds, at least 50. */
 function feedInterval(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^\d{2,7}$/.test(value.trim()) || Number(value) < 50) throw new Error(`LIVE_SYNC_FEED_MS: "${value}" is not a whole number of milliseconds from 50 up.`);
   return Number(value);
+}
+
+/** BC_WEBHOOK_PORT: the receiver's port. @default 8787 */
+function webhookPort(value: string | undefined): number {
+  if (value === undefined || value === '') return 8787;
+  const port = /^\d{1,5}$/.test(value.trim()) ? Number(value) : NaN;
+  if (!(port >= 1 && port <= 65_535)) throw new Error(`BC_WEBHOOK_PORT: "${value}" is not a port from 1 to 65535.`);
+  return port;
 }
 
 async function main(): Promise<void> {
@@ -53,10 +62,29 @@ async function main(): Promise<void> {
       : null;
     await feed?.start();
     if (feed) console.log(`Change feed watching ${watched.join(', ')} every ${process.env.LIVE_SYNC_FEED_MS ?? 1000} ms.`);
+    // BC_WEBHOOKS=CUSTOMER: subscribe to these mappings' BC tables and live-sync what BC notifies.
+    const bcMappings = (process.env.BC_WEBHOOKS ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
+    const bcLive = bcMappings.length
+      ? await startBcLive({
+          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          store,
+          systems: opened.systems,
+          mappings: bcMappings,
+          clientState: process.env.BC_WEBHOOK_CLIENT_STATE ?? '',
+          publicUrl: process.env.BC_WEBHOOK_PUBLIC_URL,
+          host: process.env.BC_WEBHOOK_HOST,
+          port: webhookPort(process.env.BC_WEBHOOK_PORT),
+        })
+      : null;
+    if (bcLive) for (const [mapping, url] of Object.entries(bcLive.urls)) console.log(`BC webhooks of ${mapping} to ${url}`);
     try {
       await worker.run();
     } finally {
       await feed?.stop();
+      await bcLive?.close();
     }
   } finally {
     await connection.close();

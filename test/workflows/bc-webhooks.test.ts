@@ -13,6 +13,7 @@ import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import { sqliteConfig } from '../../store/database-url';
 import { startBusinessCentralEmulator } from '../../emulators/business-central/bc-emulator';
 import { startBcWebhookReceiver } from '../../worker/receivers/bc-webhooks';
+import { startBcLive } from '../../worker/receivers/bc-live';
 import { sqliteDialect } from '../helpers/stores';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 
@@ -125,6 +126,48 @@ test('BC changes reach the other side through webhooks and live sync; forged one
         expect((await accountOf(String(first.id)))?.name).toBe('Adatum Lost');
       } finally {
         await receiver.close().catch(() => undefined);
+      }
+    });
+  } finally {
+    await emu.close();
+    await crm.destroy();
+    await cleanup();
+  }
+});
+
+test("the worker's BC live sync subscribes each watched mapping's table and synchronizes what BC notifies", async () => {
+  const emu = await startBusinessCentralEmulator({ subscriptionRules: { batchDelayMs: 50 } });
+  const { store, cleanup } = await sqliteDialect.open();
+  const crm = knexFactory(sqliteConfig(':memory:'));
+  await crm.schema.createTable('account', (t) => {
+    t.string('id', 64).primary();
+    t.string('name', 200).nullable();
+    t.string('modified_on', 32).notNullable();
+  });
+  const systems = { bc: new BusinessCentralConnector(emu.connectorOptions()), crm: new KnexTableConnector({ name: 'crm', knex: crm }) };
+  await store.saveMapping({
+    name: 'BC_LIVE',
+    local: { system: 'crm', table: 'account' },
+    integration: { system: 'bc', table: 'customers' },
+    direction: 'FromIntegrationTable',
+    syncOnlyCoupledRecords: false,
+    fields: [{ localField: 'name', integrationField: 'displayName' }],
+  });
+  try {
+    await withWorker(temporal, { store, systems }, async ({ sync }) => {
+      await expect(startBcLive({ live: sync.live, store, systems, mappings: ['BC_LIVE'], clientState: 'short' })).rejects.toThrow(/16 characters/);
+      const live = await startBcLive({ live: sync.live, store, systems, mappings: ['BC_LIVE'], clientState: SECRET, warn: (m) => console.warn(m) });
+      try {
+        expect(Object.keys(live.urls)).toEqual(['BC_LIVE']);
+        const [created] = emu.seed('customers', [{ displayName: 'Fabrikam' }]);
+        await eventually(
+          'the BC record created on the other side',
+          async () => (await store.getCouplings('BC_LIVE', 'integration', [String(created.id)])).length === 1,
+        );
+        expect((await crm('account').first())?.name).toBe('Fabrikam');
+        await sync.live.stop('BC_LIVE');
+      } finally {
+        await live.close();
       }
     });
   } finally {
