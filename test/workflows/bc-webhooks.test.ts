@@ -151,6 +151,7 @@ test("the worker's BC live sync subscribes each watched mapping's table and sync
     integration: { system: 'bc', table: 'customers' },
     direction: 'FromIntegrationTable',
     syncOnlyCoupledRecords: false,
+    sourceDeletion: 'DeleteCounterpart',
     fields: [{ localField: 'name', integrationField: 'displayName' }],
   });
   try {
@@ -165,6 +166,10 @@ test("the worker's BC live sync subscribes each watched mapping's table and sync
           async () => (await store.getCouplings('BC_LIVE', 'integration', [String(created.id)])).length === 1,
         );
         expect((await crm('account').first())?.name).toBe('Fabrikam');
+        // Deleted in BC: the notification says so, and the mapping's deletion rule deletes the counterpart.
+        emu.remove('customers', String(created.id));
+        await eventually('the counterpart deleted', async () => (await crm('account').count({ n: '*' }).first())?.n === 0);
+        expect(await store.getCouplings('BC_LIVE', 'integration', [String(created.id)])).toEqual([]);
         await sync.live.stop('BC_LIVE');
       } finally {
         await live.close();
