@@ -14,6 +14,7 @@
  * paging); the request plumbing (batch.ts, odata-query.ts, options.ts) is
  * already beside it.
  */
+import { DataverseWebhookClient } from './webhooks';
 import { randomUUID } from 'node:crypto';
 import {
   ThrottledError,
@@ -114,6 +115,11 @@ export class DataverseConnector implements Connector {
       fetch: options.fetch,
       headers: { 'OData-Version': '4.0', 'OData-MaxVersion': '4.0', Accept: 'application/json' },
     });
+  }
+
+  /** Webhook registration in this environment (a live-sync receiver keeps one endpoint per mapping). */
+  webhooks(): DataverseWebhookClient {
+    return new DataverseWebhookClient(this.http, this.name);
   }
 
   private table(table: string): DataverseTableOptions {

@@ -55,6 +55,7 @@ import { BatchSyntaxError, buildBatchResponse, countOperations, parseBatchReques
 export type { AttributeType } from './odata-filter';
 export { ACCOUNT_ENTITY, CONTACT_ENTITY, type AttributeDefinition, type EntityDefinition } from './entities';
 import { ACCOUNT_ENTITY, type EntityDefinition } from './entities';
+import { DataverseWebhooks } from './webhooks';
 
 export interface DataverseEmulatorOptions {
   /** @default 'dataverse-emulator-client' */
@@ -69,6 +70,8 @@ export interface DataverseEmulatorOptions {
   apiPath?: string;
   /** Server clock (ms). */
   now?: () => number;
+  /** Webhook posts: the delay before an asynchronous step posts, and its attempts. @default { delayMs: 100, attempts: 3 } */
+  webhookRules?: { delayMs?: number; attempts?: number };
   tokenLifetimeSeconds?: number;
 }
 
@@ -111,6 +114,8 @@ export interface DataverseEmulator {
   /** The next `times` batch operations answer 429 with this Retry-After instead of being carried out. */
   throttleParts(rule: { times: number; retryAfterSeconds: number }): void;
   intercept(rule: Interception): void;
+  /** Webhooks: service endpoints, steps on Create/Update/Delete, posts of the execution context. */
+  webhooks: DataverseWebhooks;
   injectFault(rule: FaultRule): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -162,6 +167,7 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
   const apiPath = `/${(options.apiPath ?? '/api/data/v9.2/').replace(/^\/+|\/+$/g, '')}/`;
   const now = options.now ?? Date.now;
   const entities = new Map<string, Entity>();
+  const webhooks = new DataverseWebhooks(new Set((options.entities ?? [ACCOUNT_ENTITY]).map((d) => d.logicalName)), () => origin, options.webhookRules);
   const byLogicalName = new Map<string, Entity>();
   for (const definition of options.entities ?? [ACCOUNT_ENTITY]) {
     const types = new Map<string, AttributeType>([[definition.idAttribute, 'Uniqueidentifier'], ...Object.entries(SYSTEM_ATTRIBUTES)]);
@@ -202,6 +208,9 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     if (undo) undo.push(() => (previous ? entity.rows.set(id, previous) : entity.rows.delete(id)));
     if (row) entity.rows.set(id, row);
     else entity.rows.delete(id);
+    // Webhook steps see committed changes only: a change set that rolls back cancels its posts.
+    const posts = webhooks.noteChange(entity.definition.logicalName, id, !row ? 'Delete' : previous ? 'Update' : 'Create');
+    if (undo && posts.length) undo.push(() => webhooks.cancel(posts));
   };
 
   /** The body with its @odata.bind annotations resolved to lookup values, as the platform stores them. */
@@ -416,6 +425,14 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     const question = url.indexOf('?');
     const path = question < 0 ? url : url.slice(0, question);
     const query = new URLSearchParams(question < 0 ? '' : url.slice(question + 1));
+    let parsed: unknown;
+    try {
+      parsed = body ? JSON.parse(body) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    const hook = webhooks.handle(method, path, query, parsed);
+    if (hook) return { status: hook.status, headers: JSON_HEADERS, body: hook.body === undefined ? '' : JSON.stringify(hook.body) };
     const meta = /^EntityDefinitions\(LogicalName='([A-Za-z0-9_]+)'\)\/Attributes$/.exec(path);
     if (meta && method === 'GET') return metadata(meta[1]);
     const single = /^([A-Za-z_][A-Za-z0-9_]*)\(([^)]*)\)$/.exec(path);
@@ -663,6 +680,7 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     remove(entitySet, id) {
       const entity = seedEntity(entitySet);
       entity.rows.delete(id.toLowerCase());
+      webhooks.noteChange(entity.definition.logicalName, id.toLowerCase(), 'Delete');
     },
     throttleParts(rule) {
       partThrottle.times = rule.times;
@@ -673,6 +691,10 @@ export async function startDataverseEmulator(options: DataverseEmulatorOptions =
     },
     injectFault: (rule) => server.injectFault(rule),
     clearFaults: () => server.clearFaults(),
-    close: () => server.close(),
+    webhooks,
+    close: async () => {
+      webhooks.close();
+      await server.close();
+    },
   };
 }
