@@ -14,6 +14,7 @@ import { Client } from '@temporalio/client';
 import { LiveSync } from '../client/live-sync';
 import { ChangeFeed } from './receivers/change-feed';
 import { startBcLive } from './receivers/bc-live';
+import { startDataverseLive } from './receivers/dataverse-live';
 
 /** LIVE_SYNC_FEED_MS: a whole number of milliseconds, at least 50. */
 function feedInterval(value: string | undefined): number | undefined {
@@ -22,11 +23,11 @@ function feedInterval(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** BC_WEBHOOK_PORT: the receiver's port. @default 8787 */
-function webhookPort(value: string | undefined): number {
-  if (value === undefined || value === '') return 8787;
+/** A receiver's port (BC_WEBHOOK_PORT, 8787 by default; DATAVERSE_WEBHOOK_PORT, 8788). */
+function webhookPort(value: string | undefined, fallback = 8787): number {
+  if (value === undefined || value === '') return fallback;
   const port = /^\d{1,5}$/.test(value.trim()) ? Number(value) : NaN;
-  if (!(port >= 1 && port <= 65_535)) throw new Error(`BC_WEBHOOK_PORT: "${value}" is not a port from 1 to 65535.`);
+  if (!(port >= 1 && port <= 65_535)) throw new Error(`Webhook port: "${value}" is not a port from 1 to 65535.`);
   return port;
 }
 
@@ -80,11 +81,30 @@ async function main(): Promise<void> {
         })
       : null;
     if (bcLive) for (const [mapping, url] of Object.entries(bcLive.urls)) console.log(`BC webhooks of ${mapping} to ${url}`);
+    // DATAVERSE_WEBHOOKS=CUSTOMER: register webhook steps on these mappings' Dataverse tables and live-sync what they post.
+    const dvMappings = (process.env.DATAVERSE_WEBHOOKS ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
+    const dvLive = dvMappings.length
+      ? await startDataverseLive({
+          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          store,
+          systems: opened.systems,
+          mappings: dvMappings,
+          key: process.env.DATAVERSE_WEBHOOK_KEY ?? '',
+          publicUrl: process.env.DATAVERSE_WEBHOOK_PUBLIC_URL,
+          host: process.env.DATAVERSE_WEBHOOK_HOST,
+          port: webhookPort(process.env.DATAVERSE_WEBHOOK_PORT, 8788),
+        })
+      : null;
+    if (dvLive) for (const [mapping, url] of Object.entries(dvLive.urls)) console.log(`Dataverse webhooks of ${mapping} to ${url}`);
     try {
       await worker.run();
     } finally {
       await feed?.stop();
       await bcLive?.close();
+      await dvLive?.close();
     }
   } finally {
     await connection.close();

@@ -11,6 +11,7 @@ import { KnexTableConnector } from '../../connectors/knex-table-connector';
 import { sqliteConfig } from '../../store/database-url';
 import { startDataverseEmulator } from '../../emulators/dataverse/dataverse-emulator';
 import { startDataverseWebhookReceiver } from '../../worker/receivers/dataverse-webhooks';
+import { startDataverseLive } from '../../worker/receivers/dataverse-live';
 import { sqliteDialect } from '../helpers/stores';
 import { testMapping } from '../helpers/systems';
 import { createCustomerTable } from '../../worker/demo/demo-data';
@@ -85,6 +86,20 @@ test('Dataverse edits and deletes reach the other side through webhooks and live
         await eventually('the counterpart deleted', async () => !(await local('customer').where('id', coupling.localId).first()));
         expect(emulator.webhooks.deliveries.filter((d) => d.status === 202).map((d) => d.message)).toEqual(['Update', 'Delete']);
         await sync.live.stop(MAPPING);
+
+        // As the worker runs it: the endpoint and steps registered at start, a new record arriving through them.
+        await expect(startDataverseLive({ live: sync.live, store, systems, mappings: [MAPPING], key: 'short' })).rejects.toThrow(/16 characters/);
+        const dvLive = await startDataverseLive({ live: sync.live, store, systems, mappings: [MAPPING], key: HEADER.value });
+        try {
+          const [fresh] = emulator.put('accounts', [{ name: 'Northwind' }]);
+          await eventually(
+            'the new account on the other side',
+            async () => (await store.getCouplings(MAPPING, 'integration', [String(fresh.accountid)])).length === 1,
+          );
+          await sync.live.stop(MAPPING);
+        } finally {
+          await dvLive.close();
+        }
       } finally {
         await receiver.close();
       }

@@ -1,0 +1,50 @@
+/**
+ * Live sync from Dataverse webhooks, as the worker runs it: the receiver
+ * (dataverse-webhooks.ts) for the watched mappings, and their service endpoint
+ * and Create/Update/Delete steps registered at start (kept when there).
+ */
+import type { LiveSync } from '../../client/live-sync';
+import type { Systems } from '../../activities/deps';
+import { DataverseConnector } from '../../connectors/dataverse';
+import type { Store } from '../../store/store';
+import { startDataverseWebhookReceiver, type DataverseWebhookRoute } from './dataverse-webhooks';
+
+/** The header the steps send and the receiver checks. */
+export const DATAVERSE_WEBHOOK_HEADER = 'x-coupling-sync-key';
+
+export interface DataverseLiveOptions {
+  live: LiveSync;
+  store: Store;
+  systems: Systems;
+  mappings: readonly string[];
+  /** The header's secret value (at least 16 characters). */
+  key: string;
+  /** The base URL Dataverse reaches the receiver at; the receiver's own address when absent. */
+  publicUrl?: string;
+  host?: string;
+  port?: number;
+}
+
+export async function startDataverseLive(options: DataverseLiveOptions): Promise<{ urls: Record<string, string>; close(): Promise<void> }> {
+  if (options.key.length < 16) throw new Error('DATAVERSE_WEBHOOK_KEY: use a secret of at least 16 characters.');
+  const header = { name: DATAVERSE_WEBHOOK_HEADER, value: options.key };
+  const watched: (DataverseWebhookRoute & { connector: DataverseConnector })[] = [];
+  for (const name of options.mappings) {
+    const mapping = await options.store.requireMapping(name);
+    const sides = [
+      { side: 'local' as const, system: mapping.local.system, table: mapping.local.table },
+      { side: 'integration' as const, system: mapping.integration.system, table: mapping.integration.table },
+    ];
+    const dv = sides.find((s) => options.systems[s.system] instanceof DataverseConnector);
+    if (!dv) throw new Error(`DATAVERSE_WEBHOOKS: mapping ${name} has no Dataverse side.`);
+    // A Dataverse table is configured under its logical name (e.g. "account").
+    watched.push({ mapping: name, side: dv.side, logicalName: dv.table, header, connector: options.systems[dv.system] as DataverseConnector });
+  }
+  const receiver = await startDataverseWebhookReceiver({ live: options.live, routes: watched, host: options.host, port: options.port });
+  const urlOf = (mapping: string): string =>
+    options.publicUrl ? `${options.publicUrl.replace(/\/$/, '')}/webhooks/dataverse/${encodeURIComponent(mapping)}` : receiver.url(mapping);
+  for (const w of watched) {
+    await w.connector.webhooks().ensure({ name: `coupling-sync ${w.mapping}`, url: urlOf(w.mapping), logicalName: w.logicalName, header });
+  }
+  return { urls: Object.fromEntries(watched.map((w) => [w.mapping, urlOf(w.mapping)])), close: () => receiver.close() };
+}
