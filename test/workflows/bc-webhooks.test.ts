@@ -15,6 +15,7 @@ import { startBusinessCentralEmulator } from '../../emulators/business-central/b
 import { startBcWebhookReceiver } from '../../worker/receivers/bc-webhooks';
 import { startBcLive } from '../../worker/receivers/bc-live';
 import { sqliteDialect } from '../helpers/stores';
+import { SyncSchedules } from '../../client/schedules';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 
 let temporal: TestTemporal;
@@ -63,7 +64,7 @@ test('BC changes reach the other side through webhooks and live sync; forged one
   });
   const [first] = emu.seed('customers', [{ displayName: 'Adatum' }]);
   try {
-    await withWorker(temporal, { store, systems }, async ({ sync }) => {
+    await withWorker(temporal, { store, systems }, async ({ sync, taskQueue }) => {
       const receiver = await startBcWebhookReceiver({ live: sync.live, routes: [{ mapping: MAPPING, side: 'local', clientState: SECRET }] });
       try {
         await sync.bulkSync({ mapping: MAPPING });
@@ -122,8 +123,15 @@ test('BC changes reach the other side through webhooks and live sync; forged one
         emu.edit('customers', String(first.id), { displayName: 'Adatum Lost' });
         await eventually('the failed deliveries', () => emu.subscriptions.deliveries.length >= deliveriesBefore + 3);
         expect((await accountOf(String(first.id)))?.name).toBe('Adatum Corp.');
-        await sync.bulkSync({ mapping: MAPPING });
-        expect((await accountOf(String(first.id)))?.name).toBe('Adatum Lost');
+        // The mapping's Schedule, the safety net: its next run (triggered here) reads what the notification would have said.
+        const schedules = new SyncSchedules(temporal.client, taskQueue);
+        await schedules.create(MAPPING, { every: '1 hour' });
+        try {
+          await schedules.trigger(MAPPING);
+          await eventually('the scheduled run', async () => (await accountOf(String(first.id)))?.name === 'Adatum Lost');
+        } finally {
+          await schedules.delete(MAPPING);
+        }
       } finally {
         await receiver.close().catch(() => undefined);
       }
