@@ -39,17 +39,9 @@ function returned(result: unknown): Row[] {
   return ((result as { rows?: Row[] } | null)?.rows ?? []) as Row[];
 }
 
-async function insertSqlite(
-  db: Knex | Knex.Transaction,
-  table: string,
-  columns: readonly string[],
-  part: readonly Row[],
-  options: InsertOptions,
-): Promise<Row[]> {
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  const bindings: unknown[] = [table, ...columns];
-  for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
-  let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) values ${part.map(() => tuple).join(', ')}`;
+/** The `ON CONFLICT ...` and `RETURNING ...` of an insert (both dialects write them alike); pushes their bindings. */
+function conflictAndReturning(options: InsertOptions, bindings: unknown[]): string {
+  let sql = '';
   if (options.onConflict) {
     const target = options.onConflict.length ? ` (${options.onConflict.map(() => '??').join(', ')})` : '';
     bindings.push(...options.onConflict);
@@ -62,6 +54,21 @@ async function insertSqlite(
     sql += ` returning ${options.returning.map(() => '??').join(', ')}`;
     bindings.push(...options.returning);
   }
+  return sql;
+}
+
+async function insertSqlite(
+  db: Knex | Knex.Transaction,
+  table: string,
+  columns: readonly string[],
+  part: readonly Row[],
+  options: InsertOptions,
+): Promise<Row[]> {
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const bindings: unknown[] = [table, ...columns];
+  for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
+  let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) values ${part.map(() => tuple).join(', ')}`;
+  sql += conflictAndReturning(options, bindings);
   return returned(await db.raw(sql, bindings as Knex.RawBinding[]));
 }
 
@@ -80,18 +87,7 @@ async function insertPostgres(
   const list = columns.map(() => '??').join(', ');
   const bindings: unknown[] = [table, ...columns, ...columns, table, JSON.stringify(part)];
   let sql = `insert into ?? (${list}) select ${list} from jsonb_populate_recordset(null::??, ?::jsonb)`;
-  if (options.onConflict) {
-    const target = options.onConflict.length ? ` (${options.onConflict.map(() => '??').join(', ')})` : '';
-    bindings.push(...options.onConflict);
-    if (options.merge?.length) {
-      sql += ` on conflict${target} do update set ${options.merge.map((m) => (typeof m === 'string' ? '?? = excluded.??' : `?? = ${m.sql}`)).join(', ')}`;
-      for (const m of options.merge) bindings.push(...(typeof m === 'string' ? [m, m] : [m.column]));
-    } else sql += ` on conflict${target} do nothing`;
-  }
-  if (options.returning?.length) {
-    sql += ` returning ${options.returning.map(() => '??').join(', ')}`;
-    bindings.push(...options.returning);
-  }
+  sql += conflictAndReturning(options, bindings);
   return returned(await db.raw(sql, bindings as Knex.RawBinding[]));
 }
 

@@ -16,6 +16,14 @@ import { ChangeFeed } from './receivers/change-feed';
 import { startBcLive } from './receivers/bc-live';
 import { startDataverseLive } from './receivers/dataverse-live';
 
+/** A comma-separated list of mapping names from a variable (none when unset). */
+function mappingList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+}
+
 /** LIVE_SYNC_FEED_MS: a whole number of milliseconds, at least 50. */
 function feedInterval(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
@@ -48,10 +56,7 @@ async function main(): Promise<void> {
     });
     console.log(`Worker listening on task queue "${temporal.taskQueue}" at ${temporal.address} (namespace ${temporal.namespace}).`);
     // LIVE_SYNC_FEED=CUSTOMER,CONTACT: poll these mappings' tables for changes and live-sync them (worker/receivers).
-    const watched = (process.env.LIVE_SYNC_FEED ?? '')
-      .split(',')
-      .map((m) => m.trim())
-      .filter(Boolean);
+    const watched = mappingList(process.env.LIVE_SYNC_FEED);
     const feed = watched.length
       ? new ChangeFeed({
           live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
@@ -64,10 +69,7 @@ async function main(): Promise<void> {
     await feed?.start();
     if (feed) console.log(`Change feed watching ${watched.join(', ')} every ${process.env.LIVE_SYNC_FEED_MS ?? 1000} ms.`);
     // BC_WEBHOOKS=CUSTOMER: subscribe to these mappings' BC tables and live-sync what BC notifies.
-    const bcMappings = (process.env.BC_WEBHOOKS ?? '')
-      .split(',')
-      .map((m) => m.trim())
-      .filter(Boolean);
+    const bcMappings = mappingList(process.env.BC_WEBHOOKS);
     const bcLive = bcMappings.length
       ? await startBcLive({
           live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
@@ -82,10 +84,7 @@ async function main(): Promise<void> {
       : null;
     if (bcLive) for (const [mapping, url] of Object.entries(bcLive.urls)) console.log(`BC webhooks of ${mapping} to ${url}`);
     // DATAVERSE_WEBHOOKS=CUSTOMER: register webhook steps on these mappings' Dataverse tables and live-sync what they post.
-    const dvMappings = (process.env.DATAVERSE_WEBHOOKS ?? '')
-      .split(',')
-      .map((m) => m.trim())
-      .filter(Boolean);
+    const dvMappings = mappingList(process.env.DATAVERSE_WEBHOOKS);
     const dvLive = dvMappings.length
       ? await startDataverseLive({
           live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),

@@ -16,6 +16,7 @@ import { startBcWebhookReceiver } from '../../worker/receivers/bc-webhooks';
 import { startBcLive } from '../../worker/receivers/bc-live';
 import { sqliteDialect } from '../helpers/stores';
 import { SyncSchedules } from '../../client/schedules';
+import { eventually } from '../helpers/eventually';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 
 let temporal: TestTemporal;
@@ -28,14 +29,6 @@ afterAll(async () => {
 
 const MAPPING = 'BC_WEBHOOK';
 const SECRET = 'client-state-secret';
-
-async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('BC changes reach the other side through webhooks and live sync; forged ones are refused; the subscription is renewed', async () => {
   let clock = Date.now();

@@ -3,6 +3,7 @@
  * other side through live sync with nobody calling notify and no Schedule.
  */
 import { ChangeFeed } from '../../worker/receivers/change-feed';
+import { eventually } from '../helpers/eventually';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { customer, tick } from '../helpers/systems';
 import { openSyncContext } from '../helpers/sync-context';
@@ -14,14 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await temporal?.close();
 });
-
-async function eventually(what: string, check: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('a change on either side of a coupled record, and a new record, arrive on the other side through the feed alone', async () => {
   const ctx = await openSyncContext(temporal, { name: 'LIVE_FEED', direction: 'Bidirectional' });

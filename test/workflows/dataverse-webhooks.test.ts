@@ -15,6 +15,7 @@ import { startDataverseLive } from '../../worker/receivers/dataverse-live';
 import { sqliteDialect } from '../helpers/stores';
 import { testMapping } from '../helpers/systems';
 import { createCustomerTable } from '../../worker/demo/demo-data';
+import { eventually } from '../helpers/eventually';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 
 let temporal: TestTemporal;
@@ -24,14 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await temporal?.close();
 });
-
-async function eventually(what: string, check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const MAPPING = 'DV_WEBHOOK';
 const HEADER = { name: 'x-coupling-sync-key', value: 'a-long-webhook-secret-0123456789' };

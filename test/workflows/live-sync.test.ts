@@ -10,6 +10,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { liveChangesSignal } from '../../common/definitions';
 import type { LiveSyncState } from '../../common/types';
 import { workflowIds } from '../../client';
+import { eventually } from '../helpers/eventually';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { customer, tick } from '../helpers/systems';
 import { openSyncContext, type SyncContext } from '../helpers/sync-context';
@@ -21,17 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await temporal?.close();
 });
-
-/** Polls `check` until it holds (or fails the test after `ms`). */
-async function eventually<T>(what: string, check: () => Promise<T | false | null | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const accountOf = async (ctx: SyncContext, localId: string, mapping = 'LIVE_BOTH'): Promise<Record<string, unknown> | undefined> => {
   const [coupling] = await ctx.store.getCouplings(mapping, 'local', [localId]);

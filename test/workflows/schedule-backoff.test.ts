@@ -4,6 +4,7 @@
  * or a scheduled run that finds work, restores the normal interval.
  */
 import { SyncSchedules, scheduleIdFor } from '../../client/schedules';
+import { eventually } from '../helpers/eventually';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { customer, tick } from '../helpers/systems';
 import { openSyncContext } from '../helpers/sync-context';
@@ -17,16 +18,6 @@ afterAll(async () => {
 });
 
 const MAPPING = 'IDLE_BACKOFF';
-
-async function eventually<T>(what: string, check: () => Promise<T | false | null | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('idle scheduled runs lengthen the interval step by step up to the ceiling; a change brings it back', async () => {
   const ctx = await openSyncContext(temporal, { name: MAPPING });

@@ -10,6 +10,7 @@ import { BusinessCentralConnector } from '../../connectors/business-central';
 import type { Side } from '../../common/types';
 import type { Store } from '../../store/store';
 import { startBcWebhookReceiver, type BcWebhookRoute } from './bc-webhooks';
+import { serviceSide } from './http-input';
 
 export interface BcLiveOptions {
   live: LiveSync;
@@ -33,14 +34,13 @@ export async function startBcLive(options: BcLiveOptions): Promise<{ urls: Recor
   if (options.clientState.length < 16) throw new Error('BC_WEBHOOK_CLIENT_STATE: use a secret of at least 16 characters.');
   const watched: { mapping: string; side: Side; connector: BusinessCentralConnector; table: string }[] = [];
   for (const name of options.mappings) {
-    const mapping = await options.store.requireMapping(name);
-    const sides = [
-      { side: 'local' as const, system: mapping.local.system, table: mapping.local.table },
-      { side: 'integration' as const, system: mapping.integration.system, table: mapping.integration.table },
-    ];
-    const bc = sides.find((s) => options.systems[s.system] instanceof BusinessCentralConnector);
+    const bc = serviceSide(
+      await options.store.requireMapping(name),
+      options.systems,
+      (c): c is BusinessCentralConnector => c instanceof BusinessCentralConnector,
+    );
     if (!bc) throw new Error(`BC_WEBHOOKS: mapping ${name} has no Business Central side.`);
-    watched.push({ mapping: name, side: bc.side, connector: options.systems[bc.system] as BusinessCentralConnector, table: bc.table });
+    watched.push({ mapping: name, ...bc });
   }
   const routes: BcWebhookRoute[] = watched.map((w) => ({ mapping: w.mapping, side: w.side, clientState: options.clientState }));
   const receiver = await startBcWebhookReceiver({ live: options.live, routes, host: options.host, port: options.port });

@@ -7,9 +7,9 @@
  * carry the route's clientState: a request with any other is refused (401) and
  * starts nothing, as is one that is not a notification list (400).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { readBody, sameSecret } from './http-input';
 import type { LiveSync } from '../../client/live-sync';
 import { MAX_RECORD_IDS } from '../../common/constants';
 import type { Side } from '../../common/types';
@@ -39,26 +39,7 @@ export interface BcWebhookReceiver {
   close(): Promise<void>;
 }
 
-/** A notification list is small; anything larger is not one. */
-const MAX_BODY = 1024 * 1024;
 const RECORD_ID = /\(([0-9a-fA-F-]{36})\)$/;
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-async function readBody(request: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /** The changes a notification list names, or why it is refused. */
 export function changesOf(body: string, clientState: string): { status: 400 | 401; reason: string } | { ids: string[]; many: boolean } {
@@ -74,7 +55,8 @@ export function changesOf(body: string, clientState: string): { status: 400 | 40
   let many = false;
   for (const n of value as Record<string, unknown>[]) {
     if (typeof n !== 'object' || n === null) return { status: 400, reason: 'a notification is not an object' };
-    if (typeof n.clientState !== 'string' || !same(n.clientState, clientState)) return { status: 401, reason: 'a notification does not carry the clientState' };
+    if (typeof n.clientState !== 'string' || !sameSecret(n.clientState, clientState))
+      return { status: 401, reason: 'a notification does not carry the clientState' };
     if (n.changeType === 'collection') many = true;
     else if (n.changeType === 'created' || n.changeType === 'updated' || n.changeType === 'deleted') {
       const id = typeof n.resource === 'string' ? RECORD_ID.exec(n.resource)?.[1] : undefined;

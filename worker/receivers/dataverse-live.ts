@@ -8,6 +8,7 @@ import type { Systems } from '../../activities/deps';
 import { DataverseConnector } from '../../connectors/dataverse';
 import type { Store } from '../../store/store';
 import { startDataverseWebhookReceiver, type DataverseWebhookRoute } from './dataverse-webhooks';
+import { serviceSide } from './http-input';
 
 /** The header the steps send and the receiver checks. */
 export const DATAVERSE_WEBHOOK_HEADER = 'x-coupling-sync-key';
@@ -30,15 +31,10 @@ export async function startDataverseLive(options: DataverseLiveOptions): Promise
   const header = { name: DATAVERSE_WEBHOOK_HEADER, value: options.key };
   const watched: (DataverseWebhookRoute & { connector: DataverseConnector })[] = [];
   for (const name of options.mappings) {
-    const mapping = await options.store.requireMapping(name);
-    const sides = [
-      { side: 'local' as const, system: mapping.local.system, table: mapping.local.table },
-      { side: 'integration' as const, system: mapping.integration.system, table: mapping.integration.table },
-    ];
-    const dv = sides.find((s) => options.systems[s.system] instanceof DataverseConnector);
+    const dv = serviceSide(await options.store.requireMapping(name), options.systems, (c): c is DataverseConnector => c instanceof DataverseConnector);
     if (!dv) throw new Error(`DATAVERSE_WEBHOOKS: mapping ${name} has no Dataverse side.`);
     // A Dataverse table is configured under its logical name (e.g. "account").
-    watched.push({ mapping: name, side: dv.side, logicalName: dv.table, header, connector: options.systems[dv.system] as DataverseConnector });
+    watched.push({ mapping: name, side: dv.side, logicalName: dv.table, header, connector: dv.connector });
   }
   const receiver = await startDataverseWebhookReceiver({ live: options.live, routes: watched, host: options.host, port: options.port });
   const urlOf = (mapping: string): string =>

@@ -6,9 +6,9 @@
  * authentication): without it, 401; a body that is not such a context, 400;
  * neither starts anything.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { timingSafeEqual } from 'node:crypto';
+import { readBody, sameSecret } from './http-input';
 import type { LiveSync } from '../../client/live-sync';
 import type { Side } from '../../common/types';
 
@@ -21,14 +21,7 @@ export interface DataverseWebhookRoute {
   header: { name: string; value: string };
 }
 
-const MAX_BODY = 1024 * 1024;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 /** The record a posted execution context names, or why it is refused. */
 export function recordOf(body: string, logicalName: string): { id: string } | { reason: string } {
@@ -44,17 +37,6 @@ export function recordOf(body: string, logicalName: string): { id: string } | { 
   if (context.PrimaryEntityName !== logicalName) return { reason: `table ${JSON.stringify(context.PrimaryEntityName)} is not ${logicalName}` };
   const id = String(context.PrimaryEntityId ?? '');
   return GUID.test(id) ? { id: id.toLowerCase() } : { reason: 'no record id' };
-}
-
-async function readBody(request: IncomingMessage): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function startDataverseWebhookReceiver(options: {
@@ -76,7 +58,7 @@ export async function startDataverseWebhookReceiver(options: {
       if (!route) return answer(404);
       if (request.method !== 'POST') return answer(405);
       const given = request.headers[route.header.name.toLowerCase()];
-      if (typeof given !== 'string' || !same(given, route.header.value)) return answer(401);
+      if (typeof given !== 'string' || !sameSecret(given, route.header.value)) return answer(401);
       const body = await readBody(request);
       if (body === null) return answer(413);
       const record = recordOf(body, route.logicalName);
