@@ -94,6 +94,8 @@ export const passStateSchema = z.strictObject({
   recordsScanned: z.number().int(),
   batchesCompleted: z.number().int(),
   finishedJobs: z.array(jobSummary),
+  /** Given ids of the destination side as the pass resolved them when it started (common/protocol GivenIds). */
+  given: z.strictObject({ side, sourceIds: z.array(z.string()), absent: z.array(z.string()) }).optional(),
 });
 
 /** Where a match-based coupling stands when its run continues as new; kept on its job row. */

@@ -51,6 +51,21 @@ export interface StartPassInput {
   runId: string;
   /** Read all records instead of those past the watermark. */
   fullSync: boolean;
+  /** A run for given ids: resolved to source ids when the pass starts (see GivenIds). */
+  given?: { side: Side; ids: string[] };
+}
+
+/**
+ * Given ids as a pass takes them, resolved before it writes anything, so that
+ * what one batch creates cannot change what another batch's ids name: ids of
+ * the destination side become the source ids they are coupled to, and those
+ * neither coupled nor existing are `absent`.
+ */
+export interface GivenIds {
+  /** The pass's source side, which `sourceIds` are on. */
+  side: Side;
+  sourceIds: string[];
+  absent: string[];
 }
 
 /** What a pass starts from. */
@@ -61,6 +76,8 @@ export interface StartPassResult {
   startedAt: string;
   /** The mapping's source-deletion rule asks every pass to check its couplings' source records still exist. */
   sweep: boolean;
+  /** Set when the input's given ids are on the destination side. */
+  given?: GivenIds;
 }
 
 /** Asks for the boundaries of the next `count` batches of a pass's keyset scan. */
@@ -88,7 +105,8 @@ export interface PlanBatchesResult {
 /** Which source records a batch covers. */
 export type BatchSelection =
   | { kind: 'range'; since: string | null; after: RecordKey | null; through: RecordKey }
-  | { kind: 'ids'; ids: string[]; side: Side }
+  /** `absent`: ids of the destination side that neither existed nor were coupled when the pass started (refused as notFound). */
+  | { kind: 'ids'; ids: string[]; side: Side; absent?: string[] }
   /** Couplings that need the pass's direction (failed or pending), after a coupling id. */
   | { kind: 'retry'; afterId: number; limit: number; includeSkipped: boolean }
   /** Failed uncoupled records of the source side, after an entry id. */

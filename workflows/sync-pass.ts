@@ -72,8 +72,11 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
       workflowId: info.workflowId,
       runId: info.firstExecutionRunId,
       fullSync: spec.mode === 'full',
+      // Resolved once, when the pass starts; a resumed pass has them from its job row.
+      ...(spec.mode === 'ids' && spec.idsSide && !resume ? { given: { side: spec.idsSide, ids: [...new Set(spec.recordIds ?? [])] } } : {}),
     }),
   );
+  const given = resume?.given ?? start.given;
   let counters: JobCounters = resume?.counters ?? emptyCounters();
   let cursor: RecordKey | null = resume?.cursor ?? null;
   let afterId = resume?.afterId ?? 0;
@@ -135,6 +138,7 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
       recordsScanned: progress.recordsScanned,
       batchesCompleted: progress.batchesCompleted,
       finishedJobs: progress.finishedJobs,
+      ...(given ? { given } : {}),
     },
   });
   const mustContinue = (): boolean => hooks.batchesThisRun.count >= spec.batchesPerRun || workflowInfo().continueAsNewSuggested;
@@ -166,14 +170,22 @@ export async function runPass(acts: Proxies, spec: PassSpec, hooks: PassHooks, r
         if (stop) return stop;
       } else if (phase === 'scan' && spec.mode === 'ids') {
         // Each record once, however often it was given; a round of batches at a time, `afterId` the offset reached.
-        const ids = [...new Set(spec.recordIds ?? [])];
+        const ids = given ? given.sourceIds : [...new Set(spec.recordIds ?? [])];
+        const side = given ? given.side : (spec.idsSide ?? 'local');
+        if (afterId === 0 && given && given.absent.length > 0) {
+          const absent: string[][] = [];
+          for (let i = 0; i < given.absent.length; i += spec.batchSize) absent.push(given.absent.slice(i, i + spec.batchSize));
+          await runPool(absent, spec.maxBatchesInFlight, async (part) => {
+            if (!rootCancelled()) await runBatch({ kind: 'ids', ids: [], side, absent: part });
+          });
+        }
         while (afterId < ids.length) {
           if (rootCancelled()) return { done: true, job: await finish('cancelled', null) };
           const end = Math.min(ids.length, afterId + spec.batchSize * spec.maxBatchesInFlight * 2);
           const chunks: string[][] = [];
           for (let i = afterId; i < end; i += spec.batchSize) chunks.push(ids.slice(i, Math.min(end, i + spec.batchSize)));
           await runPool(chunks, spec.maxBatchesInFlight, async (chunk) => {
-            if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side: spec.idsSide ?? 'local' });
+            if (!rootCancelled()) await runBatch({ kind: 'ids', ids: chunk, side });
           });
           afterId = end;
           if (afterId < ids.length && mustContinue()) return continuation('scan');

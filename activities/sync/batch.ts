@@ -10,8 +10,8 @@ import { ThrottledError } from '../../connectors/connector';
 
 import { syncRecords, type BatchRecords } from './engine';
 import { lookupTranslator } from './lookups';
-import { recordFailures, retrySummary, type RecordFailure } from './failures';
-import { readSelection } from './selection';
+import { errorRow, recordFailures, retrySummary, type RecordFailure } from './failures';
+import { absentMessage, readSelection } from './selection';
 import { directionState } from '../../store/store';
 import { redact } from '../../support/redact';
 import { batchFailure, readFailure, recordsFailed, throttledFailure } from '../failure-policy';
@@ -177,12 +177,18 @@ export function createBatchActivities(deps: ActivityDeps) {
         return creates;
       });
       const message = redact(`The batch failed after its retries were exhausted: ${input.message}`);
+      // Given ids that do not exist are refused whatever became of the batch: error rows only, like its own refusals.
+      const absent = selection.kind === 'ids' ? (selection.absent ?? []) : [];
+      if (absent.length)
+        await deps.store.insertErrors(
+          absent.map((id) => errorRow({ mapping, jobId: input.jobId }, { sourceId: id, destinationId: null, message: absentMessage(pass, id), attempts: 0 })),
+        );
       await recordFailures(
         deps.store,
         { mapping, plan, jobId: input.jobId },
         open.map((id) => ({ sourceId: id, destinationId: null, message, attempts: 0 })),
       );
-      return { ...emptyCounters(), failed: open.length };
+      return { ...emptyCounters(), failed: open.length + absent.length };
     },
   };
 }

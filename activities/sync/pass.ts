@@ -15,6 +15,7 @@ import { loadPass, type LoadedPass } from '../pass-loader';
 import type { FinishPassInput, KeyRange, PlanBatchesInput, PlanBatchesResult, StartPassInput, StartPassResult } from '../../common/protocol';
 import { PLAN_THROTTLE_BUDGET_MS } from '../defaults';
 import { logJobClosed } from '../job-log';
+import { resolveGivenIds } from './selection';
 
 /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
 export async function openPassJob(deps: ActivityDeps, input: Omit<StartPassInput, 'fullSync'>): Promise<{ pass: LoadedPass; job: JobRow }> {
@@ -38,7 +39,10 @@ export function createPassActivities(deps: ActivityDeps) {
       // The watermark is read fresh: the cached mapping may predate the last run's finish.
       const fresh = await deps.store.requireMapping(input.mapping);
       const since = input.fullSync ? null : pass.plan.sourceSide === 'local' ? fresh.localWatermark : fresh.integrationWatermark;
-      return { jobId: job.id, since, startedAt: job.startedAt, sweep: pass.mapping.sourceDeletion !== 'KeepCoupling' };
+      // Read only, so a retry resolves again from the same state: nothing is written before the pass's first batch.
+      const given =
+        input.given && input.given.side !== pass.plan.sourceSide ? await resolveGivenIds(pass, deps.store, input.given.side, input.given.ids) : undefined;
+      return { jobId: job.id, since, startedAt: job.startedAt, sweep: pass.mapping.sourceDeletion !== 'KeepCoupling', ...(given ? { given } : {}) };
     },
 
     /** Finds the boundaries of the next batches: keys only, so the workflow carries no record contents. */

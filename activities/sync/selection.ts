@@ -10,7 +10,8 @@ import type { SourceRecord } from '../../connectors/connector';
 import type { Store } from '../../store/store';
 import type { BatchRecords } from './engine';
 import type { LoadedPass } from '../pass-loader';
-import type { BatchSelection } from '../../common/protocol';
+import type { BatchSelection, GivenIds } from '../../common/protocol';
+import type { Side } from '../../common/types';
 import { KEYSET_READ_LIMIT } from '../defaults';
 
 export interface SelectionRead extends BatchRecords {
@@ -43,6 +44,40 @@ async function readWithin(pass: LoadedPass, ids: readonly string[]): Promise<{ r
   const existing = new Set((await pass.source.getMany({ table, ids: absent, fields: [] })).map((r) => r.id));
   return { records, missing: new Set(absent.filter((id) => !existing.has(id))), outside: new Set(absent.filter((id) => existing.has(id))) };
 }
+
+/**
+ * Given ids of the destination side as source ids: each names its coupled
+ * counterpart; an uncoupled one has nothing to carry in this direction (its own
+ * pass carries it), but one that does not exist at all is `absent`.
+ */
+export async function resolveGivenIds(pass: LoadedPass, store: Store, side: Side, ids: readonly string[]): Promise<GivenIds> {
+  const { mapping, plan } = pass;
+  const given = [...new Set(ids)];
+  const couplings = await store.getCouplings(mapping.name, side, given);
+  const bySide = new Map(couplings.map((c) => [side === 'local' ? c.localId : c.integrationId, plan.sourceSide === 'local' ? c.localId : c.integrationId]));
+  const uncoupled = given.filter((id) => !bySide.has(id));
+  const existing = new Set<string>();
+  for (let i = 0; i < uncoupled.length; i += RESOLVE_CHUNK) {
+    const part = uncoupled.slice(i, i + RESOLVE_CHUNK);
+    const table = side === 'local' ? mapping.local.table : mapping.integration.table;
+    for (const r of await pass.destination.getMany({ table, ids: part, fields: [] })) existing.add(r.id);
+  }
+  return {
+    side: plan.sourceSide,
+    sourceIds: given.flatMap((id) => bySide.get(id) ?? []),
+    absent: uncoupled.filter((id) => !existing.has(id)),
+  };
+}
+
+/** Why a given id of the destination side was refused (GivenIds.absent). */
+export function absentMessage(pass: LoadedPass, id: string): string {
+  const side = pass.plan.destinationSide;
+  const other = side === 'local' ? pass.mapping.local : pass.mapping.integration;
+  return `The ${side} record ${id} does not exist in ${other.system}.${other.table}.`;
+}
+
+/** Ids per existence check of uncoupled given ids. */
+const RESOLVE_CHUNK = 1_000;
 
 function lastId(page: readonly { id: number }[], limit: number): number | null {
   const last = page[page.length - 1];
@@ -79,23 +114,14 @@ export async function readSelection(pass: LoadedPass, store: Store, selection: B
     case 'ids': {
       let ids = [...new Set(pendingIds ?? selection.ids)];
       const refusals: { sourceId: string; message: string; outside?: boolean }[] = [];
+      let absent = pendingIds ? [] : (selection.absent ?? []);
       if (!pendingIds && selection.side !== plan.sourceSide) {
-        // Ids of the other side name their coupled counterparts; an uncoupled one has nothing to carry in this
-        // direction (its own pass carries it), but one that does not exist at all is said so.
-        const given = ids;
-        const couplings = await store.getCouplings(mapping.name, selection.side, given);
-        ids = couplings.map(sourceIdOf);
-        const coupledGiven = new Set(couplings.map((c) => (selection.side === 'local' ? c.localId : c.integrationId)));
-        const uncoupled = given.filter((id) => !coupledGiven.has(id));
-        const other = plan.destinationSide === 'local' ? mapping.local : mapping.integration;
-        const existing = uncoupled.length
-          ? new Set((await pass.destination.getMany({ table: other.table, ids: uncoupled, fields: [] })).map((r) => r.id))
-          : new Set<string>();
-        for (const id of uncoupled) {
-          if (!existing.has(id))
-            refusals.push({ sourceId: id, message: `The ${selection.side} record ${id} does not exist in ${other.system}.${other.table}.` });
-        }
+        // Runs started before passes resolved their ids (GivenIds) resolve them batch by batch.
+        const given = await resolveGivenIds(pass, store, selection.side, ids);
+        ids = given.sourceIds;
+        absent = given.absent;
       }
+      for (const id of absent) refusals.push({ sourceId: id, message: absentMessage(pass, id) });
       const read = await readWithin(pass, ids);
       const coupled = new Set((await store.getCouplings(mapping.name, plan.sourceSide, [...read.missing])).map(sourceIdOf));
       const where = `${plan.sourceSide === 'local' ? mapping.local.system : mapping.integration.system}.${table}`;

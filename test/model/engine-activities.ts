@@ -175,7 +175,14 @@ export class ActivityEngine implements System {
     const jobId = randomUUID();
     const runId = randomUUID();
     const base = { mapping: MAPPING_NAME, direction, jobId };
-    const start = await this.run(this.acts.startPass, { ...base, type: 'Synchronization', workflowId: 'model', runId, fullSync: mode === 'full' });
+    const start = await this.run(this.acts.startPass, {
+      ...base,
+      type: 'Synchronization',
+      workflowId: 'model',
+      runId,
+      fullSync: mode === 'full',
+      ...(mode === 'ids' && ids ? { given: { side: ids.side, ids: [...new Set(ids.ids)] } } : {}),
+    });
     let counters: JobCounters = emptyCounters();
     const syncBatch = async (selection: BatchSelection): Promise<number | null> => {
       try {
@@ -197,10 +204,13 @@ export class ActivityEngine implements System {
     }
     let cursor: { modifiedOn: string; id: string } | null = null;
     if (mode === 'ids') {
-      const list = ids?.ids ?? [];
-      const chunks: string[][] = [];
-      for (let i = 0; i < list.length; i += batch.batchSize) chunks.push(list.slice(i, i + batch.batchSize));
-      await inPool(chunks, batch.maxBatchesInFlight, (part) => syncBatch({ kind: 'ids', ids: part, side: ids?.side ?? 'local' }).then(() => undefined));
+      const list = start.given?.sourceIds ?? ids?.ids ?? [];
+      const side = start.given?.side ?? ids?.side ?? 'local';
+      const chunks: BatchSelection[] = [];
+      const absent = start.given?.absent ?? [];
+      for (let i = 0; i < absent.length; i += batch.batchSize) chunks.push({ kind: 'ids', ids: [], side, absent: absent.slice(i, i + batch.batchSize) });
+      for (let i = 0; i < list.length; i += batch.batchSize) chunks.push({ kind: 'ids', ids: list.slice(i, i + batch.batchSize), side });
+      await inPool(chunks, batch.maxBatchesInFlight, (selection) => syncBatch(selection).then(() => undefined));
     } else if (mode !== 'retryOnly') {
       for (;;) {
         const plan: PlanBatchesResult = await this.run(this.acts.planBatches, {

@@ -145,30 +145,41 @@ export function scanSweepAndWatermark(p: Pass, full: boolean): void {
 export function givenIds(p: Pass, side: Side, ids: readonly string[]): void {
   const { m } = p;
   // SPEC: an id given twice is handled (and refused) once.
-  for (const id of new Set(ids)) {
+  const unique = [...new Set(ids)];
+  if (side === p.S) {
+    for (const id of unique) givenSource(p, id);
+    return;
+  }
+  // SPEC: ids of the destination side are resolved when the pass starts, before it writes anything: one
+  // that is neither coupled nor exists then is notFound, even if the pass creates it later; an uncoupled
+  // one that exists has nothing to send in this pass and is not counted.
+  const sources: string[] = [];
+  for (const id of unique) {
     const c = couplingOf(m, side, id);
-    if (side !== p.S && !c) {
-      // SPEC: an uncoupled id of the destination side has nothing to send in this pass: not counted, unless it does not exist at all.
-      if (!m.tables[side].has(id)) p.step.error(p.job, id, 'notFound');
-      continue;
-    }
-    const sourceId = c ? idOn(c, p.S) : id;
-    if (!p.claim(sourceId)) continue; // SPEC: an id given twice (or two ids of one coupling) is handled once
-    if (c) {
-      visitCoupling(p, c, 'error');
-      continue;
-    }
-    const s = p.source(sourceId);
-    if (!s) {
-      // SPEC: a missing uncoupled id gets a notFound row in every pass of the run; a failed-uncoupled entry of it is forgotten.
-      m.failures.delete(failureKey(p.S, sourceId));
-      p.step.error(p.job, sourceId, 'notFound');
-    } else if (!p.sourceInFilter(s)) {
-      // SPEC: a refused given id gets an error row only: no Failure result, no failed-uncoupled entry.
-      p.step.error(p.job, sourceId, 'outsideFilter');
-    } else {
-      visitUncoupled(p, sourceId);
-    }
+    if (c) sources.push(idOn(c, p.S));
+    else if (!m.tables[side].has(id)) p.step.error(p.job, id, 'notFound');
+  }
+  for (const id of sources) givenSource(p, id);
+}
+
+function givenSource(p: Pass, sourceId: string): void {
+  const { m } = p;
+  if (!p.claim(sourceId)) return; // SPEC: an id given twice is handled once
+  const c = couplingOf(m, p.S, sourceId);
+  if (c) {
+    visitCoupling(p, c, 'error');
+    return;
+  }
+  const s = p.source(sourceId);
+  if (!s) {
+    // SPEC: a missing uncoupled id gets a notFound row in every pass of the run; a failed-uncoupled entry of it is forgotten.
+    m.failures.delete(failureKey(p.S, sourceId));
+    p.step.error(p.job, sourceId, 'notFound');
+  } else if (!p.sourceInFilter(s)) {
+    // SPEC: a refused given id gets an error row only: no Failure result, no failed-uncoupled entry.
+    p.step.error(p.job, sourceId, 'outsideFilter');
+  } else {
+    visitUncoupled(p, sourceId);
   }
 }
 

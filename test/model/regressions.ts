@@ -227,4 +227,26 @@ export const REGRESSIONS: Regression[] = [
       ],
     },
   },
+  ...(['A1,I(C1)/500/1', 'A1,I(C1)/1/1', 'I(C1),A1/1/1', 'A1,I(C1)/1/2'] as const).map((shape): Regression => {
+    const [ids, batchSize, inFlight] = shape.split('/');
+    return {
+      name: `activities: ids of the other side are resolved when the pass starts: one its restore creates later is still notFound (${shape})`,
+      scenario: {
+        settings: settings({
+          direction: 'ToIntegrationTable',
+          deletionConflictResolution: 'RestoreRecords',
+          fields: [{ column: 0, direction: 'Bidirectional', matchPriority: 0 }],
+        }),
+        seed: {
+          local: [{ id: 'C1', values: { name: 'Ann', email: 'a@x', phone: '1', city: 'Oslo' } }],
+          integration: [{ id: 'A1', values: { name: 'Ann', emailaddress1: 'a@x', telephone1: '1', address1_city: 'Oslo' } }],
+        },
+        operations: [
+          { op: 'matchBasedCoupling', batchSize: 1, maxBatchesInFlight: 1 },
+          { op: 'delete', side: 'integration', id: 'A1' },
+          { op: 'bulkSync', recordIds: ids.split(','), side: 'integration', batchSize: Number(batchSize), maxBatchesInFlight: Number(inFlight) },
+        ],
+      },
+    };
+  }),
 ];

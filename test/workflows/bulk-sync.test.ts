@@ -382,6 +382,43 @@ test('a start that finds its run already going joins it only for the same reques
   }
 });
 
+test('ids of the other side are resolved once, when the pass starts, and carried across continue-as-new', async () => {
+  const ctx = await setup({}, { integration: { delayMs: 50 } });
+  try {
+    await ctx.sys.local('customer').insert([1, 2, 3, 4].map((i) => customer(i)));
+    await ctx.run(async ({ sync }) => {
+      await sync.bulkSync({ mapping: 'CUSTOMER' });
+      const ids: string[] = [];
+      for (const id of ['C1', 'C2', 'C3', 'C4']) {
+        await ctx.sys
+          .local('customer')
+          .where('id', id)
+          .update({ city: `City of ${id}`, modified_on: tick() });
+        ids.push(String((await accountOf(ctx, id))?.id));
+      }
+      // The missing id comes last: a resumed run that resolved the given list again would refuse it twice.
+      const handle = await sync.startBulkSync({
+        mapping: 'CUSTOMER',
+        direction: 'ToIntegrationTable',
+        recordIds: [...ids, 'A-missing'],
+        side: 'integration',
+        batchSize: 1,
+        maxBatchesInFlight: 1,
+        batchesPerRun: 2,
+      });
+      const result = await handle.result();
+      expect((await handle.describe()).runId).not.toBe(handle.firstExecutionRunId);
+      expect(result.jobs).toHaveLength(1);
+      expect(result.jobs[0].counters).toMatchObject({ modified: 4, failed: 1, inserted: 0, unchanged: 0 });
+      for (const id of ['C1', 'C2', 'C3', 'C4']) expect(await accountOf(ctx, id)).toMatchObject({ address1_city: `City of ${id}` });
+      const errors = await ctx.store.listErrors({ jobId: result.jobs[0].jobId });
+      expect(errors.map((e) => [e.sourceRecordId, e.message])).toEqual([['A-missing', expect.stringMatching(/integration record A-missing does not exist/)]]);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('a start cannot resume, forge or skip anything through a continuation: only the run that wrote it may continue its job', async () => {
   const ctx = await setup({}, { integration: { delayMs: 200 } });
   try {
