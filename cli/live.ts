@@ -5,6 +5,9 @@
 import { Command, Option } from 'commander';
 import type { LiveSync } from '../client/live-sync';
 import type { LiveSyncState } from '../common/types';
+import knexFactory from 'knex';
+import { DEFAULT_CHANGE_CHANNEL, installChangeTrigger, removeChangeTrigger } from '../connectors/knex-change-trigger';
+import { knexConfigFromUrl } from '../store/database-url';
 
 export interface LiveCommandDeps {
   live(): Promise<LiveSync>;
@@ -79,5 +82,28 @@ export function liveCommand(deps: LiveCommandDeps): Command {
       const state = await (await deps.live()).state(mapping);
       print(state, () => describe(line, state));
     });
+  const trigger = live.command('pg-trigger').description("a PostgreSQL table's change trigger, which the worker LISTENs to (LIVE_SYNC_LISTEN)");
+  for (const [name, verb] of [
+    ['install', 'Installed'],
+    ['remove', 'Removed'],
+  ] as const) {
+    trigger
+      .command(name)
+      .description(name === 'install' ? 'add (or replace) the trigger; safe to run again' : 'drop the trigger and its function')
+      .argument('<table>')
+      .requiredOption('--database-url <url>', 'the PostgreSQL database that holds the table (postgres://...)')
+      .option('--schema <name>', 'the schema that holds the table (default: the search path)')
+      .option('--id-column <column>', "the table's id column", 'id')
+      .option('--channel <name>', 'the channel it notifies', DEFAULT_CHANGE_CHANNEL)
+      .action(async (table: string, o: { databaseUrl: string; schema?: string; idColumn: string; channel: string }) => {
+        const knex = knexFactory(knexConfigFromUrl({ databaseUrl: o.databaseUrl, schema: o.schema }));
+        try {
+          await (name === 'install' ? installChangeTrigger : removeChangeTrigger)(knex, { table, idColumn: o.idColumn, channel: o.channel });
+        } finally {
+          await knex.destroy();
+        }
+        print({ table, [name]: true, channel: o.channel }, () => line`${verb} the change trigger of ${table} (channel ${o.channel})`);
+      });
+  }
   return live;
 }

@@ -13,6 +13,7 @@ import { demoSystems, systemsFromFile } from './systems-config';
 import { Client } from '@temporalio/client';
 import { LiveSync } from '../client/live-sync';
 import { ChangeFeed } from './receivers/change-feed';
+import { PgChangeListener } from './receivers/pg-listen';
 import { startBcLive } from './receivers/bc-live';
 import { startDataverseLive } from './receivers/dataverse-live';
 
@@ -68,6 +69,20 @@ async function main(): Promise<void> {
       : null;
     await feed?.start();
     if (feed) console.log(`Change feed watching ${watched.join(', ')} every ${process.env.LIVE_SYNC_FEED_MS ?? 1000} ms.`);
+    // LIVE_SYNC_LISTEN=CUSTOMER: LISTEN for these mappings' PostgreSQL tables' change triggers (connectors/knex-change-trigger.ts).
+    const listened = mappingList(process.env.LIVE_SYNC_LISTEN);
+    const listener = listened.length
+      ? new PgChangeListener({
+          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          store,
+          systems: opened.systems,
+          knexes: opened.knexes,
+          mappings: listened,
+          channel: process.env.LIVE_SYNC_CHANNEL,
+        })
+      : null;
+    await listener?.start();
+    if (listener) console.log(`Listening for changes to ${listener.watching.join('; ')}.`);
     // BC_WEBHOOKS=CUSTOMER: subscribe to these mappings' BC tables and live-sync what BC notifies.
     const bcMappings = mappingList(process.env.BC_WEBHOOKS);
     const bcLive = bcMappings.length
@@ -102,6 +117,7 @@ async function main(): Promise<void> {
       await worker.run();
     } finally {
       await feed?.stop();
+      await listener?.stop();
       await bcLive?.close();
       await dvLive?.close();
     }

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 import { customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
 import { Store } from '../../store/store';
+import { hasChangeTrigger } from '../../connectors/knex-change-trigger';
+import { createCustomerTable } from '../../worker/demo/demo-data';
+import { openPostgresSchema, POSTGRES_URL } from '../helpers/stores';
 import { parseMappingDefinition } from '../../domain/mapping';
 import { checkMappingAgainstSystems, readSystemsFile } from '../../worker/systems-config';
 
@@ -153,6 +156,29 @@ test('schedule create, list, pause and delete', async () => {
   const bad = await cli(['schedule', 'create', 'CUSTOMER', '--every', 'often']);
   expect(bad.code).toBe(1);
   expect(bad.stderr.trim()).toBe('Error: Option "every": "often" is not a duration; use e.g. "30 minutes", "5m" or "1 hour".');
+});
+
+test('live pg-trigger install and remove a PostgreSQL table change trigger; SQLite is refused in one sentence', async () => {
+  const sqlite = await cli(['live', 'pg-trigger', 'install', 'customer', '--database-url', 'sqlite::memory:']);
+  expect(sqlite.code).toBe(1);
+  expect(sqlite.stderr.trim()).toMatch(/^Error: Change trigger: PostgreSQL only .*LIVE_SYNC_FEED/);
+  const pg = await openPostgresSchema('cli_trigger');
+  if (!pg) return;
+  try {
+    await createCustomerTable(pg.knex);
+    const args = ['customer', '--database-url', POSTGRES_URL, '--schema', pg.schema];
+    const installed = await cli(['live', 'pg-trigger', 'install', ...args]);
+    expect(installed.stdout).toBe('Installed the change trigger of customer (channel coupling_sync_changes)\n');
+    expect(await hasChangeTrigger(pg.knex, { table: 'customer' })).toBe(true);
+    expect(JSON.parse((await cli(['--json', 'live', 'pg-trigger', 'remove', ...args])).stdout)).toEqual({
+      table: 'customer',
+      remove: true,
+      channel: 'coupling_sync_changes',
+    });
+    expect(await hasChangeTrigger(pg.knex, { table: 'customer' })).toBe(false);
+  } finally {
+    await pg.drop();
+  }
 });
 
 test('live notify, status, pause, resume and stop, with --json; a notification naming nothing is one sentence and exit 1', async () => {

@@ -4,7 +4,7 @@
  * REQUIRE_POSTGRES=1 so a missing PostgreSQL fails instead of being skipped.
  */
 import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { Store } from '../../store/store';
 import { sqliteConfig } from '../../store/database-url';
 
@@ -75,4 +75,27 @@ export async function onEachDialect(dialects: readonly Dialect[], fn: (store: St
       await cleanup();
     }
   }
+}
+
+/**
+ * A Knex on a fresh PostgreSQL schema of its own (for systems' tables), or null
+ * when PostgreSQL does not answer and CI does not require it (said plainly).
+ */
+export async function openPostgresSchema(prefix: string): Promise<{ knex: Knex; schema: string; drop(): Promise<void> } | null> {
+  if (!(await postgresAvailable())) {
+    if (process.env.REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (REQUIRE_POSTGRES=1) but does not answer at ${POSTGRES_URL}.`);
+    console.warn(`PostgreSQL test did NOT run: no PostgreSQL at ${POSTGRES_URL} (set TEST_POSTGRES_URL).`);
+    return null;
+  }
+  const schema = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const knex = knexFactory({ client: 'pg', connection: POSTGRES_URL, searchPath: [schema], pool: { min: 0, max: 4 } });
+  await knex.raw('create schema ??', [schema]);
+  return {
+    knex,
+    schema,
+    drop: async () => {
+      await knex.raw('drop schema if exists ?? cascade', [schema]);
+      await knex.destroy();
+    },
+  };
 }
