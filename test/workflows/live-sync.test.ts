@@ -57,6 +57,12 @@ test('a change on either side reaches the other through a notification alone, an
       expect(afterTwo.lastRun).toMatchObject({ status: 'succeeded' });
       expect(afterTwo.lastRun?.jobs[0]).toMatchObject({ direction: 'FromIntegrationTable', counters: { modified: 1, failed: 0 } });
 
+      // Idle costs nothing: while no change arrives the workflow has no timer, and its history does not grow.
+      const handle = temporal.client.workflow.getHandle(workflowIds.liveSync('LIVE_BOTH'));
+      const before = (await handle.describe()).historyLength;
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await handle.describe()).historyLength).toBe(before);
+
       // Twenty new records told of one by one within the window: one run creates them all.
       await ctx.sys.local('customer').insert(Array.from({ length: 20 }, (_, i) => customer(100 + i)));
       for (let i = 0; i < 20; i++) await live.notify('LIVE_BOTH', { side: 'local', ids: [`C${100 + i}`] });
