@@ -17,6 +17,7 @@ import { createMatchRoundActivities } from './coupling/match-rounds';
 import { createMatchFinishActivities } from './coupling/match-finish';
 import { createFullSyncActivities } from './full-sync';
 import { createScheduleActivities } from './schedule-backoff';
+import { createLiveActivities } from './live-wait';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLeaseActivities(deps),
     ...createFullSyncActivities(deps),
     ...createScheduleActivities(),
+    ...createLiveActivities(),
     // Activities that write under a run's lease keep it renewed while they work.
     ...keepingLeases(deps, {
       ...createPassActivities(deps),

@@ -7,6 +7,7 @@
  * cover, and the large-run time goals scale with it (100 s per 1,000,000).
  */
 import { round } from './stats';
+import { liveGoalRows, type LiveSection } from './live-goals';
 
 export interface Figure {
   median: number;
@@ -278,6 +279,8 @@ export function goalRows(sections: Record<string, unknown>): Record<string, Goal
         records: n,
       };
   }
+  const live = sections.live as LiveSection | undefined;
+  if (live) Object.assign(rows, liveGoalRows(live));
   return rows;
 }
 

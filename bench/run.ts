@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only bulk,postgres,million,single,match]`:
+ * `npm run bench [-- --quick] [-- --only bulk,postgres,million,single,match,live]`:
  * measures bulk sync, the large run, single sync and matching on a dev server
  * of its own and real stores, each beside its baselines in the same run (the
  * floor, the raw limit, the peer, the empty workflow). Every figure is the
@@ -26,6 +26,8 @@ import { largeMatchRun, matchRuns } from './match-bench';
 import { millionRun, type MillionResult } from './million-bench';
 import { PEER_IN_FLIGHT, peerBulkRuns, peerMatchRuns } from './peer-bench';
 import { singleRuns, type SingleSamples } from './single-bench';
+import { liveRuns, type SidedSamples } from './live-bench';
+import type { LiveSection } from './live-goals';
 import { log, round, withLoad } from './stats';
 import { DEFAULT_PROCESS_SETTINGS, WORKER_PROCESS_SETTINGS, type ProcessSettings } from './worker-child';
 
@@ -33,7 +35,7 @@ const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined =>
   argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
 const QUICK = argv.includes('--quick');
-const ALL_SECTIONS = ['bulk', 'postgres', 'million', 'single', 'match'];
+const ALL_SECTIONS = ['bulk', 'postgres', 'million', 'single', 'match', 'live'];
 const ONLY = new Set(flag('only')?.split(',') ?? ALL_SECTIONS);
 const SNAPSHOT_AFTER = flag('heap-snapshot');
 const RUNS = 3;
@@ -47,6 +49,8 @@ const SETTINGS_N = 100_000;
 /** The large matching run; a quick run reads its goals from the 10,000 x 10,000 runs. */
 const LARGE_MATCH = QUICK ? 0 : 1_000_000;
 const SINGLE = QUICK ? { sequential: 60, concurrent: 150 } : { sequential: 500, concurrent: 1_000 };
+/** Live sync: single changes per side and run, and the storm (changes over seconds). */
+const LIVE = QUICK ? { changes: 4, storm: 2_000, stormSeconds: 2 } : { changes: 20, storm: 10_000, stormSeconds: 10 };
 
 function bulkSection(s: BulkSamples, records: number) {
   const f = {
@@ -154,6 +158,36 @@ async function measure(ctx: Ctx, section: string): Promise<Record<string, Record
         loadAverage,
       },
     };
+  }
+  if (section === 'live') {
+    const { result, loadAverage } = await withLoad(() => liveRuns(ctx, LIVE));
+    const sided = (x: SidedSamples) => ({ p50Ms: figure(x.p50), p99Ms: figure(x.p99), deliveryP50Ms: figure(x.deliveryP50) });
+    const storms = result.storms;
+    const live = {
+      changesPerSide: LIVE.changes,
+      deliveryDelayMs: result.deliveryDelayMs,
+      bcToDataverse: sided(result.bcToDataverse),
+      dataverseToBc: sided(result.dataverseToBc),
+      storm: {
+        // Every BC customer once: those seeded and those the first bulk sync created from accounts.
+        changes: storms[0]?.changes ?? 0,
+        seededCustomers: LIVE.storm,
+        seconds: LIVE.stormSeconds,
+        syncJobs: figure(storms.map((s) => s.syncJobs)),
+        toIntegrationJobs: figure(storms.map((s) => s.toIntegrationJobs)),
+        fromIntegrationJobs: figure(storms.map((s) => s.fromIntegrationJobs)),
+        written: figure(storms.map((s) => s.written)),
+        unchanged: figure(storms.map((s) => s.unchanged)),
+        failed: figure(storms.map((s) => s.failed)),
+        settledSeconds: figure(storms.map((s) => s.settledSeconds), 1),
+        notifications: figure(storms.map((s) => s.notifications)),
+        liveRuns: figure(storms.map((s) => s.liveRuns)),
+        allArrived: storms.every((s) => s.allArrived),
+      },
+      note: 'BC and Dataverse EMULATORS with webhooks (delivery delay 0), our receivers, live sync defaults (500 ms debounce); latency from the edit to the counterpart read on the other side, deliveryP50Ms to the receiver telling the live sync; each change waits for the echo of our own write to settle; the storm edits every customer once in BC, and its jobs include the echo runs (fromIntegrationJobs)',
+      loadAverage,
+    };
+    return { live: live satisfies LiveSection };
   }
   const { result, loadAverage } = await withLoad(async () => {
     const ours = await matchRuns(ctx, N);

@@ -50,3 +50,6 @@ export const FAILURE_TYPES = {
   leaseLost: 'LeaseLost',
   authentication: 'AuthenticationFailed',
 } as const;
+
+/** Live sync windows up to this long wait in the worker (activities/live-wait.ts); longer ones are timers, whose lateness is small beside them. */
+export const WORKER_WAIT_MAX_MS = 2_000;

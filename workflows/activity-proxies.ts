@@ -37,6 +37,9 @@ export type BatchActivities = Pick<Activities, 'syncBatch' | 'uncoupleBatch' | '
 /** Single-record work, run as a local activity. */
 export type SingleActivities = Pick<Activities, 'syncSingleRecord'>;
 
+/** Live sync's short waits, in the worker (activities/live-wait.ts says why). */
+export type LiveActivities = Pick<Activities, 'liveDebounce'>;
+
 const control: ActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: { ...DEFAULT_RETRY, maximumAttempts: 10 },
@@ -65,16 +68,24 @@ const single: LocalActivityOptions = {
   retry: { initialInterval: DEFAULT_RETRY.initialInterval, backoffCoefficient: 2, maximumInterval: '30 seconds' },
 };
 
+/** A wait of at most WORKER_WAIT_MAX_MS: a worker lost during one costs the timeout, once. */
+const live: ActivityOptions = {
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 1 },
+};
+
 const defaults = {
   control: proxyActivities<ControlActivities>(control),
   batch: proxyActivities<BatchActivities>(batch),
   single: proxyLocalActivities<SingleActivities>(single),
+  live: proxyActivities<LiveActivities>(live),
 };
 
 export interface Proxies {
   control: ControlActivities;
   batch: BatchActivities;
   single: SingleActivities;
+  live: LiveActivities;
   /** Attempts after which a failing record gets an error row. */
   maxAttempts: number;
 }
@@ -92,6 +103,7 @@ export function proxiesFor(retry: RetryOverride | undefined): Proxies {
       retry: { ...batch.retry, initialInterval, maximumInterval },
     }),
     single: proxyLocalActivities<SingleActivities>({ ...single, retry: { ...single.retry, initialInterval, maximumInterval } }),
+    live: defaults.live,
     maxAttempts: retry.maximumAttempts ?? DEFAULT_RETRY.maximumAttempts,
   };
 }

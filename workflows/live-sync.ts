@@ -17,15 +17,16 @@ import {
   log,
   makeContinueAsNewFunc,
   ParentClosePolicy,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FAILURE_TYPES } from '../common/constants';
+import { FAILURE_TYPES, WORKER_WAIT_MAX_MS } from '../common/constants';
 import { liveChangesSignal, livePauseSignal, liveResumeSignal, liveStopSignal, liveSyncStateQuery } from '../common/definitions';
 import type { LiveChange, LivePending, LiveSyncInput } from '../common/inputs';
 import type { LiveSyncState, Side, SyncDirection } from '../common/types';
 import { parseInput } from '../common/validate';
-import { proxiesFor } from './activity-proxies';
+import { proxiesFor, type Proxies } from './activity-proxies';
 import { bulkSyncWorkflow } from './bulk-sync';
 import { clarify, tagRun, validateInput } from './run-support';
 
@@ -34,6 +35,9 @@ const MAX_PENDING_IDS = 5_000;
 /** Waits after a run that could not go ahead: doubling from the first, up to the last. */
 const BUSY_WAIT_MS = { first: 1_000, max: 60_000 };
 const FAILED_WAIT_MS = { first: 5_000, max: 300_000 };
+
+/** The patch marking runs whose short debounce waits in the worker (an activity) instead of on a server timer. */
+const WORKER_DEBOUNCE = 'live-debounce-in-worker';
 
 const NATURAL: Record<Side, SyncDirection> = { local: 'ToIntegrationTable', integration: 'FromIntegrationTable' };
 
@@ -51,6 +55,24 @@ function parseChange(raw: unknown): LiveChange | null {
 
 function mappingBusy(error: unknown): boolean {
   return error instanceof ChildWorkflowFailure && error.cause instanceof ApplicationFailure && error.cause.type === FAILURE_TYPES.mappingBusy;
+}
+
+/**
+ * Waits `ms` in the worker (activities/live-wait.ts), or until `cut` holds.
+ * A wait cut short is left to finish on its own (at most two seconds, one
+ * more workflow task); a failed one ends the window early, which only makes
+ * a run sooner.
+ */
+async function waitInWorker(acts: Proxies, ms: number, cut: () => boolean): Promise<void> {
+  if (cut()) return;
+  let waited = false;
+  void acts.live
+    .liveDebounce({ ms })
+    .catch(() => undefined)
+    .finally(() => {
+      waited = true;
+    });
+  await condition(() => waited || cut());
 }
 
 export async function liveSyncWorkflow(rawInput: LiveSyncInput): Promise<LiveSyncState> {
@@ -182,8 +204,10 @@ export async function liveSyncWorkflow(rawInput: LiveSyncInput): Promise<LiveSyn
     await condition(() => stopping || (!paused && hasPending()));
     if (stopping) break;
     state.phase = 'coalescing';
-    // More changes usually follow the first: gather them for a moment, or until a run's worth is pending.
-    if (debounceMs > 0) await condition(() => stopping || paused || pendingIds() >= maxBatch, debounceMs);
+    // More changes usually follow the first: gather them for a moment, unless a run's worth is pending.
+    const cut = (): boolean => stopping || paused || pendingIds() >= maxBatch;
+    if (debounceMs > 0 && debounceMs <= WORKER_WAIT_MAX_MS && patched(WORKER_DEBOUNCE)) await waitInWorker(acts, debounceMs, cut);
+    else if (debounceMs > 0) await condition(cut, debounceMs);
     if (stopping) break;
     if (paused) continue;
     state.phase = 'running';

@@ -35,7 +35,8 @@ test('a change on either side reaches the other through a notification alone, an
     await ctx.run(async ({ sync }) => {
       await sync.bulkSync({ mapping: 'LIVE_BOTH' });
       const live = sync.live;
-      const settings = { debounceMs: 300 };
+      // Long enough for twenty notifications on a busy machine, short enough to wait in the worker.
+      const settings = { debounceMs: 1500 };
 
       // Local -> integration.
       await ctx.sys.local('customer').where('id', 'C1').update({ name: 'Changed locally', modified_on: tick() });
@@ -59,13 +60,17 @@ test('a change on either side reaches the other through a notification alone, an
 
       // Idle costs nothing: while no change arrives the workflow has no timer, and its history does not grow.
       const handle = temporal.client.workflow.getHandle(workflowIds.liveSync('LIVE_BOTH'));
+      // The windows waited in the worker (an activity each), not on server timers, which fire a second late.
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
+      expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'liveDebounce').length).toBeGreaterThanOrEqual(1);
       const before = (await handle.describe()).historyLength;
       await new Promise((r) => setTimeout(r, 3000));
       expect((await handle.describe()).historyLength).toBe(before);
 
-      // Twenty new records told of one by one within the window: one run creates them all.
+      // Twenty new records, each told of by a notification of its own, all within the window: one run creates them all.
       await ctx.sys.local('customer').insert(Array.from({ length: 20 }, (_, i) => customer(100 + i)));
-      for (let i = 0; i < 20; i++) await live.notify('LIVE_BOTH', { side: 'local', ids: [`C${100 + i}`] });
+      await Promise.all(Array.from({ length: 20 }, (_, i) => live.notify('LIVE_BOTH', { side: 'local', ids: [`C${100 + i}`] })));
       const afterBurst = await eventually('the burst run', async () => {
         const s = await live.state('LIVE_BOTH');
         return s.runs === 3 && s.phase === 'waiting' ? s : null;

@@ -11,8 +11,8 @@ import type { Connector } from '../../connectors/connector';
 import { BusinessCentralConnector } from '../../connectors/business-central';
 import { DataverseConnector } from '../../connectors/dataverse';
 import type { MappingDefinition } from '../../domain/mapping';
-import { startBusinessCentralEmulator, type BusinessCentralEmulator } from '../../emulators/business-central/bc-emulator';
-import { startDataverseEmulator, type DataverseEmulator } from '../../emulators/dataverse/dataverse-emulator';
+import { startBusinessCentralEmulator, type BusinessCentralEmulator, type BusinessCentralEmulatorOptions } from '../../emulators/business-central/bc-emulator';
+import { startDataverseEmulator, type DataverseEmulator, type DataverseEmulatorOptions } from '../../emulators/dataverse/dataverse-emulator';
 import { DEMO_MAPPING_NAME, demoRows } from './demo-data';
 
 export const BC_SYSTEM = 'businessCentral';
@@ -57,13 +57,21 @@ export interface EmulatedSystemsOptions {
   customers?: number;
   /** Records per page Business Central sends. @default 1000 */
   bcPageSize?: number;
+  /** Business Central's webhook deliveries (the emulator's defaults otherwise). */
+  subscriptionRules?: BusinessCentralEmulatorOptions['subscriptionRules'];
+  /** Dataverse's webhook posts (the emulator's defaults otherwise). */
+  webhookRules?: DataverseEmulatorOptions['webhookRules'];
 }
 
 export async function startEmulatedSystems(options: EmulatedSystemsOptions = {}): Promise<EmulatedSystems> {
   // Generous request limits: the demo and the tests here are about data, the throttling tests set their own.
   const limits = { requestsPerWindow: 100_000, windowMs: 60_000 };
-  const businessCentral = await startBusinessCentralEmulator({ pageSize: options.bcPageSize ?? 1000, limits: { ...limits, maxConcurrent: 5 } });
-  const dataverse = await startDataverseEmulator({ limits: { ...limits, maxConcurrent: 52 } });
+  const businessCentral = await startBusinessCentralEmulator({
+    pageSize: options.bcPageSize ?? 1000,
+    limits: { ...limits, maxConcurrent: 5 },
+    subscriptionRules: options.subscriptionRules,
+  });
+  const dataverse = await startDataverseEmulator({ limits: { ...limits, maxConcurrent: 52 }, webhookRules: options.webhookRules });
   const rows = demoRows(options.customers ?? 300);
   businessCentral.seed(
     'customers',
