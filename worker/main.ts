@@ -14,6 +14,7 @@ import { Client } from '@temporalio/client';
 import { LiveSync } from '../client/live-sync';
 import { ChangeFeed } from './receivers/change-feed';
 import { PgChangeListener } from './receivers/pg-listen';
+import { NotifyBatcher } from './receivers/notify-batcher';
 import { startBcLive } from './receivers/bc-live';
 import { startDataverseLive } from './receivers/dataverse-live';
 
@@ -56,11 +57,13 @@ async function main(): Promise<void> {
       log: console.log,
     });
     console.log(`Worker listening on task queue "${temporal.taskQueue}" at ${temporal.address} (namespace ${temporal.namespace}).`);
+    // Every receiver's notifications, gathered for 50 ms per mapping and side into one signal (worker/receivers/notify-batcher.ts).
+    const notifier = new NotifyBatcher(new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue));
     // LIVE_SYNC_FEED=CUSTOMER,CONTACT: poll these mappings' tables for changes and live-sync them (worker/receivers).
     const watched = mappingList(process.env.LIVE_SYNC_FEED);
     const feed = watched.length
       ? new ChangeFeed({
-          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          live: notifier,
           store,
           systems: opened.systems,
           mappings: watched,
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     const listened = mappingList(process.env.LIVE_SYNC_LISTEN);
     const listener = listened.length
       ? new PgChangeListener({
-          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          live: notifier,
           store,
           systems: opened.systems,
           knexes: opened.knexes,
@@ -87,7 +90,7 @@ async function main(): Promise<void> {
     const bcMappings = mappingList(process.env.BC_WEBHOOKS);
     const bcLive = bcMappings.length
       ? await startBcLive({
-          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          live: notifier,
           store,
           systems: opened.systems,
           mappings: bcMappings,
@@ -102,7 +105,7 @@ async function main(): Promise<void> {
     const dvMappings = mappingList(process.env.DATAVERSE_WEBHOOKS);
     const dvLive = dvMappings.length
       ? await startDataverseLive({
-          live: new LiveSync(new Client({ connection, namespace: temporal.namespace }), temporal.taskQueue),
+          live: notifier,
           store,
           systems: opened.systems,
           mappings: dvMappings,
@@ -120,6 +123,7 @@ async function main(): Promise<void> {
       await listener?.stop();
       await bcLive?.close();
       await dvLive?.close();
+      await notifier.close();
     }
   } finally {
     await connection.close();

@@ -4,7 +4,7 @@
  * mapping's BC table, made now and renewed before it expires (BC keeps one
  * three days), checked every `renewEveryMs`.
  */
-import type { LiveSync } from '../../client/live-sync';
+import type { LiveNotifier } from './notify-batcher';
 import type { Systems } from '../../activities/deps';
 import { BusinessCentralConnector } from '../../connectors/business-central';
 import type { Side } from '../../common/types';
@@ -13,7 +13,7 @@ import { startBcWebhookReceiver, type BcWebhookRoute } from './bc-webhooks';
 import { serviceSide } from './http-input';
 
 export interface BcLiveOptions {
-  live: LiveSync;
+  live: LiveNotifier;
   store: Store;
   systems: Systems;
   mappings: readonly string[];

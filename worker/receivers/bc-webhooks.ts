@@ -10,7 +10,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody, sameSecret } from './http-input';
-import type { LiveSync } from '../../client/live-sync';
+import type { LiveNotifier } from './notify-batcher';
 import { MAX_RECORD_IDS } from '../../common/constants';
 import type { Side } from '../../common/types';
 
@@ -23,7 +23,7 @@ export interface BcWebhookRoute {
 }
 
 export interface BcWebhookReceiverOptions {
-  live: LiveSync;
+  live: LiveNotifier;
   routes: readonly BcWebhookRoute[];
   /** @default '127.0.0.1' */
   host?: string;

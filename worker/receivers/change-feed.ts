@@ -6,7 +6,7 @@
  * from now: what changed before is a scheduled or bulk run's to read. A page
  * full of keys is sent as "many changed" (an incremental run reads them).
  */
-import type { LiveSync } from '../../client/live-sync';
+import type { LiveNotifier } from './notify-batcher';
 import type { RecordKey } from '../../common/protocol';
 import type { Side } from '../../common/types';
 import type { Systems } from '../../activities/deps';
@@ -16,7 +16,7 @@ import type { Store } from '../../store/store';
 const PAGE = 1000;
 
 export interface ChangeFeedOptions {
-  live: LiveSync;
+  live: LiveNotifier;
   store: Store;
   systems: Systems;
   /** The mappings to watch; each side a mapping reads from is polled. */

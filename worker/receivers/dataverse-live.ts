@@ -3,7 +3,7 @@
  * (dataverse-webhooks.ts) for the watched mappings, and their service endpoint
  * and Create/Update/Delete steps registered at start (kept when there).
  */
-import type { LiveSync } from '../../client/live-sync';
+import type { LiveNotifier } from './notify-batcher';
 import type { Systems } from '../../activities/deps';
 import { DataverseConnector } from '../../connectors/dataverse';
 import type { Store } from '../../store/store';
@@ -14,7 +14,7 @@ import { serviceSide } from './http-input';
 export const DATAVERSE_WEBHOOK_HEADER = 'x-coupling-sync-key';
 
 export interface DataverseLiveOptions {
-  live: LiveSync;
+  live: LiveNotifier;
   store: Store;
   systems: Systems;
   mappings: readonly string[];

@@ -9,7 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody, sameSecret } from './http-input';
-import type { LiveSync } from '../../client/live-sync';
+import type { LiveNotifier } from './notify-batcher';
 import type { Side } from '../../common/types';
 
 export interface DataverseWebhookRoute {
@@ -40,7 +40,7 @@ export function recordOf(body: string, logicalName: string): { id: string } | { 
 }
 
 export async function startDataverseWebhookReceiver(options: {
-  live: LiveSync;
+  live: LiveNotifier;
   routes: readonly DataverseWebhookRoute[];
   host?: string;
   port?: number;

@@ -10,7 +10,7 @@
  */
 import type { Knex } from 'knex';
 import { Client as PgClient, type ClientConfig, type Notification } from 'pg';
-import type { LiveSync } from '../../client/live-sync';
+import type { LiveNotifier } from './notify-batcher';
 import type { LiveChange } from '../../common/inputs';
 import type { Side } from '../../common/types';
 import type { Systems } from '../../activities/deps';
@@ -19,7 +19,7 @@ import { isPostgres } from '../../store/database-url';
 import { changePayloadSchema, DEFAULT_CHANGE_CHANNEL, hasChangeTrigger } from '../../connectors/knex-change-trigger';
 
 export interface PgListenOptions {
-  live: LiveSync;
+  live: LiveNotifier;
   store: Store;
   systems: Systems;
   /** The Knex instance of each Knex system, by system name (worker/systems-config.ts `knexes`). */
