@@ -2,8 +2,8 @@
  * Live sync, end to end: Business Central customers <-> Dataverse accounts,
  * both EMULATORS with their webhooks (delivery delay set to zero), our
  * receivers, the live sync with its default settings (500 ms debounce, 1,000
- * ids a run), the receivers' notifications gathered per 50 ms as the worker
- * gathers them, and a worker of ours. Latency is from a user's edit on one side
+ * ids a run), the receivers' notifications through the worker's NotifyBatcher,
+ * and a worker of ours. Latency is from a user's edit on one side
  * to the counterpart's new value read on the other; the time to the
  * receiver's notify is reported apart. The storm edits many customers in BC
  * within a few seconds and counts the sync jobs it took and what they wrote.
@@ -78,10 +78,10 @@ class TimedLive extends LiveSync {
   }
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 5): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 5, detail: () => unknown = () => ''): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (!(await check())) {
-    if (performance.now() > end) throw new Error(`live bench: timed out waiting for ${what}`);
+    if (performance.now() > end) throw new Error(`live bench: timed out waiting for ${what} ${JSON.stringify(detail())}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -120,7 +120,7 @@ export async function liveRuns(ctx: Ctx, counts: LiveCounts): Promise<LiveResult
       await worker.runUntil(async () => {
         const sync = new CouplingSyncClient({ client: ctx.client, taskQueue });
         const live = new TimedLive(ctx.client, taskQueue);
-        // As the worker runs them: the receivers' notifications gathered per 50 ms into one signal.
+        // As the worker runs them: one signal in flight per side, what arrives meanwhile in the next.
         const notifier = new NotifyBatcher(live);
         const bcReceiver = await startBcWebhookReceiver({ live: notifier, routes: [{ mapping: MAPPING, side: 'local', clientState: CLIENT_STATE }] });
         const dvReceiver = await startDataverseWebhookReceiver({
@@ -142,19 +142,22 @@ export async function liveRuns(ctx: Ctx, counts: LiveCounts): Promise<LiveResult
           const quiet = async (): Promise<void> => {
             // Our writes come back as notifications of the other side: wait for those echo runs to end too.
             let seen = -1;
+            let last: unknown = null;
             await until(
               'the live sync to go quiet',
               async () => {
                 // A busy worker may not answer a query in time: ask again.
                 const s = await live.state(MAPPING).catch(() => null);
+                last = s;
                 if (!s) return false;
                 const idle = s.phase === 'waiting' && s.pending.local + s.pending.integration === 0 && s.pending.many.length === 0;
                 const stable = idle && s.notifications === seen;
                 seen = s.notifications;
                 return stable;
               },
-              120_000,
+              300_000,
               400,
+              () => last,
             );
           };
           const measureSide = async (

@@ -187,7 +187,7 @@ async function measure(ctx: Ctx, section: string): Promise<Record<string, Record
         liveRuns: figure(storms.map((s) => s.liveRuns)),
         allArrived: storms.every((s) => s.allArrived),
       },
-      note: 'BC and Dataverse EMULATORS with webhooks (delivery delay 0), our receivers (their notifications gathered per 50 ms, as the worker does), live sync defaults (500 ms debounce); latency from the edit to the counterpart read on the other side, deliveryP50Ms to the receiver telling the live sync; each change waits for the echo of our own write to settle; the storm edits every customer once in BC, and its jobs include the echo runs (fromIntegrationJobs)',
+      note: 'BC and Dataverse EMULATORS with webhooks (delivery delay 0), our receivers (one signal in flight per side, the rest gathered, as in the worker), live sync defaults (500 ms debounce); latency from the edit to the counterpart read on the other side, deliveryP50Ms to the receiver telling the live sync; each change waits for the echo of our own write to settle; the storm edits every customer once in BC, and its jobs include the echo runs (fromIntegrationJobs)',
       loadAverage,
     };
     return { live: live satisfies LiveSection };

@@ -23,6 +23,7 @@ import { describeFatal } from '../support/fatal';
 import { visible, visibleJson } from '../common/visible-text';
 import { followFullSync, fullSyncExitCode, summarizeFullSync } from './full-sync';
 import { liveCommand } from './live';
+import { indexesCommand } from './indexes';
 
 interface GlobalOptions {
   json?: boolean;
@@ -262,6 +263,7 @@ program
     process.exitCode = fullSyncExitCode(result);
   });
 
+program.addCommand(indexesCommand({ store: openStore, print, line }));
 program.addCommand(liveCommand({ live: async () => (await temporal()).sync.live, print, line, list, wholeNumber }));
 
 const schedule = program.command('schedule').description('recurring sync of a mapping on Temporal Schedules');

@@ -71,7 +71,7 @@ export interface DataverseEmulatorOptions {
   /** Server clock (ms). */
   now?: () => number;
   /** Webhook posts: the delay before an asynchronous step posts, and its attempts. @default { delayMs: 100, attempts: 3 } */
-  webhookRules?: { delayMs?: number; attempts?: number };
+  webhookRules?: { delayMs?: number; attempts?: number; concurrency?: number };
   tokenLifetimeSeconds?: number;
 }
 

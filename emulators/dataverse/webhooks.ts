@@ -67,14 +67,15 @@ export class DataverseWebhooks {
   /** Posts made to endpoints, for tests. */
   readonly deliveries: { url: string; status: number | null; message: Message }[] = [];
 
-  private readonly rules: { delayMs: number; attempts: number };
+  private readonly rules: { delayMs: number; attempts: number; concurrency: number };
 
   constructor(
     private readonly logicalNames: ReadonlySet<string>,
     private readonly organizationUrl: () => string,
-    rules: Partial<{ delayMs: number; attempts: number }> = {},
+    rules: Partial<{ delayMs: number; attempts: number; concurrency: number }> = {},
   ) {
-    this.rules = { delayMs: 100, attempts: 3, ...rules };
+    // Dataverse's asynchronous service runs queued steps several at a time.
+    this.rules = { delayMs: 100, attempts: 3, concurrency: 4, ...rules };
   }
 
   /** Serves the webhook entity sets; null for any other. */
@@ -190,7 +191,14 @@ export class DataverseWebhooks {
     this.timer = null;
     const due = this.queue;
     this.queue = [];
-    for (const { step, id } of due) await this.post(step, id);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < due.length) {
+        const { step, id } = due[next++];
+        await this.post(step, id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.rules.concurrency, due.length) }, lane));
   }
 
   private async post(step: Step, id: string): Promise<void> {

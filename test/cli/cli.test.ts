@@ -7,7 +7,9 @@ import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/t
 import { customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
 import { Store } from '../../store/store';
 import { hasChangeTrigger } from '../../connectors/knex-change-trigger';
-import { createCustomerTable } from '../../worker/demo/demo-data';
+import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
+import knexFactory from 'knex';
+import { sqliteConfig } from '../../store/database-url';
 import { openPostgresSchema, POSTGRES_URL } from '../helpers/stores';
 import { parseMappingDefinition } from '../../domain/mapping';
 import { checkMappingAgainstSystems, readSystemsFile } from '../../worker/systems-config';
@@ -179,6 +181,33 @@ test('live pg-trigger install and remove a PostgreSQL table change trigger; SQLi
   } finally {
     await pg.drop();
   }
+});
+
+test('indexes prints the match indexes as SQL, creates them, and says when a mapping matches on nothing', async () => {
+  const matched = testMapping({
+    name: 'MATCHED',
+    fields: [
+      { localField: 'name', integrationField: 'name', direction: 'Bidirectional' },
+      { localField: 'email', integrationField: 'emailaddress1', direction: 'Bidirectional', useForMatching: true },
+    ],
+  });
+  await store.saveMapping(matched);
+  const target = `sqlite:${path.join(dir, 'indexed.sqlite')}`;
+  const sql = await cli(['indexes', 'MATCHED', '--database-url', target, '--sql']);
+  expect(sql.code).toBe(0);
+  expect(sql.stdout).toMatch(/^create index if not exists `account_emailaddress1_match` on `account` \(lower\(trim\(`emailaddress1`.*\)\)\);\n$/);
+  const db = knexFactory(sqliteConfig(path.join(dir, 'indexed.sqlite')));
+  try {
+    await createAccountTable(db);
+    const created = JSON.parse((await cli(['--json', 'indexes', 'MATCHED', '--database-url', target])).stdout);
+    expect(created).toMatchObject({ mapping: 'MATCHED', table: 'account', indexes: [expect.any(String)] });
+    const names = (await db('sqlite_master').where({ type: 'index', tbl_name: 'account' }).select('name')).map((r: { name: string }) => r.name);
+    expect(names).toContain(created.indexes[0]);
+  } finally {
+    await db.destroy();
+  }
+  if (!(await store.getMapping('CUSTOMER'))) await store.saveMapping(testMapping());
+  expect((await cli(['indexes', 'CUSTOMER', '--database-url', target])).stdout).toBe('Mapping CUSTOMER matches on no field: no index needed\n');
 });
 
 test('live notify, status, pause, resume and stop, with --json; a notification naming nothing is one sentence and exit 1', async () => {
