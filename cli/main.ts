@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
 import { SingleBar } from 'cli-progress';
 import { CouplingSyncClient } from '../client';
 import { SyncSchedules } from '../client/schedules';
@@ -138,11 +139,36 @@ async function follow(handle: WorkflowHandle): Promise<RunResult> {
       );
     }, 500);
   }
+  const check = setTimeout(() => void warnIfNoWorker(handle), NO_WORKER_CHECK_MS);
   try {
     return (await handle.result()) as RunResult;
   } finally {
+    clearTimeout(check);
     if (timer) clearInterval(timer);
     bar?.stop();
+  }
+}
+
+/** How long a run may wait for its first workflow task before the CLI looks for a worker. */
+const NO_WORKER_CHECK_MS = Number(process.env.COUPLING_SYNC_NO_WORKER_CHECK_MS ?? 3000);
+
+/** A run no worker has picked up: says whether any worker polls its task queue, instead of waiting silently. */
+async function warnIfNoWorker(handle: WorkflowHandle): Promise<void> {
+  try {
+    const described = await handle.describe();
+    if (described.historyLength > 2) return; // a workflow task was taken
+    const namespace = handle.client.options.namespace;
+    const { pollers } = await handle.client.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: described.taskQueue },
+      taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    if ((pollers ?? []).length === 0)
+      console.error(
+        line`No worker polls task queue "${described.taskQueue}" (namespace ${namespace}): ${handle.workflowId} waits there until one starts (npm run worker, with TEMPORAL_TASK_QUEUE=${described.taskQueue}).`,
+      );
+  } catch {
+    // Only a hint: the run itself is unaffected.
   }
 }
 
@@ -326,7 +352,7 @@ program
         ? jobs
             .map(
               (j) =>
-                line`${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled}  ${j.id}`,
+                line`${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} del ${j.counters.deleted} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled} uncoupled ${j.counters.uncoupled} unmatched ${j.counters.unmatched}  ${j.id}`,
             )
             .join('\n')
         : 'No jobs yet.',

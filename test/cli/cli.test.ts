@@ -1,5 +1,5 @@
 /** The CLI as a script would use it: real process, real dev server, a SQLite store file shared with the worker. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -115,11 +115,45 @@ test('bulk, jobs and errors with --json; a bad mapping is one sentence and exit 
     expect(JSON.parse((await cli(['--json', 'errors'], taskQueue)).stdout)).toEqual([]);
     const human = await cli(['bulk', 'CUSTOMER'], taskQueue);
     expect(human.stdout).toMatch(/^CUSTOMER ToIntegrationTable: succeeded \(nothing to do\) job /);
+    // The human jobs line shows every counter.
+    expect((await cli(['jobs', '--mapping', 'CUSTOMER'], taskQueue)).stdout).toMatch(
+      /ins 5 mod 0 del 0 unch 0 fail 0 skip 0 coupled 5 uncoupled 0 unmatched 0 {2}\S+\n/,
+    );
 
     const unknown = await cli(['bulk', 'NOPE'], taskQueue);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim()).toBe('Error: Field "mapping": no integration table mapping named "NOPE"; known mappings: CUSTOMER.');
   });
+});
+
+test('a run that no worker picks up says so within seconds, naming the task queue, instead of waiting silently', async () => {
+  await store.saveMapping(testMapping({ name: 'NO_WORKER' }));
+  const queue = `nobody-${Date.now()}`;
+  const child = spawn(process.execPath, [path.resolve('bin/coupling-sync.js'), 'bulk', 'NO_WORKER'], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+      TEMPORAL_TASK_QUEUE: queue,
+      DATABASE_URL: databaseUrl,
+      COUPLING_SYNC_NO_WORKER_CHECK_MS: '500',
+    },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    const until = Date.now() + 30_000;
+    while (!stderr.includes('No worker polls') && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    expect(stderr).toContain(`No worker polls task queue "${queue}" (namespace default): bulk-sync/NO_WORKER waits there until one starts`);
+    expect(child.exitCode).toBeNull();
+  } finally {
+    child.kill();
+    await temporal.client.workflow
+      .getHandle('bulk-sync/NO_WORKER')
+      .terminate('test over')
+      .catch(() => undefined);
+    // The later tests run every mapping in the store.
+    await store.deleteMapping('NO_WORKER');
+  }
 });
 
 test('full-sync: one line per mapping, or JSON; a bad option or an unknown mapping is one sentence and exit 1', async () => {
@@ -208,6 +242,7 @@ test('indexes prints the match indexes as SQL, creates them, and says when a map
   }
   if (!(await store.getMapping('CUSTOMER'))) await store.saveMapping(testMapping());
   expect((await cli(['indexes', 'CUSTOMER', '--database-url', target])).stdout).toBe('Mapping CUSTOMER matches on no field: no index needed\n');
+  await store.deleteMapping('MATCHED');
 });
 
 test('live notify, status, pause, resume and stop, with --json; a notification naming nothing is one sentence and exit 1', async () => {
