@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { freePort } from './helpers/free-port';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startDevServer } from '../worker/dev-server';
+import { startDevServerWithUi } from '../worker/dev-server';
 import { resolveTemporalCli } from '../worker/temporal-cli';
 import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../worker/create-worker';
 
@@ -17,8 +17,7 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const cli = await resolveTemporalCli({ log: (l) => console.log(`\n${l}`) });
   console.log(`\nTemporal CLI: ${cli.path ?? 'SDK download'} (${cli.source})`);
-  const uiPort = await freePort();
-  const env = await startDevServer({ uiPort });
+  const { env, uiPort } = await startDevServerWithUi(freePort, { log: (l) => console.log(`\n${l}`) });
   process.env.TEMPORAL_TEST_UI_URL = `http://localhost:${uiPort}`;
   globalThis.__TEMPORAL_ENV__ = env;
   process.env.TEMPORAL_TEST_ADDRESS = env.address;

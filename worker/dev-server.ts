@@ -63,3 +63,24 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
     throw error;
   }
 }
+
+/**
+ * Starts the dev server with its Web UI on a port `pickPort` chooses, choosing
+ * again when the server could not start: a port free when chosen may be taken
+ * before the UI binds it (the server picks its own other ports meanwhile).
+ */
+export async function startDevServerWithUi(
+  pickPort: () => Promise<number>,
+  options: Omit<DevServerOptions, 'uiPort'> = {},
+  attempts = 3,
+): Promise<{ env: TestWorkflowEnvironment; uiPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const uiPort = await pickPort();
+    try {
+      return { env: await startDevServer({ ...options, uiPort }), uiPort };
+    } catch (error) {
+      if (attempt >= attempts || error instanceof TemporalCliNotFoundError) throw error;
+      options.log?.(`The dev server did not start with its Web UI on port ${uiPort} (${(error as Error).message.split('\n')[0]}); trying another port.`);
+    }
+  }
+}
