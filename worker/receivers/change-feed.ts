@@ -9,6 +9,7 @@
 import type { LiveNotifier } from './notify-batcher';
 import type { RecordKey } from '../../common/protocol';
 import type { Side } from '../../common/types';
+import { passDirections, sidesOf } from '../../domain/field-plan';
 import type { Systems } from '../../activities/deps';
 import type { Store } from '../../store/store';
 
@@ -47,8 +48,7 @@ export class ChangeFeed {
     const since = new Date().toISOString();
     for (const name of this.options.mappings) {
       const mapping = await this.options.store.requireMapping(name);
-      const sides: Side[] =
-        mapping.direction === 'Bidirectional' ? ['local', 'integration'] : mapping.direction === 'ToIntegrationTable' ? ['local'] : ['integration'];
+      const sides: Side[] = passDirections(mapping).map((d) => sidesOf(d).sourceSide);
       for (const side of sides) this.cursors.push({ mapping: name, side, since, after: null });
     }
     this.schedule();

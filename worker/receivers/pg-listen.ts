@@ -13,6 +13,7 @@ import { Client as PgClient, type ClientConfig, type Notification } from 'pg';
 import type { LiveNotifier } from './notify-batcher';
 import type { LiveChange } from '../../common/inputs';
 import type { Side } from '../../common/types';
+import { passDirections, sidesOf } from '../../domain/field-plan';
 import type { Systems } from '../../activities/deps';
 import type { Store } from '../../store/store';
 import { isPostgres } from '../../store/database-url';
@@ -77,8 +78,7 @@ export class PgChangeListener {
   async start(): Promise<void> {
     for (const name of this.options.mappings) {
       const mapping = await this.options.store.requireMapping(name);
-      const sides: Side[] =
-        mapping.direction === 'Bidirectional' ? ['local', 'integration'] : mapping.direction === 'ToIntegrationTable' ? ['local'] : ['integration'];
+      const sides: Side[] = passDirections(mapping).map((d) => sidesOf(d).sourceSide);
       let listened = 0;
       for (const side of sides) {
         const { system, table } = side === 'local' ? mapping.local : mapping.integration;
