@@ -3,6 +3,8 @@
  * run that finds nothing doubles the interval up to the ceiling; a live change,
  * or a scheduled run that finds work, restores the normal interval.
  */
+import { Client } from '@temporalio/client';
+import { adjustScheduleIntervalWith } from '../../activities/schedule-backoff';
 import { SyncSchedules, scheduleIdFor } from '../../client/schedules';
 import { eventually } from '../helpers/eventually';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
@@ -83,4 +85,34 @@ test('a schedule created with idleUpTo false keeps its interval', async () => {
     await schedules.delete('FIXED_INTERVAL');
   }
   await expect(schedules.create('FIXED_INTERVAL', { every: '1 hour', idleUpTo: 'forever' })).rejects.toThrow('Option "idleUpTo": "forever" is not a duration');
+});
+
+test('a pause that lands between the back-off reading the Schedule and writing it stays: the interval changes, the pause and its note are kept', async () => {
+  const mapping = 'BACKOFF_VS_PAUSE';
+  const schedules = new SyncSchedules(temporal.client, 'unused');
+  await schedules.create(mapping, { every: '1 hour', idleUpTo: '8 hours' });
+  try {
+    // The administrator's pause reaches the server just before the back-off's write does.
+    const service = temporal.client.connection.workflowService;
+    const original = service.updateSchedule.bind(service);
+    let pausedInTheWindow = false;
+    const patched = Object.create(service) as typeof service;
+    patched.updateSchedule = (async (request: Parameters<typeof original>[0]) => {
+      if (!pausedInTheWindow) {
+        pausedInTheWindow = true;
+        await schedules.pause(mapping, 'maintenance');
+      }
+      return original(request);
+    }) as typeof original;
+    const connection = Object.create(temporal.client.connection) as typeof temporal.client.connection;
+    Object.defineProperty(connection, 'workflowService', { value: patched });
+    const client = new Client({ connection });
+
+    const result = await adjustScheduleIntervalWith(client, { mapping, foundWork: false });
+    expect(pausedInTheWindow).toBe(true);
+    expect(result).toEqual({ everyMs: 2 * 3600_000, changed: true });
+    expect(await schedules.describe(mapping)).toMatchObject({ every: '2 hours', normalEvery: '1 hour', paused: true, note: 'maintenance' });
+  } finally {
+    await schedules.delete(mapping);
+  }
 });
