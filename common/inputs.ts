@@ -116,27 +116,38 @@ export const singleSyncInputSchema = z.strictObject({
   retry: retryOverride.optional(),
 });
 
-export const bulkSyncInputSchema = z.strictObject({
-  mapping: mappingName,
-  direction: syncDirection.optional(),
-  recordIds: recordIds.optional(),
-  side: side.optional(),
-  fullSync: z.boolean().optional(),
-  /** Create uncoupled records even when the mapping syncs only coupled ones (what a full synchronization asks). */
-  createUncoupled: z.boolean().optional(),
-  batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
-  maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
-  batchesPerRun: z.number().int().min(1).max(1000).optional(),
-  retry: retryOverride.optional(),
-  continuation: continuationSchema.optional(),
-  /** Set by the Schedule that starts this run: its interval and how far idle runs may lengthen it (see client/schedules). */
-  schedule: z
-    .strictObject({
-      every: z.string().regex(duration(), 'must be a duration such as "30 minutes"'),
-      idleUpTo: z.string().regex(duration(), 'must be a duration such as "720 minutes"').optional(),
-    })
-    .optional(),
-});
+export const bulkSyncInputSchema = z
+  .strictObject({
+    mapping: mappingName,
+    direction: syncDirection.optional(),
+    recordIds: recordIds.optional(),
+    side: side.optional(),
+    /**
+     * With recordIds: retry these even when skipped (the flag is cleared), and a
+     * direction given wins their conflicts (BC's Retry / Synchronize on the
+     * errors page). Runs without ids use retryFailed for that.
+     */
+    includeSkipped: z.boolean().optional(),
+    fullSync: z.boolean().optional(),
+    /** Create uncoupled records even when the mapping syncs only coupled ones (what a full synchronization asks). */
+    createUncoupled: z.boolean().optional(),
+    batchSize: z.number().int().min(1).max(MAX_BATCH_SIZE).optional(),
+    maxBatchesInFlight: z.number().int().min(1).max(32).optional(),
+    batchesPerRun: z.number().int().min(1).max(1000).optional(),
+    retry: retryOverride.optional(),
+    continuation: continuationSchema.optional(),
+    /** Set by the Schedule that starts this run: its interval and how far idle runs may lengthen it (see client/schedules). */
+    schedule: z
+      .strictObject({
+        every: z.string().regex(duration(), 'must be a duration such as "30 minutes"'),
+        idleUpTo: z.string().regex(duration(), 'must be a duration such as "720 minutes"').optional(),
+      })
+      .optional(),
+  })
+  .refine((input) => !input.includeSkipped || input.recordIds !== undefined, {
+    message: '"includeSkipped" goes with "recordIds"; to retry every skipped record of a mapping, run retryFailed with includeSkipped',
+    path: ['includeSkipped'],
+  });
 
 export const retryFailedInputSchema = z.strictObject({
   mapping: mappingName,

@@ -36,7 +36,12 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
       mode: input.recordIds ? 'ids' : input.fullSync ? 'full' : 'incremental',
       recordIds: input.recordIds,
       idsSide: input.side,
-      options: { force: input.fullSync === true, ...(input.createUncoupled ? { createUncoupled: true } : {}) },
+      options: {
+        force: input.fullSync === true,
+        ...(input.createUncoupled ? { createUncoupled: true } : {}),
+        // A choice made for these records: as retryFailed with includeSkipped, and as a single sync with a direction.
+        ...(input.includeSkipped && input.recordIds ? { includeSkipped: true, winner: input.direction } : {}),
+      },
       batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
       maxBatchesInFlight: input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT,
       batchesPerRun: input.batchesPerRun ?? DEFAULT_BATCHES_PER_RUN,

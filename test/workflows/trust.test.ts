@@ -79,6 +79,29 @@ describe('a fresh coupling counts as changed on both sides', () => {
     }
   });
 
+  test('given ids with includeSkipped and a direction: that direction wins the conflict and the skipped flag is cleared; without, they stay skipped', async () => {
+    const ctx = await fresh('None');
+    try {
+      await ctx.run(async ({ sync }) => {
+        await sync.setUpCoupling({ mapping: 'CUSTOMER', localId: 'C1', integrationId: 'A1' });
+        await sync.bulkSync({ mapping: 'CUSTOMER', direction: 'ToIntegrationTable' });
+        await sync.bulkSync({ mapping: 'CUSTOMER', direction: 'ToIntegrationTable' });
+        expect((await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0]).toMatchObject({ skipped: true });
+
+        const plain = await sync.bulkSync({ mapping: 'CUSTOMER', recordIds: ['C1'], direction: 'ToIntegrationTable' });
+        expect(plain.jobs[0].counters).toMatchObject({ skipped: 1, modified: 0 });
+
+        const chosen = await sync.bulkSync({ mapping: 'CUSTOMER', recordIds: ['C1'], direction: 'ToIntegrationTable', includeSkipped: true });
+        expect(chosen.jobs[0].counters).toMatchObject({ modified: 1, failed: 0, skipped: 0 });
+        expect(await accountOf(ctx, 'C1')).toMatchObject({ name: 'Local name' });
+        expect((await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0]).toMatchObject({ skipped: false, lastToIntegrationResult: 'Success' });
+        await expect(sync.startBulkSync({ mapping: 'CUSTOMER', includeSkipped: true })).rejects.toThrow(/includeSkipped/);
+      });
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test('values that agree are recorded as synced, and the next run writes nothing', async () => {
     const ctx = await fresh('None');
     try {
