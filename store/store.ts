@@ -5,11 +5,12 @@
  */
 import knexFactory, { type Knex } from 'knex';
 import type { FilterCondition, JobCounters, JobStatus, JobType, Side, SyncDirection } from '../common/types';
-import { COUNTER_NAMES, emptyCounters } from '../common/types';
+import { COUNTER_NAMES } from '../common/types';
 import { chunk } from '../common/collections';
 import { knexConfigFromUrl, isPostgres, type StoreConnectionOptions } from './database-url';
 import { migrationSource } from './migrations';
 import { TABLES } from './tables';
+import { toJob, toJobError, type JobErrorRow, type JobRow } from './job-rows';
 import { countCouplingsMadeBy, countUncoupledBy, jobTallies, removeCouplings } from './coupling-removals';
 import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
 import { insertRows } from './multi-row-insert';
@@ -48,71 +49,12 @@ import {
 
 export * from './couplings';
 
-export interface JobRow {
-  id: string;
-  mappingName: string;
-  type: JobType;
-  direction: SyncDirection | null;
-  workflowId: string | null;
-  runId: string | null;
-  status: JobStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  message: string | null;
-  counters: JobCounters;
-}
-
-export interface JobErrorRow {
-  id?: number;
-  jobId: string;
-  mappingName: string;
-  sourceRecordId: string;
-  destinationRecordId: string | null;
-  message: string;
-  fullMessage: string | null;
-  attempts: number;
-  /** 'warning': the record was synchronized, but not all of it (a cleared lookup); not a failure. @default 'error' */
-  severity?: 'error' | 'warning';
-  createdAt?: string;
-}
+export * from './job-rows';
 
 type Row = Record<string, unknown>;
 
 const systemClock = (): string => new Date().toISOString();
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-
-function toJob(r: Row): JobRow {
-  const counters = emptyCounters();
-  for (const name of COUNTER_NAMES) counters[name] = Number(r[name] ?? 0);
-  return {
-    id: String(r.id),
-    mappingName: String(r.mapping_name),
-    type: String(r.type) as JobType,
-    direction: str(r.direction) as SyncDirection | null,
-    workflowId: str(r.workflow_id),
-    runId: str(r.run_id),
-    status: String(r.status) as JobStatus,
-    startedAt: String(r.started_at),
-    finishedAt: str(r.finished_at),
-    message: str(r.message),
-    counters,
-  };
-}
-
-function toJobError(r: Row): JobErrorRow {
-  return {
-    id: Number(r.id),
-    jobId: String(r.job_id),
-    mappingName: String(r.mapping_name),
-    sourceRecordId: String(r.source_record_id),
-    destinationRecordId: str(r.destination_record_id),
-    message: String(r.message),
-    fullMessage: str(r.full_message),
-    attempts: Number(r.attempts),
-    severity: r.severity === 'warning' ? 'warning' : 'error',
-    createdAt: String(r.created_at),
-  };
-}
 
 /**
  * Couplings name their records' system and table (uniqueness across mappings):

@@ -14,6 +14,7 @@ import * as uncoupledTally from './008-uncoupled-tally';
 import * as creationLedger from './009-creation-ledger';
 import * as lookups from './010-lookups';
 import * as optionsTemplates from './011-options-templates';
+import * as consoleIndexes from './012-console-indexes';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '009-creation-ledger': creationLedger,
   '010-lookups': lookups,
   '011-options-templates': optionsTemplates,
+  '012-console-indexes': consoleIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
