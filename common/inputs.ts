@@ -128,6 +128,12 @@ export const bulkSyncInputSchema = z
      * errors page). Runs without ids use retryFailed for that.
      */
     includeSkipped: z.boolean().optional(),
+    /**
+     * With recordIds: the side that wins these records' conflicts, while every
+     * direction of the mapping runs (BC's Synchronize on a record changed on
+     * both sides): the winner's pass writes, the other's finds them in sync.
+     */
+    winner: syncDirection.optional(),
     fullSync: z.boolean().optional(),
     /** Create uncoupled records even when the mapping syncs only coupled ones (what a full synchronization asks). */
     createUncoupled: z.boolean().optional(),
@@ -143,6 +149,10 @@ export const bulkSyncInputSchema = z
         idleUpTo: z.string().regex(duration(), 'must be a duration such as "720 minutes"').optional(),
       })
       .optional(),
+  })
+  .refine((input) => !input.winner || input.recordIds !== undefined, {
+    message: '"winner" goes with "recordIds": the records whose conflicts it decides',
+    path: ['winner'],
   })
   .refine((input) => !input.includeSkipped || input.recordIds !== undefined, {
     message: '"includeSkipped" goes with "recordIds"; to retry every skipped record of a mapping, run retryFailed with includeSkipped',

@@ -3,14 +3,12 @@
  * driven by playwright-core) fills the Start Workflow form of the dev server's
  * UI, and the run completes and changes rows; a mistyped input fails at once.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, statusInUi } from '../helpers/browser';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 import { sqliteDialect } from '../helpers/stores';
 import { customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
 import type { Store } from '../../store/store';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let temporal: TestTemporal;
 let browser: Browser;
@@ -19,22 +17,8 @@ let cleanup: () => Promise<void>;
 let sys: TestSystems;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's "chromium" package (apt-get install chromium) or set CHROMIUM_PATH.`);
   temporal = await connectTestTemporal();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   ({ store, cleanup } = await sqliteDialect.open());
   sys = await openTestSystems();
   await store.saveMapping(testMapping());
@@ -78,33 +62,6 @@ async function startFromUi(page: Page, form: { workflowId: string; taskQueue: st
   throw new Error(`the Web UI did not start ${form.workflowId}; see .cache/web-ui-start-failed.png`);
 }
 
-/** The page's globals this test reads (the project compiles without the DOM library). */
-type BrowserGlobals = { document: { body: { innerText: string } } };
-
-/**
- * Opens the run's page and waits for `expected` in what it renders. The UI loads its data after
- * the page itself, which takes seconds on a busy 2-core machine: waiting on the rendered text,
- * not a fixed pause, and reloading only if a page stays without it.
- */
-async function statusInUi(page: Page, workflowId: string, expected: RegExp): Promise<string> {
-  const ui = process.env.TEMPORAL_TEST_UI_URL;
-  const { runId } = await temporal.client.workflow.getHandle(workflowId).describe();
-  for (let attempt = 0; attempt < 4; attempt++) {
-    await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/history`);
-    try {
-      await page.waitForFunction(
-        ([source, flags]) => new RegExp(source, flags).test((globalThis as unknown as BrowserGlobals).document.body.innerText),
-        [expected.source, expected.flags] as const,
-        { timeout: 20_000, polling: 250 },
-      );
-      return await page.locator('body').innerText();
-    } catch {
-      // Not rendered yet: load the page again.
-    }
-  }
-  throw new Error(`the Web UI never showed ${expected} for ${workflowId}; it showed: ${(await page.locator('body').innerText()).slice(0, 600)}`);
-}
-
 test('a bulk sync started from the Web UI form completes and the rows change', async () => {
   await withWorker(temporal, { store, systems: sys.systems }, async ({ taskQueue }) => {
     const page = await browser.newPage();
@@ -114,7 +71,7 @@ test('a bulk sync started from the Web UI form completes and the rows change', a
     expect(result).toMatchObject({ mapping: 'CUSTOMER', jobs: [{ status: 'succeeded', counters: { inserted: 25 } }] });
     expect(await sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 25 });
     expect(await store.countCouplings('CUSTOMER')).toBe(25);
-    const text = await statusInUi(page, workflowId, /Completed/i);
+    const text = await statusInUi(page, temporal.client, workflowId, /Completed/i);
     expect(text).toMatch(/bulkSyncWorkflow/);
     // The run is tagged with our search attributes, so it can be filtered by mapping in the UI.
     const described = await temporal.client.workflow.getHandle(workflowId).describe();
@@ -143,8 +100,8 @@ test('a mistyped input in the Web UI fails at once, naming the field, and writes
       /field "direction" must be one of "ToIntegrationTable", "FromIntegrationTable" \(got string "Both"\)/,
     );
     // The status badge and then the failure message, which names the field.
-    await statusInUi(page, workflowId, /Failed/i);
-    const text = await statusInUi(page, workflowId, /must be one of/);
+    await statusInUi(page, temporal.client, workflowId, /Failed/i);
+    const text = await statusInUi(page, temporal.client, workflowId, /must be one of/);
     expect(text).toMatch(/direction/);
     expect((await store.listJobs()).length).toBe(jobsBefore);
     await page.close();
