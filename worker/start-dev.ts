@@ -17,6 +17,10 @@ import { runMain } from '../support/fatal';
 import { demoSystems, type OpenedSystems } from './systems-config';
 import { startDemoSet } from './demo/demo-set';
 import type { MappingDefinition } from '../domain/mapping';
+import { Client, Connection } from '@temporalio/client';
+import { CouplingSyncClient } from '../client';
+import { SyncSchedules } from '../client/schedules';
+import { startConsoleFromEnv } from '../console/main';
 
 interface DemoSystems {
   systems: OpenedSystems['systems'];
@@ -95,6 +99,15 @@ async function main(): Promise<void> {
   console.log('Starting the Temporal dev server...');
   const env = await startDevServer({ port, uiPort, dbFilename: path.join(dataDir, 'temporal-dev.sqlite'), log: (l) => console.log(l) });
   const worker = await createWorker({ connection: env.nativeConnection, store, systems: demo.systems, log: (l) => console.log(l) });
+  const connection = await Connection.connect({ address: env.address });
+  const client = new Client({ connection });
+  const webConsole = await startConsoleFromEnv({
+    store,
+    sync: new CouplingSyncClient({ client, taskQueue: TASK_QUEUE }),
+    schedules: new SyncSchedules(client, TASK_QUEUE),
+    namespace: 'default',
+    webUiUrl: `http://localhost:${uiPort}`,
+  });
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -110,6 +123,7 @@ async function main(): Promise<void> {
     [
       '',
       `Temporal Web UI:   http://localhost:${uiPort}/namespaces/default/workflows`,
+      `Console:           ${webConsole.url} (couplings and errors, jobs, mappings)`,
       `Temporal address:  localhost:${port}   task queue: ${TASK_QUEUE}`,
       ...demo.lines,
       '',
@@ -122,6 +136,8 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
+    await webConsole.close();
+    await connection.close();
     await env.teardown();
     await demo.close();
     await store.close();

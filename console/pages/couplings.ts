@@ -50,7 +50,7 @@ export function couplingsPage(
       ctx,
       'Couplings and errors',
       '/couplings',
-      html`${picker}
+      html`${message ? notice(message.text, message.kind) : ''} ${picker}
         <p class="muted">Choose a mapping.</p>`,
     );
   const tabs = html`<nav class="pager">
