@@ -8,6 +8,7 @@
  */
 import { round } from './stats';
 import { liveGoalRows, type LiveSection } from './live-goals';
+import { operateGoalRows, type OperateSection } from './operate-goals';
 
 export interface Figure {
   median: number;
@@ -281,6 +282,8 @@ export function goalRows(sections: Record<string, unknown>): Record<string, Goal
   }
   const live = sections.live as LiveSection | undefined;
   if (live) Object.assign(rows, liveGoalRows(live));
+  const operate = sections.operate as OperateSection | undefined;
+  if (operate) Object.assign(rows, operateGoalRows(operate));
   return rows;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only bulk,postgres,million,single,match,live]`:
+ * `npm run bench [-- --quick] [-- --only bulk,postgres,million,single,match,live,operate]`:
  * measures bulk sync, the large run, single sync and matching on a dev server
  * of its own and real stores, each beside its baselines in the same run (the
  * floor, the raw limit, the peer, the empty workflow). Every figure is the
@@ -27,6 +27,8 @@ import { millionRun, type MillionResult } from './million-bench';
 import { PEER_IN_FLIGHT, peerBulkRuns, peerMatchRuns } from './peer-bench';
 import { singleRuns, type SingleSamples } from './single-bench';
 import { liveRuns, type SidedSamples } from './live-bench';
+import { operateRuns } from './operate-bench';
+import type { OperateSection } from './operate-goals';
 import type { LiveSection } from './live-goals';
 import { log, round, withLoad } from './stats';
 import { DEFAULT_PROCESS_SETTINGS, WORKER_PROCESS_SETTINGS, type ProcessSettings } from './worker-child';
@@ -35,7 +37,7 @@ const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined =>
   argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
 const QUICK = argv.includes('--quick');
-const ALL_SECTIONS = ['bulk', 'postgres', 'million', 'single', 'match', 'live'];
+const ALL_SECTIONS = ['bulk', 'postgres', 'million', 'single', 'match', 'live', 'operate'];
 const ONLY = new Set(flag('only')?.split(',') ?? ALL_SECTIONS);
 const SNAPSHOT_AFTER = flag('heap-snapshot');
 const RUNS = 3;
@@ -51,6 +53,8 @@ const LARGE_MATCH = QUICK ? 0 : 1_000_000;
 const SINGLE = QUICK ? { sequential: 60, concurrent: 150 } : { sequential: 500, concurrent: 1_000 };
 /** Live sync: single changes per side and run, and the storm (changes over seconds). */
 const LIVE = QUICK ? { changes: 4, storm: 2_000, stormSeconds: 2 } : { changes: 20, storm: 10_000, stormSeconds: 10 };
+/** Console pages: error rows and failed couplings behind them, and requests per page. */
+const OPERATE = QUICK ? { rows: 20_000, requests: 5 } : { rows: 100_000, requests: 15 };
 
 function bulkSection(s: BulkSamples, records: number) {
   const f = {
@@ -158,6 +162,17 @@ async function measure(ctx: Ctx, section: string): Promise<Record<string, Record
         loadAverage,
       },
     };
+  }
+  if (section === 'operate') {
+    const { result, loadAverage } = await withLoad(() => operateRuns(OPERATE.rows, OPERATE.requests));
+    const operate = {
+      rows: result.rows,
+      pagesMs: Object.fromEntries(Object.entries(result.pages).map(([k, v]) => [k, figure(v, 1)])),
+      cliMs: { help: figure(result.cli.help), storeRead: figure(result.cli.storeRead), nodeBaseline: figure(result.cli.nodeBaseline) },
+      note: 'SQLite store with that many error rows and failed couplings in one mapping; each page fetched over HTTP from the console (keyset pages of 100), after one warm-up request; the CLI from the clone (bin/coupling-sync.js, the bundle esbuild built), wall time per process',
+      loadAverage,
+    };
+    return { operate: operate satisfies OperateSection };
   }
   if (section === 'live') {
     const { result, loadAverage } = await withLoad(() => liveRuns(ctx, LIVE));

@@ -10,6 +10,7 @@ import { SingleBar } from 'cli-progress';
 import { CouplingSyncClient } from '../client';
 import { SyncSchedules } from '../client/schedules';
 import { SYNC_DIRECTIONS, type RunResult, type SyncDirection } from '../common/types';
+import type { MatchBasedCouplingInput } from '../common/inputs';
 import { MAX_BATCH_SIZE, MAX_MAPPINGS_IN_FLIGHT } from '../common/constants';
 import { InvalidInputError } from '../common/validate';
 import { progressQuery } from '../common/definitions';
@@ -25,6 +26,7 @@ import { visible, visibleJson } from '../common/visible-text';
 import { followFullSync, fullSyncExitCode, summarizeFullSync } from './full-sync';
 import { liveCommand } from './live';
 import { indexesCommand } from './indexes';
+import { adminCommands, MAX_LIST_LIMIT } from './admin';
 
 interface GlobalOptions {
   json?: boolean;
@@ -53,8 +55,33 @@ const list = (value: string): string[] =>
     .map((v) => v.trim())
     .filter(Boolean);
 
-/** The most rows `jobs` and `errors` list at once. */
-const MAX_LIST_LIMIT = 10_000;
+interface BulkOptions {
+  direction?: SyncDirection;
+  full?: boolean;
+  ids?: string[];
+  side?: 'local' | 'integration';
+  includeSkipped?: boolean;
+  winner?: SyncDirection;
+  batchSize?: number;
+  inFlight?: number;
+  wait: boolean;
+}
+
+/** An option's value as a JSON array (its items are checked where the run's input is). */
+function jsonArray(option: string): (value: string) => unknown[] {
+  return (value) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw new CliError(
+        `Option "${option}": not JSON (${JSON.stringify(value.slice(0, 80))}); give a list such as [{"field":"city","op":"eq","value":"Seattle"}].`,
+      );
+    }
+    if (!Array.isArray(parsed)) throw new CliError(`Option "${option}": give a JSON list of conditions, not ${typeof parsed}.`);
+    return parsed as unknown[];
+  };
+}
 
 /** An option's value as a whole number from `min` to `max` (digits only: not "1e3", "0x10", "-1" or "10abc"). */
 function wholeNumber(option: string, min: number, max: number): (value: string) => number {
@@ -202,11 +229,31 @@ program
   .addOption(directionOption())
   .option('--full', 'all records, regardless of watermarks')
   .option('--ids <ids>', 'comma-separated record ids', list)
+  .addOption(new Option('--side <side>', 'which side the --ids are on').choices(['local', 'integration']))
+  .option('--include-skipped', 'with --ids: retry them even when skipped (the flag is cleared)')
+  .addOption(
+    new Option('--winner <direction>', "with --ids: the side that wins their conflicts; every direction runs (BC's Synchronize)").choices([...SYNC_DIRECTIONS]),
+  )
   .option('--batch-size <n>', 'records per batch', wholeNumber('batch-size', 1, MAX_BATCH_SIZE))
+  .option('--in-flight <n>', 'batches in flight at once', wholeNumber('in-flight', 1, 32))
   .option('--no-wait', 'start and return the workflow id')
-  .action(async (mapping: string, o: { direction?: SyncDirection; full?: boolean; ids?: string[]; batchSize?: number; wait: boolean }) => {
+  .action(async (mapping: string, o: BulkOptions) => {
     const { sync } = await temporal();
-    await runAndReport(() => sync.startBulkSync({ mapping, direction: o.direction, fullSync: o.full, recordIds: o.ids, batchSize: o.batchSize }), o.wait);
+    await runAndReport(
+      () =>
+        sync.startBulkSync({
+          mapping,
+          direction: o.direction,
+          fullSync: o.full,
+          recordIds: o.ids,
+          side: o.side,
+          includeSkipped: o.includeSkipped,
+          winner: o.winner,
+          batchSize: o.batchSize,
+          maxBatchesInFlight: o.inFlight,
+        }),
+      o.wait,
+    );
   });
 
 program
@@ -214,16 +261,33 @@ program
   .description('couple uncoupled records to matching ones on the other side')
   .argument('<mapping>')
   .option('--ids <ids>', 'comma-separated local record ids', list)
+  .option('--filter <json>', 'only local records within these conditions, as JSON: [{"field":"city","op":"eq","value":"Seattle"}]', jsonArray('filter'))
   .option('--create-new', 'create the record on the integration side when nothing matches')
   .option('--sync-after', 'synchronize the newly coupled records')
+  .option('--batch-size <n>', 'records per batch', wholeNumber('batch-size', 1, MAX_BATCH_SIZE))
+  .option('--in-flight <n>', 'batches in flight at once', wholeNumber('in-flight', 1, 32))
   .option('--no-wait', 'start and return the workflow id')
-  .action(async (mapping: string, o: { ids?: string[]; createNew?: boolean; syncAfter?: boolean; wait: boolean }) => {
-    const { sync } = await temporal();
-    await runAndReport(
-      () => sync.startMatchBasedCoupling({ mapping, recordIds: o.ids, createNewIfNoMatch: o.createNew, syncAfterCoupling: o.syncAfter }),
-      o.wait,
-    );
-  });
+  .action(
+    async (
+      mapping: string,
+      o: { ids?: string[]; filter?: unknown[]; createNew?: boolean; syncAfter?: boolean; batchSize?: number; inFlight?: number; wait: boolean },
+    ) => {
+      const { sync } = await temporal();
+      await runAndReport(
+        () =>
+          sync.startMatchBasedCoupling({
+            mapping,
+            recordIds: o.ids,
+            filter: o.filter as MatchBasedCouplingInput['filter'],
+            createNewIfNoMatch: o.createNew,
+            syncAfterCoupling: o.syncAfter,
+            batchSize: o.batchSize,
+            maxBatchesInFlight: o.inFlight,
+          }),
+        o.wait,
+      );
+    },
+  );
 
 program
   .command('couple')
@@ -253,10 +317,17 @@ program
   .command('retry')
   .description('re-run the records whose last sync failed (BC: Coupled Data Synchronization Errors, Retry)')
   .argument('<mapping>')
-  .option('--include-skipped', 'also the skipped records (their flag is cleared)')
+  .option('--include-skipped', 'also the skipped records (their flag is cleared); always so with --ids')
+  .option('--ids <ids>', "only these records (comma-separated), as the console's Retry: a bulk sync of them, skipped ones included", list)
+  .addOption(new Option('--side <side>', 'which side the --ids are on').choices(['local', 'integration']).default('local'))
   .addOption(directionOption())
-  .action(async (mapping: string, o: { includeSkipped?: boolean; direction?: SyncDirection }) => {
+  .action(async (mapping: string, o: { includeSkipped?: boolean; ids?: string[]; side: 'local' | 'integration'; direction?: SyncDirection }) => {
     const { sync } = await temporal();
+    if (o.ids) {
+      const ids = o.ids;
+      await runAndReport(() => sync.startBulkSync({ mapping, recordIds: ids, side: o.side, includeSkipped: true, direction: o.direction }), true);
+      return;
+    }
     await runAndReport(() => sync.startRetryFailed({ mapping, includeSkipped: o.includeSkipped, direction: o.direction }), true);
   });
 
@@ -340,50 +411,8 @@ schedule.command('list').action(async () => {
   );
 });
 
-program
-  .command('jobs')
-  .description('recent sync jobs from the store (DATABASE_URL)')
-  .option('--mapping <name>')
-  .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 20)
-  .action(async (o: { mapping?: string; limit: number }) => {
-    const jobs = await (await openStore()).listJobs({ mappingName: o.mapping, limit: o.limit });
-    print(jobs, () =>
-      jobs.length
-        ? jobs
-            .map(
-              (j) =>
-                line`${j.startedAt}  ${j.mappingName}  ${j.type} ${j.direction ?? ''}  ${j.status}  ins ${j.counters.inserted} mod ${j.counters.modified} del ${j.counters.deleted} unch ${j.counters.unchanged} fail ${j.counters.failed} skip ${j.counters.skipped} coupled ${j.counters.coupled} uncoupled ${j.counters.uncoupled} unmatched ${j.counters.unmatched}  ${j.id}`,
-            )
-            .join('\n')
-        : 'No jobs yet.',
-    );
-  });
-
-program
-  .command('errors')
-  .description('error rows of failed records, newest first, then the failed creates waiting to be retried')
-  .option('--mapping <name>')
-  .option('--job <id>')
-  .option('--pending', 'only the failed creates waiting to be retried (records not coupled yet)')
-  .option('--limit <n>', `how many (at most ${MAX_LIST_LIMIT})`, wholeNumber('limit', 1, MAX_LIST_LIMIT), 50)
-  .action(async (o: { mapping?: string; job?: string; pending?: boolean; limit: number }) => {
-    const store = await openStore();
-    const pending = o.job ? [] : await store.listUncoupledFailures(o.mapping, { limit: o.limit });
-    const pendingLines = pending.map(
-      (p) =>
-        line`pending  ${p.mappingName}  ${p.side} ${p.recordId}  not coupled: its create failed ${p.failureCount} time(s)${p.skipped ? ', skipped (retryFailed --include-skipped)' : ', retried by the next run'}  ${p.lastError ?? ''}`,
-    );
-    if (o.pending) {
-      print(pending, () => (pending.length ? pendingLines.join('\n') : 'No failed creates waiting.'));
-      return;
-    }
-    const errors = await store.listErrors({ mappingName: o.mapping, jobId: o.job, limit: o.limit });
-    const errorLines = errors.map(
-      (e) =>
-        line`${e.createdAt}  ${e.mappingName}  ${e.sourceRecordId} -> ${e.destinationRecordId ?? '-'}  ${e.severity === 'warning' ? 'warning: ' : ''}${e.message}`,
-    );
-    print(errors, () => (errors.length || pending.length ? [...errorLines, ...pendingLines].join('\n') : 'No errors.'));
-  });
+for (const command of adminCommands({ store: openStore, schedules: async () => (await temporal()).schedules, print, line, wholeNumber }))
+  program.addCommand(command);
 
 const options = program.command('options').description('option mappings: the values fields set to collect found no pair for');
 options

@@ -734,12 +734,13 @@ export class Store {
     });
   }
 
-  async listErrors(options: { mappingName?: string; jobId?: string; limit?: number } = {}): Promise<JobErrorRow[]> {
+  async listErrors(options: { mappingName?: string; jobId?: string; recordId?: string; limit?: number } = {}): Promise<JobErrorRow[]> {
     const query = this.knex(TABLES.jobErrors)
       .orderBy('id', 'desc')
       .limit(options.limit ?? 100);
     if (options.mappingName) query.where('mapping_name', options.mappingName);
     if (options.jobId) query.where('job_id', options.jobId);
+    if (options.recordId !== undefined) query.andWhere((q) => q.where('source_record_id', options.recordId).orWhere('destination_record_id', options.recordId));
     return (await query).map(toJobError);
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * The administrator's CLI, as a script would use it: couplings (failed,
+ * skipped, failed creates, one record, paged), describe, errors --record,
+ * retry --ids, and the match and bulk flags, each with --json, against a
+ * worker on the real dev server and a SQLite store file shared with it.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
+import { customer, openTestSystems, testMapping, tick, type TestSystems } from '../helpers/systems';
+import { FaultyConnector } from '../helpers/faulty-connector';
+import { Store } from '../../store/store';
+
+let temporal: TestTemporal;
+let store: Store;
+let sys: TestSystems;
+let databaseUrl: string;
+
+beforeAll(async () => {
+  temporal = await connectTestTemporal();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-admin-'));
+  databaseUrl = `sqlite:${path.join(dir, 'store.sqlite')}`;
+  store = Store.open({ databaseUrl });
+  await store.migrate();
+  const fields = testMapping().fields.map((f) => (f.localField === 'email' ? { ...f, useForMatching: true } : f));
+  await store.saveMapping(testMapping({ fields }));
+  sys = await openTestSystems();
+  await sys.local('customer').insert(Array.from({ length: 5 }, (_, i) => customer(i + 1)));
+});
+afterAll(async () => {
+  await sys?.close();
+  await store?.close();
+  await temporal?.close();
+});
+
+function cli(args: string[], taskQueue = 'unused'): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [path.resolve('bin/coupling-sync.js'), ...args],
+      {
+        env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl },
+        timeout: 60_000,
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+/** The JSON a command printed; exit 2 (a run with failed records) is an answer too. */
+const json = async (args: string[], taskQueue?: string): Promise<unknown> => {
+  const run = await cli(['--json', ...args], taskQueue);
+  if (run.code !== 0 && run.code !== 2) throw new Error(`coupling-sync ${args.join(' ')} exited ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+};
+
+test('couplings, describe and errors --record show what failed and was skipped; retry --ids fixes it in one run', async () => {
+  const integration = new FaultyConnector(sys.systems.integration, { rejectValues: (v) => v.address1_city === 'Nowhere' });
+  await withWorker(temporal, { store, systems: { ...sys.systems, integration } }, async ({ taskQueue }) => {
+    expect(await json(['bulk', 'CUSTOMER', '--batch-size', '2', '--in-flight', '1'], taskQueue)).toMatchObject({ jobs: [{ counters: { inserted: 5 } }] });
+    await sys.local('customer').whereIn('id', ['C1', 'C2']).update({ city: 'Nowhere', modified_on: tick() });
+    await json(['bulk', 'CUSTOMER'], taskQueue);
+    await json(['bulk', 'CUSTOMER'], taskQueue); // the same failure twice: skipped
+
+    const failed = (await json(['couplings', 'CUSTOMER'])) as { rows: { key: string; state: string; lastError: string }[]; next: string | null };
+    expect(failed.rows.map((r) => r.key)).toEqual(['local:C1', 'local:C2']);
+    expect(failed.rows[0]).toMatchObject({ state: 'failed to integration, skipped', lastError: expect.stringContaining('check constraint') });
+    expect(failed.next).toBeNull();
+    expect(((await json(['couplings', 'CUSTOMER', '--skipped'])) as { rows: unknown[] }).rows).toHaveLength(2);
+    expect(await json(['couplings', 'CUSTOMER', '--pending'])).toEqual({ rows: [], next: null });
+    // Paged by keyset: the cursor of one page is where the next begins.
+    const first = (await json(['couplings', 'CUSTOMER', '--limit', '1'])) as { rows: { key: string }[]; next: string };
+    expect(first.rows.map((r) => r.key)).toEqual(['local:C1']);
+    const second = (await json(['couplings', 'CUSTOMER', '--limit', '1', '--after', first.next])) as { rows: { key: string }[] };
+    expect(second.rows.map((r) => r.key)).toEqual(['local:C2']);
+    expect(((await json(['couplings', 'CUSTOMER', '--record', 'C3'])) as { rows: { state: string }[] }).rows).toEqual([
+      expect.objectContaining({ state: 'in sync' }),
+    ]);
+    const human = await cli(['couplings', 'CUSTOMER']);
+    expect(human.stdout).toMatch(
+      /^local C1 {2}<-> \S+ {2}failed to integration, skipped {2}attempts 2 {2}\S+ {2}CHECK: the value violates a check constraint$/m,
+    );
+    expect((await cli(['couplings', 'CUSTOMER', '--failed', '--skipped'])).stderr.trim()).toBe('Error: Give one of --failed, --skipped and --pending.');
+    expect((await cli(['couplings', 'NOPE'])).code).toBe(1);
+
+    expect(await json(['describe', 'CUSTOMER'])).toMatchObject({
+      name: 'CUSTOMER',
+      direction: 'ToIntegrationTable',
+      choosableDirections: ['ToIntegrationTable'],
+      counts: { coupled: 5, failed: 2, skipped: 2, pending: 0 },
+      schedule: null,
+    });
+    expect((await cli(['describe', 'CUSTOMER'])).stdout).toMatch(/^CUSTOMER: ToIntegrationTable, local\.customer <-> integration\.account\n/);
+    const errors = (await json(['errors', '--record', 'C1'])) as { sourceRecordId: string }[];
+    expect(errors.length).toBe(2);
+    expect(errors.every((e) => e.sourceRecordId === 'C1')).toBe(true);
+
+    integration.faults.rejectValues = undefined; // the cause is fixed
+    const retried = (await json(['retry', 'CUSTOMER', '--ids', 'C1,C2'], taskQueue)) as { jobs: { counters: { modified: number; failed: number } }[] };
+    expect(retried.jobs).toHaveLength(1);
+    expect(retried.jobs[0].counters).toMatchObject({ modified: 2, failed: 0 });
+    expect(await json(['couplings', 'CUSTOMER'])).toEqual({ rows: [], next: null });
+    expect(((await json(['describe', 'CUSTOMER'])) as { counts: unknown }).counts).toEqual({ coupled: 5, failed: 0, skipped: 0, pending: 0 });
+  });
+});
+
+test('match takes --batch-size, --in-flight and --filter; bulk --include-skipped and --winner go with --ids; bad values are one sentence', async () => {
+  await withWorker(temporal, { store, systems: sys.systems }, async ({ taskQueue }) => {
+    const matched = await json(
+      ['match', 'CUSTOMER', '--batch-size', '2', '--in-flight', '2', '--filter', '[{"field":"city","op":"eq","value":"Seattle"}]'],
+      taskQueue,
+    );
+    expect(matched).toMatchObject({ mapping: 'CUSTOMER', jobs: [{ type: 'Coupling', status: 'succeeded' }] });
+    const notJson = await cli(['match', 'CUSTOMER', '--filter', 'city=Seattle'], taskQueue);
+    expect(notJson.code).toBe(1);
+    expect(notJson.stderr.trim()).toMatch(/^Error: Option "filter": not JSON/);
+    expect((await cli(['match', 'CUSTOMER', '--in-flight', '0'], taskQueue)).stderr.trim()).toBe(
+      'Error: Option "in-flight": "0" is not a whole number from 1 to 32.',
+    );
+    const badField = await cli(['match', 'CUSTOMER', '--filter', '[{"field":"city","op":"near","value":1}]'], taskQueue);
+    expect(badField.code).toBe(1);
+    expect(badField.stderr).toMatch(/filter\[0\]\.op/);
+    expect((await cli(['bulk', 'CUSTOMER', '--include-skipped'], taskQueue)).stderr.trim()).toMatch(/"includeSkipped" goes with "recordIds"/);
+    expect((await cli(['bulk', 'CUSTOMER', '--winner', 'ToIntegrationTable'], taskQueue)).stderr.trim()).toMatch(/"winner" goes with "recordIds"/);
+    const chosen = await json(['bulk', 'CUSTOMER', '--ids', 'C1', '--include-skipped', '--winner', 'ToIntegrationTable'], taskQueue);
+    expect(chosen).toMatchObject({ jobs: [{ status: 'succeeded' }] });
+  });
+});
