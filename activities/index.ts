@@ -18,6 +18,7 @@ import { createMatchFinishActivities } from './coupling/match-finish';
 import { createFullSyncActivities } from './full-sync';
 import { createScheduleActivities } from './schedule-backoff';
 import { createLiveActivities } from './live-wait';
+import { createRetentionActivities } from './retention';
 
 export function createActivities(deps: ActivityDeps) {
   for (const [name, connector] of Object.entries(deps.systems)) verifyConnector(name, connector);
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFullSyncActivities(deps),
     ...createScheduleActivities(),
     ...createLiveActivities(),
+    ...createRetentionActivities(deps),
     // Activities that write under a run's lease keep it renewed while they work.
     ...keepingLeases(deps, {
       ...createPassActivities(deps),

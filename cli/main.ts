@@ -27,6 +27,8 @@ import { followFullSync, fullSyncExitCode, summarizeFullSync } from './full-sync
 import { liveCommand } from './live';
 import { indexesCommand } from './indexes';
 import { adminCommands, MAX_LIST_LIMIT } from './admin';
+import { retentionCommand } from './retention';
+import { RetentionSchedule } from '../client/retention-schedule';
 
 interface GlobalOptions {
   json?: boolean;
@@ -411,6 +413,18 @@ schedule.command('list').action(async () => {
   );
 });
 
+program.addCommand(
+  retentionCommand({
+    sync: async () => (await temporal()).sync,
+    schedule: async () => {
+      const { client } = await temporal();
+      return new RetentionSchedule(client, globals().taskQueue ?? temporalConfigFromEnv().taskQueue);
+    },
+    print,
+    line,
+    wholeNumber,
+  }),
+);
 for (const command of adminCommands({ store: openStore, schedules: async () => (await temporal()).schedules, print, line, wholeNumber }))
   program.addCommand(command);
 

@@ -23,6 +23,8 @@ import {
   setUpCouplingInputSchema,
   uncoupleInputSchema,
   fullSynchronizationInputSchema,
+  logRetentionInputSchema,
+  type LogRetentionInput,
   type BulkSyncInput,
   type FullSynchronizationInput,
   type RetryFailedInput,
@@ -34,7 +36,15 @@ import {
 import { MAPPING_SEARCH_ATTRIBUTE, RUN_KIND_SEARCH_ATTRIBUTE } from '../common/search-attributes';
 import type { FullSynchronizationProgress, FullSynchronizationResult, RunKind, RunProgress, RunResult } from '../common/types';
 import { parseInput } from '../common/validate';
-import type { bulkSyncWorkflow, describeMappingWorkflow, fullSynchronizationWorkflow, retryFailedWorkflow, singleSyncWorkflow } from '../workflows';
+import type {
+  bulkSyncWorkflow,
+  describeMappingWorkflow,
+  fullSynchronizationWorkflow,
+  logRetentionWorkflow,
+  retryFailedWorkflow,
+  singleSyncWorkflow,
+} from '../workflows';
+import type { LogRetentionResult } from '../workflows/log-retention';
 import { workflowIds } from './workflow-ids';
 import { LiveSync } from './live-sync';
 import { REQUEST_MEMO, requestFingerprint } from './request-fingerprint';
@@ -287,6 +297,19 @@ export class CouplingSyncClient {
 
   async fullSynchronization(input: FullSynchronizationInput = {}): Promise<FullSynchronizationResult> {
     return (await this.startFullSynchronization(input)).result();
+  }
+
+  /** Deletes job and error rows older than `days`, in batches; couplings are never touched (BC: "Delete entries older than N days"). */
+  async startLogRetention(input: LogRetentionInput): Promise<WorkflowHandleWithFirstExecutionRunId<typeof logRetentionWorkflow>> {
+    const valid = parseInput('logRetention', logRetentionInputSchema, input);
+    return this.startOrJoin<typeof logRetentionWorkflow>('logRetentionWorkflow', {
+      args: [valid],
+      ...this.startOptions('logRetention', null, workflowIds.logRetention, `Delete job and error rows older than ${valid.days} days`, valid),
+    });
+  }
+
+  async logRetention(input: LogRetentionInput): Promise<LogRetentionResult> {
+    return (await this.startLogRetention(input)).result();
   }
 
   /** Where each mapping of a full synchronization stands, with its child workflows' ids (whose own `progress` has their counters). */

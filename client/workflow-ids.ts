@@ -13,6 +13,7 @@ export const workflowIds = {
   setUpCoupling: (mapping: string, localId: string): string => `set-up-coupling/${mapping}/${localId}`,
   uncouple: (mapping: string): string => `uncouple/${mapping}`,
   liveSync: (mapping: string): string => `live-sync/${mapping}`,
+  logRetention: 'log-retention',
   /** `full-synchronization/all`, or the mappings asked for (in any order, once each): `full-synchronization/CONTACT,CUSTOMER`. */
   fullSynchronization: (mappings?: readonly string[]): string => {
     if (!mappings) return 'full-synchronization/all';

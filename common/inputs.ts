@@ -260,6 +260,22 @@ export const liveSyncInputSchema = z.strictObject({
   runs: z.number().int().min(0).optional(),
 });
 
+/**
+ * Log retention: job and error rows older than `days` are deleted in batches
+ * (couplings never). `before` and `deleted` are set by the run itself when it
+ * continues as new, so the cutoff stays the one it started with.
+ */
+export const logRetentionInputSchema = z.strictObject({
+  days: z.number().int().min(1).max(36_500),
+  batchSize: z.number().int().min(1).max(10_000).optional(),
+  /** Batches before the run continues as new. @default 200 */
+  batchesPerRun: z.number().int().min(1).max(1000).optional(),
+  before: z.iso.datetime().optional(),
+  deleted: z.strictObject({ errors: z.number().int().min(0), jobs: z.number().int().min(0) }).optional(),
+  retry: retryOverride.optional(),
+});
+
+export type LogRetentionInput = z.infer<typeof logRetentionInputSchema>;
 export type LiveChange = z.infer<typeof liveChangeSchema>;
 export type LivePending = z.infer<typeof livePendingSchema>;
 export type LiveSyncInput = z.infer<typeof liveSyncInputSchema>;
@@ -286,4 +302,5 @@ export const INPUT_SCHEMAS = {
   describeMapping: describeMappingInputSchema,
   fullSynchronization: fullSynchronizationInputSchema,
   liveSync: liveSyncInputSchema,
+  logRetention: logRetentionInputSchema,
 } as const;

@@ -29,6 +29,7 @@ export type ControlActivities = Pick<
   | 'clearMatchClaims'
   | 'planFullSynchronization'
   | 'adjustScheduleInterval'
+  | 'deleteOldLogRows'
 >;
 
 /** Work on a batch of records (or, for a full synchronization's review, a count of a mapping's records): long, heartbeating, resumable. */

@@ -12,3 +12,4 @@ export { setUpCouplingWorkflow } from './set-up-coupling';
 export { uncoupleWorkflow } from './uncouple';
 export { fullSynchronizationWorkflow } from './full-synchronization';
 export { liveSyncWorkflow } from './live-sync';
+export { logRetentionWorkflow } from './log-retention';

@@ -127,3 +127,29 @@ test('match takes --batch-size, --in-flight and --filter; bulk --include-skipped
     expect(chosen).toMatchObject({ jobs: [{ status: 'succeeded' }] });
   });
 });
+
+test('retention --days runs now and says what it deleted; --schedule, --status and --remove-schedule manage its Schedule', async () => {
+  await withWorker(temporal, { store, systems: sys.systems }, async ({ taskQueue }) => {
+    await store.insertErrors([
+      { jobId: 'ancient', mappingName: 'CUSTOMER', sourceRecordId: 'OLD', destinationRecordId: null, message: 'old', fullMessage: null, attempts: 1 },
+    ]);
+    await store.knex('sync_job_errors').where('job_id', 'ancient').update({ created_at: '2020-01-01T00:00:00.000Z' });
+    const couplings = await store.countCouplings('CUSTOMER');
+    expect(await json(['retention', '--days', '30'], taskQueue)).toMatchObject({ errorsDeleted: 1, jobsDeleted: 0 });
+    expect(await store.countCouplings('CUSTOMER')).toBe(couplings);
+    expect((await cli(['retention', '--days', '30'], taskQueue)).stdout).toMatch(/^Deleted 0 job rows and 0 error rows older than \S+\.\n$/);
+    expect((await cli(['retention'], taskQueue)).stderr.trim()).toBe('Error: Give --days N: how many days of job and error rows to keep.');
+    expect((await cli(['retention', '--days', '0'], taskQueue)).stderr.trim()).toBe('Error: Option "days": "0" is not a whole number from 1 to 36500.');
+
+    expect(await json(['retention', '--days', '7', '--schedule'], taskQueue)).toMatchObject({ scheduleId: 'log-retention', days: 7, every: '1 day' });
+    try {
+      expect((await cli(['retention', '--days', '14', '--schedule', '12 hours'], taskQueue)).stdout).toBe(
+        'Log retention Schedule: rows older than 14 days, every 12 hours\n',
+      );
+      expect((await cli(['retention', '--status'], taskQueue)).stdout).toBe('Log retention: rows older than 14 days, every 12 hours\n');
+    } finally {
+      expect((await cli(['retention', '--remove-schedule'], taskQueue)).stdout).toBe('Removed the log retention Schedule.\n');
+    }
+    expect((await cli(['retention', '--status'], taskQueue)).stdout).toBe('No log retention Schedule.\n');
+  });
+});

@@ -61,6 +61,7 @@ export const WORKFLOW_TYPES: Record<WorkflowKind, string> = {
   describeMapping: 'describeMappingWorkflow',
   fullSynchronization: 'fullSynchronizationWorkflow',
   liveSync: 'liveSyncWorkflow',
+  logRetention: 'logRetentionWorkflow',
 };
 
 export const INJECTIONS = [
@@ -106,6 +107,7 @@ const BASE: Record<WorkflowKind, Record<string, unknown>> = {
   describeMapping: {},
   fullSynchronization: { mappings: ['CUSTOMER'] },
   liveSync: {},
+  logRetention: { days: 7 },
 };
 
 const withMapping = (kind: WorkflowKind, extra: Record<string, unknown> = {}, mapping: unknown = 'CUSTOMER'): Record<string, unknown> => ({
@@ -1274,6 +1276,14 @@ const fullSynchronization: BadInput[] = [
   },
 ];
 
+const logRetention: BadInput[] = [
+  { label: 'no days', workflow: 'logRetention', input: {}, field: '"days"', stage: 'schema', category: 'missing field' },
+  { label: 'days 0 (would delete today)', workflow: 'logRetention', input: { days: 0 }, field: '"days"', stage: 'schema', category: 'number' },
+  { label: 'days as text', workflow: 'logRetention', input: { days: 'seven' }, field: '"days"', stage: 'schema', category: 'wrong type' },
+  { label: 'a cutoff that is not a time', workflow: 'logRetention', input: { days: 7, before: "'; DELETE FROM sync_jobs; --" }, field: '"before"', stage: 'schema', category: 'injection' },
+  { label: 'a mapping (retention is for every mapping)', workflow: 'logRetention', input: { days: 7, mapping: 'CUSTOMER' }, field: '"mapping"', stage: 'schema', category: 'extra field' },
+];
+
 export const BAD_INPUTS: BadInput[] = [
   ...perWorkflow(),
   ...bulkSync,
@@ -1286,6 +1296,7 @@ export const BAD_INPUTS: BadInput[] = [
   ...uncouple,
   ...describeMapping,
   ...fullSynchronization,
+  ...logRetention,
 ];
 
 // ---- Hostile input that is not a workflow input -------------------------------------------------

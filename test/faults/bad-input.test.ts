@@ -17,6 +17,7 @@ import type {
   BulkSyncInput,
   FullSynchronizationInput,
   LiveSyncInput,
+  LogRetentionInput,
   MatchBasedCouplingInput,
   RetryFailedInput,
   SetUpCouplingInput,
@@ -139,6 +140,8 @@ function callTyped(sync: CouplingSyncClient, kind: WorkflowKind, input: unknown)
       return sync.fullSynchronization(input as FullSynchronizationInput);
     case 'liveSync':
       return sync.live.start(input as LiveSyncInput).then((handle) => handle.result());
+    case 'logRetention':
+      return sync.logRetention(input as LogRetentionInput);
   }
 }
 
