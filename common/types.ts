@@ -51,7 +51,16 @@ export interface FilterCondition {
 
 /** Kinds of run, also the values of the CouplingRunKind search attribute. */
 export type RunKind =
-  'singleSync' | 'bulkSync' | 'retryFailed' | 'matchBasedCoupling' | 'setUpCoupling' | 'uncouple' | 'describeMapping' | 'fullSynchronization' | 'liveSync' | 'logRetention';
+  | 'singleSync'
+  | 'bulkSync'
+  | 'retryFailed'
+  | 'matchBasedCoupling'
+  | 'setUpCoupling'
+  | 'uncouple'
+  | 'describeMapping'
+  | 'fullSynchronization'
+  | 'liveSync'
+  | 'logRetention';
 
 /** Type of a sync job row, as in BC's "Integration Synch. Job". */
 export type JobType = 'Synchronization' | 'Coupling' | 'Uncoupling';

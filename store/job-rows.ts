@@ -65,4 +65,3 @@ export function toJobError(r: Row): JobErrorRow {
     createdAt: String(r.created_at),
   };
 }
-

@@ -14,9 +14,9 @@ export interface LogRowsDeleted {
 
 export async function deleteLogRowsBefore(knex: Knex, before: string, batchSize: number): Promise<LogRowsDeleted> {
   // By ids chosen first: a DELETE with LIMIT is not portable, and the batch stays one bounded statement.
-  const errorIds = (
-    await knex(TABLES.jobErrors).select('id').where('created_at', '<', before).orderBy('id').limit(batchSize)
-  ).map((r: { id: number | string }) => r.id);
+  const errorIds = (await knex(TABLES.jobErrors).select('id').where('created_at', '<', before).orderBy('id').limit(batchSize)).map(
+    (r: { id: number | string }) => r.id,
+  );
   const errors = errorIds.length ? await knex(TABLES.jobErrors).whereIn('id', errorIds).delete() : 0;
   const jobIds = (
     await knex(TABLES.jobs)

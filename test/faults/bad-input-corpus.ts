@@ -1280,8 +1280,22 @@ const logRetention: BadInput[] = [
   { label: 'no days', workflow: 'logRetention', input: {}, field: '"days"', stage: 'schema', category: 'missing field' },
   { label: 'days 0 (would delete today)', workflow: 'logRetention', input: { days: 0 }, field: '"days"', stage: 'schema', category: 'number' },
   { label: 'days as text', workflow: 'logRetention', input: { days: 'seven' }, field: '"days"', stage: 'schema', category: 'wrong type' },
-  { label: 'a cutoff that is not a time', workflow: 'logRetention', input: { days: 7, before: "'; DELETE FROM sync_jobs; --" }, field: '"before"', stage: 'schema', category: 'injection' },
-  { label: 'a mapping (retention is for every mapping)', workflow: 'logRetention', input: { days: 7, mapping: 'CUSTOMER' }, field: '"mapping"', stage: 'schema', category: 'extra field' },
+  {
+    label: 'a cutoff that is not a time',
+    workflow: 'logRetention',
+    input: { days: 7, before: "'; DELETE FROM sync_jobs; --" },
+    field: '"before"',
+    stage: 'schema',
+    category: 'injection',
+  },
+  {
+    label: 'a mapping (retention is for every mapping)',
+    workflow: 'logRetention',
+    input: { days: 7, mapping: 'CUSTOMER' },
+    field: '"mapping"',
+    stage: 'schema',
+    category: 'extra field',
+  },
 ];
 
 export const BAD_INPUTS: BadInput[] = [
