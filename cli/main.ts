@@ -316,6 +316,17 @@ program
   });
 
 program
+  .command('restore')
+  .description('create deleted counterparts again and couple them (BC: Restore records, for records coupled to a deleted record)')
+  .argument('<mapping>')
+  .requiredOption('--ids <ids>', 'comma-separated record ids whose counterparts were deleted', list)
+  .addOption(new Option('--side <side>', 'which side the ids are on').choices(['local', 'integration']).default('local'))
+  .action(async (mapping: string, o: { ids: string[]; side: 'local' | 'integration' }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startBulkSync({ mapping, recordIds: o.ids, side: o.side, restoreDeleted: true, includeSkipped: true }), true);
+  });
+
+program
   .command('retry')
   .description('re-run the records whose last sync failed (BC: Coupled Data Synchronization Errors, Retry)')
   .argument('<mapping>')

@@ -134,6 +134,8 @@ export const bulkSyncInputSchema = z
      * both sides): the winner's pass writes, the other's finds them in sync.
      */
     winner: syncDirection.optional(),
+    /** With recordIds: a counterpart that was deleted is created again and coupled, whatever deletionConflictResolution says (BC's Restore records). */
+    restoreDeleted: z.boolean().optional(),
     fullSync: z.boolean().optional(),
     /** Create uncoupled records even when the mapping syncs only coupled ones (what a full synchronization asks). */
     createUncoupled: z.boolean().optional(),
@@ -153,6 +155,10 @@ export const bulkSyncInputSchema = z
   .refine((input) => !input.winner || input.recordIds !== undefined, {
     message: '"winner" goes with "recordIds": the records whose conflicts it decides',
     path: ['winner'],
+  })
+  .refine((input) => !input.restoreDeleted || input.recordIds !== undefined, {
+    message: '"restoreDeleted" goes with "recordIds": the records whose deleted counterparts are created again',
+    path: ['restoreDeleted'],
   })
   .refine((input) => !input.includeSkipped || input.recordIds !== undefined, {
     message: '"includeSkipped" goes with "recordIds"; to retry every skipped record of a mapping, run retryFailed with includeSkipped',

@@ -1,7 +1,8 @@
 /**
  * The console's actions on selected rows, each one workflow: Retry and
  * Synchronize are a bulkSync of the given ids with includeSkipped (Synchronize
- * names the winner of their conflicts), Delete coupling is an uncouple of the ids.
+ * names the winner of their conflicts), Delete coupling is an uncouple of the ids,
+ * Restore record the same bulkSync with restoreDeleted (a deletion conflict's counterpart created again).
  */
 import { MAX_RECORD_IDS } from '../common/constants';
 import type { Side, SyncDirection } from '../common/types';
@@ -9,7 +10,7 @@ import type { CouplingSyncClient } from '../client';
 import type { StoredMapping } from '../domain/mapping';
 import { UserFacingError } from '../support/user-facing-error';
 
-export const SELECTION_ACTIONS = ['retry', 'sync', 'uncouple'] as const;
+export const SELECTION_ACTIONS = ['retry', 'sync', 'uncouple', 'restore'] as const;
 export type SelectionAction = (typeof SELECTION_ACTIONS)[number];
 
 export class SelectionError extends UserFacingError {
@@ -68,5 +69,8 @@ export async function startSelectionAction(
     }
     case 'uncouple':
       return started(sync.startUncouple({ mapping: mapping.name, recordIds, side }));
+    case 'restore':
+      // A deletion conflict: the counterpart is created again and coupled (BC: Restore records).
+      return started(sync.startBulkSync({ mapping: mapping.name, recordIds, side, restoreDeleted: true, includeSkipped: true }));
   }
 }

@@ -53,6 +53,8 @@ export interface DecisionOptions {
   winner?: SyncDirection;
   /** Mark a conflicting record skipped at once instead of after two failures (single-record sync). */
   skipOnConflict?: boolean;
+  /** Create a deleted counterpart again, whatever the mapping's deletion-conflict resolution (the console's Restore record). */
+  restoreDeleted?: boolean;
 }
 
 export type Decision =
@@ -137,7 +139,7 @@ function decide(input: DecisionInput): Decision {
 
   if (!destination) {
     if (!sourceChanged && !options.force) return { action: 'unchanged', record: false, otherPending: false };
-    switch (mapping.deletionConflictResolution) {
+    switch (options.restoreDeleted ? 'RestoreRecords' : mapping.deletionConflictResolution) {
       case 'RemoveCoupling':
         return { action: 'uncouple' };
       case 'RestoreRecords':

@@ -42,6 +42,7 @@ export async function bulkSyncWorkflow(rawInput: BulkSyncInput): Promise<RunResu
         // A choice made for these records: as retryFailed with includeSkipped, and as a single sync with a direction.
         ...(input.includeSkipped && input.recordIds ? { includeSkipped: true, winner: input.direction } : {}),
         ...(input.winner && input.recordIds ? { winner: input.winner } : {}),
+        ...(input.restoreDeleted && input.recordIds ? { restoreDeleted: true } : {}),
       },
       batchSize: input.batchSize ?? DEFAULT_BATCH_SIZE,
       maxBatchesInFlight: input.maxBatchesInFlight ?? DEFAULT_MAX_BATCHES_IN_FLIGHT,

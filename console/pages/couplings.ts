@@ -75,6 +75,7 @@ export function couplingsPage(
         >
         <button type="submit" name="action" value="sync">Synchronize</button>
         <button type="submit" name="action" value="uncouple">Delete coupling</button>
+        <button type="submit" name="action" value="restore" title="a counterpart that was deleted is created again and coupled">Restore record</button>
         <span class="muted">on the selected rows</span>
       </div>
       <table>

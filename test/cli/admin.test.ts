@@ -102,6 +102,19 @@ test('couplings, describe and errors --record show what failed and was skipped; 
     expect(retried.jobs[0].counters).toMatchObject({ modified: 2, failed: 0 });
     expect(await json(['couplings', 'CUSTOMER'])).toEqual({ rows: [], next: null });
     expect(((await json(['describe', 'CUSTOMER'])) as { counts: unknown }).counts).toEqual({ coupled: 5, failed: 0, skipped: 0, pending: 0 });
+
+    // A deletion conflict: the counterpart of C3 deleted, C3 changed; restore creates it again and couples it.
+    const [c3] = await store.getCouplings('CUSTOMER', 'local', ['C3']);
+    await sys.integration('account').where('id', c3.integrationId).delete();
+    await sys.local('customer').where('id', 'C3').update({ name: 'Restored', modified_on: tick() });
+    await json(['bulk', 'CUSTOMER'], taskQueue);
+    const conflict = (await json(['couplings', 'CUSTOMER', '--record', 'C3'])) as { rows: { lastError: string }[] };
+    expect(conflict.rows[0].lastError).toMatch(/coupled to a deleted record/);
+    const restored = (await json(['restore', 'CUSTOMER', '--ids', 'C3'], taskQueue)) as { jobs: { counters: { inserted: number; failed: number } }[] };
+    expect(restored.jobs[0].counters).toMatchObject({ inserted: 1, failed: 0 });
+    const [after] = await store.getCouplings('CUSTOMER', 'local', ['C3']);
+    expect(await sys.integration('account').where('id', after.integrationId).first()).toMatchObject({ name: 'Restored' });
+    expect((await cli(['restore', 'CUSTOMER'], taskQueue)).stderr).toContain("required option '--ids <ids>' not specified");
   });
 });
 

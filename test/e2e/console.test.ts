@@ -169,6 +169,27 @@ test('20 failed rows, selected at once and retried in one action once the cause 
   });
 });
 
+test('a record coupled to a deleted record: Restore record creates its counterpart again and couples it', async () => {
+  await withConsole({}, {}, async ({ ctx, harness, console, page }) => {
+    await ctx.sys.local('customer').insert([customer(1), customer(2)]);
+    await harness.sync.bulkSync({ mapping: 'CUSTOMER' });
+    const [c1] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
+    await ctx.sys.integration('account').where('id', c1.integrationId).delete();
+    await ctx.sys.local('customer').where('id', 'C1').update({ name: 'Changed after delete', modified_on: tick() });
+    expect((await harness.sync.bulkSync({ mapping: 'CUSTOMER' })).jobs[0].counters).toMatchObject({ failed: 1 });
+
+    await page.goto(`${console.url}/couplings?mapping=CUSTOMER&record=C1`);
+    const row = page.locator('tr[data-key="local:C1"]');
+    expect(await row.innerText()).toMatch(/coupled to a deleted record/);
+    await row.locator('input[name="ids"]').check();
+    await page.click('button[value="restore"]');
+    expect(await outcomeOf(page)).toBe('Completed');
+    const [after] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
+    expect(after).toMatchObject({ lastToIntegrationResult: 'Success' });
+    expect(await ctx.sys.integration('account').where('id', after.integrationId).first()).toMatchObject({ name: 'Changed after delete' });
+  });
+});
+
 test('10,000 error rows are paged through newest first, each once; markup in a message is shown, not run', async () => {
   await withConsole({}, {}, async ({ ctx, console, page }) => {
     const rows = Array.from({ length: 10_000 }, (_, i) => ({

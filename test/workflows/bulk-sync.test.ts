@@ -199,6 +199,12 @@ describe('deletion conflicts', () => {
           expect(errors[0].message).toMatch(/coupled to a deleted record/);
           expect(after.lastToIntegrationResult).toBe('Failure');
           expect(await ctx.rows('integration')).toHaveLength(1);
+          // Restore record, asked for this one: created again and coupled, whatever the resolution says.
+          const restored = await sync.bulkSync({ mapping: 'CUSTOMER', recordIds: ['C1'], restoreDeleted: true });
+          expect(restored.jobs[0].counters).toMatchObject({ inserted: 1, failed: 0 });
+          expect(await accountOf(ctx, 'C1')).toMatchObject({ name: 'Changed after delete' });
+          expect((await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0]).toMatchObject({ lastToIntegrationResult: 'Success' });
+          expect(await ctx.rows('integration')).toHaveLength(2);
         } else if (deletionConflictResolution === 'RemoveCoupling') {
           expect(counters).toMatchObject({ uncoupled: 1, failed: 0 });
           expect(after).toBeUndefined();
