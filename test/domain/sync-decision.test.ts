@@ -123,7 +123,9 @@ describe('decideRecord', () => {
     expect(decide({ destination: null })).toEqual({ action: 'unchanged', record: false, otherPending: false });
     // The console's Restore record: a restore asked for these records, whatever the mapping's resolution.
     expect(decide({ ...changed, options: { restoreDeleted: true } }).action).toBe('restore');
-    expect(decide({ ...changed, mapping: { ...mapping, deletionConflictResolution: 'RemoveCoupling' }, options: { restoreDeleted: true } }).action).toBe('restore');
+    expect(decide({ ...changed, mapping: { ...mapping, deletionConflictResolution: 'RemoveCoupling' }, options: { restoreDeleted: true } }).action).toBe(
+      'restore',
+    );
     // Only a deleted counterpart is restored: one that exists is synchronized as always.
     expect(decide({ source: source('L2'), options: { restoreDeleted: true } }).action).not.toBe('restore');
   });
