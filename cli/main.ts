@@ -327,6 +327,17 @@ program
   });
 
 program
+  .command('delete-record')
+  .description('delete records whose counterpart was deleted, and their couplings (BC: Delete records, for records coupled to a deleted record)')
+  .argument('<mapping>')
+  .requiredOption('--ids <ids>', 'comma-separated record ids; one whose counterpart still exists is left as it is, with an error row', list)
+  .addOption(new Option('--side <side>', 'which side the ids are on').choices(['local', 'integration']).default('local'))
+  .action(async (mapping: string, o: { ids: string[]; side: 'local' | 'integration' }) => {
+    const { sync } = await temporal();
+    await runAndReport(() => sync.startUncouple({ mapping, recordIds: o.ids, side: o.side, deleteRecords: true }), true);
+  });
+
+program
   .command('retry')
   .description('re-run the records whose last sync failed (BC: Coupled Data Synchronization Errors, Retry)')
   .argument('<mapping>')

@@ -200,11 +200,21 @@ export const uncoupleInputSchema = z
     recordIds: recordIds.optional(),
     side: side.optional(),
     all: z.literal(true).optional(),
+    /**
+     * With recordIds: the given records are deleted too when their counterpart
+     * no longer exists (BC's Delete records, for a deletion conflict); one
+     * whose counterpart exists is left as it is, with an error row.
+     */
+    deleteRecords: z.boolean().optional(),
     retry: retryOverride.optional(),
   })
   .refine((v) => (v.recordIds === undefined) !== (v.all === undefined), {
     message: 'give either "recordIds" (a list of ids) or "all": true, not both and not neither',
     path: ['recordIds'],
+  })
+  .refine((v) => !v.deleteRecords || v.recordIds !== undefined, {
+    message: '"deleteRecords" goes with "recordIds": the records coupled to deleted ones',
+    path: ['deleteRecords'],
   });
 
 export const describeMappingInputSchema = z.strictObject({ mapping: mappingName });

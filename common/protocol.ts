@@ -239,7 +239,8 @@ export interface SetUpCouplingResult {
 }
 
 /** Which couplings an uncouple batch removes. */
-export type UncoupleSelection = { kind: 'ids'; ids: string[]; side: Side } | { kind: 'all'; maxCouplings: number };
+/** `deleteRecords`: the records too, those whose counterpart no longer exists (activities/coupling/delete-orphans.ts). */
+export type UncoupleSelection = { kind: 'ids'; ids: string[]; side: Side; deleteRecords?: boolean } | { kind: 'all'; maxCouplings: number };
 
 /** One batch of uncoupling. */
 export interface UncoupleBatchInput {

@@ -2,7 +2,8 @@
  * The console's actions on selected rows, each one workflow: Retry and
  * Synchronize are a bulkSync of the given ids with includeSkipped (Synchronize
  * names the winner of their conflicts), Delete coupling is an uncouple of the ids,
- * Restore record the same bulkSync with restoreDeleted (a deletion conflict's counterpart created again).
+ * Restore record the same bulkSync with restoreDeleted (a deletion conflict's counterpart created again),
+ * Delete record an uncouple with deleteRecords (the record whose counterpart is gone deleted too).
  */
 import { MAX_RECORD_IDS } from '../common/constants';
 import type { Side, SyncDirection } from '../common/types';
@@ -10,7 +11,7 @@ import type { CouplingSyncClient } from '../client';
 import type { StoredMapping } from '../domain/mapping';
 import { UserFacingError } from '../support/user-facing-error';
 
-export const SELECTION_ACTIONS = ['retry', 'sync', 'uncouple', 'restore'] as const;
+export const SELECTION_ACTIONS = ['retry', 'sync', 'uncouple', 'restore', 'delete'] as const;
 export type SelectionAction = (typeof SELECTION_ACTIONS)[number];
 
 export class SelectionError extends UserFacingError {
@@ -69,6 +70,9 @@ export async function startSelectionAction(
     }
     case 'uncouple':
       return started(sync.startUncouple({ mapping: mapping.name, recordIds, side }));
+    case 'delete':
+      // A deletion conflict the other way: the record whose counterpart is gone is deleted too (BC: Delete records).
+      return started(sync.startUncouple({ mapping: mapping.name, recordIds, side, deleteRecords: true }));
     case 'restore':
       // A deletion conflict: the counterpart is created again and coupled (BC: Restore records).
       return started(sync.startBulkSync({ mapping: mapping.name, recordIds, side, restoreDeleted: true, includeSkipped: true }));

@@ -59,7 +59,7 @@ export async function uncoupleWorkflow(rawInput: UncoupleInput): Promise<RunResu
       for (let i = 0; i < input.recordIds.length; i += DEFAULT_BATCH_SIZE) chunks.push(input.recordIds.slice(i, i + DEFAULT_BATCH_SIZE));
       progress.recordsScanned = input.recordIds.length;
       await runPool(chunks, DEFAULT_MAX_BATCHES_IN_FLIGHT, async (ids) => {
-        if (!rootCancelled()) await runBatch({ kind: 'ids', ids, side });
+        if (!rootCancelled()) await runBatch({ kind: 'ids', ids, side, ...(input.deleteRecords ? { deleteRecords: true } : {}) });
       });
     } else {
       // One page at a time: each batch takes the mapping's first couplings, so batches in parallel would race.

@@ -1,5 +1,6 @@
 /**
- * Uncoupling: removes couplings (never records), by ids or the whole mapping
+ * Uncoupling: removes couplings (records only with deleteRecords, see
+ * delete-orphans.ts), by ids or the whole mapping
  * page by page. Progress survives a retry through heartbeat details; what was
  * removed is tallied by the store in the same transaction.
  */
@@ -10,6 +11,7 @@ import { loadMapping } from '../pass-loader';
 import { requireLease } from '../run-lease';
 import type { UncoupleBatchInput, UncoupleBatchResult } from '../../common/protocol';
 import { UNCOUPLE_PAGE } from '../defaults';
+import { deleteOrphanedRecords } from './delete-orphans';
 
 function isCountResume(value: unknown): value is { uncoupled: number; done: boolean } {
   return typeof value === 'object' && value !== null && typeof (value as { uncoupled?: unknown }).uncoupled === 'number';
@@ -18,7 +20,7 @@ function isCountResume(value: unknown): value is { uncoupled: number; done: bool
 export function createUncoupleActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
-    /** Removes couplings (never records): the given ids, or up to maxCouplings of the whole mapping per call. */
+    /** Removes couplings: the given ids (deleting the records too with deleteRecords), or up to maxCouplings of the whole mapping per call. */
     async uncoupleBatch(input: UncoupleBatchInput): Promise<UncoupleBatchResult> {
       const ctx = Context.current();
       const mapping = await loadMapping(deps, input.mapping);
@@ -28,6 +30,12 @@ export function createUncoupleActivities(deps: ActivityDeps) {
       if (isCountResume(details) && details.done) return done(true);
       const { selection } = input;
       await requireLease(deps, input.mapping, input.lease);
+      if (selection.kind === 'ids' && selection.deleteRecords) {
+        const result = await deleteOrphanedRecords(deps, mapping, selection.side, selection.ids, input.jobId);
+        uncoupled += result.uncoupled;
+        ctx.heartbeat({ uncoupled, done: true });
+        return { counters: { ...emptyCounters(), uncoupled, deleted: result.deleted, failed: result.failed }, done: true };
+      }
       if (selection.kind === 'ids') {
         uncoupled += await store.deleteCouplings(mapping.name, selection.side, selection.ids, input.jobId);
         ctx.heartbeat({ uncoupled, done: true });

@@ -76,6 +76,9 @@ export function couplingsPage(
         <button type="submit" name="action" value="sync">Synchronize</button>
         <button type="submit" name="action" value="uncouple">Delete coupling</button>
         <button type="submit" name="action" value="restore" title="a counterpart that was deleted is created again and coupled">Restore record</button>
+        <button type="submit" name="action" value="delete" title="a record whose counterpart was deleted is deleted too, and its coupling removed">
+          Delete record
+        </button>
         <span class="muted">on the selected rows</span>
       </div>
       <table>

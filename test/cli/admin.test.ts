@@ -115,6 +115,12 @@ test('couplings, describe and errors --record show what failed and was skipped; 
     const [after] = await store.getCouplings('CUSTOMER', 'local', ['C3']);
     expect(await sys.integration('account').where('id', after.integrationId).first()).toMatchObject({ name: 'Restored' });
     expect((await cli(['restore', 'CUSTOMER'], taskQueue)).stderr).toContain("required option '--ids <ids>' not specified");
+    const [c4] = await store.getCouplings('CUSTOMER', 'local', ['C4']);
+    await sys.integration('account').where('id', c4.integrationId).delete();
+    const removed = (await json(['delete-record', 'CUSTOMER', '--ids', 'C4,C5'], taskQueue)) as { jobs: { counters: Record<string, number> }[] };
+    expect(removed.jobs[0].counters).toMatchObject({ deleted: 1, uncoupled: 1, failed: 1 }); // C5's counterpart exists: kept
+    expect(await sys.local('customer').where('id', 'C4').first()).toBeUndefined();
+    expect(await sys.local('customer').where('id', 'C5').first()).toBeDefined();
   });
 });
 

@@ -169,7 +169,7 @@ test('20 failed rows, selected at once and retried in one action once the cause 
   });
 });
 
-test('a record coupled to a deleted record: Restore record creates its counterpart again and couples it', async () => {
+test('a record coupled to a deleted record: Restore record creates its counterpart again; Delete record deletes the one left', async () => {
   await withConsole({}, {}, async ({ ctx, harness, console, page }) => {
     await ctx.sys.local('customer').insert([customer(1), customer(2)]);
     await harness.sync.bulkSync({ mapping: 'CUSTOMER' });
@@ -187,6 +187,16 @@ test('a record coupled to a deleted record: Restore record creates its counterpa
     const [after] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']);
     expect(after).toMatchObject({ lastToIntegrationResult: 'Success' });
     expect(await ctx.sys.integration('account').where('id', after.integrationId).first()).toMatchObject({ name: 'Changed after delete' });
+
+    // The other answer: Delete record deletes the record whose counterpart is gone, and its coupling.
+    const [c2] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C2']);
+    await ctx.sys.integration('account').where('id', c2.integrationId).delete();
+    await page.goto(`${console.url}/couplings?mapping=CUSTOMER&record=C2`);
+    await page.locator('tr[data-key="local:C2"] input[name="ids"]').check();
+    await page.click('button[value="delete"]');
+    expect(await outcomeOf(page)).toBe('Completed');
+    expect(await ctx.sys.local('customer').where('id', 'C2').first()).toBeUndefined();
+    expect(await ctx.store.getCouplings('CUSTOMER', 'local', ['C2'])).toEqual([]);
   });
 });
 

@@ -1276,6 +1276,33 @@ const fullSynchronization: BadInput[] = [
   },
 ];
 
+const deletingRecords: BadInput[] = [
+  {
+    label: 'deleteRecords with all (records are deleted only by id)',
+    workflow: 'uncouple',
+    input: { mapping: 'CUSTOMER', all: true, deleteRecords: true },
+    field: '"deleteRecords"',
+    stage: 'schema',
+    category: 'wrong type',
+  },
+  {
+    label: 'restoreDeleted without ids',
+    workflow: 'bulkSync',
+    input: { mapping: 'CUSTOMER', restoreDeleted: true },
+    field: '"restoreDeleted"',
+    stage: 'schema',
+    category: 'wrong type',
+  },
+  {
+    label: 'winner without ids',
+    workflow: 'bulkSync',
+    input: { mapping: 'CUSTOMER', winner: 'ToIntegrationTable' },
+    field: '"winner"',
+    stage: 'schema',
+    category: 'wrong type',
+  },
+];
+
 const logRetention: BadInput[] = [
   { label: 'no days', workflow: 'logRetention', input: {}, field: '"days"', stage: 'schema', category: 'missing field' },
   { label: 'days 0 (would delete today)', workflow: 'logRetention', input: { days: 0 }, field: '"days"', stage: 'schema', category: 'number' },
@@ -1311,6 +1338,7 @@ export const BAD_INPUTS: BadInput[] = [
   ...describeMapping,
   ...fullSynchronization,
   ...logRetention,
+  ...deletingRecords,
 ];
 
 // ---- Hostile input that is not a workflow input -------------------------------------------------

@@ -205,6 +205,23 @@ describe('deletion conflicts', () => {
           expect(await accountOf(ctx, 'C1')).toMatchObject({ name: 'Changed after delete' });
           expect((await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0]).toMatchObject({ lastToIntegrationResult: 'Success' });
           expect(await ctx.rows('integration')).toHaveLength(2);
+
+          // Delete record, the other answer to a deletion conflict: the record whose counterpart is gone is deleted too.
+          await ctx.sys
+            .integration('account')
+            .where('id', (await ctx.store.getCouplings('CUSTOMER', 'local', ['C1']))[0].integrationId)
+            .delete();
+          const [c2] = await ctx.store.getCouplings('CUSTOMER', 'local', ['C2']);
+          const deleted = await sync.uncouple({ mapping: 'CUSTOMER', recordIds: ['C1', 'C2'], deleteRecords: true });
+          expect(deleted.jobs[0].counters).toMatchObject({ deleted: 1, uncoupled: 1, failed: 1 });
+          expect(await ctx.sys.local('customer').where('id', 'C1').first()).toBeUndefined();
+          expect(await ctx.store.getCouplings('CUSTOMER', 'local', ['C1'])).toEqual([]);
+          // C2's counterpart exists: neither it nor its coupling is touched, and its error row says why.
+          expect(await ctx.sys.local('customer').where('id', 'C2').first()).toBeDefined();
+          expect(await ctx.store.getCouplings('CUSTOMER', 'local', ['C2'])).toEqual([c2]);
+          const refused = await ctx.store.listErrors({ jobId: deleted.jobs[0].jobId });
+          expect(refused).toEqual([expect.objectContaining({ sourceRecordId: 'C2', destinationRecordId: c2.integrationId })]);
+          expect(refused[0].message).toMatch(/still exists/);
         } else if (deletionConflictResolution === 'RemoveCoupling') {
           expect(counters).toMatchObject({ uncoupled: 1, failed: 0 });
           expect(after).toBeUndefined();
