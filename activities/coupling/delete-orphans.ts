@@ -18,16 +18,20 @@ export interface OrphansDeleted {
   failed: number;
 }
 
-export async function deleteOrphanedRecords(deps: ActivityDeps, mapping: StoredMapping, side: Side, ids: readonly string[], jobId: string): Promise<OrphansDeleted> {
+export async function deleteOrphanedRecords(
+  deps: ActivityDeps,
+  mapping: StoredMapping,
+  side: Side,
+  ids: readonly string[],
+  jobId: string,
+): Promise<OrphansDeleted> {
   const { store } = deps;
   const own = side === 'local' ? mapping.local : mapping.integration;
   const other = side === 'local' ? mapping.integration : mapping.local;
   const couplings = await store.getCouplings(mapping.name, side, ids);
   const counterpartOf = (c: (typeof couplings)[number]): string => (side === 'local' ? c.integrationId : c.localId);
   const ownIdOf = (c: (typeof couplings)[number]): string => (side === 'local' ? c.localId : c.integrationId);
-  const present = new Set(
-    (await deps.systems[other.system].getMany({ table: other.table, ids: couplings.map(counterpartOf), fields: [] })).map((r) => r.id),
-  );
+  const present = new Set((await deps.systems[other.system].getMany({ table: other.table, ids: couplings.map(counterpartOf), fields: [] })).map((r) => r.id));
   const errors: JobErrorRow[] = [];
   const orphans = couplings.filter((c) => {
     if (!present.has(counterpartOf(c))) return true;
