@@ -103,6 +103,7 @@ test('installed into an empty project: coupling-sync --help runs, and the plugin
       'describeMappingWorkflow',
       'fullSynchronizationWorkflow',
       'liveSyncWorkflow',
+      'logRetentionWorkflow',
       'matchBasedCouplingWorkflow',
       'retryFailedWorkflow',
       'setUpCouplingWorkflow',
