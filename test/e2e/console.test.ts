@@ -11,6 +11,7 @@ import { connectTestTemporal, type TestTemporal, type WorkerHarness } from '../h
 import { account, customer, tick } from '../helpers/systems';
 import { openSyncContext, type SyncContext } from '../helpers/sync-context';
 import { SyncSchedules } from '../../client/schedules';
+import { eventually } from '../helpers/eventually';
 import { startConsole, type RunningConsole } from '../../console/server';
 import type { MappingDefinition } from '../../domain/mapping';
 import type { Faults } from '../helpers/faulty-connector';
@@ -197,6 +198,35 @@ test('a record coupled to a deleted record: Restore record creates its counterpa
     expect(await outcomeOf(page)).toBe('Completed');
     expect(await ctx.sys.local('customer').where('id', 'C2').first()).toBeUndefined();
     expect(await ctx.store.getCouplings('CUSTOMER', 'local', ['C2'])).toEqual([]);
+  });
+});
+
+test('the Mappings page pauses, resumes and triggers the Schedule, and starts a full synchronization', async () => {
+  await withConsole({}, {}, async ({ ctx, harness, console, page }) => {
+    await ctx.sys.local('customer').insert([customer(1)]);
+    const schedules = new SyncSchedules(temporal.client, harness.taskQueue);
+    await schedules.create('CUSTOMER', { every: '1 hour' });
+    try {
+      await page.goto(`${console.url}/mappings`);
+      const row = page.locator('tr[data-mapping="CUSTOMER"]');
+      expect(await row.innerText()).toMatch(/every 1 hour/);
+      await row.locator('button', { hasText: 'Pause' }).click();
+      expect(await page.locator('.notice').innerText()).toBe('The Schedule is paused.');
+      expect(await schedules.describe('CUSTOMER')).toMatchObject({ paused: true, note: 'Paused from the console' });
+      await page.locator('tr[data-mapping="CUSTOMER"] button', { hasText: 'Resume' }).click();
+      expect((await schedules.describe('CUSTOMER')).paused).toBe(false);
+      await page.locator('tr[data-mapping="CUSTOMER"] button', { hasText: 'Run now' }).click();
+      await eventually('the run the console triggered', async () =>
+        (await ctx.store.listJobs({ mappingName: 'CUSTOMER' })).some((j) => j.status === 'succeeded'),
+      );
+
+      await page.goto(`${console.url}/mappings`);
+      await page.click('button:has-text("Run full synchronization")');
+      expect(await outcomeOf(page)).toBe('Completed');
+      expect(await ctx.sys.integration('account').count({ n: '*' }).first()).toEqual({ n: 1 });
+    } finally {
+      await schedules.delete('CUSTOMER');
+    }
   });
 });
 
