@@ -93,3 +93,12 @@ export function securityMiddleware(security: ConsoleSecurity): MiddlewareHandler
     await next();
   };
 }
+
+/**
+ * A path on this console for a "Back" link, or null: never another site's
+ * address ("//host", or "/\host", which browsers read as "//host").
+ */
+export function localPath(value: string | undefined): string | null {
+  if (value === undefined || !value.startsWith('/') || value.startsWith('//') || value.includes('\\')) return null;
+  return /^[\x21-\x7e]*$/.test(value) ? value : null;
+}

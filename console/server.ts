@@ -14,7 +14,7 @@ import type { Store } from '../store/store';
 import type { StoredMapping } from '../domain/mapping';
 import type { JobStatus, JobType, LiveSyncState } from '../common/types';
 import { CONSOLE_CSS, layout, notice, query, type PageContext } from './html';
-import { consoleSecurity, securityMiddleware, type ConsoleSecurity } from './security';
+import { consoleSecurity, localPath, securityMiddleware, type ConsoleSecurity } from './security';
 import { mappingCounts, pageAttention, pageErrors, pageJobs, MAX_PAGE, type AttentionView } from './queries';
 import { mappingsPage, type MappingSummary } from './pages/mappings';
 import { JOB_STATUSES, JOB_TYPES, jobsPage } from './pages/jobs';
@@ -160,12 +160,7 @@ export function createConsoleApp(deps: ConsoleDeps, security: ConsoleSecurity): 
 
   const run = async (c: Context): Promise<RunView> => {
     const back = c.req.query('back');
-    return describeRun(
-      deps,
-      c.req.param('workflowId') ?? '',
-      nonEmpty(c.req.query('run')) ?? null,
-      back?.startsWith('/') && !back.startsWith('//') ? back : null,
-    );
+    return describeRun(deps, c.req.param('workflowId') ?? '', nonEmpty(c.req.query('run')) ?? null, localPath(back));
   };
   app.get('/runs/:workflowId', async (c) => c.html(runPage(ctx, await run(c))));
   app.get('/runs/:workflowId/status', async (c) => c.html(runStatus(ctx, await run(c))));

@@ -6,7 +6,7 @@
 import type { CouplingSyncClient } from '../../client';
 import type { SyncSchedules } from '../../client/schedules';
 import { createConsoleApp } from '../../console/server';
-import { consoleSecurity, TOKEN_COOKIE, type ConsoleSecurity } from '../../console/security';
+import { consoleSecurity, localPath, TOKEN_COOKIE, type ConsoleSecurity } from '../../console/security';
 import type { Store } from '../../store/store';
 import { sqliteDialect } from '../helpers/stores';
 
@@ -83,4 +83,10 @@ test('pages carry headers that keep them out of frames and scripts from elsewher
   expect(response.headers.get('content-security-policy')).toMatch(/default-src 'self'.*frame-ancestors 'none'/);
   expect(response.headers.get('x-frame-options')).toBe('DENY');
   expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+});
+
+test("a run page's Back link goes only to a path of the console, never to another site", () => {
+  expect(localPath('/couplings?mapping=CUSTOMER&view=failed')).toBe('/couplings?mapping=CUSTOMER&view=failed');
+  for (const outside of ['//attacker.example', '/\\attacker.example', 'https://attacker.example', 'javascript:alert(1)', '/\tx', '/a b', undefined])
+    expect(localPath(outside)).toBeNull();
 });
