@@ -16,7 +16,8 @@ import { startConsole, type RunningConsole } from '../../console/server';
 import type { MappingDefinition } from '../../domain/mapping';
 import type { Faults } from '../helpers/faulty-connector';
 
-const SCREENSHOTS = 'docs/screenshots';
+/** The README's screenshots: refreshed with UPDATE_SCREENSHOTS=1, otherwise written beside the other test output. */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? 'docs/screenshots' : '.cache/screenshots';
 
 let temporal: TestTemporal;
 let browser: Browser;
