@@ -5,6 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   globalSetup: '<rootDir>/test/global-setup.ts',
+  setupFiles: ['<rootDir>/test/worker-server.ts'],
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 120000,
   verbose: true,

@@ -14,12 +14,25 @@ declare global {
   var __TEMPORAL_ENV__: { teardown(): Promise<void> } | undefined;
 }
 
-export default async function globalSetup(): Promise<void> {
+/** What Jest hands the global set-up: how many workers run test files at once. */
+interface JestGlobalConfig {
+  maxWorkers?: number;
+}
+
+export default async function globalSetup(globalConfig: JestGlobalConfig = {}): Promise<void> {
   const cli = await resolveTemporalCli({ log: (l) => console.log(`\n${l}`) });
   console.log(`\nTemporal CLI: ${cli.path ?? 'SDK download'} (${cli.source})`);
-  const { env, uiPort } = await startDevServerWithUi(freePort, { log: (l) => console.log(`\n${l}`) });
+  // One dev server per Jest worker (test/worker-server.ts picks its own): workflow ids, Schedules and
+  // search attributes are per namespace, so two files at once must not share one.
+  const workers = Math.max(1, globalConfig.maxWorkers ?? 1);
+  const servers = await Promise.all(Array.from({ length: workers }, () => startDevServerWithUi(freePort, { log: (l) => console.log(`\n${l}`) })));
+  servers.forEach(({ env, uiPort }, i) => {
+    process.env[`TEMPORAL_TEST_ADDRESS_${i + 1}`] = env.address;
+    process.env[`TEMPORAL_TEST_UI_URL_${i + 1}`] = `http://localhost:${uiPort}`;
+  });
+  const { env, uiPort } = servers[0];
   process.env.TEMPORAL_TEST_UI_URL = `http://localhost:${uiPort}`;
-  globalThis.__TEMPORAL_ENV__ = env;
+  globalThis.__TEMPORAL_ENV__ = { teardown: async () => void (await Promise.all(servers.map((s) => s.env.teardown()))) };
   process.env.TEMPORAL_TEST_ADDRESS = env.address;
   const dir = path.resolve('.cache');
   mkdirSync(dir, { recursive: true });
@@ -32,6 +45,6 @@ export default async function globalSetup(): Promise<void> {
   writeFileSync(bundlePath, bundle.code);
   process.env.TEMPORAL_TEST_BUNDLE = bundlePath;
   console.log(
-    `Temporal dev server at ${env.address} (Web UI ${process.env.TEMPORAL_TEST_UI_URL}); workflow bundle ${(bundle.code.length / 1024).toFixed(0)} KiB`,
+    `Temporal dev server${workers > 1 ? 's' : ''} at ${servers.map((x) => x.env.address).join(', ')} (Web UI ${process.env.TEMPORAL_TEST_UI_URL}); workflow bundle ${(bundle.code.length / 1024).toFixed(0)} KiB`,
   );
 }
