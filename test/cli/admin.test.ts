@@ -4,10 +4,10 @@
  * retry --ids, and the match and bulk flags, each with --json, against a
  * worker on the real dev server and a SQLite store file shared with it.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../helpers/cli';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 import { customer, openTestSystems, testMapping, tick, type TestSystems } from '../helpers/systems';
 import { FaultyConnector } from '../helpers/faulty-connector';
@@ -35,19 +35,7 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-function cli(args: string[], taskQueue = 'unused'): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.resolve('bin/coupling-sync.js'), ...args],
-      {
-        env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[], taskQueue = 'unused') => runCli(args, { taskQueue, databaseUrl });
 /** The JSON a command printed; exit 2 (a run with failed records) is an answer too. */
 const json = async (args: string[], taskQueue?: string): Promise<unknown> => {
   const run = await cli(['--json', ...args], taskQueue);

@@ -1,8 +1,9 @@
 /** The CLI as a script would use it: real process, real dev server, a SQLite store file shared with the worker. */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../helpers/cli';
 import { connectTestTemporal, withWorker, type TestTemporal } from '../helpers/temporal';
 import { customer, openTestSystems, testMapping, type TestSystems } from '../helpers/systems';
 import { Store } from '../../store/store';
@@ -35,19 +36,7 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-function cli(args: string[], taskQueue = 'unused'): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.resolve('bin/coupling-sync.js'), ...args],
-      {
-        env: { ...process.env, TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS, TEMPORAL_TASK_QUEUE: taskQueue, DATABASE_URL: databaseUrl },
-        timeout: 60_000,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[], taskQueue = 'unused') => runCli(args, { taskQueue, databaseUrl });
 
 test('mappings import and list', async () => {
   const file = path.join(dir, 'mappings.json');
