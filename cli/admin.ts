@@ -4,6 +4,7 @@
  * like the console) and `describe`. Each prints one line per row, or JSON with
  * --json; the actions on what they list are `retry --ids`, `sync`, `uncouple`.
  */
+import type { CliOutput } from './output';
 import { Command } from 'commander';
 import type { SyncSchedules } from '../client/schedules';
 import { mappingCounts, pageAttention, pageJobs, MAX_PAGE, type AttentionView } from '../console/queries';
@@ -11,11 +12,9 @@ import { choosableDirections } from '../console/actions';
 import type { Store } from '../store/store';
 import { UserFacingError } from '../support/user-facing-error';
 
-export interface AdminCommandDeps {
+export interface AdminCommandDeps extends CliOutput {
   store(): Promise<Store>;
   schedules(): Promise<SyncSchedules>;
-  print(value: unknown, human: () => string): void;
-  line(strings: TemplateStringsArray, ...values: unknown[]): string;
   wholeNumber(option: string, min: number, max: number): (value: string) => number;
 }
 

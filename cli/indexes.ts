@@ -5,6 +5,7 @@
  * migrations are plain SQL. Without them each candidate query reads the whole
  * table.
  */
+import type { CliOutput } from './output';
 import { Command } from 'commander';
 import knexFactory from 'knex';
 import { ensureMatchIndexes, matchIndexStatements } from '../connectors/knex-table-connector';
@@ -12,10 +13,8 @@ import { matchIndexFields } from '../domain/matching';
 import { knexConfigFromUrl } from '../store/database-url';
 import type { Store } from '../store/store';
 
-export interface IndexesCommandDeps {
+export interface IndexesCommandDeps extends CliOutput {
   store(): Promise<Store>;
-  print(value: unknown, human: () => string): void;
-  line(strings: TemplateStringsArray, ...values: unknown[]): string;
 }
 
 export function indexesCommand(deps: IndexesCommandDeps): Command {

@@ -2,6 +2,7 @@
  * `coupling-sync live ...`: a mapping's live sync from a terminal or a script
  * (a receiver of another system's notifications can call `live notify`).
  */
+import type { CliOutput } from './output';
 import { Command, Option } from 'commander';
 import type { LiveSync } from '../client/live-sync';
 import type { LiveSyncState } from '../common/types';
@@ -9,10 +10,8 @@ import knexFactory from 'knex';
 import { DEFAULT_CHANGE_CHANNEL, installChangeTrigger, removeChangeTrigger } from '../connectors/knex-change-trigger';
 import { knexConfigFromUrl } from '../store/database-url';
 
-export interface LiveCommandDeps {
+export interface LiveCommandDeps extends CliOutput {
   live(): Promise<LiveSync>;
-  print(value: unknown, human: () => string): void;
-  line(strings: TemplateStringsArray, ...values: unknown[]): string;
   list(value: string): string[];
   wholeNumber(option: string, min: number, max: number): (value: string) => number;
 }

@@ -2,16 +2,15 @@
  * `coupling-sync retention`: delete job and error rows older than N days now,
  * or on a Schedule (BC: "Delete entries older than 7 days"); couplings stay.
  */
+import type { CliOutput } from './output';
 import { Command } from 'commander';
 import type { CouplingSyncClient } from '../client';
 import type { RetentionSchedule } from '../client/retention-schedule';
 import { UserFacingError } from '../support/user-facing-error';
 
-export interface RetentionCommandDeps {
+export interface RetentionCommandDeps extends CliOutput {
   sync(): Promise<CouplingSyncClient>;
   schedule(): Promise<RetentionSchedule>;
-  print(value: unknown, human: () => string): void;
-  line(strings: TemplateStringsArray, ...values: unknown[]): string;
   wholeNumber(option: string, min: number, max: number): (value: string) => number;
 }
 
