@@ -115,6 +115,13 @@ async function withTimes(knex: Knex, rows: AttentionRow[]): Promise<AttentionRow
   return rows.map((r) => ({ ...r, at: r.jobId ? (when.get(r.jobId) ?? null) : null }));
 }
 
+/** One page of `limit` from `limit + 1` rows read: the extra one says whether there is a next page. */
+async function keysetPage<T extends { id: number }>(knex: Knex, found: T[], limit: number, toRow: (t: T) => AttentionRow): Promise<Page<AttentionRow>> {
+  const page = found.slice(0, limit);
+  const last = page[page.length - 1];
+  return { rows: await withTimes(knex, page.map(toRow)), next: found.length > limit && last ? cursorOf(last.id) : null };
+}
+
 /** The records of a mapping that need attention, by view; with `record`, that record's rows in any state. */
 export async function pageAttention(
   knex: Knex,
@@ -122,8 +129,6 @@ export async function pageAttention(
 ): Promise<Page<AttentionRow>> {
   const limit = Math.min(options.limit ?? DEFAULT_PAGE, MAX_PAGE);
   const afterId = idAfter(options.after);
-  let rows: AttentionRow[];
-  let lastId = 0;
   if (options.record !== undefined) {
     // One record: its coupling (whatever its state) and any failed create, on either side; a handful of rows.
     const couplings = (
@@ -143,17 +148,13 @@ export async function pageAttention(
         .orderBy('id')
         .limit(limit + 1)
     ).map(toUncoupledFailure);
-    lastId = found[Math.min(found.length, limit) - 1]?.id ?? 0;
-    rows = found.slice(0, limit).map(fromUncoupled);
-    return { rows: await withTimes(knex, rows), next: found.length > limit ? cursorOf(lastId) : null };
+    return keysetPage(knex, found, limit, fromUncoupled);
   }
   const query = knex(TABLES.couplings).select(COUPLING_COLUMNS).where('mapping_name', options.mapping).andWhere('id', '>', afterId);
   if (options.view === 'skipped') query.andWhereRaw(ATTENTION_PREDICATES.skipped);
   else query.andWhere((q) => q.whereRaw(ATTENTION_PREDICATES.failed_to_integration).orWhereRaw(ATTENTION_PREDICATES.failed_from_integration));
   const found = (await query.orderBy('id').limit(limit + 1)).map(toCoupling);
-  lastId = found[Math.min(found.length, limit) - 1]?.id ?? 0;
-  rows = found.slice(0, limit).map(fromCoupling);
-  return { rows: await withTimes(knex, rows), next: found.length > limit ? cursorOf(lastId) : null };
+  return keysetPage(knex, found, limit, fromCoupling);
 }
 
 /** The error log, newest first: every row a run wrote, for a mapping or all, or for one record. */
