@@ -6,7 +6,7 @@
  * written over (created again after an uncoupling): modified, not inserted.
  * The creation ledger, noted before and after each create, tells the two apart.
  */
-import type { CreationEntry, CreationOutcome, Store } from '../store/store';
+import type { CreationEntry, Store } from '../store/store';
 
 export interface CreateAccount {
   /** Whether the record this key names was created by this batch (now or in an earlier attempt). */
@@ -17,15 +17,15 @@ export interface CreateAccount {
 
 /** Notes, before the create, that this batch is creating these keys; a batch without a token counts every written-over record as modified. */
 export async function beginCreates(store: Store, mappingName: string, keys: readonly string[], batchToken: string | undefined): Promise<CreateAccount> {
-  const before = batchToken && keys.length > 0 ? await store.creationsOf(mappingName, keys) : new Map<string, CreationEntry>();
+  // Keys new to the ledger are noted 'pending' as they are read; only the others need a second statement.
+  const before = batchToken && keys.length > 0 ? await store.claimCreations(mappingName, keys, batchToken) : new Map<string, CreationEntry>();
   const mine = (key: string): boolean => !!batchToken && before.get(key)?.batchToken === batchToken;
   if (batchToken) {
     // A key another batch created before most likely names a record still there: a retry after a kill that
     // lands before the create's outcome is noted must count it written over, not created.
-    const outcomeOf = (key: string): CreationOutcome => (before.has(key) ? 'recreating' : 'pending');
     await store.noteCreations(
       mappingName,
-      keys.filter((k) => !mine(k)).map((key) => ({ key, batchToken, outcome: outcomeOf(key) })),
+      [...before.keys()].filter((k) => !mine(k)).map((key) => ({ key, batchToken, outcome: 'recreating' as const })),
     );
   }
   return {

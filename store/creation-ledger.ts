@@ -32,6 +32,31 @@ export async function creationsOf(knex: Knex, maxParams: number, mappingName: st
   return found;
 }
 
+/**
+ * Notes 'pending' for this batch against every key no entry names yet, in one
+ * insert that returns the keys it wrote; returns the entries the other keys
+ * already had (read only for those, most often none): what beginCreates needs
+ * to know before a create, in one statement for a batch of new records.
+ */
+export async function claimCreations(
+  knex: Knex,
+  maxParams: number,
+  mappingName: string,
+  keys: readonly string[],
+  batchToken: string,
+): Promise<Map<string, CreationEntry>> {
+  const unique = [...new Set(keys)];
+  const written = await insertRows(
+    knex,
+    TABLES.creationLedger,
+    unique.map((key) => ({ mapping_name: mappingName, record_key: key, batch_token: batchToken, outcome: 'pending' })),
+    { onConflict: ['mapping_name', 'record_key'], returning: ['record_key'] },
+  );
+  const claimed = new Set(written.map((r) => String(r.record_key)));
+  const earlier = unique.filter((key) => !claimed.has(key));
+  return earlier.length ? creationsOf(knex, maxParams, mappingName, earlier) : new Map();
+}
+
 export async function noteCreations(knex: Knex, mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
   await insertRows(
     knex,

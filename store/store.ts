@@ -12,7 +12,7 @@ import { migrationSource } from './migrations';
 import { TABLES } from './tables';
 import { toJob, toJobError, type JobErrorRow, type JobRow } from './job-rows';
 import { countCouplingsMadeBy, countUncoupledBy, jobTallies, removeCouplings } from './coupling-removals';
-import { creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
+import { claimCreations, creationsOf, noteCreations, type CreationEntry } from './creation-ledger';
 import { insertRows } from './multi-row-insert';
 import { listUnmappedOptions, noteUnmappedOptions, type UnmappedOptionRow } from './unmapped-options';
 import { isStillUnmapped, type UnmappedOption } from '../domain/option-mapping';
@@ -386,6 +386,11 @@ export class Store {
     return creationsOf(this.knex, this.maxParams, mappingName, keys);
   }
 
+  /** Notes 'pending' for this batch against the keys no entry names; returns the entries the others had. */
+  async claimCreations(mappingName: string, keys: readonly string[], batchToken: string): Promise<Map<string, CreationEntry>> {
+    return keys.length ? claimCreations(this.knex, this.maxParams, mappingName, keys, batchToken) : new Map();
+  }
+
   /** Notes which batch creates (or created, or wrote over) the records these keys name. */
   async noteCreations(mappingName: string, entries: readonly CreationEntry[]): Promise<void> {
     if (entries.length > 0) await noteCreations(this.knex, mappingName, entries);
@@ -499,6 +504,8 @@ export class Store {
 
   async getUncoupledFailures(mappingName: string, side: Side, ids: readonly string[]): Promise<UncoupledFailure[]> {
     const out: UncoupledFailure[] = [];
+    // A mapping most often has no failed creates: one probe of the unique key's prefix instead of one per id.
+    if (ids.length > 1 && !(await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).first('id'))) return out;
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
       const rows: Row[] = await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).whereIn('record_id', part);
       out.push(...rows.map(toUncoupledFailure));
@@ -579,6 +586,8 @@ export class Store {
 
   async uncoupledBy(jobId: string, side: Side, ids: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
+    // Most jobs uncouple nothing: one probe of the key's prefix instead of one per id.
+    if (ids.length > 1 && !(await this.knex(TABLES.passUncoupled).where({ job_id: jobId, side }).first('record_id'))) return out;
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
       const rows: Row[] = await this.knex(TABLES.passUncoupled).where({ job_id: jobId, side }).whereIn('record_id', part).select('record_id');
       for (const r of rows) out.add(String(r.record_id));

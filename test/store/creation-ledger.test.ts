@@ -32,4 +32,34 @@ describe('creation ledger', () => {
       }
     }
   });
+
+  test('a claim notes pending for the keys no entry names and returns only the entries the others had', async () => {
+    expect(dialects.length).toBeGreaterThan(0);
+    for (const dialect of dialects) {
+      const { store, cleanup } = await dialect.open();
+      try {
+        await store.noteCreations('M', [
+          { key: 'key-3', batchToken: 'run/1', outcome: 'created' },
+          { key: 'key-900', batchToken: 'run/2', outcome: 'pending' },
+        ]);
+        const keys = Array.from({ length: 1200 }, (_, i) => `key-${i}`);
+        const before = await store.claimCreations('M', [...keys, 'key-5'], 'run/3');
+        expect([...before.values()].sort((a, b) => a.key.localeCompare(b.key))).toEqual([
+          { key: 'key-3', batchToken: 'run/1', outcome: 'created' },
+          { key: 'key-900', batchToken: 'run/2', outcome: 'pending' },
+        ]);
+        const read = await store.creationsOf('M', keys);
+        expect(read.size).toBe(1200);
+        expect(read.get('key-0')).toEqual({ key: 'key-0', batchToken: 'run/3', outcome: 'pending' });
+        // An entry already there is left as it was: the caller decides what becomes of it.
+        expect(read.get('key-3')).toEqual({ key: 'key-3', batchToken: 'run/1', outcome: 'created' });
+        // The same batch claiming again (a retry) finds every key its own.
+        const again = await store.claimCreations('M', keys.slice(0, 10), 'run/3');
+        expect([...again.values()].filter((e) => e.batchToken === 'run/3')).toHaveLength(9);
+        expect((await store.claimCreations('other', ['key-0'], 'run/4')).size).toBe(0);
+      } finally {
+        await cleanup();
+      }
+    }
+  });
 });
