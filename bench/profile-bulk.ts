@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/profile-bulk.ts [sqlite|postgres] [records] [single|match]`:
  * one bulk sync (inserts, then updates) of the bench mapping on the dev server,
- * 200 single syncs after one (`single`), or a match-based coupling of records x
+ * 200 single syncs after one (`single`) or of new records (`single-create`), or a match-based coupling of records x
  * records (`match`), with every
  * SQL statement timed per database and grouped by its shape, so a missed goal
  * can be traced to the statements (or the time between them) that bound it.
@@ -81,10 +81,11 @@ async function main(): Promise<void> {
       });
       return;
     }
-    if (process.argv[4] === 'single') {
-      // Single syncs of coupled, changed records, one after another: what one costs beyond the workflow.
+    if (process.argv[4] === 'single' || process.argv[4] === 'single-create') {
+      // Single syncs one after another, of coupled, changed records (`single`) or of new ones as the benchmark's
+      // (`single-create`): what one costs beyond the workflow.
       await withBenchWorker(ctx, bench, async (sync) => {
-        await sync.bulkSync(input);
+        if (process.argv[4] === 'single') await sync.bulkSync(input);
         await bench.local('src').update({ f3: bench.local.raw("f3 || '-changed'"), modified_on: new Date().toISOString() });
         const ids = (await bench.local('src').orderBy('id').limit(200).select('id')).map((r: { id: string }) => r.id);
         stats.clear();

@@ -200,9 +200,12 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
   }
   if (records.length === 0 && missing.length === 0) return { counters, retry };
 
-  const couplings = await store.getCouplings(mapping.name, plan.sourceSide, [...records.map((r) => r.id), ...missing]);
-  const couplingBySource = new Map(couplings.map((c) => [sourceIdOf(plan, c), c]));
+  // One read of the records' couplings on their table, in any mapping: this mapping's (a coupled mapping's tables
+  // never move, so its couplings name its tables), and those of the others, which a record may be coupled in instead.
   const sourceTable = plan.sourceSide === 'local' ? mapping.local : mapping.integration;
+  const onTable = await store.getRecordCouplings(sourceTable, plan.sourceSide, [...records.map((r) => r.id), ...missing]);
+  const couplings = onTable.filter((c) => c.mappingName === mapping.name);
+  const couplingBySource = new Map(couplings.map((c) => [sourceIdOf(plan, c), c]));
   const destinationTable = plan.destinationSide === 'local' ? mapping.local.table : mapping.integration.table;
 
   // Uncoupled records: failed creates to retry, and ones coupled in another mapping of the table.
@@ -214,9 +217,9 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
     for (const id of await store.uncoupledBy(jobId, plan.sourceSide, uncoupledIds)) uncoupledHere.add(id);
     for (const u of await store.getUncoupledFailures(mapping.name, plan.sourceSide, uncoupledIds)) entries.set(u.recordId, u);
     const creates = !mapping.syncOnlyCoupledRecords || options.createUncoupled === true;
-    const toCreate = creates ? uncoupledIds : uncoupledIds.filter((id) => entries.has(id));
-    for (const c of toCreate.length ? await store.getRecordCouplings(sourceTable, plan.sourceSide, toCreate) : []) {
-      if (c.mappingName !== mapping.name) elsewhere.set(sourceIdOf(plan, c), c.mappingName);
+    const toCreate = new Set(creates ? uncoupledIds : uncoupledIds.filter((id) => entries.has(id)));
+    for (const c of onTable) {
+      if (c.mappingName !== mapping.name && toCreate.has(sourceIdOf(plan, c))) elsewhere.set(sourceIdOf(plan, c), c.mappingName);
     }
   }
 
@@ -358,7 +361,13 @@ export async function syncRecords(deps: EngineDeps, ctx: PassContext, batch: Bat
 
   // Creates (new records and restores of deleted counterparts), keyed so a replay names the same record;
   // a key whose record is coupled to another record already is never written over.
-  const keyOf = (record: SourceRecord): string => creationKey(mapping.name, plan.sourceSide, record.id);
+  const keys = new Map<string, string>();
+  const keyOf = (record: SourceRecord): string => {
+    // A hash, asked for several times per record below: computed once.
+    let key = keys.get(record.id);
+    if (key === undefined) keys.set(record.id, (key = creationKey(mapping.name, plan.sourceSide, record.id)));
+    return key;
+  };
   const destinationRef = plan.destinationSide === 'local' ? mapping.local : mapping.integration;
   const owners = inserts.length
     ? await store.getRecordCouplings(
