@@ -56,6 +56,11 @@ type Row = Record<string, unknown>;
 const systemClock = (): string => new Date().toISOString();
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** Whether any row matches: one probe of an index's prefix, cheaper than a read per id when most often none does. */
+async function hasRows(db: Knex | Knex.Transaction, table: string, where: Record<string, string>): Promise<boolean> {
+  return (await db(table).where(where).select(db.raw('1 as present')).first()) !== undefined;
+}
+
 /**
  * Couplings name their records' system and table (uniqueness across mappings):
  * a mapping that still has couplings cannot point at other tables.
@@ -313,7 +318,7 @@ export class Store {
     const rows = couplings.map((c) => newCouplingRow(mapping, direction, jobId, c, now));
     const inserted = await insertRows(db, TABLES.couplings, rows, { onConflict: [], returning: ['local_id'] });
     // A coupled record has no failed create left to retry, on either side. Most mappings have none to look for.
-    if (!(await db(TABLES.uncoupledFailures).where('mapping_name', mapping.name).first('id'))) return new Set(inserted.map((r) => String(r.local_id)));
+    if (!(await hasRows(db, TABLES.uncoupledFailures, { mapping_name: mapping.name }))) return new Set(inserted.map((r) => String(r.local_id)));
     for (const side of ['local', 'integration'] as const) {
       const column = side === 'local' ? 'local_id' : 'integration_id';
       for (const part of chunk(
@@ -505,7 +510,7 @@ export class Store {
   async getUncoupledFailures(mappingName: string, side: Side, ids: readonly string[]): Promise<UncoupledFailure[]> {
     const out: UncoupledFailure[] = [];
     // A mapping most often has no failed creates: one probe of the unique key's prefix instead of one per id.
-    if (ids.length > 1 && !(await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).first('id'))) return out;
+    if (ids.length > 1 && !(await hasRows(this.knex, TABLES.uncoupledFailures, { mapping_name: mappingName, side }))) return out;
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
       const rows: Row[] = await this.knex(TABLES.uncoupledFailures).where({ mapping_name: mappingName, side }).whereIn('record_id', part);
       out.push(...rows.map(toUncoupledFailure));
@@ -587,7 +592,7 @@ export class Store {
   async uncoupledBy(jobId: string, side: Side, ids: readonly string[]): Promise<Set<string>> {
     const out = new Set<string>();
     // Most jobs uncouple nothing: one probe of the key's prefix instead of one per id.
-    if (ids.length > 1 && !(await this.knex(TABLES.passUncoupled).where({ job_id: jobId, side }).first('record_id'))) return out;
+    if (ids.length > 1 && !(await hasRows(this.knex, TABLES.passUncoupled, { job_id: jobId, side }))) return out;
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
       const rows: Row[] = await this.knex(TABLES.passUncoupled).where({ job_id: jobId, side }).whereIn('record_id', part).select('record_id');
       for (const r of rows) out.add(String(r.record_id));
