@@ -8,7 +8,7 @@ import { directionFrom, mappingAllows, sidesOf } from '../../domain/field-plan';
 import { sideChanged } from '../../domain/sync-decision';
 import { directionState } from '../../store/store';
 import type { ActivityDeps } from '../deps';
-import { loadMapping, loadPass } from '../pass-loader';
+import { connectorFor, loadMapping, loadPass } from '../pass-loader';
 import { nonRetryable } from '../failure-policy';
 import type { SingleDirection } from '../../common/protocol';
 
@@ -50,10 +50,10 @@ export async function chooseDirection(
   const idOn = (side: Side): string => (side === 'local' ? coupling.localId : coupling.integrationId);
   if (input.direction) return { direction: input.direction, sourceId: idOn(sidesOf(input.direction).sourceSide), conflict: false };
   if (mapping.direction !== 'Bidirectional') return { direction: mapping.direction, sourceId: idOn(sidesOf(mapping.direction).sourceSide), conflict: false };
-  const pass = await loadPass(deps, mapping.name, natural);
+  // Only the two records' modified-on are read: no direction's field plan, since the natural one may map no field.
   const [[localRecord], [integrationRecord]] = await Promise.all([
-    pass.local.getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] }),
-    pass.integration.getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] }),
+    connectorFor(deps, mapping, mapping.local.system).getMany({ table: mapping.local.table, ids: [coupling.localId], fields: [] }),
+    connectorFor(deps, mapping, mapping.integration.system).getMany({ table: mapping.integration.table, ids: [coupling.integrationId], fields: [] }),
   ]);
   // A side changed: its record differs from what was synced, or its direction still needs the record (failed or
   // pending; not while the coupling is skipped, which only a chosen direction lifts).

@@ -38,6 +38,22 @@ const account = (id: string, name: string | null, city: string | null = null): S
 
 export const REGRESSIONS: Regression[] = [
   {
+    name: 'a single sync from the side whose direction maps no field still follows the conflict rule to the other direction',
+    scenario: {
+      settings: settings({
+        direction: 'Bidirectional',
+        updateConflictResolution: 'SendToIntegration',
+        fields: [{ column: 0, direction: 'ToIntegrationTable' }],
+      }),
+      seed: { local: [], integration: [{ id: 'A2', values: { name: 'Ann', emailaddress1: 'a@x', telephone1: '1', address1_city: 'Oslo' } }] },
+      operations: [
+        { op: 'create', side: 'local', id: 'C2', values: { name: 'Ann', email: 'a@x', phone: '1', city: 'Oslo' } },
+        { op: 'setUpCoupling', localId: 'C2', integrationId: 'A2' },
+        { op: 'singleSync', recordId: 'A2', side: 'integration' },
+      ],
+    },
+  },
+  {
     name: "SPEC: a single sync's failed create is retried by the next run although the mapping syncs only coupled records",
     scenario: {
       settings: settings({ direction: 'ToIntegrationTable', syncOnlyCoupledRecords: true, fields: [{ column: 0, direction: 'ToIntegrationTable' }] }),
