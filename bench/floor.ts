@@ -144,10 +144,9 @@ async function updatePage(ctx: FloorContext, rows: readonly Row[], couplings: Re
        last_to_integration_result = 'Success', last_to_integration_job_id = ?, last_to_integration_action = ?,
        to_integration_failure_count = 0, to_integration_last_error = null, to_integration_pending = ?,
        version = ${TABLES.couplings}.version + 1, updated_at = ?
-     from v where ${TABLES.couplings}.mapping_name = ? and ${TABLES.couplings}.local_system = ? and ${TABLES.couplings}.local_table = ?
-       and ${TABLES.couplings}.local_id = v.local_id
+     from v where ${TABLES.couplings}.mapping_name = ? and ${TABLES.couplings}.local_id = v.local_id
        and ${TABLES.couplings}.integration_id = v.integration_id and ${TABLES.couplings}.version = v.version`,
-    [jobId, `modify@${jobId}`, false, now, ctx.mapping.name, ctx.mapping.local.system, ctx.mapping.local.table],
+    [jobId, `modify@${jobId}`, false, now, ctx.mapping.name],
   );
 }
 
@@ -164,8 +163,7 @@ export async function floorPass(env: BenchEnv): Promise<void> {
     const coupled: Row[] = await env.store
       .knex(TABLES.couplings)
       .select(['local_id', 'integration_id', 'version', 'last_synced_local_modified_on', 'last_synced_integration_modified_on'])
-      // The record index (system, table, id): the only index on coupled ids.
-      .where({ mapping_name: mapping.name, local_system: mapping.local.system, local_table: mapping.local.table })
+      .where('mapping_name', mapping.name)
       .whereIn(
         'local_id',
         rows.map((r) => String(r.id)),

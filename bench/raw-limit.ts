@@ -85,9 +85,8 @@ export async function rawLimitRun(env: BenchEnv, count: number): Promise<RawLimi
           synced,
           `update ${TABLES.couplings} set last_synced_local_modified_on = v.l, last_synced_integration_modified_on = v.i,
              last_to_integration_job_id = ?, version = ${TABLES.couplings}.version + 1, updated_at = ?
-           from v where ${TABLES.couplings}.mapping_name = ? and ${TABLES.couplings}.local_system = ?
-             and ${TABLES.couplings}.local_table = ? and ${TABLES.couplings}.local_id = v.local_id`,
-          [jobId, later, mapping.name, mapping.local.system, mapping.local.table],
+           from v where ${TABLES.couplings}.mapping_name = ? and ${TABLES.couplings}.local_id = v.local_id`,
+          [jobId, later, mapping.name],
         ),
       );
     });
