@@ -3,8 +3,6 @@ import { availableDialects, onEachDialect, type Dialect } from '../helpers/store
 import type { Store } from '../../store/store';
 import { testMapping } from '../helpers/systems';
 import { emptyCounters } from '../../common/types';
-import { migrationSource } from '../../store/migrations';
-import { TABLES } from '../../store/tables';
 
 const CUSTOMER = { name: 'CUSTOMER', local: { system: 'local', table: 'customer' }, integration: { system: 'integration', table: 'account' } };
 
@@ -229,29 +227,6 @@ describe('store', () => {
       const errors = await store.listErrors({ jobId: 'job-a' });
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatchObject({ message: 'second', attempts: 3, sourceRecordId: 'L1' });
-    });
-  });
-
-  test('upgrading through migration 013 keeps every coupling, and a record still couples once per table', async () => {
-    await each(async (store) => {
-      const schema = store.knex.client.config.searchPath as string[] | undefined;
-      const config = { migrationSource, tableName: TABLES.migrations, schemaName: schema?.[0] };
-      await store.knex.migrate.down(config);
-      await store.saveMapping(testMapping());
-      const w = (n: number) => ({ localId: `L${n}`, integrationId: `I${n}`, lastSyncedLocalModifiedOn: 'a', lastSyncedIntegrationModifiedOn: 'b' });
-      await store.insertCouplings(CUSTOMER, 'ToIntegrationTable', 'job-1', [w(1), w(2), w(3)]);
-      await store.migrate();
-      expect((await store.getCouplings('CUSTOMER', 'integration', ['I1', 'I2', 'I3'])).map((c) => c.localId).sort()).toEqual(['L1', 'L2', 'L3']);
-      expect(
-        await store.insertCouplings(CUSTOMER, 'ToIntegrationTable', 'job-2', [{ ...w(4), localId: 'L1' }, { ...w(5), integrationId: 'I2' }, w(6)]),
-      ).toEqual(new Set(['L6']));
-      expect(await store.countCouplings('CUSTOMER')).toBe(4);
-      // And back down: the per-mapping uniques return over the same rows.
-      await store.knex.migrate.down(config);
-      expect(await store.countCouplings('CUSTOMER')).toBe(4);
-      await expect(
-        store.knex('couplings').insert({ mapping_name: 'CUSTOMER', local_id: 'L1', integration_id: 'I9', created_at: 'x', updated_at: 'x' }),
-      ).rejects.toThrow();
     });
   });
 });
