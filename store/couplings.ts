@@ -13,22 +13,6 @@ import { TABLES } from './tables';
 export type SyncResult = 'Success' | 'Failure';
 
 /**
- * Narrows a query on the couplings to one mapping's records on one side by way
- * of that side's record index (system, table, id), the only index on record
- * ids (migration 013): the mapping's system and table come from its row as
- * constant subqueries, which both dialects evaluate once. A mapping's tables
- * cannot move while it has couplings, so its couplings always carry them.
- */
-export function onRecordIndex(db: Knex | Knex.Transaction, query: Knex.QueryBuilder, mappingName: string, side: Side): Knex.QueryBuilder {
-  const prefix = side === 'local' ? 'local' : 'integration';
-  const ofMapping = (column: string): Knex.QueryBuilder => db(TABLES.mappings).select(column).where('name', mappingName);
-  return query
-    .where(`${TABLES.couplings}.mapping_name`, mappingName)
-    .where(`${TABLES.couplings}.${prefix}_system`, ofMapping(`${prefix}_system`))
-    .where(`${TABLES.couplings}.${prefix}_table`, ofMapping(`${prefix}_table`));
-}
-
-/**
  * What a job did with a coupled record, stored with the coupling so a retry of
  * an attempt that wrote but never reported can count it exactly once.
  */
@@ -348,13 +332,10 @@ export async function updateCouplingsWhereUnchanged(
         ${other.pending} = v.pending_other, skipped = v.skipped,
         version = ${TABLES.couplings}.version + 1, updated_at = ?
       from v
-      where ${TABLES.couplings}.mapping_name = ?
-        and ${TABLES.couplings}.local_system = (select local_system from ${TABLES.mappings} where name = ?)
-        and ${TABLES.couplings}.local_table = (select local_table from ${TABLES.mappings} where name = ?)
-        and ${TABLES.couplings}.local_id = v.local_id
+      where ${TABLES.couplings}.mapping_name = ? and ${TABLES.couplings}.local_id = v.local_id
         and ${TABLES.couplings}.integration_id = v.integration_id and ${TABLES.couplings}.version = v.expected_version
       returning ${TABLES.couplings}.local_id`;
-    const result: unknown = await knex.raw(sql, [...bindings, now, mappingName, mappingName, mappingName]);
+    const result: unknown = await knex.raw(sql, [...bindings, now, mappingName]);
     const rows = (isPostgres(knex) ? (result as { rows: Row[] }).rows : (result as Row[])) ?? [];
     for (const r of rows) updated.add(String(r.local_id));
   }

@@ -36,7 +36,6 @@ import {
 import {
   directionColumns,
   newCouplingRow,
-  onRecordIndex,
   toCoupling,
   COUPLING_COLUMNS,
   toUncoupledFailure,
@@ -250,7 +249,7 @@ export class Store {
     const column = side === 'local' ? 'local_id' : 'integration_id';
     const out: Coupling[] = [];
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      const rows: Row[] = await onRecordIndex(this.knex, this.knex(TABLES.couplings).select(COUPLING_COLUMNS), mappingName, side).whereIn(column, part);
+      const rows: Row[] = await this.knex(TABLES.couplings).select(COUPLING_COLUMNS).where('mapping_name', mappingName).whereIn(column, part);
       out.push(...rows.map(toCoupling));
     }
     return out;
@@ -296,11 +295,8 @@ export class Store {
   ): Promise<Set<string>> {
     return this.knex.transaction(async (trx) => {
       for (const part of chunk(replaced, Math.floor((this.maxParams - 10) / 2))) {
-        await onRecordIndex(trx, trx(TABLES.couplings), mapping.name, 'local')
-          .whereIn(
-            'local_id',
-            part.map((p) => p.localId),
-          )
+        await trx(TABLES.couplings)
+          .where('mapping_name', mapping.name)
           .whereIn(
             ['local_id', 'integration_id'],
             part.map((p) => [p.localId, p.integrationId]),
@@ -331,7 +327,7 @@ export class Store {
       )) {
         await db(TABLES.uncoupledFailures)
           .where({ mapping_name: mapping.name, side })
-          .whereIn('record_id', onRecordIndex(db, db(TABLES.couplings).select(column), mapping.name, side).whereIn(column, part))
+          .whereIn('record_id', db(TABLES.couplings).select(column).where('mapping_name', mapping.name).whereIn(column, part))
           .delete();
       }
     }
@@ -355,7 +351,7 @@ export class Store {
     const column = side === 'local' ? 'local_id' : 'integration_id';
     let removed = 0;
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      removed += await removeCouplings(this.knex, (q) => onRecordIndex(this.knex, q, mappingName, side).whereIn(column, part), byJobId);
+      removed += await removeCouplings(this.knex, (q) => q.where('mapping_name', mappingName).whereIn(column, part), byJobId);
     }
     return removed;
   }
@@ -370,15 +366,10 @@ export class Store {
       removed += await removeCouplings(
         this.knex,
         (q) =>
-          onRecordIndex(this.knex, q, mappingName, 'local')
-            .whereIn(
-              'local_id',
-              part.map((p) => p.localId),
-            )
-            .whereIn(
-              ['local_id', 'integration_id'],
-              part.map((p) => [p.localId, p.integrationId]),
-            ),
+          q.where('mapping_name', mappingName).whereIn(
+            ['local_id', 'integration_id'],
+            part.map((p) => [p.localId, p.integrationId]),
+          ),
         byJobId,
       );
     }
@@ -478,7 +469,8 @@ export class Store {
   /** Clears the skipped flag and the failure counts so records are synchronized again ("retry" on the errors page). */
   async clearSkipped(mappingName: string, localIds: readonly string[]): Promise<void> {
     for (const part of chunk([...new Set(localIds)], this.maxParams - 10)) {
-      await onRecordIndex(this.knex, this.knex(TABLES.couplings), mappingName, 'local')
+      await this.knex(TABLES.couplings)
+        .where('mapping_name', mappingName)
         .whereIn('local_id', part)
         .update({
           skipped: false,

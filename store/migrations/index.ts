@@ -15,7 +15,6 @@ import * as creationLedger from './009-creation-ledger';
 import * as lookups from './010-lookups';
 import * as optionsTemplates from './011-options-templates';
 import * as consoleIndexes from './012-console-indexes';
-import * as recordIndexes from './013-record-indexes';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -35,7 +34,6 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-lookups': lookups,
   '011-options-templates': optionsTemplates,
   '012-console-indexes': consoleIndexes,
-  '013-record-indexes': recordIndexes,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
