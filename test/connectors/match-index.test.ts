@@ -11,6 +11,7 @@ import { matchIndexFields, normalizeMatchValue } from '../../domain/matching';
 import { fieldMappingSchema } from '../../domain/mapping';
 import { sqliteConfig } from '../../store/database-url';
 import { POSTGRES_URL, postgresAvailable } from '../helpers/stores';
+import { recordStatements, sqlitePlan } from '../helpers/query-plans';
 
 const NAMES = [' ALICE ', 'alice', 'Alicia', '\tÉmile Zola\n', 'ÉMILE ZOLA', 'émile zola', 'MÜLLER', ' müller', 'Mueller', 'bob_1', 'bobx1', '100%', null];
 const FIELDS: MatchIndexField[] = [
@@ -120,11 +121,7 @@ describe.each([['sqlite'], ['postgres']] as const)('match indexes on %s', (diale
     if (skip || dialect !== 'sqlite') return;
     await ensureMatchIndexes(knex, 'account', FIELDS);
     const connector = new KnexTableConnector({ name: 'integration', knex });
-    const plans: string[] = [];
-    const onQuery = (q: { sql: string; bindings: unknown[] }): void => {
-      if (!q.sql.startsWith('explain')) plans.push(JSON.stringify([q.sql, q.bindings]));
-    };
-    knex.on('query', onQuery);
+    const recording = recordStatements(knex);
     for (const [values, cs] of [
       [['alice', 'bob'], false],
       [['müller', 'alice'], false],
@@ -132,11 +129,8 @@ describe.each([['sqlite'], ['postgres']] as const)('match indexes on %s', (diale
     ] as [string[], boolean][]) {
       await connector.findCandidates(request(values, cs));
     }
-    knex.removeListener('query', onQuery);
-    for (const text of plans) {
-      const [sql, bindings] = JSON.parse(text) as [string, Knex.RawBinding[]];
-      const plan = (await knex.raw(`explain query plan ${sql}`, bindings)) as { detail: string }[];
-      const details = plan.map((p) => p.detail).join(' | ');
+    for (const statement of recording.stop()) {
+      const details = (await sqlitePlan(knex, statement)).join(' | ');
       expect(details).toMatch(/USING INDEX account_(name_match|code_match_cs)/);
       expect(details).not.toMatch(/SCAN account/);
     }
