@@ -6,9 +6,8 @@
 import type { Knex } from 'knex';
 import { TABLES } from '../store/tables';
 import { ATTENTION_PREDICATES } from '../store/attention';
-import { toCoupling, toUncoupledFailure, type Coupling, type UncoupledFailure } from '../store/couplings';
+import { COUPLING_COLUMNS, onRecordIndex, toCoupling, toUncoupledFailure, type Coupling, type UncoupledFailure } from '../store/couplings';
 import { toJob, toJobError, type JobErrorRow, type JobRow } from '../store/job-rows';
-import { COUPLING_COLUMNS } from '../store/couplings';
 import type { JobStatus, JobType } from '../common/types';
 
 export const MAX_PAGE = 1000;
@@ -131,12 +130,16 @@ export async function pageAttention(
   const afterId = idAfter(options.after);
   if (options.record !== undefined) {
     // One record: its coupling (whatever its state) and any failed create, on either side; a handful of rows.
-    const couplings = (
-      await knex(TABLES.couplings)
-        .select(COUPLING_COLUMNS)
-        .where('mapping_name', options.mapping)
-        .andWhere((q) => q.where('local_id', options.record).orWhere('integration_id', options.record))
-    ).map(toCoupling);
+    const found = new Map<number, Coupling>();
+    for (const side of ['local', 'integration'] as const) {
+      const column = side === 'local' ? 'local_id' : 'integration_id';
+      const rows: Record<string, unknown>[] = await onRecordIndex(knex, knex(TABLES.couplings).select(COUPLING_COLUMNS), options.mapping, side).where(
+        column,
+        options.record,
+      );
+      for (const c of rows.map(toCoupling)) found.set(c.id, c);
+    }
+    const couplings = [...found.values()].sort((a, b) => a.id - b.id);
     const uncoupled = (await knex(TABLES.uncoupledFailures).where({ mapping_name: options.mapping, record_id: options.record })).map(toUncoupledFailure);
     return { rows: await withTimes(knex, [...couplings.map(fromCoupling), ...uncoupled.map(fromUncoupled)]), next: null };
   }

@@ -13,6 +13,23 @@ import { TABLES } from './tables';
 export type SyncResult = 'Success' | 'Failure';
 
 /**
+ * Narrows a query on the couplings to one mapping's records on one side by a
+ * path SQLite and PostgreSQL search by id: the local side by the mapping's
+ * (mapping, local id) index; the integration side by the record index
+ * (system, table, id), its only index on integration ids (migration 013), with
+ * the mapping's system and table as constant subqueries on its row. A mapping's
+ * tables cannot move while it has couplings, so its couplings always carry them.
+ */
+export function onRecordIndex(db: Knex | Knex.Transaction, query: Knex.QueryBuilder, mappingName: string, side: Side): Knex.QueryBuilder {
+  query.where(`${TABLES.couplings}.mapping_name`, mappingName);
+  if (side === 'local') return query;
+  const ofMapping = (column: string): Knex.QueryBuilder => db(TABLES.mappings).select(column).where('name', mappingName);
+  return query
+    .where(`${TABLES.couplings}.integration_system`, ofMapping('integration_system'))
+    .where(`${TABLES.couplings}.integration_table`, ofMapping('integration_table'));
+}
+
+/**
  * What a job did with a coupled record, stored with the coupling so a retry of
  * an attempt that wrote but never reported can count it exactly once.
  */

@@ -36,6 +36,7 @@ import {
 import {
   directionColumns,
   newCouplingRow,
+  onRecordIndex,
   toCoupling,
   COUPLING_COLUMNS,
   toUncoupledFailure,
@@ -249,7 +250,7 @@ export class Store {
     const column = side === 'local' ? 'local_id' : 'integration_id';
     const out: Coupling[] = [];
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      const rows: Row[] = await this.knex(TABLES.couplings).select(COUPLING_COLUMNS).where('mapping_name', mappingName).whereIn(column, part);
+      const rows: Row[] = await onRecordIndex(this.knex, this.knex(TABLES.couplings).select(COUPLING_COLUMNS), mappingName, side).whereIn(column, part);
       out.push(...rows.map(toCoupling));
     }
     return out;
@@ -327,7 +328,7 @@ export class Store {
       )) {
         await db(TABLES.uncoupledFailures)
           .where({ mapping_name: mapping.name, side })
-          .whereIn('record_id', db(TABLES.couplings).select(column).where('mapping_name', mapping.name).whereIn(column, part))
+          .whereIn('record_id', onRecordIndex(db, db(TABLES.couplings).select(column), mapping.name, side).whereIn(column, part))
           .delete();
       }
     }
@@ -351,7 +352,7 @@ export class Store {
     const column = side === 'local' ? 'local_id' : 'integration_id';
     let removed = 0;
     for (const part of chunk([...new Set(ids)], this.maxParams - 10)) {
-      removed += await removeCouplings(this.knex, (q) => q.where('mapping_name', mappingName).whereIn(column, part), byJobId);
+      removed += await removeCouplings(this.knex, (q) => onRecordIndex(this.knex, q, mappingName, side).whereIn(column, part), byJobId);
     }
     return removed;
   }

@@ -15,6 +15,7 @@ import * as creationLedger from './009-creation-ledger';
 import * as lookups from './010-lookups';
 import * as optionsTemplates from './011-options-templates';
 import * as consoleIndexes from './012-console-indexes';
+import * as integrationRecordIndex from './013-integration-record-index';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '010-lookups': lookups,
   '011-options-templates': optionsTemplates,
   '012-console-indexes': consoleIndexes,
+  '013-integration-record-index': integrationRecordIndex,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

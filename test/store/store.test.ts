@@ -77,16 +77,20 @@ describe('store', () => {
         lastSyncedIntegrationModifiedOn: 'b',
         action: 'insert@t',
       });
+      // Couplings are found by integration id through the tables of the mapping's saved row.
+      await store.saveMapping(testMapping());
       await store.insertCouplings(CUSTOMER, 'ToIntegrationTable', 'job-1', [w('L1', 'I1'), w('L2', 'I2')]);
       // Same local id to another record, same integration id from another record, and an exact repeat.
       await store.insertCouplings(CUSTOMER, 'ToIntegrationTable', 'job-2', [w('L1', 'I9'), w('L9', 'I2'), w('L2', 'I2'), w('L3', 'I3')]);
       expect(await store.countCouplings('CUSTOMER')).toBe(3);
       const [l1] = await store.getCouplings('CUSTOMER', 'local', ['L1']);
       expect(l1).toMatchObject({ integrationId: 'I1', lastToIntegrationResult: 'Success', version: 0 });
-      // The unique constraints hold even against raw inserts.
-      await expect(
-        store.knex('couplings').insert({ mapping_name: 'CUSTOMER', local_id: 'L1', integration_id: 'I7', created_at: 'x', updated_at: 'x' }),
-      ).rejects.toThrow();
+      // The unique constraints hold even against raw inserts, and no coupling escapes them by lacking its integration table.
+      const raw = { mapping_name: 'CUSTOMER', local_id: 'L1', integration_id: 'I7', created_at: 'x', updated_at: 'x' };
+      const tables = { local_system: 'local', local_table: 'customer', integration_system: 'integration', integration_table: 'account' };
+      await expect(store.knex('couplings').insert({ ...raw, ...tables })).rejects.toThrow();
+      await expect(store.knex('couplings').insert({ ...raw, ...tables, local_id: 'L7', integration_id: 'I1' })).rejects.toThrow();
+      await expect(store.knex('couplings').insert({ ...raw, ...tables, local_id: 'L7', integration_system: null })).rejects.toThrow();
       // Another mapping of the same integration table cannot couple I1 again; one of other tables may couple the same ids.
       await store.insertCouplings({ ...CUSTOMER, name: 'VENDOR', local: { system: 'local', table: 'vendor' } }, null, 'job-3', [w('V1', 'I1')]);
       expect(await store.countCouplings('VENDOR')).toBe(0);
