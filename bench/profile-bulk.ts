@@ -8,6 +8,7 @@
  * Not part of `npm run bench`; the figures are a profile, not a measurement.
  */
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { startDevServer } from '../worker/dev-server';
@@ -15,7 +16,7 @@ import { WORKFLOWS_PATH, WORKFLOW_BUNDLER_OPTIONS } from '../worker/create-worke
 import { withBenchWorker, type Ctx } from './context';
 import { openBenchEnv, seed } from './fixtures';
 import { seedMatch } from './match-bench';
-import { timed } from './stats';
+import { percentile, timed } from './stats';
 
 interface Stat {
   count: number;
@@ -54,6 +55,32 @@ function report(what: string, seconds: number, records: number, stats: Map<strin
   stats.clear();
 }
 
+/**
+ * Where a single sync's time goes, from the server's clock (medians over the runs): from the start to the
+ * workflow task the worker picked up, that task (the workflow code and the local activity inside it), and
+ * from its completion to the run closed.
+ */
+async function reportPhases(client: Client, handles: readonly { workflowId: string; firstExecutionRunId: string }[]): Promise<void> {
+  const phases = { 'start to task started': [] as number[], 'task (local activity inside)': [] as number[], 'task completed to closed': [] as number[] };
+  for (const h of handles) {
+    const history = await client.workflow.getHandle(h.workflowId, h.firstExecutionRunId).fetchHistory();
+    const at = (type: keyof typeof temporal.api.enums.v1.EventType, nth = 0): number => {
+      const code = temporal.api.enums.v1.EventType[type];
+      const event = (history.events ?? []).filter((e) => e.eventType === code)[nth];
+      const t = event?.eventTime;
+      return t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN;
+    };
+    const started = at('EVENT_TYPE_WORKFLOW_EXECUTION_STARTED');
+    const taskStarted = at('EVENT_TYPE_WORKFLOW_TASK_STARTED');
+    const taskCompleted = at('EVENT_TYPE_WORKFLOW_TASK_COMPLETED');
+    const closed = at('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    phases['start to task started'].push(taskStarted - started);
+    phases['task (local activity inside)'].push(taskCompleted - taskStarted);
+    phases['task completed to closed'].push(closed - taskCompleted);
+  }
+  for (const [phase, values] of Object.entries(phases)) console.log(`${String(percentile(values, 50).toFixed(2)).padStart(8)} ms  p50 ${phase}`);
+}
+
 async function main(): Promise<void> {
   const dialect = process.argv[2] === 'postgres' ? 'postgres' : 'sqlite';
   const records = Number(process.argv[3] ?? 20_000);
@@ -89,14 +116,20 @@ async function main(): Promise<void> {
         await bench.local('src').update({ f3: bench.local.raw("f3 || '-changed'"), modified_on: new Date().toISOString() });
         const ids = (await bench.local('src').orderBy('id').limit(200).select('id')).map((r: { id: string }) => r.id);
         stats.clear();
+        const handles: { workflowId: string; firstExecutionRunId: string }[] = [];
         report(
           'single syncs',
           await timed(async () => {
-            for (const recordId of ids) await sync.singleSync({ mapping: 'BENCH', recordId });
+            for (const recordId of ids) {
+              const handle = await sync.startSingleSync({ mapping: 'BENCH', recordId });
+              await handle.result();
+              handles.push(handle);
+            }
           }),
           ids.length,
           stats,
         );
+        await reportPhases(ctx.client, handles);
       });
       return;
     }
