@@ -5,8 +5,9 @@
  * per record. Rows that write the same columns share a statement:
  *
  * - SQLite: `WITH v(k, e, c0, ...) AS (VALUES (?, ?, ?), ...) UPDATE t SET a = v.c0 ... FROM v`
- *   (SQLite 3.33 and later), one bound value per cell, chunked under the
- *   parameter limit;
+ *   (SQLite 3.33 and later), chunked under the parameter limit; the rows go as
+ *   one JSON parameter (`json_each`) where JSON carries every value, else one
+ *   bound value per cell;
  * - PostgreSQL: `UPDATE t SET a = v.a ... FROM jsonb_populate_recordset(null::t, ?) v`,
  *   one JSON parameter per chunk whose cells PostgreSQL converts to the columns'
  *   own types (untyped VALUES would be text, which an integer column refuses).
@@ -17,6 +18,7 @@ import type { Knex } from 'knex';
 import type { UpdateRecord } from './connector';
 import { chunk } from '../common/collections';
 import { isPostgres } from '../store/database-url';
+import { jsonSelectList, jsonTuples } from '../store/sqlite-json-rows';
 
 export interface SetUpdateTarget {
   table: string;
@@ -65,14 +67,19 @@ async function updateSqlite(
 ): Promise<string[]> {
   const { table, idColumn, modifiedOnColumn, modifiedOn } = target;
   const names = ['k', 'e', ...columns.map((_, i) => `c${i}`)];
+  const tuples = part.map((record) => [record.id, record.expectedVersion ?? null, ...columns.map((c) => record.values[c])]);
+  // One JSON parameter where JSON carries every value (store/sqlite-json-rows.ts), materialized so the
+  // planner reads the batch first and finds each row by its key.
+  const json = jsonTuples(tuples);
   const row = `(${names.map(() => '?').join(', ')})`;
-  const bindings: Knex.Value[] = [];
-  for (const record of part) bindings.push(record.id, record.expectedVersion ?? null, ...columns.map((c) => record.values[c] as Knex.Value));
+  const bindings = (json !== null ? [json] : tuples.flat()) as Knex.Value[];
+  const source =
+    json !== null
+      ? `v as materialized (select ${jsonSelectList(names)} from json_each(?))`
+      : `v (${names.join(', ')}) as (values ${part.map(() => row).join(', ')})`;
   const sets = columns.map((_, i) => `?? = v.c${i}`).join(', ');
   const sql =
-    `with v (${names.join(', ')}) as (values ${part.map(() => row).join(', ')}) ` +
-    `update ?? set ${sets}${columns.length ? ', ' : ''}?? = ? from v ` +
-    'where ??.?? = v.k and (v.e is null or ??.?? = v.e) returning ??';
+    `with ${source} ` + `update ?? set ${sets}${columns.length ? ', ' : ''}?? = ? from v ` + 'where ??.?? = v.k and (v.e is null or ??.?? = v.e) returning ??';
   const result: unknown = await db.raw(sql, [...bindings, table, ...columns, modifiedOnColumn, modifiedOn, table, idColumn, table, modifiedOnColumn, idColumn]);
   return returnedIds(result, idColumn);
 }
@@ -113,7 +120,7 @@ export async function setUpdate(db: Knex | Knex.Transaction, target: SetUpdateTa
   const postgres = isPostgres(db);
   for (const group of groups(records, target.modifiedOnColumn)) {
     const columns = Object.keys(group[0].values).filter((c) => c !== target.modifiedOnColumn);
-    // PostgreSQL takes the chunk as one JSON value; SQLite binds every cell.
+    // PostgreSQL takes the chunk as one JSON value; SQLite too where JSON carries it, and the chunk stays bindable.
     const perStatement = postgres ? 1000 : Math.max(1, Math.floor((target.maxParams - 10) / (columns.length + 2)));
     for (const part of chunk(group, perStatement)) {
       const ids = postgres ? await updatePostgres(db, target, part, columns) : await updateSqlite(db, target, part, columns);

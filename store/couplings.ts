@@ -8,6 +8,7 @@
 import type { Knex } from 'knex';
 import type { Side, SyncDirection } from '../common/types';
 import { isPostgres } from './database-url';
+import { jsonSelectList, jsonTuples } from './sqlite-json-rows';
 import { TABLES } from './tables';
 
 export type SyncResult = 'Success' | 'Failure';
@@ -337,10 +338,19 @@ export async function updateCouplingsWhereUnchanged(
       u.pendingOther,
       u.skipped,
     ]);
+    // SQLite takes it as one JSON parameter too where JSON carries every value (sqlite-json-rows.ts), materialized
+    // so the planner reads the batch first and looks each coupling up by its index.
+    const json = postgres ? null : jsonTuples(values);
     const source = postgres
       ? `v as (select * from jsonb_to_recordset(?::jsonb) as r(${UPDATE_FIELDS.map((f) => `${f} ${POSTGRES_UPDATE_TYPES[f]}`).join(', ')}))`
-      : `v (${UPDATE_FIELDS.join(', ')}) as (values ${part.map(() => row).join(', ')})`;
-    const bindings: Knex.Value[] = postgres ? [JSON.stringify(values.map((v) => Object.fromEntries(UPDATE_FIELDS.map((f, i) => [f, v[i]]))))] : values.flat();
+      : json !== null
+        ? `v as materialized (select ${jsonSelectList(UPDATE_FIELDS)} from json_each(?))`
+        : `v (${UPDATE_FIELDS.join(', ')}) as (values ${part.map(() => row).join(', ')})`;
+    const bindings: Knex.Value[] = postgres
+      ? [JSON.stringify(values.map((v) => Object.fromEntries(UPDATE_FIELDS.map((f, i) => [f, v[i]]))))]
+      : json !== null
+        ? [json]
+        : values.flat();
     const sql = `with ${source}
       update ${TABLES.couplings} set
         last_synced_local_modified_on = v.l, last_synced_integration_modified_on = v.i,

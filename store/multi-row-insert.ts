@@ -4,13 +4,15 @@
  * written. Knex writes a multi-row SQLite insert as a compound
  * `SELECT ... UNION ALL SELECT ...`, which SQLite caps at 500 terms and plans
  * term by term; a `VALUES` list (SQLite 3.8.8 and later) has no such cap, so a
- * batch of 1000 rows is one statement under the parameter limit. PostgreSQL
+ * batch of 1000 rows is one statement under the parameter limit, and its
+ * rows go as one JSON parameter where JSON carries them (sqlite-json-rows.ts). PostgreSQL
  * takes a chunk as one JSON parameter (below); other dialects' Knex inserts
  * are already `VALUES` lists.
  */
 import type { Knex } from 'knex';
 import { chunk } from '../common/collections';
 import { isPostgres, rowsPerInsert } from './database-url';
+import { jsonRows, jsonSelectList } from './sqlite-json-rows';
 
 type Row = Record<string, unknown>;
 
@@ -64,10 +66,18 @@ async function insertSqlite(
   part: readonly Row[],
   options: InsertOptions,
 ): Promise<Row[]> {
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const json = jsonRows(part, columns);
   const bindings: unknown[] = [table, ...columns];
-  for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
-  let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) values ${part.map(() => tuple).join(', ')}`;
+  let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) `;
+  if (json !== null) {
+    // "where true": an upsert after a SELECT would otherwise parse as the join's ON.
+    sql += `select ${jsonSelectList(columns)} from json_each(?) where true`;
+    bindings.push(json);
+  } else {
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
+    sql += `values ${part.map(() => tuple).join(', ')}`;
+  }
   sql += conflictAndReturning(options, bindings);
   return returned(await db.raw(sql, bindings as Knex.RawBinding[]));
 }

@@ -93,3 +93,39 @@ test('a value the table refuses fails that record only; the others are written',
     expect(await knex('thing').where('id', 'T1').first()).toMatchObject({ name: 'fine' });
   });
 });
+
+test('on SQLite a batch reads its rows first and finds each by its key, JSON-carried or bound', async () => {
+  const { sqliteDialect } = await import('../helpers/stores');
+  const { recordStatements, sqlitePlan } = await import('../helpers/query-plans');
+  const { store, cleanup } = await sqliteDialect.open();
+  try {
+    const knex = store.knex;
+    await knex.schema.createTable('thing', (t) => {
+      t.string('id', 64).primary();
+      t.string('name', 20).nullable();
+      t.string('modified_on', 32).notNullable();
+    });
+    await knex.batchInsert(
+      'thing',
+      Array.from({ length: 3000 }, (_, i) => ({ id: `T${i}`, name: `thing ${i}`, modified_on: 'v1' })),
+      300,
+    );
+    const connector = new KnexTableConnector({ name: 'k', knex, now: () => 'v2' });
+    for (const name of ['plain', 'with a NUL \u0000 inside']) {
+      const recording = recordStatements(knex);
+      const results = await connector.updateMany(
+        'thing',
+        Array.from({ length: 1000 }, (_, i) => ({ id: `T${i * 3}`, values: { name }, expectedVersion: i === 500 ? 'stale' : 'v1' })),
+      );
+      const [update] = recording.stop().filter((q) => /\bupdate\b/i.test(q.sql));
+      expect(/json_each/.test(update.sql)).toBe(name === 'plain');
+      expect(results.filter((r) => !r.ok).map((r) => r.id)).toEqual(['T1500']);
+      const plan = await sqlitePlan(knex, update);
+      expect(plan.filter((line) => /^(SCAN|SEARCH) thing\b/.test(line))).toEqual([expect.stringMatching(/^SEARCH thing USING INDEX \S+ \(id=\?\)$/)]);
+      expect(await knex('thing').where({ name }).count({ n: '*' })).toEqual([{ n: 999 }]);
+      await knex('thing').update({ modified_on: 'v1' });
+    }
+  } finally {
+    await cleanup();
+  }
+});
