@@ -3,12 +3,13 @@
  * by hand for each dialect rather than through the connector, so the baselines
  * stay what the database can do whatever the connector does.
  *
- * SQLite:
- * - inserts: multi-row `insert ... values (...), (...)`, as many rows per
- *   statement as the bound-parameter limit allows (the compound-select limit
- *   of 500 does not apply to a VALUES list since 3.8.8);
- * - updates: `with v(...) as (values ...) update t set ... from v where t.id = v.id`
- *   (UPDATE ... FROM needs SQLite >= 3.33; the bundled one is 3.52), chunked the same way.
+ * SQLite, as the store and the connector write them (store/sqlite-json-rows.ts):
+ * - inserts: `insert ... select ... from json_each(?)`, the rows as one JSON
+ *   parameter (node-sqlite3 binds each parameter on the JavaScript thread), as
+ *   many rows per statement as the bound-parameter limit would allow;
+ * - updates: `with v as materialized (select ... from json_each(?)) update t set ... from v where t.id = v.id`
+ *   (UPDATE ... FROM needs SQLite >= 3.33; the bundled one is 3.52), chunked the same way;
+ * - a VALUES list of bound parameters where JSON would not carry a value exactly.
  *
  * PostgreSQL: the same statements with `unnest` of one array parameter per
  * column in place of the VALUES list (`insert ... select * from unnest(?::text[], ...)`,
@@ -19,6 +20,7 @@
  */
 import type { Knex } from 'knex';
 import { isPostgres } from '../store/database-url';
+import { jsonSelectList, jsonTuples } from '../store/sqlite-json-rows';
 
 export type SqlValue = string | number | boolean | null;
 type Db = Knex | Knex.Transaction;
@@ -74,7 +76,9 @@ export async function insertRows(db: Db, table: string, columns: readonly string
   const tuple = `(${columns.map(() => '?').join(', ')})`;
   for (let start = 0; start < rows.length; start += perStatement) {
     const part = rows.slice(start, start + perStatement);
-    await db.raw(`insert into ${table} (${columns.join(', ')}) values ${part.map(() => tuple).join(', ')}`, part.flat());
+    const json = jsonTuples(part);
+    if (json !== null) await db.raw(`insert into ${table} (${columns.join(', ')}) select ${jsonSelectList(columns)} from json_each(?)`, [json]);
+    else await db.raw(`insert into ${table} (${columns.join(', ')}) values ${part.map(() => tuple).join(', ')}`, part.flat());
   }
 }
 
@@ -105,7 +109,11 @@ export async function withValues(
   const out: Record<string, unknown>[] = [];
   for (let start = 0; start < rows.length; start += perStatement) {
     const part = rows.slice(start, start + perStatement);
-    const result: unknown = await db.raw(`with v (${names}) as (values ${part.map(() => tuple).join(', ')}) ${statement}`, [...part.flat(), ...bindings]);
+    const json = jsonTuples(part);
+    const result: unknown =
+      json !== null
+        ? await db.raw(`with v as materialized (select ${jsonSelectList(columns.map((c) => c.name))} from json_each(?)) ${statement}`, [json, ...bindings])
+        : await db.raw(`with v (${names}) as (values ${part.map(() => tuple).join(', ')}) ${statement}`, [...part.flat(), ...bindings]);
     if (Array.isArray(result)) out.push(...(result as Record<string, unknown>[]));
   }
   return out;
