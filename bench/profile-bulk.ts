@@ -18,6 +18,8 @@ import { openBenchEnv, seed } from './fixtures';
 import { seedMatch } from './match-bench';
 import { percentile, timed } from './stats';
 
+/** Every statement's start, end and shape, and the client's marks of the single syncs, for the timeline of one. */
+const TIMELINE: [number, number, string][] = [];
 interface Stat {
   count: number;
   ms: number;
@@ -39,6 +41,7 @@ function timeQueries(knex: Knex, database: string, stats: Map<string, Stat>): vo
     const s = stats.get(shape) ?? { count: 0, ms: 0 };
     s.count++;
     s.ms += performance.now() - t0;
+    TIMELINE.push([t0, performance.now(), shape]);
     stats.set(shape, s);
   };
   knex.on('query-response', (_r: unknown, q: { __knexQueryUid: string; sql: string }) => done(null, q));
@@ -121,8 +124,14 @@ async function main(): Promise<void> {
           'single syncs',
           await timed(async () => {
             for (const recordId of ids) {
+              const t = performance.now();
+              TIMELINE.push([t, t, 'START']);
               const handle = await sync.startSingleSync({ mapping: 'BENCH', recordId });
+              const t2 = performance.now();
+              TIMELINE.push([t2, t2, 'STARTED']);
               await handle.result();
+              const t3 = performance.now();
+              TIMELINE.push([t3, t3, 'RESULT']);
               handles.push(handle);
             }
           }),
@@ -130,6 +139,12 @@ async function main(): Promise<void> {
           stats,
         );
         await reportPhases(ctx.client, handles);
+        // One sync from the middle, statement by statement (ms from the client's start, and each one's duration).
+        const starts = TIMELINE.flatMap((e, i) => (e[2] === 'START' ? [i] : []));
+        const [from, to] = [starts[Math.floor(starts.length / 2)], starts[Math.floor(starts.length / 2) + 1] ?? TIMELINE.length];
+        console.log('\none single sync, statement by statement:');
+        for (const [a, b, what] of TIMELINE.slice(from, to))
+          console.log(`${(a - TIMELINE[from][0]).toFixed(2).padStart(8)} ms ${(b - a).toFixed(2).padStart(6)} ms  ${what.slice(0, 90)}`);
       });
       return;
     }
