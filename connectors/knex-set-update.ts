@@ -79,7 +79,7 @@ async function updateSqlite(
       : `v (${names.join(', ')}) as (values ${part.map(() => row).join(', ')})`;
   const sets = columns.map((_, i) => `?? = v.c${i}`).join(', ');
   const sql =
-    `with ${source} ` + `update ?? set ${sets}${columns.length ? ', ' : ''}?? = ? from v ` + 'where ??.?? = v.k and (v.e is null or ??.?? = v.e) returning ??';
+    `with ${source} update ?? set ${sets}${columns.length ? ', ' : ''}?? = ? from v ` + 'where ??.?? = v.k and (v.e is null or ??.?? = v.e) returning ??';
   const result: unknown = await db.raw(sql, [...bindings, table, ...columns, modifiedOnColumn, modifiedOn, table, idColumn, table, modifiedOnColumn, idColumn]);
   return returnedIds(result, idColumn);
 }
