@@ -20,7 +20,7 @@
  */
 import type { Knex } from 'knex';
 import { isPostgres } from '../store/database-url';
-import { jsonSelectList, jsonTuples } from '../store/sqlite-json-rows';
+import { sqliteInsertRows, sqliteValuesCte } from '../store/sqlite-json-rows';
 
 export type SqlValue = string | number | boolean | null;
 type Db = Knex | Knex.Transaction;
@@ -73,12 +73,10 @@ export async function insertRows(db: Db, table: string, columns: readonly string
     return;
   }
   const perStatement = sqliteRowsPerStatement(columns.length);
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
   for (let start = 0; start < rows.length; start += perStatement) {
     const part = rows.slice(start, start + perStatement);
-    const json = jsonTuples(part);
-    if (json !== null) await db.raw(`insert into ${table} (${columns.join(', ')}) select ${jsonSelectList(columns)} from json_each(?)`, [json]);
-    else await db.raw(`insert into ${table} (${columns.join(', ')}) values ${part.map(() => tuple).join(', ')}`, part.flat());
+    const source = sqliteInsertRows(columns, part);
+    await db.raw(`insert into ${table} (${columns.join(', ')}) ${source.sql}`, source.bindings as Knex.RawBinding[]);
   }
 }
 
@@ -105,15 +103,14 @@ export async function withValues(
     return result.rows ?? [];
   }
   const perStatement = sqliteRowsPerStatement(columns.length, bindings.length);
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
   const out: Record<string, unknown>[] = [];
   for (let start = 0; start < rows.length; start += perStatement) {
     const part = rows.slice(start, start + perStatement);
-    const json = jsonTuples(part);
-    const result: unknown =
-      json !== null
-        ? await db.raw(`with v as materialized (select ${jsonSelectList(columns.map((c) => c.name))} from json_each(?)) ${statement}`, [json, ...bindings])
-        : await db.raw(`with v (${names}) as (values ${part.map(() => tuple).join(', ')}) ${statement}`, [...part.flat(), ...bindings]);
+    const source = sqliteValuesCte(
+      columns.map((c) => c.name),
+      part,
+    );
+    const result: unknown = await db.raw(`with ${source.sql} ${statement}`, [...(source.bindings as SqlValue[]), ...bindings]);
     if (Array.isArray(result)) out.push(...(result as Record<string, unknown>[]));
   }
   return out;

@@ -18,7 +18,7 @@ import type { Knex } from 'knex';
 import type { UpdateRecord } from './connector';
 import { chunk } from '../common/collections';
 import { isPostgres } from '../store/database-url';
-import { jsonSelectList, jsonTuples } from '../store/sqlite-json-rows';
+import { sqliteValuesCte } from '../store/sqlite-json-rows';
 
 export interface SetUpdateTarget {
   table: string;
@@ -68,19 +68,22 @@ async function updateSqlite(
   const { table, idColumn, modifiedOnColumn, modifiedOn } = target;
   const names = ['k', 'e', ...columns.map((_, i) => `c${i}`)];
   const tuples = part.map((record) => [record.id, record.expectedVersion ?? null, ...columns.map((c) => record.values[c])]);
-  // One JSON parameter where JSON carries every value (store/sqlite-json-rows.ts), materialized so the
-  // planner reads the batch first and finds each row by its key.
-  const json = jsonTuples(tuples);
-  const row = `(${names.map(() => '?').join(', ')})`;
-  const bindings = (json !== null ? [json] : tuples.flat()) as Knex.Value[];
-  const source =
-    json !== null
-      ? `v as materialized (select ${jsonSelectList(names)} from json_each(?))`
-      : `v (${names.join(', ')}) as (values ${part.map(() => row).join(', ')})`;
+  const source = sqliteValuesCte(names, tuples);
   const sets = columns.map((_, i) => `?? = v.c${i}`).join(', ');
   const sql =
-    `with ${source} update ?? set ${sets}${columns.length ? ', ' : ''}?? = ? from v ` + 'where ??.?? = v.k and (v.e is null or ??.?? = v.e) returning ??';
-  const result: unknown = await db.raw(sql, [...bindings, table, ...columns, modifiedOnColumn, modifiedOn, table, idColumn, table, modifiedOnColumn, idColumn]);
+    `with ${source.sql} update ?? set ${sets}${columns.length ? ', ' : ''}?? = ? from v ` + 'where ??.?? = v.k and (v.e is null or ??.?? = v.e) returning ??';
+  const result: unknown = await db.raw(sql, [
+    ...(source.bindings as Knex.Value[]),
+    table,
+    ...columns,
+    modifiedOnColumn,
+    modifiedOn,
+    table,
+    idColumn,
+    table,
+    modifiedOnColumn,
+    idColumn,
+  ]);
   return returnedIds(result, idColumn);
 }
 

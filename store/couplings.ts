@@ -8,7 +8,7 @@
 import type { Knex } from 'knex';
 import type { Side, SyncDirection } from '../common/types';
 import { isPostgres } from './database-url';
-import { jsonSelectList, jsonTuples } from './sqlite-json-rows';
+import { sqliteValuesCte } from './sqlite-json-rows';
 import { TABLES } from './tables';
 
 export type SyncResult = 'Success' | 'Failure';
@@ -317,7 +317,6 @@ export async function updateCouplingsWhereUnchanged(
   const columns = directionColumns(direction);
   const other = directionColumns(direction === 'ToIntegrationTable' ? 'FromIntegrationTable' : 'ToIntegrationTable');
   const postgres = isPostgres(knex);
-  const row = `(${UPDATE_FIELDS.map(() => '?').join(', ')})`;
   const updated = new Set<string>();
   // PostgreSQL takes a chunk as one JSON parameter (thousands of bound ones cost it more to plan than to write).
   const perChunk = postgres ? 2_000 : Math.floor(30_000 / UPDATE_FIELDS.length) - 1;
@@ -338,19 +337,14 @@ export async function updateCouplingsWhereUnchanged(
       u.pendingOther,
       u.skipped,
     ]);
-    // SQLite takes it as one JSON parameter too where JSON carries every value (sqlite-json-rows.ts), materialized
-    // so the planner reads the batch first and looks each coupling up by its index.
-    const json = postgres ? null : jsonTuples(values);
-    const source = postgres
-      ? `v as (select * from jsonb_to_recordset(?::jsonb) as r(${UPDATE_FIELDS.map((f) => `${f} ${POSTGRES_UPDATE_TYPES[f]}`).join(', ')}))`
-      : json !== null
-        ? `v as materialized (select ${jsonSelectList(UPDATE_FIELDS)} from json_each(?))`
-        : `v (${UPDATE_FIELDS.join(', ')}) as (values ${part.map(() => row).join(', ')})`;
-    const bindings: Knex.Value[] = postgres
-      ? [JSON.stringify(values.map((v) => Object.fromEntries(UPDATE_FIELDS.map((f, i) => [f, v[i]]))))]
-      : json !== null
-        ? [json]
-        : values.flat();
+    // SQLite takes it as one JSON parameter too where JSON carries every value (sqlite-json-rows.ts).
+    const sqlite = postgres ? null : sqliteValuesCte(UPDATE_FIELDS, values);
+    const source = sqlite
+      ? sqlite.sql
+      : `v as (select * from jsonb_to_recordset(?::jsonb) as r(${UPDATE_FIELDS.map((f) => `${f} ${POSTGRES_UPDATE_TYPES[f]}`).join(', ')}))`;
+    const bindings = (
+      sqlite ? sqlite.bindings : [JSON.stringify(values.map((v) => Object.fromEntries(UPDATE_FIELDS.map((f, i) => [f, v[i]]))))]
+    ) as Knex.Value[];
     const sql = `with ${source}
       update ${TABLES.couplings} set
         last_synced_local_modified_on = v.l, last_synced_integration_modified_on = v.i,

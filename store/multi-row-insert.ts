@@ -12,7 +12,7 @@
 import type { Knex } from 'knex';
 import { chunk } from '../common/collections';
 import { isPostgres, rowsPerInsert } from './database-url';
-import { jsonRows, jsonSelectList } from './sqlite-json-rows';
+import { sqliteInsertRows } from './sqlite-json-rows';
 
 type Row = Record<string, unknown>;
 
@@ -66,18 +66,12 @@ async function insertSqlite(
   part: readonly Row[],
   options: InsertOptions,
 ): Promise<Row[]> {
-  const json = jsonRows(part, columns);
-  const bindings: unknown[] = [table, ...columns];
-  let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) `;
-  if (json !== null) {
-    // "where true": an upsert after a SELECT would otherwise parse as the join's ON.
-    sql += `select ${jsonSelectList(columns)} from json_each(?) where true`;
-    bindings.push(json);
-  } else {
-    const tuple = `(${columns.map(() => '?').join(', ')})`;
-    for (const row of part) for (const c of columns) bindings.push(row[c] ?? null);
-    sql += `values ${part.map(() => tuple).join(', ')}`;
-  }
+  const rows = sqliteInsertRows(
+    columns,
+    part.map((row) => columns.map((c) => row[c])),
+  );
+  const bindings: unknown[] = [table, ...columns, ...rows.bindings];
+  let sql = `insert into ?? (${columns.map(() => '??').join(', ')}) ${rows.sql}`;
   sql += conflictAndReturning(options, bindings);
   return returned(await db.raw(sql, bindings as Knex.RawBinding[]));
 }

@@ -7,7 +7,7 @@
 import knexFactory, { type Knex } from 'knex';
 import { sqliteConfig } from '../../store/database-url';
 import { insertRows } from '../../store/multi-row-insert';
-import { jsonRows } from '../../store/sqlite-json-rows';
+import { jsonTuples } from '../../store/sqlite-json-rows';
 import { recordStatements } from '../helpers/query-plans';
 
 const COLUMNS = ['a', 'b', 'c'];
@@ -68,7 +68,7 @@ test('strings, numbers, booleans and nulls land as bound parameters land them, i
   ];
   const rows = values.map((v, n) => ({ n, a: v, b: v, c: v }));
   await compare(rows, true);
-  expect(jsonRows(rows, ['n', ...COLUMNS])).not.toBeNull();
+  expect(jsonTuples(rows.map((r) => ['n', ...COLUMNS].map((c) => (r as Record<string, unknown>)[c])))).not.toBeNull();
 });
 
 test.each([
@@ -84,7 +84,7 @@ test.each([
     { n: 1, a: 'ordinary', b: 1, c: null },
     { n: 2, a: value, b: 2, c: value },
   ];
-  expect(jsonRows(rows, ['n', ...COLUMNS])).toBeNull();
+  expect(jsonTuples(rows.map((r) => ['n', ...COLUMNS].map((c) => (r as Record<string, unknown>)[c])))).toBeNull();
   await compare(rows, false);
 });
 
