@@ -55,7 +55,7 @@ export const filterSchema = z.array(filterConditionSchema).max(MAX_FILTER_CONDIT
 const retryOverride = z.strictObject({
   maximumAttempts: z.number().int().min(1).max(100).optional(),
   initialIntervalMs: z.number().int().min(10).max(3_600_000).optional(),
-  /** How soon a batch whose worker died is handed to another worker. @default 120000 */
+  /** How soon an activity whose worker died is handed to another worker. @default 120000 for batches, 10000 for control activities */
   heartbeatTimeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
 });
 

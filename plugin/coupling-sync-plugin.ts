@@ -12,6 +12,8 @@ import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { failureRedaction } from '../activities/failure-redaction';
+import { keepAlive } from '../activities/keep-alive';
+import { CONTROL_ACTIVITIES } from '../common/activity-groups';
 import { registerSecretsFromEnv } from '../support/redact';
 
 /** Path of the workflow-only entry point. */
@@ -36,7 +38,7 @@ export class CouplingSyncPlugin extends SimplePlugin {
     super({
       name: 'coupling-sync',
       activities,
-      workerInterceptors: { activity: [failureRedaction(new Set(Object.keys(activities)))] },
+      workerInterceptors: { activity: [failureRedaction(new Set(Object.keys(activities))), keepAlive(new Set<string>(CONTROL_ACTIVITIES))] },
     });
   }
 

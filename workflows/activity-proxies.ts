@@ -5,32 +5,12 @@
  */
 import { proxyActivities, proxyLocalActivities, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { CONTROL_HEARTBEAT_TIMEOUT, type ControlActivityName } from '../common/activity-groups';
 import { DEFAULT_RETRY } from '../common/constants';
 import type { RetryOverride } from '../common/inputs';
 
-/** Short bookkeeping (job rows, leases, planning): a minute each, ten attempts. */
-export type ControlActivities = Pick<
-  Activities,
-  | 'planRun'
-  | 'describeMapping'
-  | 'suspendRun'
-  | 'resumeRun'
-  | 'acquireRunLock'
-  | 'releaseRunLock'
-  | 'startPass'
-  | 'planBatches'
-  | 'failBatch'
-  | 'finishPass'
-  | 'startCouplingJob'
-  | 'setUpCoupling'
-  | 'saveJobCounters'
-  | 'finishCouplingJob'
-  | 'planLocalBatches'
-  | 'clearMatchClaims'
-  | 'planFullSynchronization'
-  | 'adjustScheduleInterval'
-  | 'deleteOldLogRows'
->;
+/** Short bookkeeping (job rows, leases, planning): a minute each, ten attempts, kept alive by the worker's heartbeats. */
+export type ControlActivities = Pick<Activities, ControlActivityName>;
 
 /** Work on a batch of records (or, for a full synchronization's review, a count of a mapping's records): long, heartbeating, resumable. */
 export type BatchActivities = Pick<Activities, 'syncBatch' | 'uncoupleBatch' | 'claimMatchBatch' | 'resolveMatchLevel' | 'finishMatchBatch' | 'reviewMapping'>;
@@ -43,6 +23,8 @@ export type LiveActivities = Pick<Activities, 'liveDebounce'>;
 
 const control: ActivityOptions = {
   startToCloseTimeout: '1 minute',
+  // The worker heartbeats control activities while they run (activities/keep-alive.ts): a lost worker costs this, not the minute.
+  heartbeatTimeout: CONTROL_HEARTBEAT_TIMEOUT,
   retry: { ...DEFAULT_RETRY, maximumAttempts: 10 },
 };
 
@@ -97,7 +79,11 @@ export function proxiesFor(retry: RetryOverride | undefined): Proxies {
   const initialInterval = retry.initialIntervalMs ?? 1000;
   const maximumInterval = Math.max(initialInterval * 8, 1000);
   return {
-    control: proxyActivities<ControlActivities>({ ...control, retry: { ...control.retry, initialInterval, maximumInterval } }),
+    control: proxyActivities<ControlActivities>({
+      ...control,
+      heartbeatTimeout: retry.heartbeatTimeoutMs ?? control.heartbeatTimeout,
+      retry: { ...control.retry, initialInterval, maximumInterval },
+    }),
     batch: proxyActivities<BatchActivities>({
       ...batch,
       heartbeatTimeout: retry.heartbeatTimeoutMs ?? batch.heartbeatTimeout,

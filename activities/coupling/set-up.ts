@@ -65,18 +65,17 @@ export function createSetUpCouplingActivities(deps: ActivityDeps) {
         'integrationId',
         `${mapping.integration.system}.${mapping.integration.table}`,
       );
-      // An earlier attempt that got this far may have written the coupling already.
-      const insertedBefore = ctx.info.heartbeatDetails === 'inserting';
       const current = async (): Promise<{ byLocal?: Coupling; byIntegration?: Coupling }> => ({
         byLocal: (await store.getRecordCouplings(mapping.local, 'local', [input.localId]))[0],
         byIntegration: (await store.getRecordCouplings(mapping.integration, 'integration', [input.integrationId]))[0],
       });
       const coupledNow = (c: { byLocal?: Coupling }): boolean => c.byLocal?.mappingName === mapping.name && c.byLocal.integrationId === input.integrationId;
       const before = await current();
+      // An earlier attempt of this job may have written the coupling and died before returning: the coupling's job says so.
+      const insertedBefore = coupledNow(before) && ctx.info.attempt > 1 && (await store.jobTallies(mapping.name, input.jobId)).made > 0;
       if (coupledNow(before)) return { counters: { ...emptyCounters(), coupled: insertedBefore ? 1 : 0 }, alreadyCoupled: !insertedBefore };
       if (before.byLocal || before.byIntegration)
         throw nonRetryable(refusal(mapping.name, before.byLocal, before.byIntegration), FAILURE_TYPES.couplingRefused);
-      ctx.heartbeat('inserting');
       await store.insertCouplings(mapping, null, input.jobId, [
         {
           localId: input.localId,

@@ -127,13 +127,13 @@ afterAll(async () => {
       'match-based coupling kills': rows.filter((r) => r.kind === 'matchBasedCoupling' && r.killed === true).length,
       'median time from kill to completed run': `${(median(recoveries) / 1000).toFixed(1)} s`,
       'longest time from kill to completed run': `${(Math.max(0, ...recoveries) / 1000).toFixed(1)} s`,
-      'heartbeat timeout of batch activities in these runs': `${RETRY.heartbeatTimeoutMs / 1000} s`,
+      'heartbeat timeout of batch and control activities in these runs': `${RETRY.heartbeatTimeoutMs / 1000} s`,
     },
     trials: rows,
     notes: withFindings(
       [
         'Progress at kill is the share of the run\'s destination records (bulk sync) or couplings (match-based coupling) that existed when the worker died; in flight at kill lists the activities the server had out at that moment; "(none)" means the kill hit a workflow task or the gap between two, and a workflow task lost with its worker costs the 10 s workflow task timeout.',
-        'A batch activity cut short by the kill is retried on the new worker once its heartbeat times out; a control activity (startPass, planBatches, finishPass) has no heartbeat, so a kill during one costs its start-to-close timeout (1 minute).',
+        'An activity cut short by the kill is retried on the new worker once its heartbeat times out: a batch activity heartbeats its progress, and the worker heartbeats control activities (startPass, planBatches, finishPass) while they run (activities/keep-alive.ts), so a kill during one costs that timeout too, not its one-minute start-to-close.',
       ],
       tallies,
       CHECKS.countersAddUp,
@@ -226,7 +226,7 @@ async function runTrial(t: Trial, kill: boolean): Promise<{ report: ConsistencyR
         const killedAt = Date.now();
         row.killed = true;
         row['progress at kill'] = `${Math.round((100 * (await done(t))) / t.records)}%`;
-        // What the dead worker was running: batches cost a heartbeat timeout, control activities their start-to-close.
+        // What the dead worker was running: each costs its heartbeat timeout.
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         row['in flight at kill'] = pending.map((a) => a.activityType?.name ?? '?').join(' ') || '(none)';
         current = await nextWorker();

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { temporal as temporalProto } from '@temporalio/proto';
 import { connectTestTemporal, type TestTemporal } from '../helpers/temporal';
 import { customer, testMapping } from '../helpers/systems';
 import { createAccountTable, createCustomerTable } from '../../worker/demo/demo-data';
@@ -14,6 +15,7 @@ import { sqliteConfig } from '../../store/database-url';
 import { Store } from '../../store/store';
 import { CouplingSyncClient } from '../../client';
 
+const temporalEnums = temporalProto.api.enums.v1;
 const RECORDS = 1500;
 let temporal: TestTemporal;
 beforeAll(async () => {
@@ -140,3 +142,44 @@ test.each(['bulkSync', 'matchBasedCoupling', 'fullSynchronization'] as const)(
     }
   },
 );
+
+test('a worker killed during a control activity costs its heartbeat timeout, not its one-minute start-to-close', async () => {
+  const taskQueue = `kill-control-${Date.now()}`;
+  const f = await files(taskQueue);
+  // A second connection holds the store's write lock, so the run's first write (acquireRunLock) waits on it.
+  const blocker = knexFactory(sqliteConfig(f.env.STORE_URL.slice('sqlite:'.length)));
+  try {
+    await f.store.saveMapping(testMapping({}));
+    const sync = new CouplingSyncClient({ client: temporal.client, taskQueue });
+    const first = await startWorker(f.env);
+    const trx = await blocker.transaction();
+    await trx.raw('CREATE TABLE write_lock_holder (x INTEGER)');
+    const handle = await sync.startBulkSync({ mapping: 'CUSTOMER', batchSize: 500, retry: { heartbeatTimeoutMs: 2000, initialIntervalMs: 100 } });
+    await killWhen(first, async () =>
+      ((await handle.describe()).raw.pendingActivities ?? []).some(
+        (a) => a.activityType?.name === 'acquireRunLock' && a.state === temporalEnums.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      ),
+    );
+    await trx.rollback();
+    const second = await startWorker(f.env);
+    try {
+      expect((await handle.result()).jobs[0].status).toBe('succeeded');
+      await checkNoDuplicates(f);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'acquireRunLock');
+      const started = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString());
+      // The killed attempt timed out by its heartbeat; the retry on the new worker took the lease.
+      expect(started?.activityTaskStartedEventAttributes?.attempt).toBeGreaterThanOrEqual(2);
+      expect(started?.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(temporalEnums.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
+    } finally {
+      const stopped = new Promise((r) => second.once('exit', r));
+      second.kill('SIGTERM');
+      await stopped;
+    }
+  } finally {
+    await blocker.destroy();
+    await f.local.destroy();
+    await f.integration.destroy();
+    await f.store.close();
+  }
+});

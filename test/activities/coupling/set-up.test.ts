@@ -1,6 +1,6 @@
 /**
  * Set Up Coupling as an activity (activities/coupling/set-up.ts): it couples
- * two records once, recognises from its heartbeat an attempt that already
+ * two records once, recognises from the coupling's job an attempt that already
  * wrote the coupling (counted once, not "already coupled"), and refuses, non
  * retryable and naming the records, what it cannot couple.
  */
@@ -30,8 +30,9 @@ test('couples once; a retry after the coupling was written counts it once; a lat
   try {
     const first = await new MockActivityEnvironment().run(acts.setUpCoupling, pair('C1', 'A1'));
     expect(first).toEqual({ counters: expect.objectContaining({ coupled: 1 }), alreadyCoupled: false });
-    // The attempt that wrote the coupling heartbeat 'inserting' before it died: its retry counts the coupling, once.
-    const retried = await new MockActivityEnvironment({ heartbeatDetails: 'inserting', attempt: 2 }).run(acts.setUpCoupling, pair('C1', 'A1'));
+    // The attempt that wrote the coupling died before it returned: its retry (same job) counts the coupling, once.
+    // No heartbeat details say so: the worker's keep-alive heartbeats control activities with none.
+    const retried = await new MockActivityEnvironment({ attempt: 2 }).run(acts.setUpCoupling, pair('C1', 'A1'));
     expect(retried).toEqual({ counters: expect.objectContaining({ coupled: 1 }), alreadyCoupled: false });
     const later = await new MockActivityEnvironment().run(acts.setUpCoupling, pair('C1', 'A1', 'later'));
     expect(later).toEqual({ counters: expect.objectContaining({ coupled: 0 }), alreadyCoupled: true });
