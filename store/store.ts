@@ -666,7 +666,7 @@ export class Store {
     direction: SyncDirection | null;
     workflowId: string | null;
     runId: string | null;
-  }): Promise<JobRow> {
+  }): Promise<JobRow & { openedNow: boolean }> {
     const [inserted] = await insertRows(
       this.knex,
       TABLES.jobs,
@@ -687,7 +687,8 @@ export class Store {
     // Read back only when an earlier attempt opened it: a retry continues that job, counters and all.
     const row = inserted ? toJob(inserted) : await this.getJob(job.id);
     if (!row) throw new Error(`Job ${job.id} could not be created.`);
-    return row;
+    // openedNow: no earlier attempt wrote anything under this job, so this attempt's own counts are the job's.
+    return { ...row, openedNow: !!inserted };
   }
 
   async getJob(id: string): Promise<JobRow | null> {

@@ -18,7 +18,10 @@ import { logJobClosed } from '../job-log';
 import { resolveGivenIds } from './selection';
 
 /** Validates the mapping for this direction and opens the job row (once, whatever the retries). */
-export async function openPassJob(deps: ActivityDeps, input: Omit<StartPassInput, 'fullSync'>): Promise<{ pass: LoadedPass; job: JobRow }> {
+export async function openPassJob(
+  deps: ActivityDeps,
+  input: Omit<StartPassInput, 'fullSync'>,
+): Promise<{ pass: LoadedPass; job: JobRow & { openedNow: boolean } }> {
   const pass = await loadPass(deps, input.mapping, input.direction);
   const job = await deps.store.createJob({
     id: input.jobId,

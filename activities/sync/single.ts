@@ -27,7 +27,7 @@ export function createSingleRecordActivities(deps: ActivityDeps) {
     async syncSingleRecord(input: SyncSingleRecordInput): Promise<JobSummary> {
       const choice = await activities.chooseSingleDirection(input);
       // Not startPass: a single record needs no watermark, so the mapping is not read again.
-      await openPassJob(deps, {
+      const { job } = await openPassJob(deps, {
         mapping: input.mapping,
         direction: choice.direction,
         jobId: input.jobId,
@@ -51,7 +51,10 @@ export function createSingleRecordActivities(deps: ActivityDeps) {
       });
       // An attempt cut short (a killed worker) may have coupled the record, and another run removed that
       // coupling before this attempt ran again: the couplings the job made say how many it really made.
-      const tallies = await deps.store.jobTallies(input.mapping, input.jobId);
+      // The first attempt to open the job wrote all of them itself, and counted them.
+      const tallies = job.openedNow
+        ? { made: result.counters.coupled, uncoupled: result.counters.uncoupled }
+        : await deps.store.jobTallies(input.mapping, input.jobId);
       const counters = { ...result.counters, coupled: Math.max(result.counters.coupled, tallies.made) };
       const status: JobStatus = 'succeeded';
       const message = counters.failed > 0 ? 'The record failed; see the error rows of this job.' : null;
