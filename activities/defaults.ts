@@ -9,6 +9,9 @@ export const RUN_LOCK_TTL_MS = 10 * 60_000;
 /** How long a loaded mapping is reused before it is read from the store again. @default 2 seconds */
 export const MAPPING_CACHE_MS = 2000;
 
+/** The longest a throttled activity's next attempt waits beyond the system's Retry-After (the batch retry policy's longest interval). @default 30 seconds */
+export const THROTTLE_BACKOFF_MAX_MS = 30_000;
+
 /** Retry-After waited inside one planning attempt (a control activity's start-to-close timeout is a minute). @default 30 seconds */
 export const PLAN_THROTTLE_BUDGET_MS = 30_000;
 

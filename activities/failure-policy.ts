@@ -3,7 +3,8 @@
  * becomes what Temporal should do.
  * - Bad input or configuration: non-retryable, naming what is wrong.
  * - A throttled system is waited for: its Retry-After as the next retry delay,
- *   never an error row, never a spent attempt.
+ *   doubled for every earlier attempt of the activity (up to 30 s), never an
+ *   error row, never a spent attempt.
  * - Refused credentials, or a URL nobody configured: non-retryable at once.
  * - A passing outage (5xx, dropped connection, restarting database): retried
  *   for as long as the batch may run, never counted against a record.
@@ -15,27 +16,41 @@ import { ThrottledError } from '../connectors/connector';
 import { dbErrorMessage } from '../connectors/db-errors';
 import { isPermanentConfigurationError, isTransientError } from '../connectors/transient';
 import { redact } from '../support/redact';
+import { THROTTLE_BACKOFF_MAX_MS } from './defaults';
 
 /** A failure no retry can fix: the run fails with this message. */
 export function nonRetryable(message: string, type: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type, nonRetryable: true });
 }
 
-/** A retry after the delay the system asked for. */
-export function throttledFailure(systemName: string, error: ThrottledError, what: string): ApplicationFailure {
+/**
+ * How long a throttled activity waits before its next attempt: what the system
+ * asked for, at least, and twice that for every earlier attempt, up to
+ * THROTTLE_BACKOFF_MAX_MS (or the system's own longer wait). Retried after
+ * Retry-After alone, an attempt that needs more requests than the window frees
+ * by then is throttled again near its end every time, and never completes.
+ */
+export function throttleDelayMs(retryAfterMs: number, earlierAttempts: number): number {
+  const backoff = Math.min(THROTTLE_BACKOFF_MAX_MS, retryAfterMs * 2 ** Math.min(earlierAttempts, 30));
+  return Math.max(1, retryAfterMs, backoff);
+}
+
+/** A retry after the delay the system asked for, longer when this activity was retried before (throttleDelayMs). */
+export function throttledFailure(systemName: string, error: ThrottledError, what: string, earlierAttempts = 0): ApplicationFailure {
+  const delay = throttleDelayMs(error.retryAfterMs, earlierAttempts);
   return ApplicationFailure.create({
-    message: `${systemName} throttled ${what}; retrying after ${error.retryAfterMs} ms`,
+    message: `${systemName} throttled ${what}; retrying after ${delay} ms`,
     type: FAILURE_TYPES.throttled,
-    nextRetryDelay: Math.max(1, error.retryAfterMs),
+    nextRetryDelay: delay,
   });
 }
 
 /** What a failed read becomes: a wait for the system's Retry-After, a non-retryable refusal of our credentials, or itself. */
-export function readFailure(systemName: string, error: unknown): unknown {
+export function readFailure(systemName: string, error: unknown, earlierAttempts = 0): unknown {
   if (isPermanentConfigurationError(error)) {
     return ApplicationFailure.create({ message: redact((error as Error).message), type: FAILURE_TYPES.authentication, nonRetryable: true });
   }
-  if (error instanceof ThrottledError) return throttledFailure(systemName, error, 'a read');
+  if (error instanceof ThrottledError) return throttledFailure(systemName, error, 'a read', earlierAttempts);
   return error;
 }
 

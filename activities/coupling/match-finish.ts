@@ -217,7 +217,7 @@ export function createMatchFinishActivities(deps: ActivityDeps) {
           // The system asks us to wait: not an attempt used up, never an error row.
           progress.throttledAttempts++;
           remember();
-          throw throttledFailure(c.integration.name, error, 'the batch');
+          throw throttledFailure(c.integration.name, error, 'the batch', ctx.info.attempt - 1);
         }
         // Passing outages retry for as long as the batch may run; refused credentials settle the records at once.
         if (error instanceof ApplicationFailure || !givesUp(error, attempt, input.maxAttempts)) throw error;

@@ -95,7 +95,7 @@ export function createMatchRoundActivities(deps: ActivityDeps) {
         );
         return { counters: emptyCounters(), scanned: scope.scanned };
       } catch (error) {
-        if (error instanceof ThrottledError) throw throttledFailure(c.integration.name, error, 'the batch');
+        if (error instanceof ThrottledError) throw throttledFailure(c.integration.name, error, 'the batch', Context.current().info.attempt - 1);
         throw error;
       }
     },

@@ -43,7 +43,7 @@ export function createBatchActivities(deps: ActivityDeps) {
       const resume = isResume(ctx.info.heartbeatDetails) ? ctx.info.heartbeatDetails : null;
       let counters = resume?.counters ?? emptyCounters();
       const read = await readSelection(pass, deps.store, input.selection, resume?.pendingIds).catch((error: unknown) => {
-        throw readFailure(pass.source.name, error);
+        throw readFailure(pass.source.name, error, ctx.info.attempt - 1);
       });
       let unskipped = read.unskipped ?? [];
       if (!resume && input.options.includeSkipped && input.selection.kind === 'ids') {
@@ -85,7 +85,7 @@ export function createBatchActivities(deps: ActivityDeps) {
         if (error instanceof ThrottledError) {
           // Throttling is the system asking us to wait: never an error row, never an exhausted attempt.
           remember(batchIds, throttledAttempts + 1);
-          throw throttledFailure(pass.destination.name, error, 'the batch');
+          throw throttledFailure(pass.destination.name, error, 'the batch', ctx.info.attempt - 1);
         }
         remember(batchIds, throttledAttempts);
         throw batchFailure(error, effectiveAttempt, input.maxAttempts);
