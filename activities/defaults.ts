@@ -12,6 +12,9 @@ export const MAPPING_CACHE_MS = 2000;
 /** The longest a throttled activity's next attempt waits beyond the system's Retry-After (the batch retry policy's longest interval). @default 30 seconds */
 export const THROTTLE_BACKOFF_MAX_MS = 30_000;
 
+/** A throttled activity's wait grows by this factor for each earlier attempt, from the system's Retry-After (failure-policy.ts throttleDelayMs). @default 1.5 */
+export const THROTTLE_BACKOFF_GROWTH = 1.5;
+
 /** Retry-After waited inside one planning attempt (a control activity's start-to-close timeout is a minute). @default 30 seconds */
 export const PLAN_THROTTLE_BUDGET_MS = 30_000;
 

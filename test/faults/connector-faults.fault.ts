@@ -58,7 +58,7 @@ afterAll(async () => {
     metrics: {},
     trials,
     notes: [
-      "Throttling waits the Retry-After and 5xx answers are retried with backoff without spending a record's attempts; a slow write is timed out by its heartbeat and retried while it still runs, and the idempotent creates (Dataverse upsert by GUID, Business Central number look-up) make both attempts name one record.",
+      "Throttling waits the Retry-After (half as long again for each earlier attempt of the activity, up to 30 s) and 5xx answers are retried with backoff without spending a record's attempts; a slow write is timed out by its heartbeat and retried while it still runs, and the idempotent creates (Dataverse upsert by GUID, Business Central number look-up) make both attempts name one record.",
     ],
     seconds: (Date.now() - started) / 1000,
   });
