@@ -276,7 +276,8 @@ test('throttled reads of BC (planning and the batch read) also wait Retry-After,
   }
 });
 
-test("throttling without Retry-After is retried with backoff; the service's request limit throttles reads and writes, and the run completes", async () => {
+/** 60 customers and 60 accounts synced both ways under a limit of 12 requests per 1.5 s, with `fault` injected: all arrive, no error rows. */
+async function syncUnderRequestLimit(fault: Parameters<BusinessCentralEmulator['injectFault']>[0], then: (ctx: Ctx) => void = () => undefined): Promise<void> {
   const ctx = await setup({}, { limits: { requestsPerWindow: 12, windowMs: 1500 } });
   try {
     ctx.emu.seed(
@@ -284,48 +285,36 @@ test("throttling without Retry-After is retried with backoff; the service's requ
       Array.from({ length: 60 }, (_, i) => bcCustomer(i)),
     );
     await ctx.crm('account').insert(Array.from({ length: 60 }, (_, i) => account(i)));
-    ctx.emu.injectFault({ fault: { kind: 'serverError', status: 429 }, times: 2, when: (r) => r.url.endsWith('/$batch') });
+    ctx.emu.injectFault(fault);
     await ctx.run(async ({ sync }) => {
       const run = await sync.bulkSync({ mapping: MAPPING, retry: { maximumAttempts: 5, initialIntervalMs: 100 } });
       expect(run.jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
       expect(run.jobs[0].counters).toMatchObject({ inserted: 60, failed: 0 });
       expect(run.jobs[1].counters).toMatchObject({ inserted: 60, failed: 0 });
     });
+    then(ctx);
+    expect(await ctx.store.listErrors({ mappingName: MAPPING })).toHaveLength(0);
+    await expectOneCouplingPerRecord(ctx, 120);
+  } finally {
+    await ctx.close();
+  }
+}
+
+test("throttling without Retry-After is retried with backoff; the service's request limit throttles reads and writes, and the run completes", async () => {
+  await syncUnderRequestLimit({ fault: { kind: 'serverError', status: 429 }, times: 2, when: (r) => r.url.endsWith('/$batch') }, (ctx) => {
     const throttled = ctx.emu.log.filter((e) => e.status === 429);
     expect(throttled.length).toBeGreaterThanOrEqual(2);
     const injected = batches(ctx)
       .filter((e) => e.status === 429)
       .slice(0, 2);
     expect(injected).toHaveLength(2);
-    expect(await ctx.store.listErrors({ mappingName: MAPPING })).toHaveLength(0);
-    await expectOneCouplingPerRecord(ctx, 120);
-  } finally {
-    await ctx.close();
-  }
+  });
 });
 
 test('a batch that meets the request limit again on every retry backs off until a whole attempt fits the window, and completes', async () => {
   // Slow reads spread each attempt's eight requests so that, retried after Retry-After alone, the write met the
   // limit on every attempt for as long as anyone watched (a hundred attempts in 110 s on a loaded machine).
-  const ctx = await setup({}, { limits: { requestsPerWindow: 12, windowMs: 1500 } });
-  try {
-    ctx.emu.seed(
-      'customers',
-      Array.from({ length: 60 }, (_, i) => bcCustomer(i)),
-    );
-    await ctx.crm('account').insert(Array.from({ length: 60 }, (_, i) => account(i)));
-    ctx.emu.injectFault({ fault: { kind: 'slow', delayMs: 50 }, times: 100_000, when: (r) => r.method === 'GET' });
-    await ctx.run(async ({ sync }) => {
-      const run = await sync.bulkSync({ mapping: MAPPING, retry: { maximumAttempts: 5, initialIntervalMs: 100 } });
-      expect(run.jobs.map((j) => j.status)).toEqual(['succeeded', 'succeeded']);
-      expect(run.jobs[0].counters).toMatchObject({ inserted: 60, failed: 0 });
-      expect(run.jobs[1].counters).toMatchObject({ inserted: 60, failed: 0 });
-    });
-    expect(await ctx.store.listErrors({ mappingName: MAPPING })).toHaveLength(0);
-    await expectOneCouplingPerRecord(ctx, 120);
-  } finally {
-    await ctx.close();
-  }
+  await syncUnderRequestLimit({ fault: { kind: 'slow', delayMs: 50 }, times: 100_000, when: (r) => r.method === 'GET' });
 }, 90_000);
 
 test('a dropped connection after a create batch (BC applied it, the worker saw an error): after the retry no duplicate customer and one coupling per record', async () => {
