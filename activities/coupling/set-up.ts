@@ -71,9 +71,11 @@ export function createSetUpCouplingActivities(deps: ActivityDeps) {
       });
       const coupledNow = (c: { byLocal?: Coupling }): boolean => c.byLocal?.mappingName === mapping.name && c.byLocal.integrationId === input.integrationId;
       const before = await current();
-      // An earlier attempt of this job may have written the coupling and died before returning: the coupling's job says so.
-      const insertedBefore = coupledNow(before) && ctx.info.attempt > 1 && (await store.jobTallies(mapping.name, input.jobId)).made > 0;
-      if (coupledNow(before)) return { counters: { ...emptyCounters(), coupled: insertedBefore ? 1 : 0 }, alreadyCoupled: !insertedBefore };
+      if (coupledNow(before)) {
+        // An earlier attempt of this job may have written the coupling and died before returning: the coupling's job says so.
+        const insertedBefore = ctx.info.attempt > 1 && (await store.jobTallies(mapping.name, input.jobId)).made > 0;
+        return { counters: { ...emptyCounters(), coupled: insertedBefore ? 1 : 0 }, alreadyCoupled: !insertedBefore };
+      }
       if (before.byLocal || before.byIntegration)
         throw nonRetryable(refusal(mapping.name, before.byLocal, before.byIntegration), FAILURE_TYPES.couplingRefused);
       await store.insertCouplings(mapping, null, input.jobId, [
